@@ -1,0 +1,274 @@
+//! Diagnostics as data, and the one place that renders them (with ariadne).
+//!
+//! Every stage reports problems as [`Diagnostic`] values with a stable
+//! [`Code`]; nothing outside this module formats an error for a user.
+//! Spans are byte offsets (`ariadne::IndexType::Byte`). Colour is decided by
+//! the caller (on only for a terminal).
+
+use crate::source::{SourceMap, Span};
+
+/// Stable diagnostic codes. The numbering is documented in
+/// `docs/diagnostics.md`; codes are never reused for another meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Code {
+    // E00xx: lexical and syntax
+    /// A character that starts no token.
+    UnknownCharacter,
+    /// A string literal without its closing quote.
+    UnterminatedString,
+    /// A bad escape in a string literal.
+    BadEscape,
+    /// A number literal that does not fit or is malformed.
+    BadNumber,
+    /// The parser met a token it did not expect.
+    UnexpectedToken,
+    /// The input ended in the middle of a construct.
+    UnexpectedEnd,
+    /// Nesting deeper than the implementation limit.
+    TooDeep,
+    // E01xx: names and modules
+    /// A name used but never defined.
+    UnknownName,
+    /// A type, rep or vocabulary name used but never defined.
+    UnknownType,
+    /// A name defined twice in one scope.
+    DuplicateName,
+    /// Definitions that refer to each other in a cycle.
+    RecursiveDefinition,
+    /// `import` of a module or file that cannot be found or read.
+    ImportNotFound,
+    /// Imports that import each other.
+    ImportCycle,
+    /// A duplicate symbol in a closed vocabulary, or an empty one.
+    BadVocabulary,
+    /// The same variable bound twice in one pattern.
+    DuplicateBinding,
+    // E02xx: types
+    /// Two types that must be equal are not.
+    TypeMismatch,
+    /// Two reps with possibly the same shape mixed up (nominal reps).
+    RepMismatch,
+    /// A type that would have to contain itself.
+    InfiniteType,
+    /// Arithmetic on a type that is not a representation type.
+    NotRepresentation,
+    /// A function applied to too many arguments / a non-function applied.
+    NotAFunction,
+    /// A tensor shape that does not fit (`@`, literals, concat).
+    ShapeMismatch,
+    /// A `Window[..]` used wrongly (e.g. windowMap with an unknown size).
+    BadWindow,
+    /// A `learn` or `param` declaration that section 7 does not allow.
+    BadLearnedPiece,
+    /// A malformed type expression (wrong arity, bad dimension).
+    BadTypeExpr,
+    /// A type that cannot be determined (e.g. a string whose vocabulary is unknown).
+    AmbiguousType,
+    /// A symbol that is not in a closed vocabulary.
+    UnknownSymbol,
+    /// A comparison on values that cannot be compared.
+    NotComparable,
+    /// A type annotation that is more general than the definition.
+    AnnotationTooGeneral,
+    /// A program has no `main` (for `dp run` without `--eval`).
+    NoMain,
+    /// A data structure holding functions, which the runtime cannot batch.
+    UnsupportedType,
+    // E03xx: run time
+    /// A run-time error at a source position (empty `last`, ragged grid, ...).
+    RuntimeError,
+    // E04xx: data and weights
+    /// A data line that does not match the expected type.
+    BadData,
+    /// A weights file that does not match the program.
+    BadWeights,
+    /// A file that cannot be read or written.
+    Io,
+}
+
+impl Code {
+    /// The stable code printed in brackets, e.g. `E0201`.
+    pub fn as_str(self) -> &'static str {
+        use Code::*;
+        match self {
+            UnknownCharacter => "E0001",
+            UnterminatedString => "E0002",
+            BadEscape => "E0003",
+            BadNumber => "E0004",
+            UnexpectedToken => "E0005",
+            UnexpectedEnd => "E0006",
+            TooDeep => "E0007",
+            UnknownName => "E0101",
+            UnknownType => "E0102",
+            DuplicateName => "E0103",
+            RecursiveDefinition => "E0104",
+            ImportNotFound => "E0105",
+            ImportCycle => "E0106",
+            BadVocabulary => "E0107",
+            DuplicateBinding => "E0108",
+            TypeMismatch => "E0201",
+            RepMismatch => "E0202",
+            InfiniteType => "E0203",
+            NotRepresentation => "E0204",
+            NotAFunction => "E0205",
+            ShapeMismatch => "E0206",
+            BadWindow => "E0207",
+            BadLearnedPiece => "E0208",
+            BadTypeExpr => "E0209",
+            AmbiguousType => "E0210",
+            UnknownSymbol => "E0211",
+            NotComparable => "E0212",
+            AnnotationTooGeneral => "E0213",
+            NoMain => "E0214",
+            UnsupportedType => "E0215",
+            RuntimeError => "E0301",
+            BadData => "E0401",
+            BadWeights => "E0402",
+            Io => "E0403",
+        }
+    }
+}
+
+/// A secondary or primary label: a span and what to say at it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Label {
+    pub span: Span,
+    pub message: String,
+}
+
+/// One problem, with everything needed to render it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    pub code: Code,
+    /// The headline: one sentence, no trailing period.
+    pub message: String,
+    /// Where the problem is. `None` only for errors with no source position
+    /// (a missing file given on the command line, a data error, which carries
+    /// its location in the message).
+    pub primary: Option<Label>,
+    /// Other places worth showing.
+    pub secondary: Vec<Label>,
+    /// `note:` lines.
+    pub notes: Vec<String>,
+    /// A `help:` line.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            message: message.into(),
+            primary: None,
+            secondary: Vec::new(),
+            notes: Vec::new(),
+            help: None,
+        }
+    }
+
+    /// The main label.
+    pub fn at(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.primary = Some(Label {
+            span,
+            message: label.into(),
+        });
+        self
+    }
+
+    pub fn also(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.secondary.push(Label {
+            span,
+            message: label.into(),
+        });
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Render diagnostics for a user. `color` should be true only on a terminal.
+pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
+    let mut out = Vec::new();
+    for d in diagnostics {
+        render_one(d, sources, color, &mut out);
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool, out: &mut Vec<u8>) {
+    use ariadne::{Config, IndexType, Label as ALabel, Report, ReportKind};
+    let Some(primary) = d
+        .primary
+        .as_ref()
+        .filter(|l| sources.get(l.span.source).is_some())
+    else {
+        render_plain(d, out);
+        return;
+    };
+    let name = |span: Span| {
+        sources
+            .get(span.source)
+            .map_or(String::new(), |f| f.name.clone())
+    };
+    let clamp = |span: Span| {
+        let len = sources.get(span.source).map_or(0, |f| f.text.len());
+        let s = (span.start as usize).min(len);
+        let e = (span.end as usize).min(len).max(s);
+        (name(span), s..e)
+    };
+    let config = Config::default()
+        .with_color(color)
+        .with_index_type(IndexType::Byte);
+    let mut report = Report::build(ReportKind::Error, clamp(primary.span))
+        .with_config(config)
+        .with_code(d.code.as_str())
+        .with_message(&d.message)
+        .with_label(
+            ALabel::new(clamp(primary.span))
+                .with_message(&primary.message)
+                .with_order(0),
+        );
+    for (i, l) in d.secondary.iter().enumerate() {
+        if sources.get(l.span.source).is_some() {
+            report = report.with_label(
+                ALabel::new(clamp(l.span))
+                    .with_message(&l.message)
+                    .with_order(i as i32 + 1),
+            );
+        }
+    }
+    for n in &d.notes {
+        report = report.with_note(n);
+    }
+    if let Some(h) = &d.help {
+        report = report.with_help(h);
+    }
+    let cache = ariadne::sources(
+        sources
+            .files()
+            .iter()
+            .map(|f| (f.name.clone(), f.text.clone())),
+    );
+    if report.finish().write(cache, &mut *out).is_err() {
+        render_plain(d, out);
+    }
+}
+
+fn render_plain(d: &Diagnostic, out: &mut Vec<u8>) {
+    use std::io::Write;
+    let _ = writeln!(out, "Error[{}]: {}", d.code.as_str(), d.message);
+    for n in &d.notes {
+        let _ = writeln!(out, "  note: {n}");
+    }
+    if let Some(h) = &d.help {
+        let _ = writeln!(out, "  help: {h}");
+    }
+}

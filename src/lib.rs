@@ -1,0 +1,10 @@
+//! dp: a typed functional language whose programs compile to differentiable
+//! graphs. See ARCHITECTURE.md for the pipeline and the code map.
+
+pub mod backend;
+pub mod diagnostic;
+pub mod ir;
+pub mod runtime;
+pub mod source;
+pub mod syntax;
+pub mod types;

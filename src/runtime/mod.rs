@@ -1,0 +1,2 @@
+//! The batched runtime: values, the evaluator and the builtins.
+pub mod value;

@@ -1,0 +1,2 @@
+//! Lexing and parsing: source text to the spanned AST.
+pub mod ast;

@@ -1,0 +1,2 @@
+//! Name resolution and type checking: AST to typed IR.
+pub mod ty;
