@@ -1,2 +1,5 @@
-//! The batched runtime: values, the evaluator and the builtins.
+//! The batched runtime: values, vocabularies, weights, the evaluator and
+//! the builtins.
 pub mod value;
+pub mod vocab;
+pub mod weights;

@@ -28,8 +28,9 @@ pub enum Type {
     Rep(Name),
     /// A vocabulary of symbols.
     Vocab(Name),
-    /// `Scores v`: one real per symbol of vocabulary v.
-    Scores(Name),
+    /// `Scores v`: one real per symbol of vocabulary v. The argument is a
+    /// `Vocab` or (during inference, or in a polymorphic scheme) a `Var`.
+    Scores(Box<Type>),
     List(Box<Type>),
     Tree(Box<Type>),
     Grid(Box<Type>),
@@ -97,7 +98,10 @@ impl TypeTable {
             Type::Float => Some(1),
             Type::Tensor(dims) => Some(dims.iter().product()),
             Type::Rep(n) => self.flat_size(&self.reps.get(n)?.underlying),
-            Type::Scores(v) => self.vocabs.get(v)?.symbols.as_ref().map(|s| s.len()),
+            Type::Scores(v) => match &**v {
+                Type::Vocab(v) => self.vocabs.get(v)?.symbols.as_ref().map(|s| s.len()),
+                _ => None,
+            },
             Type::Window(dims, t) => Some(dims.iter().product::<usize>() * self.flat_size(t)?),
             Type::Tuple(ts) if !ts.is_empty() => ts.iter().map(|t| self.flat_size(t)).sum(),
             _ => None,
