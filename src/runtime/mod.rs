@@ -3,3 +3,7 @@
 pub mod value;
 pub mod vocab;
 pub mod weights;
+
+pub use value::Value;
+pub use vocab::Vocabularies;
+pub use weights::Weights;
