@@ -92,12 +92,17 @@ impl Checker<'_> {
         arg_span: Span,
         full: &Type,
     ) {
-        let what = name.as_ref().map_or("this".to_string(), |n| format!("`{n}`"));
+        let what = name
+            .as_ref()
+            .map_or("this".to_string(), |n| format!("`{n}`"));
         let d = if given == 0 {
             let t = self.show(now);
-            Diagnostic::new(Code::NotAFunction, format!("{what} is not a function; it has type `{t}`"))
-                .at(head.span, format!("this has type `{t}`"))
-                .also(arg_span, "so it cannot be applied to this argument")
+            Diagnostic::new(
+                Code::NotAFunction,
+                format!("{what} is not a function; it has type `{t}`"),
+            )
+            .at(head.span, format!("this has type `{t}`"))
+            .also(arg_span, "so it cannot be applied to this argument")
         } else {
             let t = self.show(full);
             Diagnostic::new(
@@ -126,7 +131,11 @@ impl Checker<'_> {
             BinOp::And | BinOp::Or => {
                 let a = self.check(l, &Type::Bool, None);
                 let b = self.check(r, &Type::Bool, None);
-                let op = if op == BinOp::And { PrimOp::And } else { PrimOp::Or };
+                let op = if op == BinOp::And {
+                    PrimOp::And
+                } else {
+                    PrimOp::Or
+                };
                 prim_node(op, vec![a, b], Type::Bool, span)
             }
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
@@ -145,7 +154,11 @@ impl Checker<'_> {
                     lspan: l.span,
                     rspan: r.span,
                 });
-                let op = PrimOp::MatMul { m: 0, n: 0, p: None };
+                let op = PrimOp::MatMul {
+                    m: 0,
+                    n: 0,
+                    p: None,
+                };
                 prim_node(op, vec![a, b], out, span)
             }
             _ => self.app(&ast::Expr {
@@ -232,8 +245,11 @@ impl Checker<'_> {
         if self.subst.unify(&lt, &a.ty).is_err() {
             let t = self.show(&a.ty);
             self.error(
-                Diagnostic::new(Code::TypeMismatch, format!("`++` joins lists, but this is `{t}`"))
-                    .at(l.span, format!("this has type `{t}`")),
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    format!("`++` joins lists, but this is `{t}`"),
+                )
+                .at(l.span, format!("this has type `{t}`")),
             );
         }
         let label = format!("the left operand has type `{}`", self.show(&lt));
@@ -288,7 +304,13 @@ impl Checker<'_> {
         node(kind, ty, e.span)
     }
 
-    fn tensor_rows(&mut self, e: &ast::Expr, dims: &[usize], ty: &Type, data: &mut Vec<f32>) -> bool {
+    fn tensor_rows(
+        &mut self,
+        e: &ast::Expr,
+        dims: &[usize],
+        ty: &Type,
+        data: &mut Vec<f32>,
+    ) -> bool {
         let Some((&n, rest)) = dims.split_first() else {
             return match number(e) {
                 Some(x) => {
@@ -296,24 +318,35 @@ impl Checker<'_> {
                     true
                 }
                 None => {
-                    let d = Diagnostic::new(Code::TypeMismatch, "a tensor literal holds only numbers")
-                        .at(e.span, "not a number literal")
-                        .note(format!("this list literal is a tensor literal because `{}` is expected", pretty(ty)));
+                    let d =
+                        Diagnostic::new(Code::TypeMismatch, "a tensor literal holds only numbers")
+                            .at(e.span, "not a number literal")
+                            .note(format!(
+                                "this list literal is a tensor literal because `{}` is expected",
+                                pretty(ty)
+                            ));
                     self.error(d);
                     false
                 }
             };
         };
         let ExprKind::List(items) = &e.kind else {
-            let d = Diagnostic::new(Code::ShapeMismatch, format!("expected a row of {n} elements"))
-                .at(e.span, format!("`{}` needs a row of {n} here", pretty(ty)));
+            let d = Diagnostic::new(
+                Code::ShapeMismatch,
+                format!("expected a row of {n} elements"),
+            )
+            .at(e.span, format!("`{}` needs a row of {n} here", pretty(ty)));
             self.error(d);
             return false;
         };
         if items.len() != n {
             let d = Diagnostic::new(
                 Code::ShapeMismatch,
-                format!("this row has {} elements, but `{}` needs {n}", items.len(), pretty(ty)),
+                format!(
+                    "this row has {} elements, but `{}` needs {n}",
+                    items.len(),
+                    pretty(ty)
+                ),
             )
             .at(e.span, format!("{} elements", items.len()));
             self.error(d);

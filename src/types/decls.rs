@@ -71,9 +71,12 @@ pub fn check_param_init(env: &mut Env, ty: &Type, init: &ast::Expr) -> (ir::Expr
     let mut diags = c.diags;
     if let Some(span) = find_learned(&e) {
         diags.push(
-            Diagnostic::new(Code::BadLearnedPiece, "a param's initial value must be a constant expression")
-                .at(span, "a learned piece or param is used here")
-                .note("initial values are computed before training, from literals, builtins and defs"),
+            Diagnostic::new(
+                Code::BadLearnedPiece,
+                "a param's initial value must be a constant expression",
+            )
+            .at(span, "a learned piece or param is used here")
+            .note("initial values are computed before training, from literals, builtins and defs"),
         );
     }
     (e, diags)
@@ -104,7 +107,11 @@ const CODOMAIN_NOTE: &str =
 
 /// Validates `learn name : ty` and computes its kind. `te` is the written
 /// type (for spans).
-pub fn learned_kind(table: &TypeTable, ty: &Type, te: &TypeExpr) -> Result<(Type, Type, LearnedKind), Diagnostic> {
+pub fn learned_kind(
+    table: &TypeTable,
+    ty: &Type,
+    te: &TypeExpr,
+) -> Result<(Type, Type, LearnedKind), Diagnostic> {
     let (dom_span, cod_span) = match &te.kind {
         TypeExprKind::Func(a, b) => (a.span, b.span),
         _ => (te.span, te.span),
@@ -112,7 +119,10 @@ pub fn learned_kind(table: &TypeTable, ty: &Type, te: &TypeExpr) -> Result<(Type
     let Type::Func(a, b) = ty else {
         return Err(Diagnostic::new(
             Code::BadLearnedPiece,
-            format!("a learned piece is a function `A -> B`, not `{}`", pretty(ty)),
+            format!(
+                "a learned piece is a function `A -> B`, not `{}`",
+                pretty(ty)
+            ),
         )
         .at(te.span, "not a function type")
         .note(DOMAIN_NOTE));
@@ -120,8 +130,11 @@ pub fn learned_kind(table: &TypeTable, ty: &Type, te: &TypeExpr) -> Result<(Type
     let mut vs = Vec::new();
     collect_vars(ty, &mut vs);
     if !vs.is_empty() {
-        return Err(Diagnostic::new(Code::BadLearnedPiece, "a learned piece needs a concrete type")
-            .at(te.span, "this type has type variables"));
+        return Err(Diagnostic::new(
+            Code::BadLearnedPiece,
+            "a learned piece needs a concrete type",
+        )
+        .at(te.span, "this type has type variables"));
     }
     let outputs = codomain_sizes(table, b).map_err(|why| {
         Diagnostic::new(
@@ -154,7 +167,10 @@ pub fn learned_kind(table: &TypeTable, ty: &Type, te: &TypeExpr) -> Result<(Type
             None => {
                 return Err(Diagnostic::new(
                     Code::BadLearnedPiece,
-                    format!("the size of the input `{}` is not known statically", pretty(t)),
+                    format!(
+                        "the size of the input `{}` is not known statically",
+                        pretty(t)
+                    ),
                 )
                 .at(dom_span, "size unknown")
                 .note("`Scores` of an open vocabulary grows with the data"))
@@ -200,7 +216,10 @@ pub fn check_param_type(table: &TypeTable, ty: &Type, span: Span) -> Option<Diag
     Some(
         Diagnostic::new(
             Code::BadLearnedPiece,
-            format!("a param is a learned tensor; `{}` is not a representation of known size", pretty(ty)),
+            format!(
+                "a param is a learned tensor; `{}` is not a representation of known size",
+                pretty(ty)
+            ),
         )
         .at(span, "not a representation of known size")
         .note("a param's type is Float, R[..], a rep, a closed `Scores v` or a tuple of these"),

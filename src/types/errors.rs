@@ -76,7 +76,14 @@ impl Checker<'_> {
         }
     }
 
-    fn mismatch(&self, expected: &Type, found: &Type, a: &Type, b: &Type, span: Span) -> Diagnostic {
+    fn mismatch(
+        &self,
+        expected: &Type,
+        found: &Type,
+        a: &Type,
+        b: &Type,
+        span: Span,
+    ) -> Diagnostic {
         let (exp, fnd) = self.show2(expected, found);
         let (ia, ib) = self.show2(a, b);
         let outer_is_inner = exp == ia && fnd == ib;
@@ -86,8 +93,11 @@ impl Checker<'_> {
             let mut d = if outer_is_inner {
                 Diagnostic::new(Code::RepMismatch, format!("expected {sa}, found {sb}"))
             } else {
-                Diagnostic::new(Code::RepMismatch, format!("expected `{exp}`, found `{fnd}`"))
-                    .note(format!("{sa} and {sb} are different representations"))
+                Diagnostic::new(
+                    Code::RepMismatch,
+                    format!("expected `{exp}`, found `{fnd}`"),
+                )
+                .note(format!("{sa} and {sb} are different representations"))
             };
             d = d.at(span, format!("this has type `{fnd}`")).note(
                 "reps are nominal: data in another representation is meaningless to the layer",
@@ -100,8 +110,11 @@ impl Checker<'_> {
             }
             return d;
         }
-        let mut d = Diagnostic::new(Code::TypeMismatch, format!("expected `{exp}`, found `{fnd}`"))
-            .at(span, format!("this has type `{fnd}`"));
+        let mut d = Diagnostic::new(
+            Code::TypeMismatch,
+            format!("expected `{exp}`, found `{fnd}`"),
+        )
+        .at(span, format!("this has type `{fnd}`"));
         if !outer_is_inner {
             d = d.note(format!("`{ia}` does not match `{ib}`"));
         }

@@ -135,7 +135,10 @@ pub fn sccs(edges: &[Edges]) -> Vec<Vec<usize>> {
 
 /// Is this component a cycle (more than one node, or a self-reference)?
 pub fn is_cycle(comp: &[usize], edges: &[Edges]) -> bool {
-    comp.len() > 1 || comp.first().is_some_and(|&v| edges[v].iter().any(|(w, _)| *w == v))
+    comp.len() > 1
+        || comp
+            .first()
+            .is_some_and(|&v| edges[v].iter().any(|(w, _)| *w == v))
 }
 
 /// The diagnostic for a cycle: a shortest cycle through the component's
@@ -177,7 +180,10 @@ pub fn cycle_diagnostic(comp: &[usize], edges: &[Edges], names: &[String]) -> Di
     path.push(name(start));
     let mut d = Diagnostic::new(
         Code::RecursiveDefinition,
-        format!("definitions are not recursive, but this is a cycle: {}", path.join(" -> ")),
+        format!(
+            "definitions are not recursive, but this is a cycle: {}",
+            path.join(" -> ")
+        ),
     );
     for (k, (u, v, sp)) in hops.iter().enumerate() {
         let label = if u == v {
@@ -185,7 +191,11 @@ pub fn cycle_diagnostic(comp: &[usize], edges: &[Edges], names: &[String]) -> Di
         } else {
             format!("`{}` uses `{}` here", name(*u), name(*v))
         };
-        d = if k == 0 { d.at(*sp, label) } else { d.also(*sp, label) };
+        d = if k == 0 {
+            d.at(*sp, label)
+        } else {
+            d.also(*sp, label)
+        };
     }
     d.note("a def may only use defs that do not lead back to it, so every program terminates")
         .help("dp programs are total: traverse structure with `fold`, `mapAccumL`, `cata` or `iterate` instead of recursion")

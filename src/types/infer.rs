@@ -171,12 +171,10 @@ impl<'e> Checker<'e> {
             (ExprKind::Let(p, v, b), _) => self.let_in(p, v, b, Some((expected, origin)), span),
             (ExprKind::If(c, a, b), _) => self.if_then(c, a, b, Some((expected, origin)), span),
             (ExprKind::List(es), Type::List(elem)) => self.list(es, elem, span),
-            (ExprKind::List(_), Type::Tensor(_) | Type::Rep(_)) => {
-                match self.tensor_shape(&want) {
-                    Some(dims) => self.tensor_lit(e, &dims, want.clone()),
-                    None => self.check_by_infer(e, expected, origin),
-                }
-            }
+            (ExprKind::List(_), Type::Tensor(_) | Type::Rep(_)) => match self.tensor_shape(&want) {
+                Some(dims) => self.tensor_lit(e, &dims, want.clone()),
+                None => self.check_by_infer(e, expected, origin),
+            },
             (ExprKind::Tuple(es), Type::Tuple(ts)) if es.len() == ts.len() => {
                 let items: Vec<ir::Expr> = es
                     .iter()
@@ -190,7 +188,12 @@ impl<'e> Checker<'e> {
         }
     }
 
-    fn check_by_infer(&mut self, e: &ast::Expr, expected: &Type, origin: Option<Origin>) -> ir::Expr {
+    fn check_by_infer(
+        &mut self,
+        e: &ast::Expr,
+        expected: &Type,
+        origin: Option<Origin>,
+    ) -> ir::Expr {
         let x = self.infer(e);
         self.expect(expected, &x.ty, e.span, origin);
         x
@@ -223,7 +226,10 @@ impl<'e> Checker<'e> {
     fn global_def(&mut self, d: ir::DefId, span: Span) -> ir::Expr {
         let Some(Some(scheme)) = self.env.def_schemes.get(d).cloned() else {
             let t = self.fresh();
-            let kind = ir::ExprKind::Global { def: d, inst: vec![] };
+            let kind = ir::ExprKind::Global {
+                def: d,
+                inst: vec![],
+            };
             return node(kind, t, span);
         };
         let mut inst = Vec::new();
@@ -328,7 +334,10 @@ impl<'e> Checker<'e> {
                     Code::TypeMismatch,
                     format!("expected `{want}`, found a function"),
                 )
-                .at(span, format!("a function of {arity} parameter(s) where `{want}` is expected")),
+                .at(
+                    span,
+                    format!("a function of {arity} parameter(s) where `{want}` is expected"),
+                ),
             );
         }
         (a, r)
@@ -385,7 +394,10 @@ impl<'e> Checker<'e> {
                     self.error(
                         Diagnostic::new(
                             Code::TypeMismatch,
-                            format!("a tuple pattern of {} elements cannot match `{found}`", ps.len()),
+                            format!(
+                                "a tuple pattern of {} elements cannot match `{found}`",
+                                ps.len()
+                            ),
                         )
                         .at(span, format!("the value here has type `{found}`")),
                     );

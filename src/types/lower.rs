@@ -232,7 +232,9 @@ impl Checker<'_> {
                 format!("the batched runtime cannot store functions in lists/trees/grids: `{s}`"),
             )
             .at(e.span, format!("this builds a `{s}`"))
-            .note("a tuple of functions is fine; apply the functions before collecting the results");
+            .note(
+                "a tuple of functions is fine; apply the functions before collecting the results",
+            );
             self.error(d);
         }
         free
@@ -253,7 +255,9 @@ fn remove_bound(p: &ir::Pattern, free: &mut BTreeSet<LocalId>) {
 pub fn holds_functions(t: &Type, inside: bool) -> bool {
     match t {
         Type::Func(a, b) => inside || holds_functions(a, false) || holds_functions(b, false),
-        Type::List(a) | Type::Tree(a) | Type::Grid(a) | Type::Window(_, a) => holds_functions(a, true),
+        Type::List(a) | Type::Tree(a) | Type::Grid(a) | Type::Window(_, a) => {
+            holds_functions(a, true)
+        }
         Type::Tuple(ts) => ts.iter().any(|t| holds_functions(t, inside)),
         Type::Scores(a) => holds_functions(a, inside),
         _ => false,

@@ -31,6 +31,8 @@ pub mod special;
 pub mod ty;
 pub mod unify;
 
+#[cfg(test)]
+mod tests;
 
 use crate::diagnostic::Diagnostic;
 use crate::ir::{self, Program};

@@ -263,7 +263,12 @@ impl Checker<'_> {
             self.expect(out, &l, span, None);
         } else {
             let label = format!("the left operand has type `{}`", self.show(&l));
-            self.expect(&l, &r, rspan, crate::types::infer::Origin::new(lspan, label));
+            self.expect(
+                &l,
+                &r,
+                rspan,
+                crate::types::infer::Origin::new(lspan, label),
+            );
             self.expect(out, &l, span, None);
         }
     }
@@ -319,7 +324,13 @@ impl Checker<'_> {
         if m_n[1] != n_p[0] {
             let d = Diagnostic::new(
                 Code::ShapeMismatch,
-                format!("`{} @ {}`: the inner dimensions {} and {} differ", crate::types::pretty::pretty(&l), crate::types::pretty::pretty(&r), m_n[1], n_p[0]),
+                format!(
+                    "`{} @ {}`: the inner dimensions {} and {} differ",
+                    crate::types::pretty::pretty(&l),
+                    crate::types::pretty::pretty(&r),
+                    m_n[1],
+                    n_p[0]
+                ),
             )
             .at(*span, "shapes do not fit")
             .also(*lspan, format!("this has {} columns", m_n[1]))
@@ -348,13 +359,19 @@ impl Checker<'_> {
             .note("`R[m, n] @ R[n]` is `R[m]` and `R[m, n] @ R[n, p]` is `R[m, p]`"),
             Type::Rep(_) => Diagnostic::new(
                 Code::TypeMismatch,
-                format!("`@` works on raw tensors, not on the rep {}", self.with_shape(t)),
+                format!(
+                    "`@` works on raw tensors, not on the rep {}",
+                    self.with_shape(t)
+                ),
             )
             .at(span, format!("this has type `{s}`"))
             .note("reps are nominal; `@` is the matrix product of raw `R[..]` tensors")
             .help("use a learned piece (`learn f : A -> B`) to map between reps"),
-            _ => Diagnostic::new(Code::TypeMismatch, format!("`@` needs tensors, found `{s}`"))
-                .at(span, format!("this has type `{s}`")),
+            _ => Diagnostic::new(
+                Code::TypeMismatch,
+                format!("`@` needs tensors, found `{s}`"),
+            )
+            .at(span, format!("this has type `{s}`")),
         };
         self.error(d);
         None

@@ -69,10 +69,16 @@ fn dup(name: &Ident, first: Option<Span>, what: &str) -> Diagnostic {
         Code::DuplicateName,
         format!("`{}` is defined more than once", name.name),
     )
-    .at(name.span, format!("{what} `{}` is defined again here", name.name));
+    .at(
+        name.span,
+        format!("{what} `{}` is defined again here", name.name),
+    );
     match first {
         Some(sp) => d.also(sp, "first defined here"),
-        None => d.note(format!("`{}` is a builtin type or already defined", name.name)),
+        None => d.note(format!(
+            "`{}` is a builtin type or already defined",
+            name.name
+        )),
     }
 }
 
@@ -134,7 +140,12 @@ fn collect_values(prog: &Program, decls: &[&ast::Decl], diags: &mut Vec<Diagnost
     Names { registered }
 }
 
-fn add_learned(prog: &mut Program, env: &mut Env, decls: &[&ast::Decl], diags: &mut Vec<Diagnostic>) {
+fn add_learned(
+    prog: &mut Program,
+    env: &mut Env,
+    decls: &[&ast::Decl],
+    diags: &mut Vec<Diagnostic>,
+) {
     for d in decls {
         let DeclKind::Learn { name, ty } = &d.kind else {
             continue;
@@ -179,7 +190,12 @@ fn placeholder_learned(name: &Ident, span: Span) -> ir::LearnedPiece {
     }
 }
 
-fn add_param_types(prog: &mut Program, env: &mut Env, decls: &[&ast::Decl], diags: &mut Vec<Diagnostic>) {
+fn add_param_types(
+    prog: &mut Program,
+    env: &mut Env,
+    decls: &[&ast::Decl],
+    diags: &mut Vec<Diagnostic>,
+) {
     for d in decls {
         let DeclKind::Param { name, ty, .. } = &d.kind else {
             continue;
@@ -200,8 +216,17 @@ fn add_param_types(prog: &mut Program, env: &mut Env, decls: &[&ast::Decl], diag
     }
 }
 
-fn check_param_inits(prog: &mut Program, env: &mut Env, decls: &[&ast::Decl], diags: &mut Vec<Diagnostic>) {
-    let base = prog.params.len() - decls.iter().filter(|d| matches!(d.kind, DeclKind::Param { .. })).count();
+fn check_param_inits(
+    prog: &mut Program,
+    env: &mut Env,
+    decls: &[&ast::Decl],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let base = prog.params.len()
+        - decls
+            .iter()
+            .filter(|d| matches!(d.kind, DeclKind::Param { .. }))
+            .count();
     let params = decls.iter().filter_map(|d| match &d.kind {
         DeclKind::Param { init, .. } => Some(init),
         _ => None,
@@ -221,7 +246,12 @@ fn check_param_inits(prog: &mut Program, env: &mut Env, decls: &[&ast::Decl], di
 }
 
 /// Checks the new defs in dependency order; returns them in source order.
-fn check_defs(env: &mut Env, defs: &[&ast::Decl], base: usize, diags: &mut Vec<Diagnostic>) -> Vec<ir::Def> {
+fn check_defs(
+    env: &mut Env,
+    defs: &[&ast::Decl],
+    base: usize,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<ir::Def> {
     let mut names = Vec::new();
     let mut edges: Vec<Edges> = Vec::new();
     for d in defs {

@@ -121,7 +121,10 @@ impl TypeResolver {
                     self.diags.push(
                         Diagnostic::new(
                             Code::BadVocabulary,
-                            format!("the symbol \"{s}\" appears twice in vocabulary `{}`", name.name),
+                            format!(
+                                "the symbol \"{s}\" appears twice in vocabulary `{}`",
+                                name.name
+                            ),
                         )
                         .at(*sp, "duplicate symbol")
                         .also(*first, "first listed here"),
@@ -180,8 +183,7 @@ impl TypeResolver {
             },
             _ => t.clone(),
         };
-        if !self.table.is_representation(&underlying)
-            || self.table.flat_size(&underlying).is_none()
+        if !self.table.is_representation(&underlying) || self.table.flat_size(&underlying).is_none()
         {
             self.diags.push(
                 Diagnostic::new(
@@ -209,7 +211,10 @@ impl TypeResolver {
         path.push(name.to_string());
         let mut d = Diagnostic::new(
             Code::RecursiveDefinition,
-            format!("type declarations refer to each other in a cycle: {}", path.join(" -> ")),
+            format!(
+                "type declarations refer to each other in a cycle: {}",
+                path.join(" -> ")
+            ),
         )
         .at(at, format!("`{name}` refers back to itself here"))
         .note("reps and type aliases are expanded, so they cannot be recursive")
@@ -408,7 +413,9 @@ pub fn suggest(name: &str, candidates: impl IntoIterator<Item = String>) -> Opti
             continue;
         }
         let d = edit_distance(name, &c);
-        let better = best.as_ref().map_or(true, |(bd, bc)| d < *bd || (d == *bd && c < *bc));
+        let better = best
+            .as_ref()
+            .map_or(true, |(bd, bc)| d < *bd || (d == *bd && c < *bc));
         if d <= limit && better {
             best = Some((d, c));
         }

@@ -14,7 +14,13 @@ use crate::types::ty::Type;
 use crate::types::unify::Constraint;
 
 impl Checker<'_> {
-    pub(crate) fn solve_special(&mut self, s: &Special, name: &str, span: Span, last: bool) -> bool {
+    pub(crate) fn solve_special(
+        &mut self,
+        s: &Special,
+        name: &str,
+        span: Span,
+        last: bool,
+    ) -> bool {
         match s {
             Special::Window {
                 dims,
@@ -52,8 +58,11 @@ impl Checker<'_> {
             t if self.is_var(t) => t.clone(),
             t => {
                 let s = self.show(t);
-                let d = Diagnostic::new(Code::BadWindow, format!("`{name}` needs a function, found `{s}`"))
-                    .at(span, format!("`{name}` is given a `{s}`"));
+                let d = Diagnostic::new(
+                    Code::BadWindow,
+                    format!("`{name}` needs a function, found `{s}`"),
+                )
+                .at(span, format!("`{name}` is given a `{s}`"));
                 self.error(d);
                 return true;
             }
@@ -72,7 +81,9 @@ impl Checker<'_> {
                         format!("the window size of the function given to `{name}` is not known"),
                     )
                     .at(span, "the size of the window cannot be inferred here")
-                    .note(format!("`{name}` takes the window size from its function's parameter type"))
+                    .note(format!(
+                        "`{name}` takes the window size from its function's parameter type"
+                    ))
                     .help(Self::window_help(dims));
                     self.error(d);
                 }
@@ -80,10 +91,16 @@ impl Checker<'_> {
             }
             t => {
                 let s = self.show(t);
-                let want = if dims == 1 { "Window[k] a" } else { "Window[kh, kw] a" };
+                let want = if dims == 1 {
+                    "Window[k] a"
+                } else {
+                    "Window[kh, kw] a"
+                };
                 let d = Diagnostic::new(
                     Code::BadWindow,
-                    format!("the function given to `{name}` must take a `{want}`, but it takes `{s}`"),
+                    format!(
+                        "the function given to `{name}` must take a `{want}`, but it takes `{s}`"
+                    ),
                 )
                 .at(span, format!("`{name}` needs a function of a `{want}`"))
                 .help(Self::window_help(dims));
@@ -105,25 +122,38 @@ impl Checker<'_> {
             }
             t if self.is_var(&t) => {
                 if last && !self.had_error {
-                    let d = Diagnostic::new(Code::BadWindow, "the window given to `elems` has no known size")
-                        .at(span, "the argument's window size cannot be inferred")
-                        .help(Self::window_help(1));
+                    let d = Diagnostic::new(
+                        Code::BadWindow,
+                        "the window given to `elems` has no known size",
+                    )
+                    .at(span, "the argument's window size cannot be inferred")
+                    .help(Self::window_help(1));
                     self.error(d);
                 }
                 last
             }
             t => {
                 let s = self.show(&t);
-                let d = Diagnostic::new(Code::TypeMismatch, format!("`elems` takes a `Window[..] a`, found `{s}`"))
-                    .at(span, "this `elems`")
-                    .note("`elems : Window[..] a -> List a` lists a window's elements row-major");
+                let d = Diagnostic::new(
+                    Code::TypeMismatch,
+                    format!("`elems` takes a `Window[..] a`, found `{s}`"),
+                )
+                .at(span, "this `elems`")
+                .note("`elems : Window[..] a -> List a` lists a window's elements row-major");
                 self.error(d);
                 true
             }
         }
     }
 
-    fn solve_concat(&mut self, left: &Type, right: &Type, out: &Type, span: Span, last: bool) -> bool {
+    fn solve_concat(
+        &mut self,
+        left: &Type,
+        right: &Type,
+        out: &Type,
+        span: Span,
+        last: bool,
+    ) -> bool {
         let (l, r) = (self.subst.zonk(left), self.subst.zonk(right));
         let mut sizes = Vec::new();
         for t in [&l, &r] {
