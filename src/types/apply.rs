@@ -45,6 +45,7 @@ impl Checker<'_> {
     /// `f a1 ... an`.
     pub fn app(&mut self, e: &ast::Expr) -> ir::Expr {
         let (head, args) = spine(e);
+        let from = self.pending.len();
         let func = self.infer(head);
         let name = head_name(head).map(str::to_string);
         let mut fty = func.ty.clone();
@@ -72,7 +73,7 @@ impl Checker<'_> {
                 }
             }
         }
-        self.solve_pending(false);
+        self.solve_pending_from(from);
         let kind = ir::ExprKind::App {
             func: Box::new(func),
             args: out,
@@ -172,6 +173,7 @@ impl Checker<'_> {
                     lspan: l.span,
                     rspan: r.span,
                 });
+                self.solve_pending_from(self.pending.len() - 1);
                 let op = PrimOp::MatMul {
                     m: 0,
                     n: 0,
@@ -218,6 +220,7 @@ impl Checker<'_> {
             lspan: l.span,
             rspan: r.span,
         });
+        self.solve_pending_from(self.pending.len() - 1);
         prim_node(prim, vec![a, b], out, span)
     }
 
@@ -292,6 +295,7 @@ impl Checker<'_> {
             ty: ty.clone(),
             span,
         });
+        self.solve_pending_from(self.pending.len() - 1);
         prim_node(PrimOp::RealNeg, vec![a], ty, span)
     }
 

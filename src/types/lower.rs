@@ -30,7 +30,7 @@ impl Checker<'_> {
     /// Finishes an item whose body is `body`; with `generalise`, its free
     /// type variables are quantified, otherwise defaulted.
     pub fn finish(&mut self, mut body: ir::Expr, generalise: bool) -> (Scheme, ir::Expr) {
-        self.solve_pending(true);
+        self.solve_pending();
         for v in self.subst.vars_since(FRESH_BASE) {
             if self.subst.is_unbound(v) && self.subst.constraint(v).has(Constraint::NUMLIT) {
                 self.subst.force_bind(v, Type::Int);

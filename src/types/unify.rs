@@ -134,17 +134,32 @@ impl Subst {
         t
     }
 
+    /// Follows bindings at the head only, without copying.
+    pub fn resolve_ref<'a>(&'a self, mut t: &'a Type) -> &'a Type {
+        let mut steps = 0;
+        while let Type::Var(v) = t {
+            match self.slot(*v).and_then(|s| s.binding.as_ref()) {
+                Some(b) if steps < 1_000_000 => {
+                    t = b;
+                    steps += 1;
+                }
+                _ => break,
+            }
+        }
+        t
+    }
+
     /// Applies the substitution everywhere in `t`.
     pub fn zonk(&self, t: &Type) -> Type {
-        match self.resolve(t) {
-            Type::Scores(a) => Type::Scores(Box::new(self.zonk(&a))),
-            Type::List(a) => Type::List(Box::new(self.zonk(&a))),
-            Type::Tree(a) => Type::Tree(Box::new(self.zonk(&a))),
-            Type::Grid(a) => Type::Grid(Box::new(self.zonk(&a))),
-            Type::Window(d, a) => Type::Window(d, Box::new(self.zonk(&a))),
+        match self.resolve_ref(t) {
+            Type::Scores(a) => Type::Scores(Box::new(self.zonk(a))),
+            Type::List(a) => Type::List(Box::new(self.zonk(a))),
+            Type::Tree(a) => Type::Tree(Box::new(self.zonk(a))),
+            Type::Grid(a) => Type::Grid(Box::new(self.zonk(a))),
+            Type::Window(d, a) => Type::Window(d.clone(), Box::new(self.zonk(a))),
             Type::Tuple(ts) => Type::Tuple(ts.iter().map(|t| self.zonk(t)).collect()),
-            Type::Func(a, b) => Type::func(self.zonk(&a), self.zonk(&b)),
-            t => t,
+            Type::Func(a, b) => Type::func(self.zonk(a), self.zonk(b)),
+            t => t.clone(),
         }
     }
 
