@@ -143,7 +143,9 @@ impl Expected {
 
     /// After a complete expression (an operator would be accepted).
     fn continues(&self) -> bool {
-        self.has("+")
+        ["+", "*", "++", "==", "&&", "||", "|>"]
+            .iter()
+            .any(|op| self.has(op))
     }
 
     /// The expected set as a few phrases, most important first.
@@ -298,7 +300,25 @@ impl Context<'_> {
         if let Some(h) = help_for(what, expected) {
             d = d.help(h);
         }
+        if let [only] = phrases.as_slice() {
+            d = self.unfinished_keyword(d, index, only);
+        }
         d
+    }
+
+    /// For a missing `then`, `else` or `in`, point at the `if` or `let`.
+    fn unfinished_keyword(&self, d: Diagnostic, index: usize, wanted: &str) -> Diagnostic {
+        let (opener, label) = match wanted {
+            "`then`" => (Token::If, "this `if` has no `then`"),
+            "`else`" => (Token::If, "this `if` has no `else`"),
+            "`in`" => (Token::Let, "this `let` has no `in`"),
+            _ => return d,
+        };
+        let before = self.tokens.get(..index).unwrap_or_default();
+        match before.iter().rev().find(|(_, t, _)| *t == opener) {
+            Some((l, _, r)) => d.also(self.span(*l, *r), label),
+            None => d,
+        }
     }
 
     /// `)` or `]` that closes nothing.
@@ -327,7 +347,7 @@ impl Context<'_> {
         here: Span,
     ) -> Option<Diagnostic> {
         let t = what.filter(|t| is_cmp(t))?;
-        if !expected.continues() || expected.has("==") {
+        if expected.has("==") || expected.has("\\") {
             return None;
         }
         Some(
