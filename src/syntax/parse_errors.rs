@@ -20,13 +20,16 @@ use crate::syntax::parser::{point, Failure, Void};
 const DECL_LIST: &str = "(`def`, `rep`, `vocab`, `learn`, `param`, `type`, `import`)";
 
 /// Bracket structure of a token stream: which openers are closed, which
-/// closers match nothing, and how deep the nesting gets.
+/// closers match nothing, which bracket encloses each token, and how deep
+/// the nesting gets.
 pub struct Brackets {
     /// For each token: true when it is an opener that is closed later, or a
     /// closer that closes something.
     matched: Vec<bool>,
-    /// The index of the first opener deeper than the limit, if any, with the
-    /// maximal depth reached.
+    /// For each token index (and the end, at `tokens.len()`): the innermost
+    /// opener still open just before it.
+    enclosing: Vec<Option<usize>>,
+    /// Openers at which the nesting reaches a new maximum, with that depth.
     depth_at: Vec<(usize, usize)>,
 }
 
@@ -42,44 +45,6 @@ fn is_closer(t: &Token) -> bool {
     matches!(t, Token::RParen | Token::RBracket)
 }
 
-/// Run the matching algorithm over `tokens[..upto]`, returning the stack of
-/// still-open openers (indices) and filling `matched` / `depth` as it goes.
-fn scan(
-    tokens: &[SpannedToken],
-    upto: usize,
-    mut matched: Option<&mut Vec<bool>>,
-    mut depth: Option<&mut Vec<(usize, usize)>>,
-) -> Vec<usize> {
-    let mut stack: Vec<usize> = Vec::new();
-    for (i, (_, tok, _)) in tokens.iter().enumerate().take(upto) {
-        if closer_of(tok).is_some() {
-            stack.push(i);
-            if let Some(d) = depth.as_deref_mut() {
-                if d.last().map_or(true, |&(_, m)| stack.len() > m) {
-                    d.push((i, stack.len()));
-                }
-            }
-        } else if is_closer(tok) {
-            let found = stack.iter().rposition(|&o| {
-                tokens
-                    .get(o)
-                    .and_then(|(_, t, _)| closer_of(t))
-                    .is_some_and(|c| &c == tok)
-            });
-            if let Some(pos) = found {
-                if let Some(m) = matched.as_deref_mut() {
-                    if let Some(o) = stack.get(pos).copied() {
-                        set(m, o);
-                    }
-                    set(m, i);
-                }
-                stack.truncate(pos);
-            }
-        }
-    }
-    stack
-}
-
 fn set(v: &mut [bool], i: usize) {
     if let Some(slot) = v.get_mut(i) {
         *slot = true;
@@ -87,16 +52,43 @@ fn set(v: &mut [bool], i: usize) {
 }
 
 impl Brackets {
+    /// Match brackets with a stack. A closer closes the innermost opener of
+    /// its kind (openers skipped over stay unclosed); a closer with no
+    /// opener of its kind open is unmatched.
     pub fn analyse(tokens: &[SpannedToken]) -> Brackets {
         let mut matched = vec![false; tokens.len()];
-        let mut depth_at = Vec::new();
-        scan(
-            tokens,
-            tokens.len(),
-            Some(&mut matched),
-            Some(&mut depth_at),
-        );
-        Brackets { matched, depth_at }
+        let mut enclosing = Vec::with_capacity(tokens.len() + 1);
+        let mut depth_at: Vec<(usize, usize)> = Vec::new();
+        let mut stack: Vec<usize> = Vec::new();
+        for (i, (_, tok, _)) in tokens.iter().enumerate() {
+            enclosing.push(stack.last().copied());
+            if closer_of(tok).is_some() {
+                stack.push(i);
+                if depth_at.last().map_or(true, |&(_, m)| stack.len() > m) {
+                    depth_at.push((i, stack.len()));
+                }
+            } else if is_closer(tok) {
+                let found = stack.iter().rposition(|&o| {
+                    tokens
+                        .get(o)
+                        .and_then(|(_, t, _)| closer_of(t))
+                        .is_some_and(|c| &c == tok)
+                });
+                if let Some(pos) = found {
+                    if let Some(o) = stack.get(pos).copied() {
+                        set(&mut matched, o);
+                    }
+                    set(&mut matched, i);
+                    stack.truncate(pos);
+                }
+            }
+        }
+        enclosing.push(stack.last().copied());
+        Brackets {
+            matched,
+            enclosing,
+            depth_at,
+        }
     }
 
     /// The opener at which the nesting first exceeds `limit`.
@@ -110,7 +102,14 @@ impl Brackets {
     fn is_matched(&self, i: usize) -> bool {
         self.matched.get(i).copied().unwrap_or(false)
     }
+
+    fn enclosing(&self, i: usize) -> Option<usize> {
+        self.enclosing.get(i).copied().flatten()
+    }
 }
+
+/// How far back the message builder looks for a `def`, `if` or `let`.
+const LOOK_BACK: usize = 1000;
 
 /// Everything the message builder looks at.
 pub struct Context<'a> {
@@ -314,7 +313,10 @@ impl Context<'_> {
             "`in`" => (Token::Let, "this `let` has no `in`"),
             _ => return d,
         };
-        let before = self.tokens.get(..index).unwrap_or_default();
+        let before = self
+            .tokens
+            .get(index.saturating_sub(LOOK_BACK)..index)
+            .unwrap_or_default();
         match before.iter().rev().find(|(_, t, _)| *t == opener) {
             Some((l, _, r)) => d.also(self.span(*l, *r), label),
             None => d,
@@ -369,8 +371,7 @@ impl Context<'_> {
         here: Span,
         unexpected: &str,
     ) -> Option<Diagnostic> {
-        let stack = scan(self.tokens, index, None, None);
-        let &open = stack.last()?;
+        let open = self.brackets.enclosing(index)?;
         if self.brackets.is_matched(open) {
             return None;
         }

@@ -96,3 +96,18 @@ fn too_deep_is_a_diagnostic() {
         assert_eq!(span, Some(MAX_DEPTH..MAX_DEPTH + 1));
     });
 }
+
+/// Many recovered errors in one big input stay cheap (no quadratic work
+/// per error).
+#[test]
+fn many_errors_are_cheap() {
+    on_big_stack(|| {
+        let n = 20_000;
+        let text = format!("def f = g{}\n{}", " (1 +)".repeat(n), "def = 1\n".repeat(n));
+        let started = std::time::Instant::now();
+        let (m, diags) = parse_module(0, &text);
+        assert_eq!(m.decls.len(), 1);
+        assert_eq!(diags.len(), 2 * n);
+        assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+    });
+}

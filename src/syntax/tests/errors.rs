@@ -495,3 +495,146 @@ fn repl_errors() {
     "#]]
     .assert_eq(&repl("1 + * 2"));
 }
+
+#[test]
+fn assorted_small_mistakes() {
+    let cases = [
+        "def f (x : ) = x",
+        "rep H = R[2",
+        "def f = [1, 2 3]",
+        "param p : Float =",
+        "learn f : A B ->",
+        "import 3",
+        "def f c = if c then 1 else",
+        "def f = g (1, )",
+        r"def f = \ -> x",
+        "type T = Window[] a",
+        "def f = let = 1 in 2",
+        "vocab L = [\"a\" \"b\"]",
+        "def f (x, y = x",
+        "def f = a ++",
+        "def f = (a : Float -> )",
+    ];
+    let out: Vec<String> = cases.iter().map(|c| module(c)).collect();
+    expect![[r#"
+        [E0005] Error: expected a type after `:`
+           ╭─[ test.dp:1:12 ]
+           │
+         1 │ def f (x : ) = x
+           │            ┬  
+           │            ╰── unexpected `)`
+        ───╯
+
+        [E0006] Error: unclosed `[`
+           ╭─[ test.dp:1:12 ]
+           │
+         1 │ rep H = R[2
+           │         ─┬ │ 
+           │          │ ╰─ the input ends before a `]`
+           │          │   
+           │          ╰─── this `[` is never closed
+        ───╯
+
+        (def f [] _ [1 (2 3)])
+        [E0006] Error: expected an expression after `=`
+           ╭─[ test.dp:1:18 ]
+           │
+         1 │ param p : Float =
+           │                  │ 
+           │                  ╰─ the input ends here
+        ───╯
+
+        [E0006] Error: expected a type after `->`
+           ╭─[ test.dp:1:17 ]
+           │
+         1 │ learn f : A B ->
+           │                 │ 
+           │                 ╰─ the input ends here
+        ───╯
+
+        [E0005] Error: expected a name or a string after `import`
+           ╭─[ test.dp:1:8 ]
+           │
+         1 │ import 3
+           │        ┬  
+           │        ╰── unexpected number `3`
+        ───╯
+
+        [E0006] Error: expected an expression after `else`
+           ╭─[ test.dp:1:27 ]
+           │
+         1 │ def f c = if c then 1 else
+           │                           │ 
+           │                           ╰─ the input ends here
+        ───╯
+
+        (def f [] _ (g <error>))
+        [E0005] Error: expected an expression after `,`
+           ╭─[ test.dp:1:15 ]
+           │
+         1 │ def f = g (1, )
+           │               ┬  
+           │               ╰── unexpected `)`
+        ───╯
+
+        [E0005] Error: expected a pattern after `\`
+           ╭─[ test.dp:1:11 ]
+           │
+         1 │ def f = \ -> x
+           │           ─┬  
+           │            ╰── unexpected `->`
+        ───╯
+
+        [E0005] Error: expected a number after `Window[`
+           ╭─[ test.dp:1:17 ]
+           │
+         1 │ type T = Window[] a
+           │                 ┬  
+           │                 ╰── unexpected `]`
+        ───╯
+
+        [E0005] Error: expected a pattern after `let`
+           ╭─[ test.dp:1:13 ]
+           │
+         1 │ def f = let = 1 in 2
+           │             ┬  
+           │             ╰── unexpected `=`
+        ───╯
+
+        [E0005] Error: expected `,` or `]` after `"a"`
+           ╭─[ test.dp:1:16 ]
+           │
+         1 │ vocab L = ["a" "b"]
+           │                ─┬─  
+           │                 ╰─── unexpected string literal
+        ───╯
+
+        [E0005] Error: unclosed `(`
+           ╭─[ test.dp:1:13 ]
+           │
+         1 │ def f (x, y = x
+           │       ┬     ┬  
+           │       │     ╰── expected `)` before this (unexpected `=`)
+           │       │        
+           │       ╰──────── this `(` is never closed
+        ───╯
+
+        [E0006] Error: expected an expression after `++`
+           ╭─[ test.dp:1:13 ]
+           │
+         1 │ def f = a ++
+           │             │ 
+           │             ╰─ the input ends here
+        ───╯
+
+        (def f [] _ <error>)
+        [E0005] Error: expected a type after `->`
+           ╭─[ test.dp:1:23 ]
+           │
+         1 │ def f = (a : Float -> )
+           │                       ┬  
+           │                       ╰── unexpected `)`
+        ───╯
+    "#]]
+    .assert_eq(&out.join("\n"));
+}
