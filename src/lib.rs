@@ -2,7 +2,9 @@
 //! graphs. See ARCHITECTURE.md for the pipeline and the code map.
 
 pub mod backend;
+pub mod codec;
 pub mod diagnostic;
+pub mod driver;
 pub mod ir;
 pub mod runtime;
 pub mod source;

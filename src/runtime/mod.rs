@@ -17,3 +17,6 @@ pub mod weights;
 mod windows;
 
 pub use eval::{apply, eval_closed, global_value, Context};
+pub use value::Value;
+pub use vocab::Vocabularies;
+pub use weights::Weights;

@@ -26,3 +26,71 @@ pub struct Weights {
     pub learned: Vec<LearnedWeights>,
     pub params: Vec<Real>,
 }
+
+/// Fresh weights for every learned piece and param of `program`:
+/// affine weights Glorot-uniform, biases zero, embeddings N(0, 1), params
+/// zeros (their `= init` expressions are applied by the caller, which can
+/// evaluate). Deterministic for a seed. Sizes of `Scores` over open
+/// vocabularies come from `vocabs`.
+pub fn initialise(
+    program: &crate::ir::Program,
+    vocabs: &crate::runtime::vocab::Vocabularies,
+    graph: &crate::backend::Graph,
+    seed: u64,
+) -> Weights {
+    use crate::ir::LearnedKind;
+    let mut learned = Vec::with_capacity(program.learned.len());
+    for (i, piece) in program.learned.iter().enumerate() {
+        let piece_seed = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(i as u64 + 1);
+        learned.push(match &piece.kind {
+            LearnedKind::Affine { input, outputs } => {
+                let outputs = resolve_outputs(outputs, &piece.codomain, vocabs);
+                let out: usize = outputs.iter().sum();
+                let limit = (6.0 / (*input + out).max(1) as f32).sqrt();
+                LearnedWeights::Affine {
+                    weight: graph.uniform(out, *input, -limit, limit, piece_seed),
+                    bias: graph.fill(1, out, 0.0),
+                    outputs,
+                }
+            }
+            LearnedKind::Embedding { vocab, dim } => {
+                let rows = vocabs.get(vocab).map_or(1, |v| v.len().max(1));
+                LearnedWeights::Embedding {
+                    table: graph.gaussian(rows, *dim, 0.0, 1.0, piece_seed),
+                }
+            }
+        });
+    }
+    let params = program
+        .params
+        .iter()
+        .map(|p| graph.fill(1, program.types.flat_size(&p.ty).unwrap_or(1), 0.0))
+        .collect();
+    Weights { learned, params }
+}
+
+/// Output part sizes, with `Scores` of open vocabularies sized from `vocabs`.
+pub fn resolve_outputs(
+    outputs: &[Option<usize>],
+    codomain: &crate::types::ty::Type,
+    vocabs: &crate::runtime::vocab::Vocabularies,
+) -> Vec<usize> {
+    use crate::types::ty::Type;
+    let parts: Vec<&Type> = match codomain {
+        Type::Tuple(ts) => ts.iter().collect(),
+        t => vec![t],
+    };
+    outputs
+        .iter()
+        .zip(parts.iter().chain(std::iter::repeat(&codomain)))
+        .map(|(size, ty)| {
+            size.unwrap_or_else(|| match ty {
+                Type::Scores(v) => match &**v {
+                    Type::Vocab(name) => vocabs.get(name).map_or(1, |v| v.len()),
+                    _ => 1,
+                },
+                _ => 1,
+            })
+        })
+        .collect()
+}

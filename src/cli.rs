@@ -1,0 +1,360 @@
+//! The command-line commands (`dp check`, `dp run`, `dp train`, `dp repl`)
+//! as library functions: argument structs (clap), and one function per
+//! command that returns the process exit status.
+//!
+//! Output conventions: results on stdout, diagnostics on stderr (colour only
+//! on a terminal), exit 0 on success, 1 for an error in the program, data or
+//! weights. Usage errors (exit 2) are clap's. This module does not parse,
+//! check or evaluate by itself: it strings the stages together.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand, ValueEnum};
+
+use crate::backend::Graph;
+use crate::codec;
+use crate::diagnostic::{render, Code, Diagnostic};
+use crate::driver::{compile_file, Compiled};
+use crate::ir::{GlobalRef, Program};
+use crate::runtime::{self, Context, Vocabularies, Weights};
+use crate::source::SourceMap;
+use crate::types::ty::Type;
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum Command {
+    /// Parse and type-check; print `name : Type` for each def.
+    Check {
+        /// The program.
+        file: PathBuf,
+    },
+    /// Print `main` (or EXPR) as JSON, or apply a function to each line of a data file.
+    Run(RunArgs),
+    /// Train the program's learned pieces on data.
+    Train(TrainArgs),
+    /// Explore a program interactively.
+    Repl {
+        /// A program to load first.
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// The program.
+    pub file: PathBuf,
+    /// Trained weights (safetensors) to run with.
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
+    /// An expression to evaluate in the program's scope instead of `main`.
+    #[arg(long, conflicts_with = "apply")]
+    pub eval: Option<String>,
+    /// A function to apply to every line of --input.
+    #[arg(long, requires = "input")]
+    pub apply: Option<String>,
+    /// JSON Lines input for --apply, one argument per line.
+    #[arg(long, requires = "apply")]
+    pub input: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TrainArgs {
+    /// The program.
+    pub file: PathBuf,
+    /// Training data (JSON Lines, one objective argument per line).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Validation data.
+    #[arg(long)]
+    pub valid: Option<PathBuf>,
+    /// The def to minimise.
+    #[arg(long, default_value = "loss")]
+    pub objective: String,
+    /// A def averaged over the validation set each epoch.
+    #[arg(long)]
+    pub metric: Option<String>,
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]
+    pub optimizer: OptimizerKind,
+    /// Learning rate (default 1e-3 for adam, 1e-1 for sgd).
+    #[arg(long)]
+    pub lr: Option<f32>,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Where to write the trained weights.
+    #[arg(long)]
+    pub save: Option<PathBuf>,
+    /// Weights (and optimizer state) to continue from.
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptimizerKind {
+    Adam,
+    Sgd,
+}
+
+/// How diagnostics are coloured.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    pub fn enabled(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+}
+
+/// Run one command; returns the exit status.
+pub fn run_command(command: Command, color: bool) -> i32 {
+    let mut out = std::io::stdout().lock();
+    let result = match command {
+        Command::Check { file } => check(&file, &mut out),
+        Command::Run(args) => run(&args, &mut out),
+        Command::Train(_) | Command::Repl { .. } => Err(Failure::plain(Diagnostic::new(
+            Code::Io,
+            "this command is not available in this build yet",
+        ))),
+    };
+    let _ = out.flush();
+    match result {
+        Ok(()) => 0,
+        Err(f) => {
+            eprint!("{}", render(&f.diagnostics, &f.sources, color));
+            1
+        }
+    }
+}
+
+/// Diagnostics with the sources they point into.
+pub struct Failure {
+    pub sources: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Failure {
+    pub fn plain(d: Diagnostic) -> Failure {
+        Failure { sources: SourceMap::new(), diagnostics: vec![d] }
+    }
+    fn with(sources: &SourceMap, d: Diagnostic) -> Failure {
+        Failure { sources: sources.clone(), diagnostics: vec![d] }
+    }
+}
+
+fn compile(file: &Path) -> Result<Compiled, Failure> {
+    compile_file(file).map_err(|(sources, diagnostics)| Failure { sources, diagnostics })
+}
+
+/// `dp check`: `name : Type` for each def of the root file, in source order.
+pub fn check(file: &Path, out: &mut impl Write) -> Result<(), Failure> {
+    let compiled = compile(file)?;
+    for line in def_signatures(&compiled) {
+        let _ = writeln!(out, "{line}");
+    }
+    Ok(())
+}
+
+/// `name : Type` for the defs of the root module, in source order.
+pub fn def_signatures(compiled: &Compiled) -> Vec<String> {
+    use crate::syntax::ast::DeclKind;
+    let Some((_, root)) = compiled.modules.last() else {
+        return Vec::new();
+    };
+    root.decls
+        .iter()
+        .filter_map(|d| match &d.kind {
+            DeclKind::Def { name, .. } => Some(&name.name),
+            _ => None,
+        })
+        .filter_map(|name| match compiled.program.globals.get(name.as_str()) {
+            Some(GlobalRef::Def(id)) => compiled.program.defs.get(*id).map(|def| {
+                format!("{} : {}", name, crate::types::pretty_scheme(&def.scheme))
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `dp run`.
+pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<(), Failure> {
+    let mut compiled = compile(&args.file)?;
+    let (vocabs, weights) = load_weights(&compiled, args.weights.as_deref())?;
+    let mut graph = Graph::inference();
+    if let Some(expr) = &args.eval {
+        let json = eval_text(&mut compiled, &vocabs, &weights, &mut graph, expr)?;
+        let _ = writeln!(out, "{json}");
+        return Ok(());
+    }
+    if let (Some(name), Some(input)) = (&args.apply, &args.input) {
+        return apply_file(&compiled, &vocabs, &weights, name, input, out);
+    }
+    let Some(GlobalRef::Def(main)) = compiled.program.globals.get("main").copied() else {
+        let d = Diagnostic::new(Code::NoMain, format!("`{}` has no `main` to run", args.file.display()))
+            .help("define `def main = ...`, or evaluate an expression with `--eval EXPR`");
+        return Err(Failure::with(&compiled.sources, d));
+    };
+    let ctx = Context { program: &compiled.program, vocabs: &vocabs, weights: &weights };
+    let ty = compiled.program.defs[main].scheme.ty.clone();
+    let value = runtime::global_value(&ctx, &mut graph, main, 1)
+        .map_err(|d| Failure::with(&compiled.sources, d))?;
+    let json = encode_one(&graph, &value, &ty, &compiled.program, &vocabs, &compiled.sources)?;
+    let _ = writeln!(out, "{json}");
+    Ok(())
+}
+
+/// The run-time vocabularies and weights: from a file, or fresh (seed 0).
+pub fn load_weights(compiled: &Compiled, path: Option<&Path>) -> Result<(Vocabularies, Weights), Failure> {
+    let program = &compiled.program;
+    let vocabs = Vocabularies::from_types(&program.types);
+    if let Some(path) = path {
+        let d = Diagnostic::new(Code::BadWeights, format!("cannot load `{}`: weights files come with `dp train`", path.display()));
+        return Err(Failure::with(&compiled.sources, d));
+    }
+    let graph = Graph::inference();
+    let weights = runtime::weights::initialise(program, &vocabs, &graph, 0);
+    Ok((vocabs, weights))
+}
+
+/// Parse, check and evaluate an expression in the program's scope; its JSON.
+pub fn eval_text(
+    compiled: &mut Compiled,
+    vocabs: &Vocabularies,
+    weights: &Weights,
+    graph: &mut Graph,
+    text: &str,
+) -> Result<String, Failure> {
+    let id = compiled.sources.add("<eval>", text);
+    let (expr, diags) = crate::syntax::parse_expr(id, text);
+    let fail = |sources: &SourceMap, diagnostics| Failure { sources: sources.clone(), diagnostics };
+    let Some(expr) = expr.filter(|_| diags.is_empty()) else {
+        return Err(fail(&compiled.sources, diags));
+    };
+    let typed = crate::types::check_expr(&compiled.program, &expr).map_err(|d| fail(&compiled.sources, d))?;
+    let ctx = Context { program: &compiled.program, vocabs, weights };
+    let value = runtime::eval_closed(&ctx, graph, &typed, 1).map_err(|d| fail(&compiled.sources, vec![d]))?;
+    encode_one(graph, &value, &typed.ty, &compiled.program, vocabs, &compiled.sources)
+}
+
+fn encode_one(
+    graph: &Graph,
+    value: &runtime::Value,
+    ty: &Type,
+    program: &Program,
+    vocabs: &Vocabularies,
+    sources: &SourceMap,
+) -> Result<String, Failure> {
+    match codec::encode(graph, value, ty, &program.types, vocabs) {
+        Ok(mut rows) if rows.len() == 1 => Ok(codec::format_json(&rows.remove(0))),
+        Ok(_) => Err(Failure::with(sources, Diagnostic::new(Code::RuntimeError, "internal: expected one value"))),
+        Err(msg) => Err(Failure::with(sources, Diagnostic::new(Code::RuntimeError, msg))),
+    }
+}
+
+/// Examples per evaluation batch for `--apply`.
+const APPLY_BATCH: usize = 256;
+
+fn apply_file(
+    compiled: &Compiled,
+    vocabs: &Vocabularies,
+    weights: &Weights,
+    name: &str,
+    input: &Path,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    let program = &compiled.program;
+    let sources = &compiled.sources;
+    let (arg_ty, result_ty) = function_type(program, name).map_err(|d| Failure::with(sources, d))?;
+    let text = read_text(input).map_err(|d| Failure::with(sources, d))?;
+    let mut vocabs = vocabs.clone();
+    let examples = codec::decode_lines(&text, &arg_ty, &program.types, &mut vocabs, false)
+        .map_err(|errors| Failure { sources: sources.clone(), diagnostics: data_errors(input, &arg_ty, errors) })?;
+    let ctx = Context { program, vocabs: &vocabs, weights };
+    for chunk in examples.chunks(APPLY_BATCH) {
+        let mut graph = Graph::inference();
+        let refs: Vec<_> = chunk.iter().collect();
+        let arg = codec::assemble(&graph, &refs, &arg_ty, &program.types);
+        let f = global_function(&ctx, &mut graph, name, chunk.len()).map_err(|d| Failure::with(sources, d))?;
+        let span = crate::source::Span::default();
+        let value = runtime::apply(&ctx, &mut graph, &f, vec![arg], span).map_err(|d| Failure::with(sources, d))?;
+        let rows = codec::encode(&graph, &value, &result_ty, &program.types, &vocabs)
+            .map_err(|m| Failure::with(sources, Diagnostic::new(Code::RuntimeError, m)))?;
+        for row in rows {
+            let _ = writeln!(out, "{}", codec::format_json(&row));
+        }
+    }
+    Ok(())
+}
+
+/// A global function's argument and result types; it must be monomorphic.
+pub fn function_type(program: &Program, name: &str) -> Result<(Type, Type), Diagnostic> {
+    let ty = match program.globals.get(name) {
+        Some(GlobalRef::Def(id)) => program.defs[*id].scheme.ty.clone(),
+        Some(GlobalRef::Learned(id)) => {
+            let p = &program.learned[*id];
+            Type::func(p.domain.clone(), p.codomain.clone())
+        }
+        _ => {
+            return Err(Diagnostic::new(Code::UnknownName, format!("the program defines no function `{name}`")));
+        }
+    };
+    match ty {
+        Type::Func(a, b) if !has_vars(&a) && !has_vars(&b) => Ok((*a, *b)),
+        Type::Func(..) => Err(Diagnostic::new(Code::AmbiguousType, format!("`{name}` is polymorphic (`{}`), so its input cannot be decoded", crate::types::pretty(&ty)))
+            .help(format!("annotate its parameter, e.g. `def {name} (x : T) = ...`"))),
+        _ => Err(Diagnostic::new(Code::NotAFunction, format!("`{name}` is not a function: it has type `{}`", crate::types::pretty(&ty)))),
+    }
+}
+
+fn has_vars(ty: &Type) -> bool {
+    match ty {
+        Type::Var(_) => true,
+        Type::List(t) | Type::Tree(t) | Type::Grid(t) | Type::Window(_, t) | Type::Scores(t) => has_vars(t),
+        Type::Tuple(ts) => ts.iter().any(has_vars),
+        Type::Func(a, b) => has_vars(a) || has_vars(b),
+        _ => false,
+    }
+}
+
+/// The value of a global function (def or learned piece) over a batch.
+pub fn global_function(ctx: &Context, graph: &mut Graph, name: &str, batch: usize) -> Result<runtime::Value, Diagnostic> {
+    match ctx.program.globals.get(name) {
+        Some(GlobalRef::Def(id)) => runtime::global_value(ctx, graph, *id, batch),
+        Some(GlobalRef::Learned(id)) => Ok(runtime::Value::Func(std::rc::Rc::new(runtime::value::Func::Learned { id: *id, batch }))),
+        _ => Err(Diagnostic::new(Code::UnknownName, format!("the program defines no function `{name}`"))),
+    }
+}
+
+pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
+    std::fs::read(path)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .map_err(|e| Diagnostic::new(Code::Io, format!("cannot read `{}`: {e}", path.display())))
+}
+
+/// Data errors as diagnostics: file, line, JSON path, expected, found.
+pub fn data_errors(file: &Path, ty: &Type, errors: Vec<(usize, codec::DataError)>) -> Vec<Diagnostic> {
+    const SHOWN: usize = 10;
+    let total = errors.len();
+    let mut out: Vec<Diagnostic> = errors
+        .into_iter()
+        .take(SHOWN)
+        .map(|(line, e)| {
+            Diagnostic::new(Code::BadData, format!("{}:{line}: at {}: expected {}, found {}", file.display(), e.path, e.expected, e.found))
+                .note(format!("each line must be a value of `{}`", crate::types::pretty(ty)))
+        })
+        .collect();
+    if total > SHOWN {
+        out.push(Diagnostic::new(Code::BadData, format!("{} more bad lines in {}", total - SHOWN, file.display())));
+    }
+    out
+}

@@ -1,0 +1,441 @@
+//! JSON to values, by type.
+
+use std::rc::Rc;
+
+use serde_json::Value as Json;
+
+use crate::backend::Graph;
+use crate::runtime::value::{GridValue, ListValue, TreeNode, TreeValue, Value};
+use crate::runtime::vocab::Vocabularies;
+use crate::types::pretty;
+use crate::types::ty::{Type, TypeTable};
+
+/// One example, decoded and checked against its type, host-side.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Example {
+    /// A representation value, flattened row-major.
+    Reals(Vec<f32>),
+    Int(i64),
+    Bool(bool),
+    /// A symbol index in its vocabulary.
+    Sym(u32),
+    Tuple(Vec<Example>),
+    List(Vec<Example>),
+    Leaf(Box<Example>),
+    Node(Box<Example>, Box<Example>),
+    Grid {
+        height: usize,
+        width: usize,
+        cells: Vec<Example>,
+    },
+}
+
+/// A value that does not match its type: where (JSON path like `$[0][3]`),
+/// what was expected and what was found. The caller adds file and line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataError {
+    pub path: String,
+    pub expected: String,
+    pub found: String,
+}
+
+struct Decoder<'a> {
+    types: &'a TypeTable,
+    vocabs: &'a mut Vocabularies,
+    /// Open vocabularies take in new symbols (training data).
+    grow: bool,
+}
+
+/// Check `json` against `ty` and decode it. With `grow`, symbols of open
+/// vocabularies not yet known are added; without, they become `<unk>`.
+pub fn decode(
+    json: &Json,
+    ty: &Type,
+    types: &TypeTable,
+    vocabs: &mut Vocabularies,
+    grow: bool,
+) -> Result<Example, DataError> {
+    let mut d = Decoder {
+        types,
+        vocabs,
+        grow,
+    };
+    let mut path = String::from("$");
+    d.value(json, ty, &mut path)
+}
+
+/// Decode JSON Lines text: one example per non-blank line. Errors come back
+/// with their 1-based line number; every line is checked.
+pub fn decode_lines(
+    text: &str,
+    ty: &Type,
+    types: &TypeTable,
+    vocabs: &mut Vocabularies,
+    grow: bool,
+) -> Result<Vec<Example>, Vec<(usize, DataError)>> {
+    let mut examples = Vec::new();
+    let mut errors = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed = serde_json::from_str::<Json>(line).map_err(|e| DataError {
+            path: "$".into(),
+            expected: "a JSON value".into(),
+            found: format!("invalid JSON ({e})"),
+        });
+        match parsed.and_then(|json| decode(&json, ty, types, vocabs, grow)) {
+            Ok(ex) => examples.push(ex),
+            Err(e) => errors.push((i + 1, e)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(examples)
+    } else {
+        Err(errors)
+    }
+}
+
+fn describe(json: &Json) -> String {
+    let short = |s: String| {
+        if s.chars().count() > 40 {
+            format!("{}…", s.chars().take(40).collect::<String>())
+        } else {
+            s
+        }
+    };
+    match json {
+        Json::Null => "null".into(),
+        Json::Bool(b) => format!("`{b}`"),
+        Json::Number(n) => format!("the number {n}"),
+        Json::String(s) => short(format!("the string {:?}", s)),
+        Json::Array(a) => format!("an array of {} element{}", a.len(), plural(a.len())),
+        Json::Object(_) => "an object".into(),
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+impl Decoder<'_> {
+    fn fail<T>(&self, path: &str, expected: impl Into<String>, json: &Json) -> Result<T, DataError> {
+        Err(DataError {
+            path: path.to_string(),
+            expected: expected.into(),
+            found: describe(json),
+        })
+    }
+
+    fn value(&mut self, json: &Json, ty: &Type, path: &mut String) -> Result<Example, DataError> {
+        if self.types.is_representation(ty) && !matches!(ty, Type::Tuple(_) | Type::Window(..)) {
+            let shape = self.types.shape(ty).unwrap_or_default();
+            let size = self.types.flat_size(ty);
+            let mut out = Vec::new();
+            self.reals(json, &shape, ty, path, &mut out)?;
+            if let Some(size) = size {
+                if out.len() != size {
+                    return self.fail(path, format!("{} reals", size), json);
+                }
+            }
+            return Ok(Example::Reals(out));
+        }
+        match ty {
+            Type::Int => match json.as_i64() {
+                Some(i) => Ok(Example::Int(i)),
+                None => self.fail(path, "an integer (Int)", json),
+            },
+            Type::Bool => match json {
+                Json::Bool(b) => Ok(Example::Bool(*b)),
+                _ => self.fail(path, "`true` or `false` (Bool)", json),
+            },
+            Type::Vocab(v) => self.symbol(json, v, path),
+            Type::Tuple(ts) => self.tuple(json, ts, path),
+            Type::List(t) => self.list(json, t, path).map(Example::List),
+            Type::Tree(t) => self.tree(json, t, path, 0),
+            Type::Grid(t) => self.grid(json, t, path),
+            other => Err(DataError {
+                path: path.clone(),
+                expected: format!("a type that data can hold, not `{}`", pretty(other)),
+                found: describe(json),
+            }),
+        }
+    }
+
+    fn reals(
+        &mut self,
+        json: &Json,
+        shape: &[usize],
+        ty: &Type,
+        path: &mut String,
+        out: &mut Vec<f32>,
+    ) -> Result<(), DataError> {
+        let Some((&n, rest)) = shape.split_first() else {
+            return match json.as_f64() {
+                Some(x) => {
+                    out.push(x as f32);
+                    Ok(())
+                }
+                None => self.fail(path, "a number", json),
+            };
+        };
+        let Json::Array(items) = json else {
+            return self.fail(path, format!("an array of {n} for `{}`", pretty(ty)), json);
+        };
+        if items.len() != n {
+            return self.fail(path, format!("an array of {n} for `{}`", pretty(ty)), json);
+        }
+        for (i, item) in items.iter().enumerate() {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            self.reals(item, rest, ty, path, out)?;
+            path.truncate(len);
+        }
+        Ok(())
+    }
+
+    fn symbol(&mut self, json: &Json, vocab: &str, path: &str) -> Result<Example, DataError> {
+        let Json::String(s) = json else {
+            return self.fail(path, format!("a string (a symbol of `{vocab}`)"), json);
+        };
+        let Some(v) = self.vocabs.map.get_mut(vocab) else {
+            return self.fail(path, format!("a symbol of `{vocab}`"), json);
+        };
+        if self.grow {
+            v.insert(s.clone());
+        }
+        match v.lookup(s) {
+            Some(i) => Ok(Example::Sym(i)),
+            None => {
+                let known: Vec<String> = v.symbols().iter().map(|s| format!("{s:?}")).collect();
+                self.fail(path, format!("one of {} (vocab `{vocab}`)", known.join(", ")), json)
+            }
+        }
+    }
+
+    fn tuple(&mut self, json: &Json, ts: &[Type], path: &mut String) -> Result<Example, DataError> {
+        let Json::Array(items) = json else {
+            return self.fail(path, format!("an array of {} (a tuple)", ts.len()), json);
+        };
+        if items.len() != ts.len() {
+            return self.fail(path, format!("an array of {} (a tuple)", ts.len()), json);
+        }
+        let mut out = Vec::with_capacity(ts.len());
+        for (i, (item, t)) in items.iter().zip(ts).enumerate() {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            out.push(self.value(item, t, path)?);
+            path.truncate(len);
+        }
+        Ok(Example::Tuple(out))
+    }
+
+    fn list(&mut self, json: &Json, t: &Type, path: &mut String) -> Result<Vec<Example>, DataError> {
+        let Json::Array(items) = json else {
+            return self.fail(path, format!("an array (a `List {}`)", pretty(t)), json);
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            out.push(self.value(item, t, path)?);
+            path.truncate(len);
+        }
+        Ok(out)
+    }
+
+    fn tree(&mut self, json: &Json, t: &Type, path: &mut String, depth: usize) -> Result<Example, DataError> {
+        let leaf_is_array = self.written_as_array(t);
+        match json {
+            Json::Object(map) if leaf_is_array => match (map.len(), map.get("leaf")) {
+                (1, Some(v)) => {
+                    let len = path.len();
+                    path.push_str(".leaf");
+                    let leaf = self.value(v, t, path)?;
+                    path.truncate(len);
+                    Ok(Example::Leaf(Box::new(leaf)))
+                }
+                _ => self.fail(path, "`{\"leaf\": v}` or a node `[left, right]`", json),
+            },
+            Json::Array(items) if leaf_is_array || items.len() == 2 => {
+                if items.len() != 2 {
+                    return self.fail(path, "a node: an array of exactly two trees", json);
+                }
+                if depth > 10_000 {
+                    return self.fail(path, "a tree at most 10000 levels deep", json);
+                }
+                let mut kids = Vec::with_capacity(2);
+                for (i, item) in items.iter().enumerate() {
+                    let len = path.len();
+                    path.push_str(&format!("[{i}]"));
+                    kids.push(self.tree(item, t, path, depth + 1)?);
+                    path.truncate(len);
+                }
+                let r = kids.pop();
+                let l = kids.pop();
+                match (l, r) {
+                    (Some(l), Some(r)) => Ok(Example::Node(Box::new(l), Box::new(r))),
+                    _ => self.fail(path, "a node: an array of exactly two trees", json),
+                }
+            }
+            _ => Ok(Example::Leaf(Box::new(self.value(json, t, path)?))),
+        }
+    }
+
+    /// Is a value of `t` written as a JSON array (so tree leaves need `{"leaf": v}`)?
+    fn written_as_array(&self, t: &Type) -> bool {
+        match t {
+            Type::Tuple(_) | Type::List(_) | Type::Grid(_) | Type::Tree(_) | Type::Tensor(_) => true,
+            Type::Rep(_) => self.types.shape(t).is_some_and(|s| !s.is_empty()),
+            _ => false,
+        }
+    }
+
+    fn grid(&mut self, json: &Json, t: &Type, path: &mut String) -> Result<Example, DataError> {
+        let Json::Array(rows) = json else {
+            return self.fail(path, format!("an array of rows (a `Grid {}`)", pretty(t)), json);
+        };
+        let mut cells = Vec::new();
+        let mut width = None;
+        for (i, row) in rows.iter().enumerate() {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            let row_cells = self.list(row, t, path)?;
+            match width {
+                Some(w) if w != row_cells.len() => {
+                    return self.fail(path, format!("a row of {w} cells like row 0 (grids are rectangular)"), row);
+                }
+                _ => width = Some(row_cells.len()),
+            }
+            cells.extend(row_cells);
+            path.truncate(len);
+        }
+        Ok(Example::Grid {
+            height: rows.len(),
+            width: width.unwrap_or(0),
+            cells,
+        })
+    }
+}
+
+/// Lay out a batch of examples of type `ty` as one batched [`Value`].
+/// The examples must have been decoded against `ty`.
+pub fn assemble(graph: &Graph, examples: &[&Example], ty: &Type, types: &TypeTable) -> Value {
+    let batch = examples.len();
+    if types.is_representation(ty) && !matches!(ty, Type::Tuple(_) | Type::Window(..)) {
+        let size = types.flat_size(ty).unwrap_or_else(|| {
+            examples.iter().find_map(|e| match e {
+                Example::Reals(r) => Some(r.len()),
+                _ => None,
+            }).unwrap_or(0)
+        });
+        let mut data = Vec::with_capacity(batch * size);
+        for e in examples {
+            match e {
+                Example::Reals(r) if r.len() == size => data.extend_from_slice(r),
+                _ => data.extend(std::iter::repeat(0.0).take(size)),
+            }
+        }
+        return Value::Real(graph.from_vec(batch, size, data));
+    }
+    match ty {
+        Type::Int => Value::Int(Rc::new(examples.iter().map(|e| match e { Example::Int(i) => *i, _ => 0 }).collect())),
+        Type::Bool => Value::Bool(Rc::new(examples.iter().map(|e| matches!(e, Example::Bool(true))).collect())),
+        Type::Vocab(_) => Value::Sym(Rc::new(examples.iter().map(|e| match e { Example::Sym(s) => *s, _ => 0 }).collect())),
+        Type::Tuple(ts) if ts.is_empty() => Value::Unit(batch),
+        Type::Tuple(ts) => {
+            let parts = ts.iter().enumerate().map(|(i, t)| {
+                let column: Vec<&Example> = examples.iter().map(|e| match e {
+                    Example::Tuple(xs) => xs.get(i).unwrap_or(e),
+                    _ => *e,
+                }).collect();
+                assemble(graph, &column, t, types)
+            }).collect();
+            Value::Tuple(Rc::new(parts))
+        }
+        Type::List(t) => {
+            let (offsets, elems) = ragged(examples.iter().map(|e| match e {
+                Example::List(xs) => xs.as_slice(),
+                _ => &[],
+            }));
+            Value::List(Rc::new(ListValue { offsets, elems: assemble(graph, &elems, t, types) }))
+        }
+        Type::Grid(t) => {
+            let mut dims = Vec::with_capacity(batch);
+            let (offsets, cells) = ragged(examples.iter().map(|e| match e {
+                Example::Grid { height, width, cells } => {
+                    dims.push((*height, *width));
+                    cells.as_slice()
+                }
+                _ => {
+                    dims.push((0, 0));
+                    &[]
+                }
+            }));
+            Value::Grid(Rc::new(GridValue { dims, offsets, cells: assemble(graph, &cells, t, types) }))
+        }
+        Type::Tree(t) => assemble_trees(graph, examples, t, types),
+        _ => Value::Unit(batch),
+    }
+}
+
+fn ragged<'e>(lists: impl Iterator<Item = &'e [Example]>) -> (Vec<usize>, Vec<&'e Example>) {
+    let mut offsets = vec![0];
+    let mut elems = Vec::new();
+    for xs in lists {
+        elems.extend(xs.iter());
+        offsets.push(elems.len());
+    }
+    (offsets, elems)
+}
+
+fn assemble_trees(graph: &Graph, examples: &[&Example], t: &Type, types: &TypeTable) -> Value {
+    let mut nodes = Vec::new();
+    let mut leaves = Vec::new();
+    let mut roots = Vec::with_capacity(examples.len());
+    for e in examples {
+        roots.push(number_tree(e, &mut nodes, &mut leaves));
+    }
+    let leaves = assemble(graph, &leaves, t, types);
+    Value::Tree(Rc::new(TreeValue { roots, nodes, leaves }))
+}
+
+/// Number a tree's nodes children-first without recursion (trees may be deep).
+fn number_tree<'e>(root: &'e Example, nodes: &mut Vec<TreeNode>, leaves: &mut Vec<&'e Example>) -> usize {
+    enum Step<'e> {
+        Visit(&'e Example),
+        Build,
+    }
+    let mut stack = vec![Step::Visit(root)];
+    let mut done: Vec<usize> = Vec::new();
+    while let Some(step) = stack.pop() {
+        match step {
+            Step::Visit(Example::Node(l, r)) => {
+                stack.push(Step::Build);
+                stack.push(Step::Visit(r));
+                stack.push(Step::Visit(l));
+            }
+            Step::Visit(Example::Leaf(v)) => {
+                nodes.push(TreeNode::Leaf(leaves.len()));
+                leaves.push(v);
+                done.push(nodes.len() - 1);
+            }
+            Step::Visit(other) => {
+                nodes.push(TreeNode::Leaf(leaves.len()));
+                leaves.push(other);
+                done.push(nodes.len() - 1);
+            }
+            Step::Build => {
+                let r = done.pop().unwrap_or(0);
+                let l = done.pop().unwrap_or(0);
+                nodes.push(TreeNode::Node(l, r));
+                done.push(nodes.len() - 1);
+            }
+        }
+    }
+    done.pop().unwrap_or(0)
+}

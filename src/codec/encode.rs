@@ -1,0 +1,194 @@
+//! Values to JSON, by type (spec section 8: `dp run` prints values in the
+//! encoding data is read in; `Scores v` prints as an object from symbol to
+//! score).
+
+use serde_json::{Map, Number, Value as Json};
+
+use crate::backend::Graph;
+use crate::runtime::value::{TreeNode, TreeValue, Value};
+use crate::runtime::vocab::Vocabularies;
+use crate::types::pretty;
+use crate::types::ty::{Type, TypeTable};
+
+/// One JSON value per example of the batched `value` of type `ty`.
+/// Errors name what cannot be printed (a function).
+pub fn encode(
+    graph: &Graph,
+    value: &Value,
+    ty: &Type,
+    types: &TypeTable,
+    vocabs: &Vocabularies,
+) -> Result<Vec<Json>, String> {
+    Encoder {
+        graph,
+        types,
+        vocabs,
+    }
+    .value(value, ty)
+}
+
+/// Compact JSON text, with floats printed in their shortest f32 form.
+pub fn format_json(json: &Json) -> String {
+    serde_json::to_string(json).unwrap_or_else(|_| "null".into())
+}
+
+struct Encoder<'a> {
+    graph: &'a Graph,
+    types: &'a TypeTable,
+    vocabs: &'a Vocabularies,
+}
+
+fn real(x: f32) -> Json {
+    // Shortest decimal that round-trips the f32, so 0.1f32 prints as 0.1.
+    let shortest: f64 = format!("{x}").parse().unwrap_or(x as f64);
+    Number::from_f64(shortest).map_or(Json::Null, Json::Number)
+}
+
+fn nest(data: &[f32], shape: &[usize]) -> Json {
+    match shape.split_first() {
+        None => data.first().map_or(Json::Null, |&x| real(x)),
+        Some((_, rest)) => {
+            let inner: usize = rest.iter().product();
+            if inner == 0 {
+                return Json::Array(Vec::new());
+            }
+            Json::Array(data.chunks(inner).map(|c| nest(c, rest)).collect())
+        }
+    }
+}
+
+impl Encoder<'_> {
+    fn value(&self, value: &Value, ty: &Type) -> Result<Vec<Json>, String> {
+        match (value, ty) {
+            (Value::Real(r), _) => self.reals(&self.graph.to_vec(r), r.cols(), ty),
+            (Value::Int(v), _) => Ok(v.iter().map(|&i| Json::from(i)).collect()),
+            (Value::Bool(v), _) => Ok(v.iter().map(|&b| Json::Bool(b)).collect()),
+            (Value::Sym(v), Type::Vocab(name)) => {
+                let vocab = self.vocabs.get(name);
+                Ok(v.iter()
+                    .map(|&s| Json::String(vocab.map_or("<unk>", |v| v.symbol(s)).to_string()))
+                    .collect())
+            }
+            (Value::Unit(b), _) => Ok(vec![Json::Array(Vec::new()); *b]),
+            (Value::Tuple(parts), Type::Tuple(ts)) => {
+                let columns = parts
+                    .iter()
+                    .zip(ts)
+                    .map(|(p, t)| self.value(p, t))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let batch = columns.first().map_or(0, |c| c.len());
+                Ok((0..batch)
+                    .map(|b| Json::Array(columns.iter().filter_map(|c| c.get(b).cloned()).collect()))
+                    .collect())
+            }
+            (Value::List(l), Type::List(t) | Type::Window(_, t)) => {
+                let elems = self.value(&l.elems, t)?;
+                Ok(l.offsets
+                    .windows(2)
+                    .map(|w| Json::Array(elems.get(w[0]..w[1]).unwrap_or(&[]).to_vec()))
+                    .collect())
+            }
+            (Value::Grid(g), Type::Grid(t)) => {
+                let cells = self.value(&g.cells, t)?;
+                Ok(g.dims
+                    .iter()
+                    .zip(g.offsets.windows(2))
+                    .map(|(&(_, w), o)| {
+                        let mine = cells.get(o[0]..o[1]).unwrap_or(&[]);
+                        if w == 0 {
+                            return Json::Array(Vec::new());
+                        }
+                        Json::Array(mine.chunks(w).map(|row| Json::Array(row.to_vec())).collect())
+                    })
+                    .collect())
+            }
+            (Value::Tree(tree), Type::Tree(t)) => self.trees(tree, t),
+            (Value::Func(_), _) => Err(format!("a function (of type `{}`) cannot be printed", pretty(ty))),
+            _ => Err(format!("internal: a value does not match its type `{}`", pretty(ty))),
+        }
+    }
+
+    fn reals(&self, data: &[f32], cols: usize, ty: &Type) -> Result<Vec<Json>, String> {
+        if cols == 0 {
+            return Ok(Vec::new());
+        }
+        let rows = data.chunks(cols);
+        match ty {
+            Type::Scores(v) => {
+                let vocab = match &**v {
+                    Type::Vocab(name) => self.vocabs.get(name),
+                    _ => None,
+                };
+                Ok(rows
+                    .map(|row| {
+                        let mut m = Map::new();
+                        for (i, &x) in row.iter().enumerate() {
+                            let key = vocab.map_or_else(|| i.to_string(), |v| v.symbol(i as u32).to_string());
+                            m.insert(key, real(x));
+                        }
+                        Json::Object(m)
+                    })
+                    .collect())
+            }
+            Type::Tuple(ts) => {
+                // A tuple of reps packed in one tensor: split by part sizes.
+                let sizes: Vec<usize> = ts.iter().map(|t| self.types.flat_size(t).unwrap_or(0)).collect();
+                Ok(rows
+                    .map(|row| {
+                        let mut start = 0;
+                        let parts = ts.iter().zip(&sizes).map(|(t, &n)| {
+                            let part = row.get(start..start + n).unwrap_or(&[]);
+                            start += n;
+                            self.reals(part, n, t).ok().and_then(|v| v.into_iter().next()).unwrap_or(Json::Null)
+                        });
+                        Json::Array(parts.collect())
+                    })
+                    .collect())
+            }
+            Type::Window(dims, t) => {
+                let k: usize = dims.iter().product();
+                let n = cols / k.max(1);
+                Ok(rows
+                    .map(|row| {
+                        let elems = row.chunks(n.max(1)).map(|c| {
+                            self.reals(c, n, t).ok().and_then(|v| v.into_iter().next()).unwrap_or(Json::Null)
+                        });
+                        Json::Array(elems.collect())
+                    })
+                    .collect())
+            }
+            _ => {
+                let shape = self.types.shape(ty).unwrap_or_else(|| vec![cols]);
+                Ok(rows.map(|row| nest(row, &shape)).collect())
+            }
+        }
+    }
+
+    fn trees(&self, tree: &TreeValue, t: &Type) -> Result<Vec<Json>, String> {
+        let leaves = self.value(&tree.leaves, t)?;
+        let wrap = matches!(t, Type::Tuple(_) | Type::List(_) | Type::Grid(_) | Type::Tree(_) | Type::Tensor(_))
+            || (matches!(t, Type::Rep(_)) && self.types.shape(t).is_some_and(|s| !s.is_empty()));
+        // Children have smaller ids than parents: build bottom-up, no recursion.
+        let mut built: Vec<Json> = Vec::with_capacity(tree.nodes.len());
+        for node in &tree.nodes {
+            let json = match *node {
+                TreeNode::Leaf(i) => {
+                    let v = leaves.get(i).cloned().unwrap_or(Json::Null);
+                    if wrap {
+                        let mut m = Map::new();
+                        m.insert("leaf".into(), v);
+                        Json::Object(m)
+                    } else {
+                        v
+                    }
+                }
+                TreeNode::Node(l, r) => Json::Array(vec![
+                    built.get(l).cloned().unwrap_or(Json::Null),
+                    built.get(r).cloned().unwrap_or(Json::Null),
+                ]),
+            };
+            built.push(json);
+        }
+        Ok(tree.roots.iter().map(|&r| built.get(r).cloned().unwrap_or(Json::Null)).collect())
+    }
+}

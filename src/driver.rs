@@ -1,0 +1,176 @@
+//! The compilation driver: reads the root file and its imports, parses
+//! them, and hands the modules to the checker.
+//!
+//! Imports: `import nn` names a module of the bundled stdlib (embedded in
+//! the binary); `import "path.dp"` is a file relative to the importing file.
+//! Each module is loaded once; all share one global namespace; a module
+//! that imports itself through others is an error. This module does not
+//! evaluate or print anything (see `cli` for that).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::Program;
+use crate::source::{SourceId, SourceMap, Span};
+use crate::syntax::ast::{DeclKind, ImportTarget, Module};
+
+/// The bundled stdlib: module name and source.
+pub const STDLIB: &[(&str, &str)] = &[
+    ("nn", include_str!("../stdlib/nn.dp")),
+    ("losses", include_str!("../stdlib/losses.dp")),
+];
+
+/// A checked program with the sources its spans point into.
+pub struct Compiled {
+    pub sources: SourceMap,
+    pub program: Program,
+    /// The parsed modules, dependencies first, the root last.
+    pub modules: Vec<(SourceId, Module)>,
+}
+
+/// Where a module came from, used as its identity.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum ModuleKey {
+    Stdlib(String),
+    File(PathBuf),
+}
+
+struct Loader {
+    sources: SourceMap,
+    modules: Vec<(SourceId, Module)>,
+    done: HashMap<ModuleKey, SourceId>,
+    in_progress: Vec<ModuleKey>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Read, parse and check the program rooted at `path`.
+pub fn compile_file(path: &Path) -> Result<Compiled, (SourceMap, Vec<Diagnostic>)> {
+    let mut loader = Loader::new();
+    let text = match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => {
+            let d = Diagnostic::new(Code::Io, format!("cannot read `{}`: {e}", path.display()));
+            return Err((loader.sources, vec![d]));
+        }
+    };
+    let key = ModuleKey::File(canonical(path));
+    loader.load(key, path.display().to_string(), text, path.parent().map(Path::to_path_buf));
+    loader.finish()
+}
+
+/// Parse and check a program given as text (tests, the REPL).
+pub fn compile_source(name: &str, text: &str) -> Result<Compiled, (SourceMap, Vec<Diagnostic>)> {
+    let mut loader = Loader::new();
+    loader.load(ModuleKey::File(PathBuf::from(name)), name.to_string(), text.to_string(), None);
+    loader.finish()
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+impl Loader {
+    fn new() -> Loader {
+        Loader {
+            sources: SourceMap::new(),
+            modules: Vec::new(),
+            done: HashMap::new(),
+            in_progress: Vec::new(),
+            diagnostics: Vec::new(),
+        }
+    }
+
+    fn finish(mut self) -> Result<Compiled, (SourceMap, Vec<Diagnostic>)> {
+        if !self.diagnostics.is_empty() {
+            return Err((self.sources, self.diagnostics));
+        }
+        let (program, diags) = crate::types::check_program(&self.modules, &self.sources);
+        if !diags.is_empty() {
+            self.diagnostics.extend(diags);
+            return Err((self.sources, self.diagnostics));
+        }
+        Ok(Compiled {
+            sources: self.sources,
+            program,
+            modules: self.modules,
+        })
+    }
+
+    /// Parse one module and, first, everything it imports.
+    fn load(&mut self, key: ModuleKey, name: String, text: String, dir: Option<PathBuf>) -> SourceId {
+        let id = self.sources.add(name, text);
+        let text = self.sources.get(id).map(|f| f.text.clone()).unwrap_or_default();
+        let (module, diags) = crate::syntax::parse_module(id, &text);
+        self.diagnostics.extend(diags);
+        self.in_progress.push(key.clone());
+        for decl in &module.decls {
+            if let DeclKind::Import(target) = &decl.kind {
+                self.import(target, dir.as_deref());
+            }
+        }
+        self.in_progress.pop();
+        self.done.insert(key, id);
+        self.modules.push((id, module));
+        id
+    }
+
+    fn import(&mut self, target: &ImportTarget, dir: Option<&Path>) {
+        let (key, span, shown) = match target {
+            ImportTarget::Module(name) => (ModuleKey::Stdlib(name.name.clone()), name.span, name.name.clone()),
+            ImportTarget::File(path, span) => {
+                let full = dir.map_or_else(|| PathBuf::from(path), |d| d.join(path));
+                (ModuleKey::File(canonical(&full)), *span, path.clone())
+            }
+        };
+        if self.done.contains_key(&key) {
+            return;
+        }
+        if self.in_progress.contains(&key) {
+            let d = Diagnostic::new(Code::ImportCycle, format!("`{shown}` imports itself through other modules"))
+                .at(span, "this import closes a cycle")
+                .help("move the shared declarations into a module that both import");
+            self.diagnostics.push(d);
+            return;
+        }
+        match self.read_import(&key, span, &shown) {
+            Ok((name, text, dir)) => {
+                self.load(key, name, text, dir);
+            }
+            Err(d) => self.diagnostics.push(d),
+        }
+    }
+
+    fn read_import(&self, key: &ModuleKey, span: Span, shown: &str) -> Result<(String, String, Option<PathBuf>), Diagnostic> {
+        match key {
+            ModuleKey::Stdlib(name) => match STDLIB.iter().find(|(n, _)| n == name) {
+                Some((n, text)) => Ok((format!("<stdlib:{n}>"), text.to_string(), None)),
+                None => {
+                    let names: Vec<&str> = STDLIB.iter().map(|(n, _)| *n).collect();
+                    Err(Diagnostic::new(Code::ImportNotFound, format!("there is no stdlib module `{name}`"))
+                        .at(span, "unknown module")
+                        .note(format!("the stdlib has: {}", names.join(", ")))
+                        .help("to import a file, write its path in quotes: `import \"lib/cells.dp\"`"))
+                }
+            },
+            ModuleKey::File(path) => match std::fs::read(path) {
+                Ok(bytes) => Ok((shown.to_string(), String::from_utf8_lossy(&bytes).into_owned(), path.parent().map(Path::to_path_buf))),
+                Err(e) => Err(Diagnostic::new(Code::ImportNotFound, format!("cannot read the imported file `{shown}`"))
+                    .at(span, format!("{e}"))
+                    .note(format!("looked for `{}`", path.display()))),
+            },
+        }
+    }
+}
+
+/// Run `f` on a thread with a large stack, so deeply nested programs and
+/// data (which the stages traverse recursively) do not overflow.
+pub fn with_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    std::thread::Builder::new()
+        .name("dp".into())
+        .stack_size(1 << 30)
+        .spawn(f)
+        .ok()?
+        .join()
+        .ok()
+}

@@ -1,0 +1,111 @@
+//! Golden tests: every `tests/golden/*.dp`, `examples/*.dp` and
+//! `stdlib/*.dp` program is checked and run, and the transcript compared
+//! with the `.out` file beside it (`UPDATE_EXPECT=1 cargo test` rewrites
+//! them). A program may carry inline directives:
+//!
+//! ```text
+//! -- eval: EXPR      evaluate EXPR in the program's scope and print it
+//! ```
+//!
+//! The transcript holds `dp check`'s lines, then each `-- eval:` result,
+//! then `main`'s value if there is one; or the rendered diagnostics (colour
+//! off) where something fails. Error programs are golden tests too: their
+//! `.out` is the diagnostic snapshot.
+
+use std::path::{Path, PathBuf};
+
+use dp::backend::Graph;
+use dp::cli::{def_signatures, eval_text, load_weights};
+use dp::diagnostic::render;
+use dp::driver::{compile_file, with_big_stack};
+use dp::ir::GlobalRef;
+
+fn transcript(path: PathBuf) -> String {
+    let mut out = String::new();
+    let mut compiled = match compile_file(&path) {
+        Ok(c) => c,
+        Err((sources, diags)) => return render(&diags, &sources, false),
+    };
+    out.push_str("== check\n");
+    for line in def_signatures(&compiled) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    let (vocabs, weights) = match load_weights(&compiled, None) {
+        Ok(w) => w,
+        Err(f) => return out + &render(&f.diagnostics, &f.sources, false),
+    };
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let mut evals: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("-- eval:").map(|e| e.trim().to_string()))
+        .collect();
+    if matches!(compiled.program.globals.get("main"), Some(GlobalRef::Def(_))) {
+        evals.push("main".to_string());
+    }
+    for expr in evals {
+        out.push_str(&format!("== {expr}\n"));
+        let mut graph = Graph::inference();
+        match eval_text(&mut compiled, &vocabs, &weights, &mut graph, &expr) {
+            Ok(json) => out.push_str(&format!("{json}\n")),
+            Err(f) => out.push_str(&render(&f.diagnostics, &f.sources, false)),
+        }
+    }
+    out
+}
+
+fn programs(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "dp"));
+    files.sort();
+    files
+}
+
+fn check_dir(dir: &str) {
+    let mut failures = Vec::new();
+    for path in programs(dir) {
+        let expected_path = path.with_extension("out");
+        let p = path.clone();
+        let actual = with_big_stack(move || transcript(p)).expect("the golden run must not crash");
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if actual != expected {
+            if std::env::var_os("UPDATE_EXPECT").is_some() {
+                std::fs::write(&expected_path, &actual).expect("write .out");
+            } else {
+                failures.push(format!(
+                    "--- {}\n--- expected\n{expected}\n--- actual\n{actual}",
+                    path.display()
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} golden file(s) differ (UPDATE_EXPECT=1 to accept):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn golden_programs() {
+    check_dir("tests/golden");
+}
+
+#[test]
+fn golden_errors() {
+    check_dir("tests/errors");
+}
+
+#[test]
+fn stdlib_modules() {
+    check_dir("stdlib");
+}
+
+#[test]
+fn examples() {
+    check_dir("examples");
+}
+
