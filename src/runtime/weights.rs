@@ -41,7 +41,9 @@ pub fn initialise(
     use crate::ir::LearnedKind;
     let mut learned = Vec::with_capacity(program.learned.len());
     for (i, piece) in program.learned.iter().enumerate() {
-        let piece_seed = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(i as u64 + 1);
+        let piece_seed = seed
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(i as u64 + 1);
         learned.push(match &piece.kind {
             LearnedKind::Affine { input, outputs } => {
                 let outputs = resolve_outputs(outputs, &piece.codomain, vocabs);
