@@ -189,7 +189,7 @@ impl TreeValue {
 pub fn owners_of(offsets: &[usize]) -> Vec<usize> {
     let mut out = Vec::with_capacity(offsets.last().copied().unwrap_or(0));
     for (b, w) in offsets.windows(2).enumerate() {
-        out.extend(std::iter::repeat(b).take(w[1].saturating_sub(w[0])));
+        out.extend(std::iter::repeat_n(b, w[1].saturating_sub(w[0])));
     }
     out
 }
