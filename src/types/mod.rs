@@ -83,16 +83,14 @@ pub fn check_expr(program: &Program, expr: &ast::Expr) -> Result<ir::Expr, Vec<D
     }
 }
 
-/// `name : Type` for each def, in source order, one per line. With
+/// `name : Type` for each def, in declaration order (imported modules
+/// first, as the driver passes them), one per line. With
 /// `source`, only the defs written in that file.
 pub fn signatures(program: &Program, source: Option<SourceId>) -> String {
-    let mut defs: Vec<&ir::Def> = program
+    program
         .defs
         .iter()
         .filter(|d| source.map_or(true, |s| d.span.source == s))
-        .collect();
-    defs.sort_by_key(|d| (d.span.source, d.span.start));
-    defs.iter()
         .map(|d| format!("{} : {}\n", d.name, pretty_scheme(&d.scheme)))
         .collect()
 }

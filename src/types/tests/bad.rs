@@ -946,3 +946,45 @@ fn type_variable_in_learn() {
     "#]],
     );
 }
+
+#[test]
+fn rep_mismatch_inside_a_list() {
+    bad(
+        &with_prelude("def f (ws : List Word) : List Hidden = map embed ws\n"),
+        expect![[r#"
+            [E0202] Error: expected `List Hidden`, found `List WordVec`
+                ╭─[ test.dp:10:40 ]
+                │
+             10 │ def f (ws : List Word) : List Hidden = map embed ws
+                │                          ─────┬─────   ──────┬─────  
+                │                               │              ╰─────── this has type `List WordVec`
+                │                               │                      
+                │                               ╰────────────────────── the declared result type
+                │ 
+                │ Help: convert with a learned piece, e.g. `learn proj : WordVec -> Hidden`
+                │ 
+                │ Note 1: `Hidden` (R[64]) and `WordVec` (R[32]) are different representations
+                │ 
+                │ Note 2: reps are nominal: data in another representation is meaningless to the layer
+            ────╯
+        "#]],
+    );
+}
+
+#[test]
+fn wrong_vocabulary() {
+    bad(
+        &with_prelude("def f (w : Word) : Label = w\n"),
+        expect![[r#"
+            [E0201] Error: expected `Label`, found `Word`
+                ╭─[ test.dp:10:28 ]
+                │
+             10 │ def f (w : Word) : Label = w
+                │                    ──┬──   ┬  
+                │                      │     ╰── this has type `Word`
+                │                      │        
+                │                      ╰──────── the declared result type
+            ────╯
+        "#]],
+    );
+}

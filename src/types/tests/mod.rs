@@ -7,6 +7,7 @@ mod bad;
 mod deep;
 mod good;
 mod ir_shape;
+mod repl;
 
 use crate::diagnostic::render;
 use crate::ir::Program;
