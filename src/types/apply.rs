@@ -59,7 +59,17 @@ impl Checker<'_> {
                 }
                 Type::Var(v) if self.subst.is_unbound(v) => {
                     let (p, r) = (self.fresh(), self.fresh());
-                    let _ = self.subst.unify(&fty, &Type::func(p.clone(), r.clone()));
+                    let f = Type::func(p.clone(), r.clone());
+                    if self.subst.unify(&fty, &f).is_err() {
+                        let what = self.describe(&fty);
+                        let d = Diagnostic::new(
+                            Code::NotAFunction,
+                            format!("this is applied to an argument, but it {what}"),
+                        )
+                        .at(head.span, format!("this {what}"))
+                        .also(arg.span, "the argument");
+                        self.error(d);
+                    }
                     out.push(self.check(arg, &p, None));
                     fty = r;
                 }

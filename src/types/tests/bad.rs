@@ -988,3 +988,21 @@ fn wrong_vocabulary() {
         "#]],
     );
 }
+
+#[test]
+fn applying_a_string() {
+    bad(
+        "vocab Word\ndef f (ws : List Word) = \"neg\" (length ws)\n",
+        expect![[r#"
+            [E0205] Error: this is applied to an argument, but it is a vocabulary symbol
+               ╭─[ test.dp:2:26 ]
+               │
+             2 │ def f (ws : List Word) = "neg" (length ws)
+               │                          ──┬── ─────┬─────  
+               │                            ╰──────────────── this is a vocabulary symbol
+               │                                     │       
+               │                                     ╰─────── the argument
+            ───╯
+        "#]],
+    );
+}

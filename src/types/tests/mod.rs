@@ -5,6 +5,7 @@
 
 mod bad;
 mod deep;
+mod fuzz;
 mod good;
 mod ir_shape;
 mod repl;
@@ -27,6 +28,9 @@ pub(super) fn compile(src: &str) -> Result<Program, String> {
     );
     let (prog, diags) = check_program(&[(id, m)], &sources);
     if diags.is_empty() {
+        if let Err(e) = fuzz::closed(&prog) {
+            panic!("the IR is not closed: {e}");
+        }
         Ok(prog)
     } else {
         Err(render(&diags, &sources, false))
