@@ -5,6 +5,7 @@
 //! - [`extend_program`]: declarations added to a checked program (REPL);
 //! - [`check_expr`]: an expression in a program's global scope
 //!   (`--eval`, the REPL), its type closed by defaulting;
+//! - [`type_of_expr`]: an expression's most general type (`:type`);
 //! - [`pretty`] / [`pretty_scheme`]: canonical type printing;
 //! - [`signatures`]: the `name : Type` lines of `dp check`.
 //!
@@ -78,6 +79,23 @@ pub fn check_expr(program: &Program, expr: &ast::Expr) -> Result<ir::Expr, Vec<D
     diags.extend(env.types.diags);
     if diags.is_empty() {
         Ok(e)
+    } else {
+        Err(diags)
+    }
+}
+
+/// The most general type of an expression (for the REPL's `:type`):
+/// like [`check_expr`] but generalised instead of defaulted, so `map`
+/// prints as `(a -> b) -> List a -> List b`.
+pub fn type_of_expr(program: &Program, expr: &ast::Expr) -> Result<ir::Scheme, Vec<Diagnostic>> {
+    let mut env = program::env_of(program);
+    let mut c = infer::Checker::new(&mut env);
+    let e = c.infer(expr);
+    let (scheme, _) = c.finish(e, true);
+    let mut diags = c.diags;
+    diags.extend(env.types.diags);
+    if diags.is_empty() {
+        Ok(scheme)
     } else {
         Err(diags)
     }

@@ -107,3 +107,20 @@ fn eval_errors() {
     "#]]
     .assert_eq(&type_of(SENTIMENT, r#"cross_entropy (model []) "good""#));
 }
+
+#[test]
+fn most_general_type_for_the_repl() {
+    let prog = super::compile(SENTIMENT).unwrap_or_else(|e| panic!("{e}"));
+    let show = |text: &str| {
+        let (e, _) = crate::syntax::parse_expr(0, text);
+        let e = e.unwrap_or_else(|| panic!("parse"));
+        match crate::types::type_of_expr(&prog, &e) {
+            Ok(s) => crate::types::pretty_scheme(&s),
+            Err(d) => format!("{d:?}"),
+        }
+    };
+    expect!["(a -> b) -> List a -> List b"].assert_eq(&show("map"));
+    expect!["a"].assert_eq(&show("zeros"));
+    expect!["List Word -> Scores Label"].assert_eq(&show("model"));
+    expect!["Int"].assert_eq(&show("1 + 2"));
+}
