@@ -108,7 +108,7 @@ pub fn signatures(program: &Program, source: Option<SourceId>) -> String {
     program
         .defs
         .iter()
-        .filter(|d| source.map_or(true, |s| d.span.source == s))
+        .filter(|d| source.is_none_or(|s| d.span.source == s))
         .map(|d| format!("{} : {}\n", d.name, pretty_scheme(&d.scheme)))
         .collect()
 }

@@ -322,11 +322,7 @@ pub fn occurs(v: TyVar, t: &Type) -> bool {
 /// The variables of `t`, each once, in order of appearance.
 pub fn collect_vars(t: &Type, out: &mut Vec<TyVar>) {
     match t {
-        Type::Var(v) => {
-            if !out.contains(v) {
-                out.push(*v);
-            }
-        }
+        Type::Var(v) if !out.contains(v) => out.push(*v),
         Type::Scores(a) | Type::List(a) | Type::Tree(a) | Type::Grid(a) | Type::Window(_, a) => {
             collect_vars(a, out)
         }

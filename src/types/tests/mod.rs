@@ -4,6 +4,7 @@
 //! expect-test (`UPDATE_EXPECT=1 cargo test --lib types` rewrites them).
 
 mod bad;
+mod bad_decls;
 mod deep;
 mod fuzz;
 mod good;
