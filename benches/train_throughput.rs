@@ -269,7 +269,8 @@ fn word(w: usize) -> String {
 
 fn seq_json(ex: &SeqExample) -> Json {
     let ws: Vec<String> = ex.0.iter().map(|&w| word(w)).collect();
-    json!([ws, ["neg", "pos"][ex.1]])
+    let label = ["neg", "pos"][ex.1];
+    json!([ws, label])
 }
 
 fn tree_json(t: &Tree) -> Json {

@@ -8,6 +8,7 @@
 //! The sequences of one minibatch all have the same length (the benchmark's
 //! data does), so no masking is needed.
 
+use dfdx::optim::Adam;
 use dfdx::prelude::*;
 
 pub const EMBED: usize = 32;

@@ -10,6 +10,7 @@
 //! states to the buffer (`concat_along(Axis::<0>)`). Finally the roots'
 //! states, `Linear<150, 5>`, cross-entropy, backward, Adam.
 
+use dfdx::optim::Adam;
 use dfdx::prelude::*;
 
 pub const EMBED: usize = 300;
