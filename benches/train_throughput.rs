@@ -21,7 +21,8 @@
 //! reported (on a shared machine the best is the closer to unloaded speed).
 //!
 //! Environment: `DP_BENCH_QUICK=1` shrinks the data sets (smoke run);
-//! `DP_BENCH_ONLY=rnn|tree` runs one model.
+//! `DP_BENCH_ONLY=rnn|rnn32|rnn1|tree` runs one model (or one batch size); `DP_BENCH_SIDE=dp|dfdx` runs
+//! one implementation (for profiling).
 
 #[path = "baseline/rnn.rs"]
 mod rnn;
@@ -63,7 +64,7 @@ fn main() {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
 
-    if only.is_empty() || only == "rnn" {
+    if only.is_empty() || only.starts_with("rnn") {
         let mut rng = StdRng::seed_from_u64(1);
         let seqs: Vec<SeqExample> = (0..scale(2048))
             .map(|_| {
@@ -76,14 +77,18 @@ fn main() {
         let data1 = write_jsonl("rnn1", small, seq_json);
         let program = "benches/programs/rnn.dp";
 
-        let mut m32 = rnn::Rnn::<VOCAB>::new(0, LR as f64);
-        let (d32, p32) = paired(&seqs, &data32, program, 32, |b| m32.train_step(b));
-        rows.push(Row::new("(a) RNN", "dfdx", 32, seqs.len(), &d32));
-        rows.push(Row::new("(a) RNN", "dp", 32, seqs.len(), &p32));
-        let mut m1 = rnn::Rnn::<VOCAB>::new(0, LR as f64);
-        let (d1, p1) = paired(small, &data1, program, 1, |b| m1.train_step(b));
-        rows.push(Row::new("(a) RNN", "dfdx", 1, small.len(), &d1));
-        rows.push(Row::new("(a) RNN", "dp", 1, small.len(), &p1));
+        if only != "rnn1" {
+            let mut m32 = rnn::Rnn::<VOCAB>::new(0, LR as f64);
+            let (d32, p32) = paired(&seqs, &data32, program, 32, |b| m32.train_step(b));
+            rows.push(Row::new("(a) RNN", "dfdx", 32, seqs.len(), &d32));
+            rows.push(Row::new("(a) RNN", "dp", 32, seqs.len(), &p32));
+        }
+        if only != "rnn32" {
+            let mut m1 = rnn::Rnn::<VOCAB>::new(0, LR as f64);
+            let (d1, p1) = paired(small, &data1, program, 1, |b| m1.train_step(b));
+            rows.push(Row::new("(a) RNN", "dfdx", 1, small.len(), &d1));
+            rows.push(Row::new("(a) RNN", "dp", 1, small.len(), &p1));
+        }
         let _ = std::fs::remove_file(&data32);
         let _ = std::fs::remove_file(&data1);
     }
@@ -205,11 +210,20 @@ fn paired<T>(
     batch: usize,
     mut step: impl FnMut(&[&T]) -> f32,
 ) -> (Vec<f64>, Vec<f64>) {
+    let side = std::env::var("DP_BENCH_SIDE").unwrap_or_default();
+    let (run_dfdx, run_dp) = (side != "dp", side != "dfdx");
     let (mut dfdx, mut dp) = (Vec::new(), Vec::new());
     // The baseline's warm-up epoch.
-    dfdx_epoch(data, batch, 0, &mut step);
+    if run_dfdx {
+        dfdx_epoch(data, batch, 0, &mut step);
+    }
     for round in 1..=ROUNDS {
-        dfdx.push(dfdx_epoch(data, batch, round as u64, &mut step));
+        if run_dfdx {
+            dfdx.push(dfdx_epoch(data, batch, round as u64, &mut step));
+        }
+        if !run_dp {
+            continue;
+        }
         if let Some(&eps) = bench_dp(program, path, batch, 2).last() {
             dp.push(eps);
         }
