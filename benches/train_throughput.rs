@@ -24,6 +24,8 @@
 //! `DP_BENCH_ONLY=rnn|rnn32|rnn1|tree` runs one model (or one batch size); `DP_BENCH_SIDE=dp|dfdx` runs
 //! one implementation (for profiling).
 
+#[path = "baseline/init.rs"]
+mod init;
 #[path = "baseline/rnn.rs"]
 mod rnn;
 #[path = "baseline/treenet.rs"]

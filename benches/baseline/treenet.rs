@@ -12,6 +12,7 @@
 
 use dfdx::optim::Adam;
 use dfdx::prelude::*;
+use rand::SeedableRng;
 
 pub const EMBED: usize = 300;
 pub const HIDDEN: usize = 150;
@@ -113,7 +114,19 @@ fn plan(trees: &[&Tree]) -> Plan {
 impl<const V: usize> TreeNet<V> {
     pub fn new(seed: u64, lr: f64) -> Self {
         let dev = Cpu::seed_from_u64(seed);
-        let model = dev.build_module::<Arch<V>, f32>();
+        let mut model = dev.build_module::<Arch<V>, f32>();
+        // dp's initialisation (spec section 7): embeddings N(0, 1), affine
+        // weights Glorot-uniform, biases zero (dfdx's own defaults differ,
+        // and the value range changes the cost of tanh).
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        model.0.weight = dev.tensor_from_vec(super::init::gaussian(&mut rng, V * EMBED), (Const, Const));
+        model.1.weight = super::init::glorot(&dev, &mut rng);
+        model.2.weight = super::init::glorot(&dev, &mut rng);
+        model.3.weight = super::init::glorot(&dev, &mut rng);
+        model.1.bias = dev.zeros();
+        model.2.bias = dev.zeros();
+        model.3.bias = dev.zeros();
+
         let opt = Adam::new(
             &model,
             AdamConfig {
