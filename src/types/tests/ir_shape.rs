@@ -48,7 +48,12 @@ fn dump(e: &ir::Expr) -> String {
             cond,
             then_branch,
             else_branch,
-        } => format!("(if {} {} {})", dump(cond), dump(then_branch), dump(else_branch)),
+        } => format!(
+            "(if {} {} {})",
+            dump(cond),
+            dump(then_branch),
+            dump(else_branch)
+        ),
         ExprKind::Tuple(es) => format!("(tuple {})", list(es)),
         ExprKind::List(es) => format!("[{}]", list(es)),
         ExprKind::Prim { op, args } => format!("({op:?} {})", list(args)),
@@ -73,7 +78,9 @@ fn ir_of(src: &str, want: Expect) {
 
 #[test]
 fn sentiment_ir() {
-    ir_of(SENTIMENT, expect![[r#"
+    ir_of(
+        SENTIMENT,
+        expect![[r#"
         step [] : Hidden -> Word -> Hidden
           (\h#0 w#1 [] -> (tanh:<Hidden -> Hidden> (learned1 (tuple #0 (learned0 #1)))))
         model [] : List Word -> Scores Label
@@ -82,7 +89,8 @@ fn sentiment_ir() {
           (\(ws#0, y#1) [] -> (cross_entropy:<Scores Label -> Label -> Float> ((global 1 []) #0) #1))
         accuracy [] : (List Word, Label) -> Float
           (\(ws#0, y#1) [] -> (if (Compare(Eq, Symbol) (argmax:<Scores Label -> Label> ((global 1 []) #0)) #1) 1.0f 0.0f))
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
