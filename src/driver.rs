@@ -55,14 +55,24 @@ pub fn compile_file(path: &Path) -> Result<Compiled, (SourceMap, Vec<Diagnostic>
         }
     };
     let key = ModuleKey::File(canonical(path));
-    loader.load(key, path.display().to_string(), text, path.parent().map(Path::to_path_buf));
+    loader.load(
+        key,
+        path.display().to_string(),
+        text,
+        path.parent().map(Path::to_path_buf),
+    );
     loader.finish()
 }
 
 /// Parse and check a program given as text (tests, the REPL).
 pub fn compile_source(name: &str, text: &str) -> Result<Compiled, (SourceMap, Vec<Diagnostic>)> {
     let mut loader = Loader::new();
-    loader.load(ModuleKey::File(PathBuf::from(name)), name.to_string(), text.to_string(), None);
+    loader.load(
+        ModuleKey::File(PathBuf::from(name)),
+        name.to_string(),
+        text.to_string(),
+        None,
+    );
     loader.finish()
 }
 
@@ -98,9 +108,19 @@ impl Loader {
     }
 
     /// Parse one module and, first, everything it imports.
-    fn load(&mut self, key: ModuleKey, name: String, text: String, dir: Option<PathBuf>) -> SourceId {
+    fn load(
+        &mut self,
+        key: ModuleKey,
+        name: String,
+        text: String,
+        dir: Option<PathBuf>,
+    ) -> SourceId {
         let id = self.sources.add(name, text);
-        let text = self.sources.get(id).map(|f| f.text.clone()).unwrap_or_default();
+        let text = self
+            .sources
+            .get(id)
+            .map(|f| f.text.clone())
+            .unwrap_or_default();
         let (module, diags) = crate::syntax::parse_module(id, &text);
         self.diagnostics.extend(diags);
         self.in_progress.push(key.clone());
@@ -117,7 +137,11 @@ impl Loader {
 
     fn import(&mut self, target: &ImportTarget, dir: Option<&Path>) {
         let (key, span, shown) = match target {
-            ImportTarget::Module(name) => (ModuleKey::Stdlib(name.name.clone()), name.span, name.name.clone()),
+            ImportTarget::Module(name) => (
+                ModuleKey::Stdlib(name.name.clone()),
+                name.span,
+                name.name.clone(),
+            ),
             ImportTarget::File(path, span) => {
                 let full = dir.map_or_else(|| PathBuf::from(path), |d| d.join(path));
                 (ModuleKey::File(canonical(&full)), *span, path.clone())
@@ -127,9 +151,12 @@ impl Loader {
             return;
         }
         if self.in_progress.contains(&key) {
-            let d = Diagnostic::new(Code::ImportCycle, format!("`{shown}` imports itself through other modules"))
-                .at(span, "this import closes a cycle")
-                .help("move the shared declarations into a module that both import");
+            let d = Diagnostic::new(
+                Code::ImportCycle,
+                format!("`{shown}` imports itself through other modules"),
+            )
+            .at(span, "this import closes a cycle")
+            .help("move the shared declarations into a module that both import");
             self.diagnostics.push(d);
             return;
         }
@@ -141,23 +168,38 @@ impl Loader {
         }
     }
 
-    fn read_import(&self, key: &ModuleKey, span: Span, shown: &str) -> Result<(String, String, Option<PathBuf>), Diagnostic> {
+    fn read_import(
+        &self,
+        key: &ModuleKey,
+        span: Span,
+        shown: &str,
+    ) -> Result<(String, String, Option<PathBuf>), Diagnostic> {
         match key {
             ModuleKey::Stdlib(name) => match STDLIB.iter().find(|(n, _)| n == name) {
                 Some((n, text)) => Ok((format!("<stdlib:{n}>"), text.to_string(), None)),
                 None => {
                     let names: Vec<&str> = STDLIB.iter().map(|(n, _)| *n).collect();
-                    Err(Diagnostic::new(Code::ImportNotFound, format!("there is no stdlib module `{name}`"))
-                        .at(span, "unknown module")
-                        .note(format!("the stdlib has: {}", names.join(", ")))
-                        .help("to import a file, write its path in quotes: `import \"lib/cells.dp\"`"))
+                    Err(Diagnostic::new(
+                        Code::ImportNotFound,
+                        format!("there is no stdlib module `{name}`"),
+                    )
+                    .at(span, "unknown module")
+                    .note(format!("the stdlib has: {}", names.join(", ")))
+                    .help("to import a file, write its path in quotes: `import \"lib/cells.dp\"`"))
                 }
             },
             ModuleKey::File(path) => match std::fs::read(path) {
-                Ok(bytes) => Ok((shown.to_string(), String::from_utf8_lossy(&bytes).into_owned(), path.parent().map(Path::to_path_buf))),
-                Err(e) => Err(Diagnostic::new(Code::ImportNotFound, format!("cannot read the imported file `{shown}`"))
-                    .at(span, format!("{e}"))
-                    .note(format!("looked for `{}`", path.display()))),
+                Ok(bytes) => Ok((
+                    shown.to_string(),
+                    String::from_utf8_lossy(&bytes).into_owned(),
+                    path.parent().map(Path::to_path_buf),
+                )),
+                Err(e) => Err(Diagnostic::new(
+                    Code::ImportNotFound,
+                    format!("cannot read the imported file `{shown}`"),
+                )
+                .at(span, format!("{e}"))
+                .note(format!("looked for `{}`", path.display()))),
             },
         }
     }

@@ -38,9 +38,16 @@ fn transcript(path: PathBuf) -> String {
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     let mut evals: Vec<String> = text
         .lines()
-        .filter_map(|l| l.trim().strip_prefix("-- eval:").map(|e| e.trim().to_string()))
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix("-- eval:")
+                .map(|e| e.trim().to_string())
+        })
         .collect();
-    if matches!(compiled.program.globals.get("main"), Some(GlobalRef::Def(_))) {
+    if matches!(
+        compiled.program.globals.get("main"),
+        Some(GlobalRef::Def(_))
+    ) {
         evals.push("main".to_string());
     }
     for expr in evals {
@@ -108,4 +115,3 @@ fn stdlib_modules() {
 fn examples() {
     check_dir("examples");
 }
-

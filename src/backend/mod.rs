@@ -10,24 +10,74 @@
 //! the whole minibatch; values stay tape-free and the tape moves from op to
 //! op, so a value used twice gets its gradients summed. In inference mode
 //! no tape is kept. This module knows nothing of dp's types or syntax.
+//!
+//! This file is the contract the runtime codes against; the ops themselves
+//! live in submodules (`elementwise`, `linalg`, `structure`, `reduce`,
+//! `loss`, `init`), all built on the two tape helpers in `tape`. Some ops
+//! are dfdx kernels (unary functions, arithmetic, matmuls, gather); the
+//! rest are small custom ops recorded on the same dfdx tape with a
+//! hand-written backward (one pass each way, exact tie rules, and repeated
+//! operands handled without dfdx's same-id panic).
+//!
+//! Not here: parameters, optimizers, safetensors I/O (other modules own
+//! them on top of [`Graph::from_vec`], [`Graph::to_vec`] and
+//! [`Gradients::get`]). The backend is CPU-only: custom ops read host data.
 
-// NOTE FOR IMPLEMENTERS: the signatures below are the contract used by the
-// runtime; keep them (add more if needed).
+mod elementwise;
+mod init;
+mod linalg;
+mod loss;
+mod reduce;
+mod structure;
+mod tape;
+
+#[cfg(test)]
+pub(crate) mod grad_check;
+#[cfg(test)]
+mod tests_grad;
+#[cfg(test)]
+mod tests_value;
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+
+use dfdx::shapes::HasShape;
+use dfdx::tensor::{Cpu, OwnedTape, Tensor};
+
+/// The dfdx tensor type behind every [`Real`].
+type T2<T = dfdx::tensor::NoneTape> = Tensor<(usize, usize), f32, Cpu, T>;
 
 /// A `[rows, cols]` real tensor, tape-free. Cloning is cheap (shared data,
 /// same tensor id).
-#[derive(Clone, Debug)]
+///
+/// Invariant: the underlying tensor is contiguous (row-major), and `id`
+/// mirrors dfdx's tensor id: two `Real`s have equal `id` exactly when they
+/// share a dfdx id (clones, and [`Graph::reshape`] of a value).
+#[derive(Clone)]
 pub struct Real {
-    // implementation-defined
+    t: T2,
+    id: u64,
 }
 
 impl Real {
     pub fn rows(&self) -> usize {
-        todo!()
+        self.t.shape().0
     }
     pub fn cols(&self) -> usize {
-        todo!()
+        self.t.shape().1
     }
+}
+
+impl std::fmt::Debug for Real {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Real#{}[{}, {}]", self.id, self.rows(), self.cols())
+    }
+}
+
+/// Whether `a` and `b` are the same tensor (clones of one value, or one is
+/// a reshape of the other). Such operands share gradients.
+pub fn id_eq(a: &Real, b: &Real) -> bool {
+    a.id == b.id
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,157 +112,229 @@ pub enum Reduce {
 }
 
 /// Gradients of a backward pass, looked up by the leaf tensor.
+///
+/// Holds the gradients of every tensor of the pass (dfdx's leaky
+/// gradients) until dropped: read what you need, then drop it.
 pub struct Gradients {
-    // implementation-defined
+    grads: Option<RefCell<dfdx::tensor::Gradients<f32, Cpu>>>,
+    /// Ids of the values that were operands of a recorded op.
+    used: HashSet<u64>,
 }
 
 impl Gradients {
     /// The gradient of the loss with respect to `leaf` (same shape,
     /// row-major), or `None` if `leaf` took no part in the loss.
     pub fn get(&self, leaf: &Real) -> Option<Vec<f32>> {
-        let _ = leaf;
-        todo!()
+        if !self.used.contains(&leaf.id) {
+            return None;
+        }
+        let mut grads = self.grads.as_ref()?.borrow_mut();
+        let buf = grads.get_or_alloc_mut(&leaf.t).ok()?;
+        // Custom ops free their output's gradient once consumed; such a
+        // (non-leaf) value reports no gradient rather than a wrong one.
+        (buf.len() == leaf.rows() * leaf.cols()).then(|| buf.to_vec())
     }
 }
 
 /// Runs tensor ops, recording a tape in training mode.
 pub struct Graph {
-    // implementation-defined
+    dev: Cpu,
+    /// `Some` in training mode (taken out only for the duration of an op).
+    tape: Option<OwnedTape<f32, Cpu>>,
+    training: bool,
+    /// Ids of the operands of recorded ops since the last backward.
+    used: HashSet<u64>,
 }
 
 impl Graph {
     /// No tape: values only.
     pub fn inference() -> Graph {
-        todo!()
+        Graph {
+            dev: Cpu::default(),
+            tape: None,
+            training: false,
+            used: HashSet::new(),
+        }
     }
     /// Records a tape for one backward pass.
     pub fn training() -> Graph {
-        todo!()
+        Graph {
+            tape: Some(OwnedTape::default()),
+            training: true,
+            ..Graph::inference()
+        }
     }
     pub fn is_training(&self) -> bool {
-        todo!()
+        self.training
     }
 
     // ---- creation and reading (no gradient) ----
     /// `data.len()` must be `rows * cols` (the caller guarantees it).
     pub fn from_vec(&self, rows: usize, cols: usize, data: Vec<f32>) -> Real {
-        let _ = (rows, cols, data);
-        todo!()
+        debug_assert_eq!(data.len(), rows * cols, "from_vec: wrong data length");
+        self.leaf(rows, cols, data)
     }
     pub fn fill(&self, rows: usize, cols: usize, value: f32) -> Real {
-        let _ = (rows, cols, value);
-        todo!()
+        self.leaf(rows, cols, vec![value; rows * cols])
     }
     pub fn to_vec(&self, x: &Real) -> Vec<f32> {
-        let _ = x;
-        todo!()
+        x.t.as_vec()
     }
 
     // ---- differentiable ops (all record on the tape in training mode) ----
     pub fn unary(&mut self, op: Unary, x: &Real) -> Real {
-        let _ = (op, x);
-        todo!()
+        self.unary_impl(op, x)
     }
     /// Same shape on both sides. `a` and `b` may be the same tensor.
     pub fn binary(&mut self, op: Binary, a: &Real, b: &Real) -> Real {
-        let _ = (op, a, b);
-        todo!()
+        debug_assert_eq!(
+            (a.rows(), a.cols()),
+            (b.rows(), b.cols()),
+            "binary: shapes differ"
+        );
+        self.binary_impl(op, a, b)
     }
     /// `[r, 1]` to `[r, cols]` (a Float broadcast against a representation).
     pub fn broadcast_cols(&mut self, x: &Real, cols: usize) -> Real {
-        let _ = (x, cols);
-        todo!()
+        debug_assert_eq!(x.cols(), 1, "broadcast_cols: input must be [r, 1]");
+        self.broadcast_cols_impl(x, cols)
     }
     /// `x * s + t` elementwise with constants.
     pub fn affine_scalar(&mut self, x: &Real, s: f32, t: f32) -> Real {
-        let _ = (x, s, t);
-        todo!()
+        self.affine_scalar_impl(x, s, t)
     }
     /// Reduce each run of `group` consecutive columns: `[r, c]` to
     /// `[r, c / group]`. `group == cols` reduces whole rows to `[r, 1]`.
     pub fn reduce_cols(&mut self, op: Reduce, x: &Real, group: usize) -> Real {
-        let _ = (op, x, group);
-        todo!()
+        debug_assert!(
+            group > 0 && x.cols().is_multiple_of(group),
+            "reduce_cols: bad group"
+        );
+        self.reduce_cols_impl(op, x, group)
     }
     /// Reduce runs of rows: segment `i` is rows `offsets[i]..offsets[i+1]`;
     /// `[N, c]` to `[offsets.len() - 1, c]`. An empty segment gives zeros
     /// (the caller reports empty `Max`/`Mean` segments as errors first).
     pub fn reduce_segments(&mut self, op: Reduce, x: &Real, offsets: &[usize]) -> Real {
-        let _ = (op, x, offsets);
-        todo!()
+        debug_assert!(!offsets.is_empty(), "reduce_segments: no offsets");
+        debug_assert!(
+            offsets.windows(2).all(|w| w[0] <= w[1]),
+            "reduce_segments: unsorted"
+        );
+        debug_assert!(offsets.last().is_none_or(|&n| n <= x.rows()));
+        self.reduce_segments_impl(op, x, offsets)
     }
     /// Plain matrix product `[r, k] @ [k, c]`.
     pub fn matmul(&mut self, a: &Real, b: &Real) -> Real {
-        let _ = (a, b);
-        todo!()
+        debug_assert_eq!(a.cols(), b.rows(), "matmul: inner dimensions differ");
+        self.matmul_impl(a, b)
     }
     /// Row-wise matrix product: row i of `a` is an `m x n` matrix, row i of
     /// `b` an `n x p` matrix; row i of the result is their `m x p` product.
     pub fn batched_matmul(&mut self, a: &Real, b: &Real, m: usize, n: usize, p: usize) -> Real {
-        let _ = (a, b, m, n, p);
-        todo!()
+        debug_assert_eq!(a.rows(), b.rows(), "batched_matmul: rows differ");
+        debug_assert_eq!(a.cols(), m * n, "batched_matmul: a is not m x n");
+        debug_assert_eq!(b.cols(), n * p, "batched_matmul: b is not n x p");
+        self.batched_matmul_impl(a, b, m, n, p)
     }
     /// `x W^T + b`: `x [r, in]`, `w [out, in]`, `b [1, out]` to `[r, out]`.
     pub fn affine(&mut self, x: &Real, w: &Real, b: &Real) -> Real {
-        let _ = (x, w, b);
-        todo!()
+        debug_assert_eq!(x.cols(), w.cols(), "affine: x and w disagree on `in`");
+        debug_assert_eq!(
+            (b.rows(), b.cols()),
+            (1, w.rows()),
+            "affine: b is not [1, out]"
+        );
+        self.affine_impl(x, w, b)
     }
     /// Rows of `x` picked by index (repeats allowed): `[idx.len(), c]`.
     pub fn gather_rows(&mut self, x: &Real, idx: &[usize]) -> Real {
-        let _ = (x, idx);
-        todo!()
+        debug_assert!(
+            idx.iter().all(|&i| i < x.rows()),
+            "gather_rows: index out of range"
+        );
+        self.gather_rows_impl(x, idx)
     }
     /// Rows stacked: all parts have the same cols. An empty slice is not allowed.
+    ///
+    /// Cost is linear in the total size, however many parts.
     pub fn concat_rows(&mut self, parts: &[Real]) -> Real {
-        let _ = parts;
-        todo!()
+        debug_assert!(!parts.is_empty(), "concat_rows: no parts");
+        debug_assert!(parts.iter().all(|p| p.cols() == parts[0].cols()));
+        self.concat_rows_impl(parts)
     }
     /// Columns side by side: all parts have the same rows.
     pub fn concat_cols(&mut self, parts: &[Real]) -> Real {
-        let _ = parts;
-        todo!()
+        debug_assert!(!parts.is_empty(), "concat_cols: no parts");
+        debug_assert!(parts.iter().all(|p| p.rows() == parts[0].rows()));
+        self.concat_cols_impl(parts)
     }
     /// Columns `start..end`.
     pub fn slice_cols(&mut self, x: &Real, start: usize, end: usize) -> Real {
-        let _ = (x, start, end);
-        todo!()
+        debug_assert!(start <= end && end <= x.cols(), "slice_cols: bad range");
+        self.slice_cols_impl(x, start, end)
     }
     /// Same data, new `[rows, cols]` (row-major; `rows * cols` unchanged).
+    /// The result is the same tensor (it shares `x`'s id and gradient).
     pub fn reshape(&mut self, x: &Real, rows: usize, cols: usize) -> Real {
-        let _ = (x, rows, cols);
-        todo!()
+        debug_assert_eq!(rows * cols, x.rows() * x.cols(), "reshape: size changes");
+        self.reshape_impl(x, rows, cols)
     }
     /// Softmax over each run of `group` consecutive columns.
     pub fn softmax(&mut self, x: &Real, group: usize) -> Real {
-        let _ = (x, group);
-        todo!()
+        debug_assert!(
+            group > 0 && x.cols().is_multiple_of(group),
+            "softmax: bad group"
+        );
+        self.softmax_impl(x, group, false)
     }
     /// Log-softmax over each run of `group` consecutive columns.
     pub fn log_softmax(&mut self, x: &Real, group: usize) -> Real {
-        let _ = (x, group);
-        todo!()
+        debug_assert!(
+            group > 0 && x.cols().is_multiple_of(group),
+            "log_softmax: bad group"
+        );
+        self.softmax_impl(x, group, true)
     }
     /// Row i from `a` where `mask[i]`, else from `b`.
     pub fn select_rows(&mut self, mask: &[bool], a: &Real, b: &Real) -> Real {
-        let _ = (mask, a, b);
-        todo!()
+        debug_assert_eq!(
+            (a.rows(), a.cols()),
+            (b.rows(), b.cols()),
+            "select_rows: shapes"
+        );
+        debug_assert_eq!(mask.len(), a.rows(), "select_rows: mask length");
+        self.select_rows_impl(mask, a, b)
     }
     /// Per-row cross entropy of logits `[r, v]` against class indices: `[r, 1]`.
     pub fn cross_entropy(&mut self, logits: &Real, targets: &[usize]) -> Real {
-        let _ = (logits, targets);
-        todo!()
+        debug_assert_eq!(
+            targets.len(),
+            logits.rows(),
+            "cross_entropy: targets length"
+        );
+        debug_assert!(
+            targets.iter().all(|&t| t < logits.cols()),
+            "cross_entropy: target"
+        );
+        self.cross_entropy_impl(logits, targets)
     }
     /// Per-row binary cross entropy of logits `[r, 1]` against labels: `[r, 1]`.
     pub fn bce_with_logits(&mut self, logits: &Real, labels: &[bool]) -> Real {
-        let _ = (logits, labels);
-        todo!()
+        debug_assert_eq!(logits.cols(), 1, "bce_with_logits: logits must be [r, 1]");
+        debug_assert_eq!(
+            labels.len(),
+            logits.rows(),
+            "bce_with_logits: labels length"
+        );
+        self.bce_impl(logits, labels)
     }
 
     /// Backpropagate from the sum of all entries of `loss`, consuming the
     /// tape. Panics in inference mode is NOT allowed: returns empty gradients.
+    /// A training graph starts a fresh tape afterwards.
     pub fn backward(&mut self, loss: &Real) -> Gradients {
-        let _ = loss;
-        todo!()
+        self.backward_impl(loss)
     }
 }
 

@@ -123,7 +123,12 @@ fn plural(n: usize) -> &'static str {
 }
 
 impl Decoder<'_> {
-    fn fail<T>(&self, path: &str, expected: impl Into<String>, json: &Json) -> Result<T, DataError> {
+    fn fail<T>(
+        &self,
+        path: &str,
+        expected: impl Into<String>,
+        json: &Json,
+    ) -> Result<T, DataError> {
         Err(DataError {
             path: path.to_string(),
             expected: expected.into(),
@@ -212,7 +217,11 @@ impl Decoder<'_> {
             Some(i) => Ok(Example::Sym(i)),
             None => {
                 let known: Vec<String> = v.symbols().iter().map(|s| format!("{s:?}")).collect();
-                self.fail(path, format!("one of {} (vocab `{vocab}`)", known.join(", ")), json)
+                self.fail(
+                    path,
+                    format!("one of {} (vocab `{vocab}`)", known.join(", ")),
+                    json,
+                )
             }
         }
     }
@@ -234,7 +243,12 @@ impl Decoder<'_> {
         Ok(Example::Tuple(out))
     }
 
-    fn list(&mut self, json: &Json, t: &Type, path: &mut String) -> Result<Vec<Example>, DataError> {
+    fn list(
+        &mut self,
+        json: &Json,
+        t: &Type,
+        path: &mut String,
+    ) -> Result<Vec<Example>, DataError> {
         let Json::Array(items) = json else {
             return self.fail(path, format!("an array (a `List {}`)", pretty(t)), json);
         };
@@ -248,7 +262,13 @@ impl Decoder<'_> {
         Ok(out)
     }
 
-    fn tree(&mut self, json: &Json, t: &Type, path: &mut String, depth: usize) -> Result<Example, DataError> {
+    fn tree(
+        &mut self,
+        json: &Json,
+        t: &Type,
+        path: &mut String,
+        depth: usize,
+    ) -> Result<Example, DataError> {
         let leaf_is_array = self.written_as_array(t);
         match json {
             Json::Object(map) if leaf_is_array => match (map.len(), map.get("leaf")) {
@@ -289,7 +309,9 @@ impl Decoder<'_> {
     /// Is a value of `t` written as a JSON array (so tree leaves need `{"leaf": v}`)?
     fn written_as_array(&self, t: &Type) -> bool {
         match t {
-            Type::Tuple(_) | Type::List(_) | Type::Grid(_) | Type::Tree(_) | Type::Tensor(_) => true,
+            Type::Tuple(_) | Type::List(_) | Type::Grid(_) | Type::Tree(_) | Type::Tensor(_) => {
+                true
+            }
             Type::Rep(_) => self.types.shape(t).is_some_and(|s| !s.is_empty()),
             _ => false,
         }
@@ -297,7 +319,11 @@ impl Decoder<'_> {
 
     fn grid(&mut self, json: &Json, t: &Type, path: &mut String) -> Result<Example, DataError> {
         let Json::Array(rows) = json else {
-            return self.fail(path, format!("an array of rows (a `Grid {}`)", pretty(t)), json);
+            return self.fail(
+                path,
+                format!("an array of rows (a `Grid {}`)", pretty(t)),
+                json,
+            );
         };
         let mut cells = Vec::new();
         let mut width = None;
@@ -307,7 +333,11 @@ impl Decoder<'_> {
             let row_cells = self.list(row, t, path)?;
             match width {
                 Some(w) if w != row_cells.len() => {
-                    return self.fail(path, format!("a row of {w} cells like row 0 (grids are rectangular)"), row);
+                    return self.fail(
+                        path,
+                        format!("a row of {w} cells like row 0 (grids are rectangular)"),
+                        row,
+                    );
                 }
                 _ => width = Some(row_cells.len()),
             }
@@ -328,10 +358,13 @@ pub fn assemble(graph: &Graph, examples: &[&Example], ty: &Type, types: &TypeTab
     let batch = examples.len();
     if types.is_representation(ty) && !matches!(ty, Type::Tuple(_) | Type::Window(..)) {
         let size = types.flat_size(ty).unwrap_or_else(|| {
-            examples.iter().find_map(|e| match e {
-                Example::Reals(r) => Some(r.len()),
-                _ => None,
-            }).unwrap_or(0)
+            examples
+                .iter()
+                .find_map(|e| match e {
+                    Example::Reals(r) => Some(r.len()),
+                    _ => None,
+                })
+                .unwrap_or(0)
         });
         let mut data = Vec::with_capacity(batch * size);
         for e in examples {
@@ -343,18 +376,46 @@ pub fn assemble(graph: &Graph, examples: &[&Example], ty: &Type, types: &TypeTab
         return Value::Real(graph.from_vec(batch, size, data));
     }
     match ty {
-        Type::Int => Value::Int(Rc::new(examples.iter().map(|e| match e { Example::Int(i) => *i, _ => 0 }).collect())),
-        Type::Bool => Value::Bool(Rc::new(examples.iter().map(|e| matches!(e, Example::Bool(true))).collect())),
-        Type::Vocab(_) => Value::Sym(Rc::new(examples.iter().map(|e| match e { Example::Sym(s) => *s, _ => 0 }).collect())),
+        Type::Int => Value::Int(Rc::new(
+            examples
+                .iter()
+                .map(|e| match e {
+                    Example::Int(i) => *i,
+                    _ => 0,
+                })
+                .collect(),
+        )),
+        Type::Bool => Value::Bool(Rc::new(
+            examples
+                .iter()
+                .map(|e| matches!(e, Example::Bool(true)))
+                .collect(),
+        )),
+        Type::Vocab(_) => Value::Sym(Rc::new(
+            examples
+                .iter()
+                .map(|e| match e {
+                    Example::Sym(s) => *s,
+                    _ => 0,
+                })
+                .collect(),
+        )),
         Type::Tuple(ts) if ts.is_empty() => Value::Unit(batch),
         Type::Tuple(ts) => {
-            let parts = ts.iter().enumerate().map(|(i, t)| {
-                let column: Vec<&Example> = examples.iter().map(|e| match e {
-                    Example::Tuple(xs) => xs.get(i).unwrap_or(e),
-                    _ => *e,
-                }).collect();
-                assemble(graph, &column, t, types)
-            }).collect();
+            let parts = ts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    let column: Vec<&Example> = examples
+                        .iter()
+                        .map(|e| match e {
+                            Example::Tuple(xs) => xs.get(i).unwrap_or(e),
+                            _ => *e,
+                        })
+                        .collect();
+                    assemble(graph, &column, t, types)
+                })
+                .collect();
             Value::Tuple(Rc::new(parts))
         }
         Type::List(t) => {
@@ -362,12 +423,19 @@ pub fn assemble(graph: &Graph, examples: &[&Example], ty: &Type, types: &TypeTab
                 Example::List(xs) => xs.as_slice(),
                 _ => &[],
             }));
-            Value::List(Rc::new(ListValue { offsets, elems: assemble(graph, &elems, t, types) }))
+            Value::List(Rc::new(ListValue {
+                offsets,
+                elems: assemble(graph, &elems, t, types),
+            }))
         }
         Type::Grid(t) => {
             let mut dims = Vec::with_capacity(batch);
             let (offsets, cells) = ragged(examples.iter().map(|e| match e {
-                Example::Grid { height, width, cells } => {
+                Example::Grid {
+                    height,
+                    width,
+                    cells,
+                } => {
                     dims.push((*height, *width));
                     cells.as_slice()
                 }
@@ -376,7 +444,11 @@ pub fn assemble(graph: &Graph, examples: &[&Example], ty: &Type, types: &TypeTab
                     &[]
                 }
             }));
-            Value::Grid(Rc::new(GridValue { dims, offsets, cells: assemble(graph, &cells, t, types) }))
+            Value::Grid(Rc::new(GridValue {
+                dims,
+                offsets,
+                cells: assemble(graph, &cells, t, types),
+            }))
         }
         Type::Tree(t) => assemble_trees(graph, examples, t, types),
         _ => Value::Unit(batch),
@@ -401,11 +473,19 @@ fn assemble_trees(graph: &Graph, examples: &[&Example], t: &Type, types: &TypeTa
         roots.push(number_tree(e, &mut nodes, &mut leaves));
     }
     let leaves = assemble(graph, &leaves, t, types);
-    Value::Tree(Rc::new(TreeValue { roots, nodes, leaves }))
+    Value::Tree(Rc::new(TreeValue {
+        roots,
+        nodes,
+        leaves,
+    }))
 }
 
 /// Number a tree's nodes children-first without recursion (trees may be deep).
-fn number_tree<'e>(root: &'e Example, nodes: &mut Vec<TreeNode>, leaves: &mut Vec<&'e Example>) -> usize {
+fn number_tree<'e>(
+    root: &'e Example,
+    nodes: &mut Vec<TreeNode>,
+    leaves: &mut Vec<&'e Example>,
+) -> usize {
     enum Step<'e> {
         Visit(&'e Example),
         Build,

@@ -78,7 +78,9 @@ impl Encoder<'_> {
                     .collect::<Result<Vec<_>, _>>()?;
                 let batch = columns.first().map_or(0, |c| c.len());
                 Ok((0..batch)
-                    .map(|b| Json::Array(columns.iter().filter_map(|c| c.get(b).cloned()).collect()))
+                    .map(|b| {
+                        Json::Array(columns.iter().filter_map(|c| c.get(b).cloned()).collect())
+                    })
                     .collect())
             }
             (Value::List(l), Type::List(t) | Type::Window(_, t)) => {
@@ -98,13 +100,23 @@ impl Encoder<'_> {
                         if w == 0 {
                             return Json::Array(Vec::new());
                         }
-                        Json::Array(mine.chunks(w).map(|row| Json::Array(row.to_vec())).collect())
+                        Json::Array(
+                            mine.chunks(w)
+                                .map(|row| Json::Array(row.to_vec()))
+                                .collect(),
+                        )
                     })
                     .collect())
             }
             (Value::Tree(tree), Type::Tree(t)) => self.trees(tree, t),
-            (Value::Func(_), _) => Err(format!("a function (of type `{}`) cannot be printed", pretty(ty))),
-            _ => Err(format!("internal: a value does not match its type `{}`", pretty(ty))),
+            (Value::Func(_), _) => Err(format!(
+                "a function (of type `{}`) cannot be printed",
+                pretty(ty)
+            )),
+            _ => Err(format!(
+                "internal: a value does not match its type `{}`",
+                pretty(ty)
+            )),
         }
     }
 
@@ -123,7 +135,8 @@ impl Encoder<'_> {
                     .map(|row| {
                         let mut m = Map::new();
                         for (i, &x) in row.iter().enumerate() {
-                            let key = vocab.map_or_else(|| i.to_string(), |v| v.symbol(i as u32).to_string());
+                            let key = vocab
+                                .map_or_else(|| i.to_string(), |v| v.symbol(i as u32).to_string());
                             m.insert(key, real(x));
                         }
                         Json::Object(m)
@@ -132,14 +145,20 @@ impl Encoder<'_> {
             }
             Type::Tuple(ts) => {
                 // A tuple of reps packed in one tensor: split by part sizes.
-                let sizes: Vec<usize> = ts.iter().map(|t| self.types.flat_size(t).unwrap_or(0)).collect();
+                let sizes: Vec<usize> = ts
+                    .iter()
+                    .map(|t| self.types.flat_size(t).unwrap_or(0))
+                    .collect();
                 Ok(rows
                     .map(|row| {
                         let mut start = 0;
                         let parts = ts.iter().zip(&sizes).map(|(t, &n)| {
                             let part = row.get(start..start + n).unwrap_or(&[]);
                             start += n;
-                            self.reals(part, n, t).ok().and_then(|v| v.into_iter().next()).unwrap_or(Json::Null)
+                            self.reals(part, n, t)
+                                .ok()
+                                .and_then(|v| v.into_iter().next())
+                                .unwrap_or(Json::Null)
                         });
                         Json::Array(parts.collect())
                     })
@@ -151,7 +170,10 @@ impl Encoder<'_> {
                 Ok(rows
                     .map(|row| {
                         let elems = row.chunks(n.max(1)).map(|c| {
-                            self.reals(c, n, t).ok().and_then(|v| v.into_iter().next()).unwrap_or(Json::Null)
+                            self.reals(c, n, t)
+                                .ok()
+                                .and_then(|v| v.into_iter().next())
+                                .unwrap_or(Json::Null)
                         });
                         Json::Array(elems.collect())
                     })
@@ -166,8 +188,11 @@ impl Encoder<'_> {
 
     fn trees(&self, tree: &TreeValue, t: &Type) -> Result<Vec<Json>, String> {
         let leaves = self.value(&tree.leaves, t)?;
-        let wrap = matches!(t, Type::Tuple(_) | Type::List(_) | Type::Grid(_) | Type::Tree(_) | Type::Tensor(_))
-            || (matches!(t, Type::Rep(_)) && self.types.shape(t).is_some_and(|s| !s.is_empty()));
+        let wrap = matches!(
+            t,
+            Type::Tuple(_) | Type::List(_) | Type::Grid(_) | Type::Tree(_) | Type::Tensor(_)
+        ) || (matches!(t, Type::Rep(_))
+            && self.types.shape(t).is_some_and(|s| !s.is_empty()));
         // Children have smaller ids than parents: build bottom-up, no recursion.
         let mut built: Vec<Json> = Vec::with_capacity(tree.nodes.len());
         for node in &tree.nodes {
@@ -189,6 +214,10 @@ impl Encoder<'_> {
             };
             built.push(json);
         }
-        Ok(tree.roots.iter().map(|&r| built.get(r).cloned().unwrap_or(Json::Null)).collect())
+        Ok(tree
+            .roots
+            .iter()
+            .map(|&r| built.get(r).cloned().unwrap_or(Json::Null))
+            .collect())
     }
 }

@@ -41,7 +41,9 @@ pub fn initialise(
     use crate::ir::LearnedKind;
     let mut learned = Vec::with_capacity(program.learned.len());
     for (i, piece) in program.learned.iter().enumerate() {
-        let piece_seed = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(i as u64 + 1);
+        let piece_seed = seed
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(i as u64 + 1);
         learned.push(match &piece.kind {
             LearnedKind::Affine { input, outputs } => {
                 let outputs = resolve_outputs(outputs, &piece.codomain, vocabs);
@@ -93,4 +95,82 @@ pub fn resolve_outputs(
             })
         })
         .collect()
+}
+
+/// One weight tensor of a program, named as in the weights file.
+pub struct NamedTensor {
+    /// `cell.weight`, `cell.bias`, `embed.table`, `theta`.
+    pub name: String,
+    /// The shape stored in the file (`[out, in]`, `[out]`, `[V, dim]`, a
+    /// param's own shape).
+    pub shape: Vec<usize>,
+}
+
+impl Weights {
+    /// Every tensor, in a fixed order: learned pieces in declaration order
+    /// (weight then bias, or table), then params.
+    pub fn tensors(&self) -> Vec<&Real> {
+        let mut out = Vec::new();
+        for w in &self.learned {
+            match w {
+                LearnedWeights::Affine { weight, bias, .. } => {
+                    out.push(weight);
+                    out.push(bias);
+                }
+                LearnedWeights::Embedding { table } => out.push(table),
+            }
+        }
+        out.extend(self.params.iter());
+        out
+    }
+
+    /// Mutable access in the order of [`Weights::tensors`].
+    pub fn tensors_mut(&mut self) -> Vec<&mut Real> {
+        let mut out = Vec::new();
+        for w in &mut self.learned {
+            match w {
+                LearnedWeights::Affine { weight, bias, .. } => {
+                    out.push(weight);
+                    out.push(bias);
+                }
+                LearnedWeights::Embedding { table } => out.push(table),
+            }
+        }
+        out.extend(self.params.iter_mut());
+        out
+    }
+
+    /// Names and file shapes, in the order of [`Weights::tensors`].
+    pub fn names(&self, program: &crate::ir::Program) -> Vec<NamedTensor> {
+        let mut out = Vec::new();
+        for (w, piece) in self.learned.iter().zip(&program.learned) {
+            match w {
+                LearnedWeights::Affine { weight, .. } => {
+                    out.push(NamedTensor {
+                        name: format!("{}.weight", piece.name),
+                        shape: vec![weight.rows(), weight.cols()],
+                    });
+                    out.push(NamedTensor {
+                        name: format!("{}.bias", piece.name),
+                        shape: vec![weight.rows()],
+                    });
+                }
+                LearnedWeights::Embedding { table } => out.push(NamedTensor {
+                    name: format!("{}.table", piece.name),
+                    shape: vec![table.rows(), table.cols()],
+                }),
+            }
+        }
+        for (p, decl) in self.params.iter().zip(&program.params) {
+            let shape = program
+                .types
+                .shape(&decl.ty)
+                .unwrap_or_else(|| vec![p.cols()]);
+            out.push(NamedTensor {
+                name: decl.name.clone(),
+                shape,
+            });
+        }
+        out
+    }
 }

@@ -1,18 +1,15 @@
 //! Lexing and parsing: source text to the spanned AST.
+//!
+//! Entry points: [`parse_module`] for a file, [`parse_expr`] for
+//! `dp run --eval`, [`parse_repl_input`] for the REPL. They take plain data
+//! and return plain data (the AST and diagnostics); nothing here resolves
+//! names or checks types.
 pub mod ast;
+pub mod lexer;
+pub mod parse_errors;
+pub mod parser;
 
-/// Placeholder until the parser lands.
-pub fn parse_module(
-    _source: crate::source::SourceId,
-    _text: &str,
-) -> (ast::Module, Vec<crate::diagnostic::Diagnostic>) {
-    (ast::Module { decls: Vec::new() }, Vec::new())
-}
+pub use parser::{parse_expr, parse_module, parse_repl_input, ReplInput};
 
-/// Placeholder until the parser lands.
-pub fn parse_expr(
-    _source: crate::source::SourceId,
-    _text: &str,
-) -> (Option<ast::Expr>, Vec<crate::diagnostic::Diagnostic>) {
-    (None, Vec::new())
-}
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,88 @@
+//! Elementwise ops: unary functions, binary arithmetic, `broadcast_cols`
+//! and `affine_scalar`.
+//!
+//! Unary functions and `Add`/`Sub`/`Mul`/`Div` are dfdx kernels (with the
+//! same-id guard); `Max` is a custom op so that ties send the gradient to
+//! the left operand, as the contract says (dfdx splits it half and half).
+//! Derivatives at kinks follow dfdx (`relu'(0) = 0`, `abs'(0) = 0`).
+
+use super::tape::on_tape;
+use super::{Binary, Graph, Real, Unary};
+
+impl Graph {
+    pub(super) fn unary_impl(&mut self, op: Unary, x: &Real) -> Real {
+        match op {
+            Unary::Tanh => on_tape!(self, x, |t| t.tanh()),
+            Unary::Sigmoid => on_tape!(self, x, |t| t.sigmoid()),
+            Unary::Relu => on_tape!(self, x, |t| t.relu()),
+            Unary::Exp => on_tape!(self, x, |t| t.exp()),
+            Unary::Log => on_tape!(self, x, |t| t.ln()),
+            Unary::Sqrt => on_tape!(self, x, |t| t.sqrt()),
+            Unary::Abs => on_tape!(self, x, |t| t.abs()),
+            Unary::Neg => on_tape!(self, x, |t| t.negate()),
+            Unary::Square => on_tape!(self, x, |t| t.square()),
+        }
+    }
+
+    pub(super) fn binary_impl(&mut self, op: Binary, a: &Real, b: &Real) -> Real {
+        if op == Binary::Max {
+            return self.maximum(a, b);
+        }
+        let b = self.distinct(b, &[a]);
+        self.touch(&[&b]);
+        let rhs = b.t.clone();
+        match op {
+            Binary::Add => on_tape!(self, a, |t| t + rhs),
+            Binary::Sub => on_tape!(self, a, |t| t - rhs),
+            Binary::Mul => on_tape!(self, a, |t| t * rhs),
+            Binary::Div => on_tape!(self, a, |t| t / rhs),
+            Binary::Max => unreachable!("handled above"),
+        }
+    }
+
+    /// Elementwise maximum; the gradient goes to `a` where `a >= b`.
+    fn maximum(&mut self, a: &Real, b: &Real) -> Real {
+        let (av, bv) = (a.host(), b.host());
+        let left: Vec<bool> = av.iter().zip(&bv).map(|(x, y)| x >= y).collect();
+        let data = av
+            .iter()
+            .zip(&bv)
+            .zip(&left)
+            .map(|((&x, &y), &l)| if l { x } else { y })
+            .collect();
+        let shape = (a.rows(), a.cols());
+        self.custom(&[a, b], shape, data, move |k, g, gi| {
+            let want_left = k == 0;
+            for ((gi, &g), &l) in gi.iter_mut().zip(g).zip(&left) {
+                if l == want_left {
+                    *gi += g;
+                }
+            }
+        })
+    }
+
+    pub(super) fn broadcast_cols_impl(&mut self, x: &Real, cols: usize) -> Real {
+        let xv = x.host();
+        let data = xv
+            .iter()
+            .flat_map(|&v| std::iter::repeat_n(v, cols))
+            .collect();
+        self.custom(&[x], (x.rows(), cols), data, move |_, g, gi| {
+            if cols == 0 {
+                return;
+            }
+            for (gi, row) in gi.iter_mut().zip(g.chunks_exact(cols)) {
+                *gi += row.iter().sum::<f32>();
+            }
+        })
+    }
+
+    pub(super) fn affine_scalar_impl(&mut self, x: &Real, s: f32, t: f32) -> Real {
+        let data = x.host().into_iter().map(|v| v * s + t).collect();
+        self.custom(&[x], (x.rows(), x.cols()), data, move |_, g, gi| {
+            for (gi, &g) in gi.iter_mut().zip(g) {
+                *gi += g * s;
+            }
+        })
+    }
+}

@@ -1,0 +1,142 @@
+//! Reductions and normalisations over groups: `reduce_cols` (runs of
+//! columns), `reduce_segments` (runs of rows) and `softmax`/`log_softmax`
+//! (runs of columns).
+//!
+//! All are custom ops, one pass forward and one backward. `Max` sends the
+//! gradient to the first maximal entry of each group; an empty group (only
+//! possible for segments) yields 0 and receives no gradient.
+
+use super::{Graph, Real, Reduce};
+
+/// Index (within the slice) of the first maximal value; `None` if empty.
+fn argmax(values: impl Iterator<Item = f32>) -> Option<usize> {
+    let mut best: Option<(usize, f32)> = None;
+    for (i, v) in values.enumerate() {
+        if best.is_none_or(|(_, b)| v > b) {
+            best = Some((i, v));
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
+impl Graph {
+    pub(super) fn reduce_cols_impl(&mut self, op: Reduce, x: &Real, group: usize) -> Real {
+        let (rows, cols) = (x.rows(), x.cols());
+        let out_cols = cols / group;
+        let xv = x.host();
+        let groups = xv.chunks_exact(group);
+        // For `Max`, the flat input index of each group's winner.
+        let mut winners = Vec::new();
+        let data: Vec<f32> = match op {
+            Reduce::Sum => groups.map(|c| c.iter().sum()).collect(),
+            Reduce::Mean => groups
+                .map(|c| c.iter().sum::<f32>() / group as f32)
+                .collect(),
+            Reduce::Max => groups
+                .enumerate()
+                .map(|(k, c)| {
+                    let i = argmax(c.iter().copied()).unwrap_or(0);
+                    winners.push(k * group + i);
+                    c[i]
+                })
+                .collect(),
+        };
+        let scale = if op == Reduce::Mean {
+            1.0 / group as f32
+        } else {
+            1.0
+        };
+        self.custom(&[x], (rows, out_cols), data, move |_, g, gi| {
+            if op == Reduce::Max {
+                for (&w, &g) in winners.iter().zip(g) {
+                    gi[w] += g;
+                }
+                return;
+            }
+            for (chunk, &g) in gi.chunks_exact_mut(group).zip(g) {
+                chunk.iter_mut().for_each(|v| *v += g * scale);
+            }
+        })
+    }
+
+    pub(super) fn reduce_segments_impl(&mut self, op: Reduce, x: &Real, offsets: &[usize]) -> Real {
+        let c = x.cols();
+        let segs = offsets.len().saturating_sub(1);
+        let xv = x.host();
+        let mut data = vec![0.0; segs * c];
+        // For `Max`, the input row of each output entry's winner.
+        let mut winners = vec![usize::MAX; if op == Reduce::Max { segs * c } else { 0 }];
+        for (s, w) in offsets.windows(2).enumerate() {
+            let (lo, hi) = (w[0], w[1]);
+            let out = &mut data[s * c..(s + 1) * c];
+            for j in 0..c {
+                let column = (lo..hi).map(|i| xv[i * c + j]);
+                out[j] = match op {
+                    Reduce::Sum => column.sum(),
+                    Reduce::Mean => column.sum::<f32>() / (hi - lo).max(1) as f32,
+                    Reduce::Max => match argmax(column) {
+                        Some(i) => {
+                            winners[s * c + j] = lo + i;
+                            xv[(lo + i) * c + j]
+                        }
+                        None => 0.0,
+                    },
+                };
+            }
+        }
+        let offsets = offsets.to_vec();
+        self.custom(&[x], (segs, c), data, move |_, g, gi| {
+            if op == Reduce::Max {
+                for (e, (&row, &g)) in winners.iter().zip(g).enumerate() {
+                    if row != usize::MAX {
+                        gi[row * c + e % c] += g;
+                    }
+                }
+                return;
+            }
+            for (s, w) in offsets.windows(2).enumerate() {
+                let (lo, hi) = (w[0], w[1]);
+                let scale = if op == Reduce::Mean {
+                    1.0 / (hi - lo).max(1) as f32
+                } else {
+                    1.0
+                };
+                let gs = &g[s * c..(s + 1) * c];
+                for row in gi[lo * c..hi * c].chunks_exact_mut(c.max(1)) {
+                    row.iter_mut().zip(gs).for_each(|(v, &g)| *v += g * scale);
+                }
+            }
+        })
+    }
+
+    /// Softmax (or log-softmax) over runs of `group` columns.
+    pub(super) fn softmax_impl(&mut self, x: &Real, group: usize, log: bool) -> Real {
+        let mut y = x.host();
+        for chunk in y.chunks_exact_mut(group) {
+            let m = chunk.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let lse = m + chunk.iter().map(|&v| (v - m).exp()).sum::<f32>().ln();
+            for v in chunk.iter_mut() {
+                *v = if log { *v - lse } else { (*v - lse).exp() };
+            }
+        }
+        let out = y.clone();
+        self.custom(&[x], (x.rows(), x.cols()), out, move |_, g, gi| {
+            let groups = y.chunks_exact(group).zip(g.chunks_exact(group));
+            for ((ys, gs), gis) in groups.zip(gi.chunks_exact_mut(group)) {
+                if log {
+                    // d/dx of log_softmax: g - softmax * sum(g).
+                    let total: f32 = gs.iter().sum();
+                    for ((gi, &g), &y) in gis.iter_mut().zip(gs).zip(ys) {
+                        *gi += g - y.exp() * total;
+                    }
+                } else {
+                    // d/dx of softmax: y * (g - sum(g * y)).
+                    let dot: f32 = gs.iter().zip(ys).map(|(g, y)| g * y).sum();
+                    for ((gi, &g), &y) in gis.iter_mut().zip(gs).zip(ys) {
+                        *gi += y * (g - dot);
+                    }
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,160 @@
+//! Data-movement ops: `gather_rows`, `concat_rows`, `concat_cols`,
+//! `slice_cols`, `select_rows`, `reshape`.
+//!
+//! `gather_rows` is dfdx's `gather` (reads the source in place; its
+//! backward scatter-adds, so repeated indices accumulate). The others are
+//! one custom op, a [`CopyPlan`]: a list of contiguous runs copied from
+//! source tensors into the output. Sources are deduplicated by id, so a
+//! part repeated in a concat is one operand whose gradient sums both uses.
+//! Forward and backward are linear in the output size plus the number of
+//! runs (adjacent runs are merged), however many parts there are.
+//! `reshape` records nothing: the result is the same dfdx tensor.
+
+use std::collections::HashMap;
+
+use dfdx::tensor::TensorFromVec;
+use dfdx::tensor_ops::{GatherTo, ReshapeTo};
+
+use super::tape::on_tape;
+use super::{Graph, Real};
+
+/// One contiguous run: `len` values from `src` (offset in the source) to
+/// `dst` (offset in the output).
+#[derive(Clone, Copy, Debug)]
+struct Run {
+    src: usize,
+    dst: usize,
+    len: usize,
+}
+
+/// An output `[rows, cols]` assembled from runs of source tensors.
+struct CopyPlan {
+    rows: usize,
+    cols: usize,
+    sources: Vec<Real>,
+    slot_of: HashMap<u64, usize>,
+    /// Runs per source, in push order.
+    runs: Vec<Vec<Run>>,
+}
+
+impl CopyPlan {
+    fn new(rows: usize, cols: usize) -> CopyPlan {
+        CopyPlan {
+            rows,
+            cols,
+            sources: Vec::new(),
+            slot_of: HashMap::new(),
+            runs: Vec::new(),
+        }
+    }
+
+    /// The slot of `x` (one per distinct id).
+    fn source(&mut self, x: &Real) -> usize {
+        *self.slot_of.entry(x.id).or_insert_with(|| {
+            self.sources.push(x.clone());
+            self.runs.push(Vec::new());
+            self.sources.len() - 1
+        })
+    }
+
+    /// Copies `len` values at `src` of source `slot` to `dst`.
+    fn push(&mut self, slot: usize, src: usize, dst: usize, len: usize) {
+        if len == 0 {
+            return;
+        }
+        let runs = &mut self.runs[slot];
+        if let Some(last) = runs.last_mut() {
+            if last.src + last.len == src && last.dst + last.len == dst {
+                last.len += len;
+                return;
+            }
+        }
+        runs.push(Run { src, dst, len });
+    }
+
+    /// Runs the plan on `g`'s tape.
+    fn run(self, g: &mut Graph) -> Real {
+        let mut data = vec![0.0; self.rows * self.cols];
+        for (source, runs) in self.sources.iter().zip(&self.runs) {
+            let values = source.host();
+            for r in runs {
+                data[r.dst..r.dst + r.len].copy_from_slice(&values[r.src..r.src + r.len]);
+            }
+        }
+        let operands: Vec<&Real> = self.sources.iter().collect();
+        let runs = self.runs;
+        g.custom(&operands, (self.rows, self.cols), data, move |k, g, gi| {
+            for r in &runs[k] {
+                let dst = &mut gi[r.src..r.src + r.len];
+                for (d, &v) in dst.iter_mut().zip(&g[r.dst..r.dst + r.len]) {
+                    *d += v;
+                }
+            }
+        })
+    }
+}
+
+impl Graph {
+    pub(super) fn gather_rows_impl(&mut self, x: &Real, idx: &[usize]) -> Real {
+        let n = idx.len();
+        let idx = self.dev.tensor_from_vec(idx.to_vec(), (n,));
+        on_tape!(self, x, |t| t.gather(idx))
+    }
+
+    pub(super) fn concat_rows_impl(&mut self, parts: &[Real]) -> Real {
+        let cols = parts[0].cols();
+        let rows = parts.iter().map(Real::rows).sum();
+        let mut plan = CopyPlan::new(rows, cols);
+        let mut dst = 0;
+        for p in parts {
+            let slot = plan.source(p);
+            let len = p.rows() * cols;
+            plan.push(slot, 0, dst, len);
+            dst += len;
+        }
+        plan.run(self)
+    }
+
+    pub(super) fn concat_cols_impl(&mut self, parts: &[Real]) -> Real {
+        let rows = parts[0].rows();
+        let cols = parts.iter().map(Real::cols).sum();
+        let mut plan = CopyPlan::new(rows, cols);
+        let slots: Vec<usize> = parts.iter().map(|p| plan.source(p)).collect();
+        for i in 0..rows {
+            let mut dst = i * cols;
+            for (p, &slot) in parts.iter().zip(&slots) {
+                plan.push(slot, i * p.cols(), dst, p.cols());
+                dst += p.cols();
+            }
+        }
+        plan.run(self)
+    }
+
+    pub(super) fn slice_cols_impl(&mut self, x: &Real, start: usize, end: usize) -> Real {
+        let (rows, width) = (x.rows(), end - start);
+        let mut plan = CopyPlan::new(rows, width);
+        let slot = plan.source(x);
+        for i in 0..rows {
+            plan.push(slot, i * x.cols() + start, i * width, width);
+        }
+        plan.run(self)
+    }
+
+    pub(super) fn select_rows_impl(&mut self, mask: &[bool], a: &Real, b: &Real) -> Real {
+        let (rows, cols) = (a.rows(), a.cols());
+        let mut plan = CopyPlan::new(rows, cols);
+        let (sa, sb) = (plan.source(a), plan.source(b));
+        for (i, &m) in mask.iter().enumerate() {
+            plan.push(if m { sa } else { sb }, i * cols, i * cols, cols);
+        }
+        plan.run(self)
+    }
+
+    pub(super) fn reshape_impl(&mut self, x: &Real, rows: usize, cols: usize) -> Real {
+        // `x` is contiguous, so dfdx keeps the data and the id: no op.
+        Real {
+            t: x.t.clone().reshape_like(&(rows, cols)),
+            id: x.id,
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! The tape plumbing every op is built on.
+//!
+//! - [`on_tape!`] runs a dfdx expression with the graph's tape on its first
+//!   operand (training) or with no tape (inference), then stores the tape
+//!   back: one dfdx op per call site, a few lines each.
+//! - [`Graph::custom`] records an op whose forward the caller computed on
+//!   the host and whose backward is a closure accumulating into each
+//!   operand's gradient. Operands may repeat (the same tensor twice).
+//! - [`Graph::distinct`] gives an operand a fresh id on the tape when it
+//!   shares its id with another operand of the same dfdx op (dfdx's
+//!   gradient bookkeeping panics on that).
+//! - Leaf creation, id bookkeeping and `backward`.
+//!
+//! This file defines no user-visible op.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use dfdx::shapes::{HasShape, Rank0};
+use dfdx::tensor::{OwnedTape, PutTape, Tape, TensorFromVec};
+use dfdx::tensor_ops::{Backward, SumTo};
+
+use super::{Gradients, Graph, Real, T2};
+
+/// A new value id, never shared with an existing [`Real`].
+pub(super) fn fresh_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Real {
+    /// Wraps a freshly produced (new dfdx id) contiguous tensor.
+    pub(super) fn fresh(t: T2) -> Real {
+        Real { t, id: fresh_id() }
+    }
+    /// The values, row-major (a host copy).
+    pub(super) fn host(&self) -> Vec<f32> {
+        self.t.as_vec()
+    }
+}
+
+/// Runs one dfdx expression on the graph's tape.
+///
+/// `on_tape!(graph, x, |t| expr)`: in training mode `t` is a clone of `x`'s
+/// tensor carrying the tape, in inference mode a tape-free clone; `expr`
+/// must produce a `(usize, usize)` tensor with the same tape type, whose
+/// tape is stored back. Other operands go into `expr` tape-free (their
+/// gradients are still recorded) and must be passed to `Graph::touch` by
+/// the caller. The result is made contiguous and gets a fresh id.
+macro_rules! on_tape {
+    ($g:expr, $x:expr, |$t:ident| $body:expr) => {{
+        #[allow(unused_imports)]
+        use dfdx::tensor::{PutTape as _, SplitTape as _};
+        #[allow(unused_imports)]
+        use dfdx::tensor_ops::ReshapeTo as _;
+        let g: &mut $crate::backend::Graph = $g;
+        let x: &$crate::backend::Real = $x;
+        g.touch(&[x]);
+        match g.tape.take() {
+            Some(tape) => {
+                let $t = x.t.clone().put_tape(tape);
+                let (out, tape) = ($body).contiguous().split_tape();
+                g.tape = Some(tape);
+                $crate::backend::Real::fresh(out)
+            }
+            None => {
+                let $t = x.t.clone();
+                $crate::backend::Real::fresh(($body).contiguous())
+            }
+        }
+    }};
+}
+pub(super) use on_tape;
+
+impl Graph {
+    /// A tape-free leaf tensor (a parameter, an input, a constant).
+    pub(super) fn leaf(&self, rows: usize, cols: usize, data: Vec<f32>) -> Real {
+        Real::fresh(self.dev.tensor_from_vec(data, (rows, cols)))
+    }
+
+    /// Notes that `xs` are operands of an op recorded on the tape.
+    pub(super) fn touch(&mut self, xs: &[&Real]) {
+        if self.training {
+            self.used.extend(xs.iter().map(|x| x.id));
+        }
+    }
+
+    /// `x`, or a copy of it with a fresh id (recorded on the tape) when it
+    /// shares its id with one of `others` in training mode.
+    pub(super) fn distinct(&mut self, x: &Real, others: &[&Real]) -> Real {
+        if self.tape.is_some() && others.iter().any(|o| o.id == x.id) {
+            self.affine_scalar_impl(x, 1.0, 0.0)
+        } else {
+            x.clone()
+        }
+    }
+
+    /// Records a custom op. `data` is the forward result `[rows, cols]`
+    /// computed by the caller from `operands`. In training mode,
+    /// `backward(k, grad_out, grad_k)` is called once per operand position
+    /// `k` during the backward pass and must add the operand's gradient
+    /// contribution into `grad_k` (an operand repeated at several positions
+    /// receives the sum). In inference mode `backward` is dropped.
+    pub(super) fn custom<F>(
+        &mut self,
+        operands: &[&Real],
+        shape: (usize, usize),
+        data: Vec<f32>,
+        backward: F,
+    ) -> Real
+    where
+        F: Fn(usize, &[f32], &mut [f32]) + 'static,
+    {
+        debug_assert_eq!(data.len(), shape.0 * shape.1);
+        let out = self.dev.tensor_from_vec(data, shape);
+        self.touch(operands);
+        if let Some(tape) = self.tape.as_mut() {
+            let ghosts: Vec<_> = operands.iter().map(|x| x.t.ghost()).collect();
+            let out_ghost = out.ghost();
+            tape.add_backward_op(move |grads| {
+                // Taken out (and left empty): every consumer of the output
+                // has already run, so its gradient is final and not needed
+                // after this op.
+                let grad_out = std::mem::take::<Vec<f32>>(grads.get_or_alloc_mut(&out_ghost)?);
+                for (k, ghost) in ghosts.iter().enumerate() {
+                    backward(k, &grad_out, grads.get_or_alloc_mut(ghost)?);
+                }
+                Ok(())
+            });
+        }
+        Real::fresh(out)
+    }
+
+    pub(super) fn backward_impl(&mut self, loss: &Real) -> Gradients {
+        let Some(tape) = self.tape.take() else {
+            return Gradients {
+                grads: None,
+                used: Default::default(),
+            };
+        };
+        let mut used = std::mem::take(&mut self.used);
+        used.insert(loss.id);
+        let total = loss.t.clone().put_tape(tape).sum::<Rank0, _>();
+        debug_assert_eq!(*total.shape(), ());
+        let grads = total.backward();
+        self.tape = Some(OwnedTape::default());
+        Gradients {
+            grads: Some(std::cell::RefCell::new(grads)),
+            used,
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! Finite-difference gradient checks for every op of the backend.
+//!
+//! Inputs are seeded and kept away from kinks (relu, abs, max, ties) so
+//! that central differences are meaningful.
+
+use super::grad_check::{assert_gradients, Input};
+use super::{Binary, Reduce, Unary};
+
+fn u(rows: usize, cols: usize, lo: f32, hi: f32, seed: u64) -> Input {
+    Input::uniform(rows, cols, lo, hi, seed)
+}
+
+/// Values in `±[0.2, 1.5)`: away from 0 (relu/abs kinks).
+fn away_from_zero(rows: usize, cols: usize, seed: u64) -> Input {
+    let mut x = u(rows, cols, 0.2, 1.5, seed);
+    for (i, v) in x.data.iter_mut().enumerate() {
+        if i % 3 != 1 {
+            *v = -*v;
+        }
+    }
+    x
+}
+
+#[test]
+fn unary_ops() {
+    let cases = [
+        (Unary::Tanh, u(3, 4, -2.0, 2.0, 1)),
+        (Unary::Sigmoid, u(3, 4, -3.0, 3.0, 2)),
+        (Unary::Relu, away_from_zero(3, 4, 3)),
+        (Unary::Exp, u(3, 4, -2.0, 1.5, 4)),
+        (Unary::Log, u(3, 4, 0.5, 3.0, 5)),
+        (Unary::Sqrt, u(3, 4, 0.5, 3.0, 6)),
+        (Unary::Abs, away_from_zero(3, 4, 7)),
+        (Unary::Neg, u(3, 4, -2.0, 2.0, 8)),
+        (Unary::Square, u(3, 4, -2.0, 2.0, 9)),
+    ];
+    for (op, x) in cases {
+        eprintln!("unary {op:?}");
+        assert_gradients(&[x], |g, xs| g.unary(op, &xs[0]));
+    }
+}
+
+#[test]
+fn binary_ops() {
+    for op in [Binary::Add, Binary::Sub, Binary::Mul, Binary::Div] {
+        eprintln!("binary {op:?}");
+        let b = u(3, 4, 0.5, 2.0, 11);
+        assert_gradients(&[u(3, 4, -2.0, 2.0, 10), b], |g, xs| {
+            g.binary(op, &xs[0], &xs[1])
+        });
+    }
+    // Max away from ties: a and b differ by at least 0.2 everywhere.
+    let a = u(3, 4, -2.0, 2.0, 12);
+    let mut b = a.clone();
+    for (i, v) in b.data.iter_mut().enumerate() {
+        *v += if i % 2 == 0 { 0.3 } else { -0.3 };
+    }
+    assert_gradients(&[a, b], |g, xs| g.binary(Binary::Max, &xs[0], &xs[1]));
+}
+
+#[test]
+fn binary_ops_same_operand() {
+    for op in [
+        Binary::Add,
+        Binary::Sub,
+        Binary::Mul,
+        Binary::Div,
+        Binary::Max,
+    ] {
+        eprintln!("binary {op:?} x x");
+        assert_gradients(&[u(2, 3, 0.5, 2.0, 13)], |g, xs| {
+            g.binary(op, &xs[0], &xs[0].clone())
+        });
+    }
+}
+
+#[test]
+fn broadcast_and_affine_scalar() {
+    assert_gradients(&[u(3, 1, -1.0, 1.0, 14)], |g, xs| {
+        g.broadcast_cols(&xs[0], 4)
+    });
+    assert_gradients(&[u(3, 4, -1.0, 1.0, 15)], |g, xs| {
+        g.affine_scalar(&xs[0], -2.5, 0.7)
+    });
+}
+
+#[test]
+fn reduce_cols_all_ops() {
+    for op in [Reduce::Sum, Reduce::Mean, Reduce::Max] {
+        for group in [6, 2, 3] {
+            eprintln!("reduce_cols {op:?} group {group}");
+            // Distinct values (a permutation scaled): no ties for Max.
+            let mut x = u(3, 6, -1.0, 1.0, 16);
+            for (i, v) in x.data.iter_mut().enumerate() {
+                *v = ((i * 7) % 18) as f32 * 0.13 - 1.0;
+            }
+            assert_gradients(&[x], |g, xs| g.reduce_cols(op, &xs[0], group));
+        }
+    }
+}
+
+#[test]
+fn reduce_segments_all_ops() {
+    let distinct = || {
+        let mut x = u(7, 3, -1.0, 1.0, 17);
+        for (i, v) in x.data.iter_mut().enumerate() {
+            *v = ((i * 5) % 21) as f32 * 0.11 - 1.0;
+        }
+        x
+    };
+    for op in [Reduce::Sum, Reduce::Mean, Reduce::Max] {
+        eprintln!("reduce_segments {op:?}");
+        assert_gradients(&[distinct()], |g, xs| {
+            g.reduce_segments(op, &xs[0], &[0, 2, 3, 7])
+        });
+    }
+    // An empty segment (Sum only; the caller rejects empty Mean/Max), and
+    // rows not covered by any segment.
+    assert_gradients(&[distinct()], |g, xs| {
+        g.reduce_segments(Reduce::Sum, &xs[0], &[1, 3, 3, 6])
+    });
+}
+
+#[test]
+fn matmul_and_affine() {
+    assert_gradients(
+        &[u(3, 4, -1.0, 1.0, 18), u(4, 2, -1.0, 1.0, 19)],
+        |g, xs| g.matmul(&xs[0], &xs[1]),
+    );
+    // a @ a with the same tensor on both sides.
+    assert_gradients(&[u(3, 3, -1.0, 1.0, 20)], |g, xs| g.matmul(&xs[0], &xs[0]));
+    let inputs = [
+        u(4, 3, -1.0, 1.0, 21),
+        u(2, 3, -1.0, 1.0, 22),
+        u(1, 2, -1.0, 1.0, 23),
+    ];
+    assert_gradients(&inputs, |g, xs| g.affine(&xs[0], &xs[1], &xs[2]));
+}
+
+#[test]
+fn batched_matmul() {
+    for (m, n, p) in [(2, 3, 1), (2, 3, 2), (1, 2, 3)] {
+        eprintln!("batched_matmul {m} {n} {p}");
+        let inputs = [u(3, m * n, -1.0, 1.0, 24), u(3, n * p, -1.0, 1.0, 25)];
+        assert_gradients(&inputs, |g, xs| g.batched_matmul(&xs[0], &xs[1], m, n, p));
+    }
+    // Same tensor as both operands (m = n = p = 2).
+    assert_gradients(&[u(2, 4, -1.0, 1.0, 26)], |g, xs| {
+        g.batched_matmul(&xs[0], &xs[0], 2, 2, 2)
+    });
+}
+
+#[test]
+fn gather_concat_slice_reshape() {
+    let x = || u(4, 3, -1.0, 1.0, 27);
+    assert_gradients(&[x()], |g, xs| g.gather_rows(&xs[0], &[2, 0, 2, 2, 3]));
+    assert_gradients(&[x(), u(2, 3, -1.0, 1.0, 28)], |g, xs| {
+        g.concat_rows(&[xs[0].clone(), xs[1].clone(), xs[0].clone()])
+    });
+    assert_gradients(&[x(), u(4, 2, -1.0, 1.0, 29)], |g, xs| {
+        g.concat_cols(&[xs[0].clone(), xs[1].clone(), xs[0].clone()])
+    });
+    assert_gradients(&[x()], |g, xs| g.slice_cols(&xs[0], 1, 3));
+    assert_gradients(&[x()], |g, xs| g.reshape(&xs[0], 2, 6));
+}
+
+#[test]
+fn softmax_and_log_softmax() {
+    for group in [6, 3, 2] {
+        eprintln!("softmax group {group}");
+        assert_gradients(&[u(3, 6, -2.0, 2.0, 30)], |g, xs| g.softmax(&xs[0], group));
+        assert_gradients(&[u(3, 6, -2.0, 2.0, 31)], |g, xs| {
+            g.log_softmax(&xs[0], group)
+        });
+    }
+}
+
+#[test]
+fn select_rows() {
+    let mask = [true, false, false, true];
+    assert_gradients(
+        &[u(4, 3, -1.0, 1.0, 32), u(4, 3, -1.0, 1.0, 33)],
+        |g, xs| g.select_rows(&mask, &xs[0], &xs[1]),
+    );
+    assert_gradients(&[u(4, 3, -1.0, 1.0, 34)], |g, xs| {
+        g.select_rows(&mask, &xs[0], &xs[0])
+    });
+}
+
+#[test]
+fn losses() {
+    assert_gradients(&[u(4, 5, -2.0, 2.0, 35)], |g, xs| {
+        g.cross_entropy(&xs[0], &[0, 4, 2, 2])
+    });
+    let mut z = u(4, 1, -3.0, 3.0, 36);
+    z.data[1] = 8.0; // large logits stay finite and smooth
+    assert_gradients(&[z], |g, xs| {
+        g.bce_with_logits(&xs[0], &[true, false, false, true])
+    });
+}
+
+#[test]
+fn composed_expression_with_shared_value() {
+    // h = tanh(x W^T + b); y = h * sigmoid(h) + sum_rows(h) broadcast;
+    // out = log_softmax(concat_cols([y, h])) gathered with repeats.
+    let inputs = [
+        u(3, 4, -1.0, 1.0, 37),
+        u(2, 4, -1.0, 1.0, 38),
+        u(1, 2, -1.0, 1.0, 39),
+    ];
+    assert_gradients(&inputs, |g, xs| {
+        let h = g.affine(&xs[0], &xs[1], &xs[2]);
+        let h = g.unary(Unary::Tanh, &h);
+        let s = g.unary(Unary::Sigmoid, &h);
+        let y = g.binary(Binary::Mul, &h, &s);
+        let total = g.reduce_cols(Reduce::Sum, &h, 2);
+        let total = g.broadcast_cols(&total, 2);
+        let y = g.binary(Binary::Add, &y, &total);
+        let both = g.concat_cols(&[y, h.clone()]);
+        let out = g.log_softmax(&both, 4);
+        let picked = g.gather_rows(&out, &[0, 2, 0]);
+        let again = g.binary(Binary::Mul, &h, &h);
+        let again = g.reduce_segments(Reduce::Sum, &again, &[0, 3]);
+        let again = g.concat_cols(&[again.clone(), again]);
+        let first = g.slice_cols(&again, 0, 1);
+        let again = g.broadcast_cols(&first, 4);
+        g.concat_rows(&[picked, again])
+    });
+}

@@ -1,0 +1,287 @@
+//! Training: data decoded by the objective's parameter type, minibatches
+//! evaluated as one batched computation with one tape, gradients applied
+//! by an optimizer, validation and metrics each epoch, checkpoints.
+//!
+//! One forward and one backward pass per minibatch: the batch is assembled
+//! into batched values (`codec::assemble`) and the objective is applied to
+//! all examples at once; there is no loop over examples here. This module
+//! does not parse or check programs (it receives a `Compiled`).
+
+pub mod optim;
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+
+use crate::backend::{Graph, Reduce};
+use crate::checkpoint::{self, Checkpoint};
+use crate::cli::{data_errors, function_type, global_function, read_text, Failure, OptimizerKind, TrainArgs};
+use crate::codec::{self, Example};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::driver::Compiled;
+use crate::runtime::{self, Context, Value, Vocabularies, Weights};
+use crate::types::ty::Type;
+use optim::Optimizer;
+
+/// Examples per batch when evaluating (validation, metrics).
+const EVAL_BATCH: usize = 256;
+
+/// What one epoch achieved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpochReport {
+    pub epoch: usize,
+    pub objective: f64,
+    pub valid_objective: Option<f64>,
+    pub metric: Option<(String, f64)>,
+    pub examples_per_second: f64,
+}
+
+/// The result of `dp train`.
+pub struct Trained {
+    pub vocabs: Vocabularies,
+    pub weights: Weights,
+    pub optimizer: Optimizer,
+    pub epochs_done: usize,
+    pub reports: Vec<EpochReport>,
+}
+
+struct Data {
+    arg_ty: Type,
+    train: Vec<Example>,
+    valid: Vec<Example>,
+}
+
+/// Train as `dp train` does, printing one line per epoch to `out`.
+/// `cancel` (Ctrl-C in the REPL) stops after the current epoch.
+pub fn train(compiled: &Compiled, args: &TrainArgs, out: &mut dyn Write, cancel: Option<&AtomicBool>) -> Result<Trained, Failure> {
+    let fail = |d: Diagnostic| Failure { sources: compiled.sources.clone(), diagnostics: vec![d] };
+    let program = &compiled.program;
+    let init_graph = Graph::inference();
+    let resume = match &args.resume {
+        Some(p) => Some(checkpoint::load(p, program, &init_graph).map_err(fail)?),
+        None => None,
+    };
+    let mut vocabs = resume.as_ref().map_or_else(|| Vocabularies::from_types(&program.types), |r| r.vocabs.clone());
+    let data = load_data(compiled, args, &mut vocabs, resume.is_none())?;
+    let (mut weights, start_epoch, resumed_optimizer) = match resume {
+        Some(r) => (r.weights, r.epoch, r.optimizer),
+        None => (fresh_weights(compiled, &vocabs, args.seed)?, 0, None),
+    };
+    let lr = args.lr.unwrap_or(match args.optimizer {
+        OptimizerKind::Adam => 1e-3,
+        OptimizerKind::Sgd => 0.1,
+    });
+    let sizes: Vec<usize> = weights.tensors().iter().map(|t| t.rows() * t.cols()).collect();
+    let mut optimizer = match resumed_optimizer {
+        Some(o) if o.kind == args.optimizer => Optimizer { lr, ..o },
+        _ => Optimizer::new(args.optimizer, lr, &sizes),
+    };
+    let mut reports = Vec::new();
+    let mut epochs_done = start_epoch;
+    for epoch in start_epoch + 1..=start_epoch + args.epochs {
+        let report = run_epoch(compiled, args, &data, &vocabs, &mut weights, &mut optimizer, epoch).map_err(fail)?;
+        let _ = writeln!(out, "{}", format_report(&report, start_epoch + args.epochs));
+        reports.push(report);
+        epochs_done = epoch;
+        if cancel.is_some_and(|c| c.load(Ordering::SeqCst)) {
+            let _ = writeln!(out, "interrupted: keeping the weights of epoch {epoch}");
+            break;
+        }
+    }
+    let trained = Trained { vocabs, weights, optimizer, epochs_done, reports };
+    if let Some(path) = &args.save {
+        save(compiled, path, &trained).map_err(fail)?;
+    }
+    Ok(trained)
+}
+
+/// Write a trained state to a weights file.
+pub fn save(compiled: &Compiled, path: &std::path::Path, t: &Trained) -> Result<(), Diagnostic> {
+    let ckpt = Checkpoint {
+        vocabs: t.vocabs.clone(),
+        weights: t.weights.clone(),
+        optimizer: Some(t.optimizer.clone()),
+        epoch: t.epochs_done,
+    };
+    checkpoint::save(path, &compiled.program, &Graph::inference(), &ckpt)
+}
+
+pub fn format_report(r: &EpochReport, total: usize) -> String {
+    let mut line = format!("epoch {}/{}  objective {:.4}", r.epoch, total, r.objective);
+    if let Some(v) = r.valid_objective {
+        line.push_str(&format!("  valid {v:.4}"));
+    }
+    if let Some((name, m)) = &r.metric {
+        line.push_str(&format!("  {name} {m:.4}"));
+    }
+    line.push_str(&format!("  {:.0} examples/s", r.examples_per_second));
+    line
+}
+
+fn load_data(compiled: &Compiled, args: &TrainArgs, vocabs: &mut Vocabularies, grow: bool) -> Result<Data, Failure> {
+    let program = &compiled.program;
+    let fail = |diagnostics| Failure { sources: compiled.sources.clone(), diagnostics };
+    let (arg_ty, result) = function_type(program, &args.objective).map_err(|d| fail(vec![d]))?;
+    if result != Type::Float {
+        let d = Diagnostic::new(Code::TypeMismatch, format!("the objective `{}` must return a Float, it returns `{}`", args.objective, crate::types::pretty(&result)));
+        return Err(fail(vec![d]));
+    }
+    if let Some(metric) = &args.metric {
+        let (m_arg, m_res) = function_type(program, metric).map_err(|d| fail(vec![d]))?;
+        if m_arg != arg_ty || m_res != Type::Float {
+            let d = Diagnostic::new(Code::TypeMismatch, format!("the metric `{metric}` must have type `{} -> Float`", crate::types::pretty(&arg_ty)));
+            return Err(fail(vec![d]));
+        }
+    }
+    let decode = |path: &std::path::Path, vocabs: &mut Vocabularies, grow: bool| -> Result<Vec<Example>, Failure> {
+        let text = read_text(path).map_err(|d| fail(vec![d]))?;
+        codec::decode_lines(&text, &arg_ty, &program.types, vocabs, grow).map_err(|e| fail(data_errors(path, &arg_ty, e)))
+    };
+    let train = decode(&args.data, vocabs, grow)?;
+    if train.is_empty() {
+        return Err(fail(vec![Diagnostic::new(Code::BadData, format!("`{}` has no examples", args.data.display()))]));
+    }
+    let valid = match &args.valid {
+        Some(p) => decode(p, vocabs, false)?,
+        None => Vec::new(),
+    };
+    Ok(Data { arg_ty, train, valid })
+}
+
+/// Fresh weights, with `param p : T = init` initialisers evaluated.
+pub fn fresh_weights(compiled: &Compiled, vocabs: &Vocabularies, seed: u64) -> Result<Weights, Failure> {
+    let program = &compiled.program;
+    let mut graph = Graph::inference();
+    let mut weights = runtime::weights::initialise(program, vocabs, &graph, seed);
+    for (i, p) in program.params.iter().enumerate() {
+        let Some(init) = &p.init else { continue };
+        let ctx = Context { program, vocabs, weights: &weights };
+        let value = runtime::eval_closed(&ctx, &mut graph, init, 1)
+            .map_err(|d| Failure { sources: compiled.sources.clone(), diagnostics: vec![d] })?;
+        if let Value::Real(r) = value {
+            let data = graph.to_vec(&r);
+            weights.params[i] = graph.from_vec(1, data.len(), data);
+        }
+    }
+    Ok(weights)
+}
+
+fn run_epoch(
+    compiled: &Compiled,
+    args: &TrainArgs,
+    data: &Data,
+    vocabs: &Vocabularies,
+    weights: &mut Weights,
+    optimizer: &mut Optimizer,
+    epoch: usize,
+) -> Result<EpochReport, Diagnostic> {
+    let started = Instant::now();
+    let mut order: Vec<usize> = (0..data.train.len()).collect();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9));
+    order.shuffle(&mut rng);
+    let bar = progress_bar(order.len(), epoch);
+    let mut total = 0.0f64;
+    let batch = args.batch.max(1);
+    for (bi, chunk) in order.chunks(batch).enumerate() {
+        let examples: Vec<&Example> = chunk.iter().filter_map(|&i| data.train.get(i)).collect();
+        let loss = train_step(compiled, args, data, vocabs, weights, optimizer, &examples).map_err(|d| d.note(format!("in epoch {epoch}, batch {}", bi + 1)))?;
+        if !loss.is_finite() {
+            return Err(Diagnostic::new(Code::RuntimeError, format!("the objective became {loss} in epoch {epoch}, batch {}", bi + 1))
+                .note("training stopped; the weights are those before this batch")
+                .help("lower the learning rate (--lr) or check the objective for log/sqrt of non-positive values"));
+        }
+        total += loss as f64 * examples.len() as f64;
+        if let Some(b) = &bar {
+            b.inc(examples.len() as u64);
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let seconds = started.elapsed().as_secs_f64().max(1e-9);
+    let ctx = Context { program: &compiled.program, vocabs, weights };
+    let valid_objective = mean_over(&ctx, &args.objective, &data.valid, &data.arg_ty)?;
+    let metric = match &args.metric {
+        Some(m) => mean_over(&ctx, m, &data.valid, &data.arg_ty)?.map(|v| (m.clone(), v)),
+        None => None,
+    };
+    Ok(EpochReport {
+        epoch,
+        objective: total / data.train.len() as f64,
+        valid_objective,
+        metric,
+        examples_per_second: data.train.len() as f64 / seconds,
+    })
+}
+
+/// One forward and backward pass over a minibatch, then one optimizer step.
+/// Returns the batch's mean objective; weights are untouched if it is not finite.
+fn train_step(
+    compiled: &Compiled,
+    args: &TrainArgs,
+    data: &Data,
+    vocabs: &Vocabularies,
+    weights: &mut Weights,
+    optimizer: &mut Optimizer,
+    examples: &[&Example],
+) -> Result<f32, Diagnostic> {
+    let program = &compiled.program;
+    let mut graph = Graph::training();
+    let grads = {
+        let ctx = Context { program, vocabs, weights };
+        let arg = codec::assemble(&graph, examples, &data.arg_ty, &program.types);
+        let f = global_function(&ctx, &mut graph, &args.objective, examples.len())?;
+        let Value::Real(losses) = runtime::apply(&ctx, &mut graph, &f, vec![arg], crate::source::Span::default())? else {
+            return Err(Diagnostic::new(Code::RuntimeError, "internal: the objective did not produce reals"));
+        };
+        let sum = graph.reduce_segments(Reduce::Sum, &losses, &[0, examples.len()]);
+        let mean = graph.affine_scalar(&sum, 1.0 / examples.len() as f32, 0.0);
+        let value = graph.to_vec(&mean).first().copied().unwrap_or(f32::NAN);
+        if !value.is_finite() {
+            return Ok(value);
+        }
+        (graph.backward(&mean), value)
+    };
+    let (grads, value) = grads;
+    optimizer.begin_step();
+    for (slot, t) in weights.tensors_mut().into_iter().enumerate() {
+        let Some(g) = grads.get(t) else { continue };
+        let mut p = graph.to_vec(t);
+        optimizer.update(slot, &mut p, &g);
+        *t = graph.from_vec(t.rows(), t.cols(), p);
+    }
+    Ok(value)
+}
+
+/// The mean of a `_ -> Float` def over examples (inference), or None if there are none.
+pub fn mean_over(ctx: &Context, name: &str, examples: &[Example], arg_ty: &Type) -> Result<Option<f64>, Diagnostic> {
+    if examples.is_empty() {
+        return Ok(None);
+    }
+    let mut total = 0.0f64;
+    for chunk in examples.chunks(EVAL_BATCH) {
+        let mut graph = Graph::inference();
+        let refs: Vec<&Example> = chunk.iter().collect();
+        let arg = codec::assemble(&graph, &refs, arg_ty, &ctx.program.types);
+        let f = global_function(ctx, &mut graph, name, chunk.len())?;
+        if let Value::Real(r) = runtime::apply(ctx, &mut graph, &f, vec![arg], crate::source::Span::default())? {
+            total += graph.to_vec(&r).iter().map(|&x| x as f64).sum::<f64>();
+        }
+    }
+    Ok(Some(total / examples.len() as f64))
+}
+
+fn progress_bar(len: usize, epoch: usize) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("epoch {msg} [{bar:30}] {pos}/{len} {per_sec}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(epoch.to_string());
+    Some(bar)
+}
