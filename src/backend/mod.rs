@@ -337,16 +337,3 @@ impl Graph {
         self.backward_impl(loss)
     }
 }
-
-impl Graph {
-    /// Placeholder until the backend lands.
-    pub fn gaussian(&self, rows: usize, cols: usize, mean: f32, std: f32, seed: u64) -> Real {
-        let _ = (rows, cols, mean, std, seed);
-        todo!()
-    }
-    /// Placeholder until the backend lands.
-    pub fn uniform(&self, rows: usize, cols: usize, low: f32, high: f32, seed: u64) -> Real {
-        let _ = (rows, cols, low, high, seed);
-        todo!()
-    }
-}
