@@ -11,16 +11,17 @@ use super::{Binary, Graph, Real, Unary};
 
 impl Graph {
     pub(super) fn unary_impl(&mut self, op: Unary, x: &Real) -> Real {
+        let shape = (x.rows(), x.cols());
         match op {
-            Unary::Tanh => on_tape!(self, x, |t| t.tanh()),
-            Unary::Sigmoid => on_tape!(self, x, |t| t.sigmoid()),
-            Unary::Relu => on_tape!(self, x, |t| t.relu()),
-            Unary::Exp => on_tape!(self, x, |t| t.exp()),
-            Unary::Log => on_tape!(self, x, |t| t.ln()),
-            Unary::Sqrt => on_tape!(self, x, |t| t.sqrt()),
-            Unary::Abs => on_tape!(self, x, |t| t.abs()),
-            Unary::Neg => on_tape!(self, x, |t| t.negate()),
-            Unary::Square => on_tape!(self, x, |t| t.square()),
+            Unary::Tanh => on_tape!(self, shape, [x], |t| t.tanh()),
+            Unary::Sigmoid => on_tape!(self, shape, [x], |t| t.sigmoid()),
+            Unary::Relu => on_tape!(self, shape, [x], |t| t.relu()),
+            Unary::Exp => on_tape!(self, shape, [x], |t| t.exp()),
+            Unary::Log => on_tape!(self, shape, [x], |t| t.ln()),
+            Unary::Sqrt => on_tape!(self, shape, [x], |t| t.sqrt()),
+            Unary::Abs => on_tape!(self, shape, [x], |t| t.abs()),
+            Unary::Neg => on_tape!(self, shape, [x], |t| t.negate()),
+            Unary::Square => on_tape!(self, shape, [x], |t| t.square()),
         }
     }
 
@@ -28,14 +29,14 @@ impl Graph {
         if op == Binary::Max {
             return self.maximum(a, b);
         }
+        let shape = (a.rows(), a.cols());
         let b = self.distinct(b, &[a]);
-        self.touch(&[&b]);
         let rhs = b.t.clone();
         match op {
-            Binary::Add => on_tape!(self, a, |t| t + rhs),
-            Binary::Sub => on_tape!(self, a, |t| t - rhs),
-            Binary::Mul => on_tape!(self, a, |t| t * rhs),
-            Binary::Div => on_tape!(self, a, |t| t / rhs),
+            Binary::Add => on_tape!(self, shape, [a, &b], |t| t + rhs),
+            Binary::Sub => on_tape!(self, shape, [a, &b], |t| t - rhs),
+            Binary::Mul => on_tape!(self, shape, [a, &b], |t| t * rhs),
+            Binary::Div => on_tape!(self, shape, [a, &b], |t| t / rhs),
             Binary::Max => unreachable!("handled above"),
         }
     }

@@ -13,10 +13,10 @@ use super::{Graph, Real};
 
 impl Graph {
     pub(super) fn matmul_impl(&mut self, a: &Real, b: &Real) -> Real {
+        let shape = (a.rows(), b.cols());
         let b = self.distinct(b, &[a]);
-        self.touch(&[&b]);
         let rhs = b.t.clone();
-        on_tape!(self, a, |t| t.matmul(rhs))
+        on_tape!(self, shape, [a, &b], |t| t.matmul(rhs))
     }
 
     pub(super) fn batched_matmul_impl(
@@ -29,9 +29,8 @@ impl Graph {
     ) -> Real {
         let r = a.rows();
         let b = self.distinct(b, &[a]);
-        self.touch(&[&b]);
         let rhs = b.t.clone().reshape_like(&(r, n, p));
-        on_tape!(self, a, |t| t
+        on_tape!(self, (r, m * p), [a, &b], |t| t
             .reshape_like(&(r, m, n))
             .matmul(rhs)
             .reshape_like(&(r, m * p)))
@@ -40,12 +39,11 @@ impl Graph {
     pub(super) fn affine_impl(&mut self, x: &Real, w: &Real, b: &Real) -> Real {
         let (r, out) = (x.rows(), w.rows());
         let w = self.distinct(w, &[x]);
-        self.touch(&[&w, b]);
         let wt = w.t.clone().permute::<(usize, usize), Axes2<1, 0>>();
         let bias =
             b.t.clone()
                 .reshape_like(&(out,))
                 .broadcast_like::<(usize, usize), Axis<0>>(&(r, out));
-        on_tape!(self, x, |t| t.matmul(wt) + bias)
+        on_tape!(self, (r, out), [x, &w, b], |t| t.matmul(wt) + bias)
     }
 }

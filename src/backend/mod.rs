@@ -178,7 +178,7 @@ impl Graph {
         self.leaf(rows, cols, vec![value; rows * cols])
     }
     pub fn to_vec(&self, x: &Real) -> Vec<f32> {
-        x.t.as_vec()
+        x.host()
     }
 
     // ---- differentiable ops (all record on the tape in training mode) ----

@@ -98,7 +98,7 @@ impl Graph {
     pub(super) fn gather_rows_impl(&mut self, x: &Real, idx: &[usize]) -> Real {
         let n = idx.len();
         let idx = self.dev.tensor_from_vec(idx.to_vec(), (n,));
-        on_tape!(self, x, |t| t.gather(idx))
+        on_tape!(self, (n, x.cols()), [x], |t| t.gather(idx))
     }
 
     pub(super) fn concat_rows_impl(&mut self, parts: &[Real]) -> Real {

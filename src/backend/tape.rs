@@ -15,7 +15,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use dfdx::shapes::{HasShape, Rank0};
+use dfdx::shapes::Rank0;
 use dfdx::tensor::{OwnedTape, PutTape, Tape, TensorFromVec};
 use dfdx::tensor_ops::{Backward, SumTo};
 
@@ -34,37 +34,50 @@ impl Real {
     }
     /// The values, row-major (a host copy).
     pub(super) fn host(&self) -> Vec<f32> {
+        // dfdx's strided iterator indexes out of bounds on empty tensors.
+        if self.rows() * self.cols() == 0 {
+            return Vec::new();
+        }
         self.t.as_vec()
     }
 }
 
 /// Runs one dfdx expression on the graph's tape.
 ///
-/// `on_tape!(graph, x, |t| expr)`: in training mode `t` is a clone of `x`'s
-/// tensor carrying the tape, in inference mode a tape-free clone; `expr`
-/// must produce a `(usize, usize)` tensor with the same tape type, whose
-/// tape is stored back. Other operands go into `expr` tape-free (their
-/// gradients are still recorded) and must be passed to `Graph::touch` by
-/// the caller. The result is made contiguous and gets a fresh id.
+/// `on_tape!(graph, shape, [x, y, ..], |t| expr)`: `shape` is the result's
+/// `[rows, cols]`; `x` is the operand that carries the tape. In training
+/// mode `t` is a clone of `x`'s tensor with the tape, in inference mode a
+/// tape-free clone; `expr` must produce a `(usize, usize)` tensor with the
+/// same tape type, whose tape is stored back. The other operands `y, ..`
+/// go into `expr` tape-free (dfdx still records their gradients) and are
+/// listed so that they count as used. The result is made contiguous and
+/// gets a fresh id. An empty result skips dfdx entirely (its strided
+/// iterators index out of bounds on empty tensors): the operands get zero
+/// gradients.
 macro_rules! on_tape {
-    ($g:expr, $x:expr, |$t:ident| $body:expr) => {{
+    ($g:expr, $shape:expr, [$x:expr $(, $y:expr)*], |$t:ident| $body:expr) => {{
         #[allow(unused_imports)]
         use dfdx::tensor::{PutTape as _, SplitTape as _};
         #[allow(unused_imports)]
         use dfdx::tensor_ops::ReshapeTo as _;
         let g: &mut $crate::backend::Graph = $g;
         let x: &$crate::backend::Real = $x;
-        g.touch(&[x]);
-        match g.tape.take() {
-            Some(tape) => {
-                let $t = x.t.clone().put_tape(tape);
-                let (out, tape) = ($body).contiguous().split_tape();
-                g.tape = Some(tape);
-                $crate::backend::Real::fresh(out)
-            }
-            None => {
-                let $t = x.t.clone();
-                $crate::backend::Real::fresh(($body).contiguous())
+        let shape: (usize, usize) = $shape;
+        if shape.0 * shape.1 == 0 {
+            g.custom(&[x $(, $y)*], shape, Vec::new(), |_, _, _| {})
+        } else {
+            g.touch(&[x $(, $y)*]);
+            match g.tape.take() {
+                Some(tape) => {
+                    let $t = x.t.clone().put_tape(tape);
+                    let (out, tape) = ($body).contiguous().split_tape();
+                    g.tape = Some(tape);
+                    $crate::backend::Real::fresh(out)
+                }
+                None => {
+                    let $t = x.t.clone();
+                    $crate::backend::Real::fresh(($body).contiguous())
+                }
             }
         }
     }};
@@ -131,18 +144,21 @@ impl Graph {
     }
 
     pub(super) fn backward_impl(&mut self, loss: &Real) -> Gradients {
-        let Some(tape) = self.tape.take() else {
+        if self.tape.is_none() {
             return Gradients {
                 grads: None,
                 used: Default::default(),
             };
-        };
-        let mut used = std::mem::take(&mut self.used);
-        used.insert(loss.id);
-        let total = loss.t.clone().put_tape(tape).sum::<Rank0, _>();
-        debug_assert_eq!(*total.shape(), ());
-        let grads = total.backward();
-        self.tape = Some(OwnedTape::default());
+        }
+        // Sum into a [1, 1] tensor on the host first: dfdx's own sum
+        // iterates out of bounds on an empty loss.
+        let sum = loss.host().iter().sum::<f32>();
+        let total = self.custom(&[loss], (1, 1), vec![sum], |_, g, gi| {
+            gi.iter_mut().for_each(|v| *v += g[0]);
+        });
+        let used = std::mem::take(&mut self.used);
+        let tape = self.tape.replace(OwnedTape::default()).unwrap_or_default();
+        let grads = total.t.put_tape(tape).sum::<Rank0, _>().backward();
         Gradients {
             grads: Some(std::cell::RefCell::new(grads)),
             used,

@@ -1,15 +1,27 @@
 //! Value tests against hand-computed numbers, edge cases (zero rows,
-//! empty gathers), gradient bookkeeping and inference-mode behaviour.
+//! empty gathers and segments), gradient bookkeeping (unused leaves,
+//! repeated operands, ties), inference-mode behaviour and seeded init.
 
-use super::Graph;
-
-fn close(a: &[f32], b: &[f32]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-5)
-}
+use super::grad_check::{check_gradients, Input, Tolerance};
+use super::{id_eq, Binary, Graph, Real, Reduce, Unary};
 
 #[track_caller]
 fn assert_close(a: &[f32], b: &[f32]) {
-    assert!(close(a, b), "{a:?} != {b:?}");
+    let ok = a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-5);
+    assert!(ok, "{a:?} != {b:?}");
+}
+
+/// The gradient of `sum(out)` with respect to `leaf`, where `out = f(leaf)`.
+fn grad_of_sum(
+    data: Vec<f32>,
+    rows: usize,
+    cols: usize,
+    f: impl Fn(&mut Graph, &Real) -> Real,
+) -> Vec<f32> {
+    let mut g = Graph::training();
+    let x = g.from_vec(rows, cols, data);
+    let out = f(&mut g, &x);
+    g.backward(&out).get(&x).expect("leaf took part")
 }
 
 #[test]
@@ -23,4 +35,342 @@ fn matmul_and_affine_values() {
     let bias = g.from_vec(1, 1, vec![0.5]);
     let y = g.affine(&a, &w, &bias);
     assert_close(&g.to_vec(&y), &[-0.5, -0.5]);
+    // Row 0: [1 2] @ [[1], [2]] = 5; row 1: [3 4] @ [[0], [1]] = 4.
+    let m = g.from_vec(2, 2, vec![1.0, 2.0, 0.0, 1.0]);
+    let bm = g.batched_matmul(&a, &m, 1, 2, 1);
+    assert_close(&g.to_vec(&bm), &[5.0, 4.0]);
+}
+
+#[test]
+fn elementwise_values() {
+    let mut g = Graph::inference();
+    let x = g.from_vec(1, 3, vec![-1.0, 0.0, 4.0]);
+    let cases = [
+        (Unary::Relu, [0.0, 0.0, 4.0]),
+        (Unary::Abs, [1.0, 0.0, 4.0]),
+        (Unary::Neg, [1.0, 0.0, -4.0]),
+        (Unary::Square, [1.0, 0.0, 16.0]),
+        (Unary::Sigmoid, [0.268_941_43, 0.5, 0.982_013_8]),
+    ];
+    for (op, want) in cases {
+        let y = g.unary(op, &x);
+        assert_close(&g.to_vec(&y), &want);
+    }
+    let y = g.affine_scalar(&x, 2.0, 1.0);
+    assert_close(&g.to_vec(&y), &[-1.0, 1.0, 9.0]);
+    let c = g.from_vec(2, 1, vec![1.0, 2.0]);
+    let b = g.broadcast_cols(&c, 3);
+    assert_close(&g.to_vec(&b), &[1.0, 1.0, 1.0, 2.0, 2.0, 2.0]);
+    let z = g.from_vec(1, 3, vec![-2.0, 5.0, 4.0]);
+    let m = g.binary(Binary::Max, &x, &z);
+    assert_close(&g.to_vec(&m), &[-1.0, 5.0, 4.0]);
+}
+
+#[test]
+fn max_ties_send_gradient_left() {
+    let mut g = Graph::training();
+    let a = g.from_vec(1, 2, vec![1.0, 2.0]);
+    let b = g.from_vec(1, 2, vec![1.0, 3.0]);
+    let m = g.binary(Binary::Max, &a, &b);
+    let grads = g.backward(&m);
+    assert_close(&grads.get(&a).unwrap(), &[1.0, 0.0]);
+    assert_close(&grads.get(&b).unwrap(), &[0.0, 1.0]);
+}
+
+#[test]
+fn reductions_values() {
+    let mut g = Graph::inference();
+    let x = g.from_vec(2, 4, vec![1.0, 5.0, 2.0, 0.0, -1.0, -3.0, 4.0, 4.5]);
+    let cases = [
+        (Reduce::Sum, 2, vec![6.0, 2.0, -4.0, 8.5]),
+        (Reduce::Mean, 4, vec![2.0, 1.125]),
+        (Reduce::Max, 2, vec![5.0, 2.0, -1.0, 4.5]),
+    ];
+    for (op, group, want) in cases {
+        let y = g.reduce_cols(op, &x, group);
+        assert_eq!((y.rows(), y.cols()), (2, 4 / group));
+        assert_close(&g.to_vec(&y), &want);
+    }
+    let rows = g.from_vec(4, 2, vec![1.0, 2.0, 3.0, -4.0, 5.0, 6.0, 7.0, 8.0]);
+    let offsets = [0, 2, 2, 4];
+    let sum = g.reduce_segments(Reduce::Sum, &rows, &offsets);
+    assert_close(&g.to_vec(&sum), &[4.0, -2.0, 0.0, 0.0, 12.0, 14.0]);
+    let mean = g.reduce_segments(Reduce::Mean, &rows, &offsets);
+    assert_close(&g.to_vec(&mean), &[2.0, -1.0, 0.0, 0.0, 6.0, 7.0]);
+    let max = g.reduce_segments(Reduce::Max, &rows, &offsets);
+    assert_close(&g.to_vec(&max), &[3.0, 2.0, 0.0, 0.0, 7.0, 8.0]);
+}
+
+#[test]
+fn reduce_max_tie_goes_to_first() {
+    let grad = grad_of_sum(vec![2.0, 2.0, 1.0], 1, 3, |g, x| {
+        g.reduce_cols(Reduce::Max, x, 3)
+    });
+    assert_close(&grad, &[1.0, 0.0, 0.0]);
+}
+
+#[test]
+fn softmax_and_loss_values() {
+    let mut g = Graph::inference();
+    let x = g.from_vec(1, 4, vec![0.0, 0.0, 1.0, 3.0]);
+    let s = g.softmax(&x, 2);
+    let e = std::f32::consts::E;
+    let (p, q) = (1.0 / (1.0 + e * e), e * e / (1.0 + e * e));
+    assert_close(&g.to_vec(&s), &[0.5, 0.5, p, q]);
+    let ls = g.log_softmax(&x, 2);
+    assert_close(
+        &g.to_vec(&ls),
+        &[-(2f32.ln()), -(2f32.ln()), p.ln(), q.ln()],
+    );
+    let logits = g.from_vec(2, 2, vec![0.0, 0.0, 1.0, 3.0]);
+    let ce = g.cross_entropy(&logits, &[1, 0]);
+    assert_close(&g.to_vec(&ce), &[2f32.ln(), -p.ln()]);
+    let z = g.from_vec(3, 1, vec![0.0, 2.0, -100.0]);
+    let bce = g.bce_with_logits(&z, &[true, false, false]);
+    let want_1 = 2.0 + (1.0 + (-2f32).exp()).ln();
+    assert_close(&g.to_vec(&bce), &[2f32.ln(), want_1, 0.0]);
+}
+
+#[test]
+fn structure_values() {
+    let mut g = Graph::inference();
+    let x = g.from_vec(3, 2, vec![0.0, 1.0, 10.0, 11.0, 20.0, 21.0]);
+    let y = g.from_vec(1, 2, vec![7.0, 8.0]);
+    let gathered = g.gather_rows(&x, &[2, 0, 2]);
+    assert_close(&g.to_vec(&gathered), &[20.0, 21.0, 0.0, 1.0, 20.0, 21.0]);
+    let rows = g.concat_rows(&[y.clone(), x.clone(), y.clone()]);
+    assert_eq!((rows.rows(), rows.cols()), (5, 2));
+    assert_close(&g.to_vec(&rows)[..4], &[7.0, 8.0, 0.0, 1.0]);
+    let cols = g.concat_cols(&[x.clone(), x.clone()]);
+    assert_close(
+        &g.to_vec(&cols)[..8],
+        &[0.0, 1.0, 0.0, 1.0, 10.0, 11.0, 10.0, 11.0],
+    );
+    let sliced = g.slice_cols(&cols, 1, 3);
+    assert_close(&g.to_vec(&sliced), &[1.0, 0.0, 11.0, 10.0, 21.0, 20.0]);
+    let neg = g.unary(Unary::Neg, &x);
+    let sel = g.select_rows(&[false, true, false], &x, &neg);
+    assert_close(&g.to_vec(&sel), &[0.0, -1.0, 10.0, 11.0, -20.0, -21.0]);
+    let r = g.reshape(&x, 2, 3);
+    assert_eq!((r.rows(), r.cols()), (2, 3));
+    assert_close(&g.to_vec(&r), &g.to_vec(&x));
+}
+
+#[test]
+fn repeated_gather_indices_accumulate() {
+    let grad = grad_of_sum(vec![1.0; 6], 3, 2, |g, x| g.gather_rows(x, &[1, 1, 1, 0]));
+    assert_close(&grad, &[1.0, 1.0, 3.0, 3.0, 0.0, 0.0]);
+}
+
+#[test]
+fn unused_leaf_has_no_gradient() {
+    let mut g = Graph::training();
+    let x = g.from_vec(1, 2, vec![1.0, 2.0]);
+    let unused = g.from_vec(1, 2, vec![1.0, 2.0]);
+    let side = g.from_vec(1, 2, vec![3.0, 4.0]);
+    let y = g.unary(Unary::Square, &x);
+    let _dead_end = g.unary(Unary::Exp, &side); // on the tape, not in the loss
+    let grads = g.backward(&y);
+    assert_close(&grads.get(&x).unwrap(), &[2.0, 4.0]);
+    assert!(grads.get(&unused).is_none());
+    assert_close(&grads.get(&side).unwrap(), &[0.0, 0.0]);
+}
+
+#[test]
+fn reshaped_leaf_shares_gradient() {
+    let mut g = Graph::training();
+    let x = g.from_vec(1, 4, vec![1.0, 2.0, 3.0, 4.0]);
+    let r = g.reshape(&x, 2, 2);
+    assert!(id_eq(&x, &r));
+    let y = g.binary(Binary::Mul, &r, &r);
+    let z = g.reshape(&y, 1, 4);
+    let w = g.binary(Binary::Add, &z, &x); // x and a value derived from it
+    let grads = g.backward(&w);
+    assert_close(&grads.get(&x).unwrap(), &[3.0, 5.0, 7.0, 9.0]);
+    // A leaf reshaped but never used otherwise: no gradient, no panic.
+    let mut g = Graph::training();
+    let p = g.from_vec(1, 2, vec![1.0, 2.0]);
+    let _view = g.reshape(&p, 2, 1);
+    let q = g.from_vec(1, 1, vec![1.0]);
+    let grads = g.backward(&q);
+    assert!(grads.get(&p).is_none());
+    assert_close(&grads.get(&q).unwrap(), &[1.0]);
+}
+
+#[test]
+fn id_eq_tracks_sharing() {
+    let mut g = Graph::inference();
+    let x = g.fill(2, 2, 1.0);
+    let y = g.fill(2, 2, 1.0);
+    assert!(id_eq(&x, &x.clone()));
+    assert!(!id_eq(&x, &y));
+    let z = g.unary(Unary::Tanh, &x);
+    assert!(!id_eq(&x, &z));
+}
+
+/// Every shape-preserving op's output combined with its input in a dfdx
+/// binary op: catches an op whose output secretly keeps its input's id.
+#[test]
+fn op_outputs_never_alias_inputs() {
+    type Op = fn(&mut Graph, &Real) -> Real;
+    let ops: [Op; 8] = [
+        |g, x| g.unary(Unary::Tanh, x),
+        |g, x| g.unary(Unary::Neg, x),
+        |g, x| g.affine_scalar(x, 1.0, 0.0),
+        |g, x| g.softmax(x, 2),
+        |g, x| g.slice_cols(x, 0, 2),
+        |g, x| g.concat_rows(std::slice::from_ref(x)),
+        |g, x| g.gather_rows(x, &[0, 1]),
+        |g, x| g.binary(Binary::Max, x, x),
+    ];
+    for op in ops {
+        let mut g = Graph::training();
+        let x = g.from_vec(2, 2, vec![0.5, 1.0, 1.5, 2.0]);
+        let y = op(&mut g, &x);
+        let s = g.binary(Binary::Add, &y, &x);
+        let p = g.matmul(&s, &x);
+        assert!(g.backward(&p).get(&x).is_some());
+    }
+}
+
+#[test]
+fn zero_rows_do_not_panic() {
+    for training in [false, true] {
+        let mut g = if training {
+            Graph::training()
+        } else {
+            Graph::inference()
+        };
+        let x = g.fill(0, 3, 1.0);
+        let w = g.fill(2, 3, 0.5);
+        let b = g.fill(1, 2, 0.1);
+        let k = g.fill(3, 2, 1.0);
+        let mut outs: Vec<Real> = vec![
+            g.unary(Unary::Tanh, &x),
+            g.binary(Binary::Mul, &x, &x),
+            g.binary(Binary::Max, &x, &x),
+            g.affine_scalar(&x, 2.0, 1.0),
+            g.reduce_cols(Reduce::Max, &x, 3),
+            g.reduce_segments(Reduce::Max, &x, &[0]),
+            g.matmul(&x, &k),
+            g.batched_matmul(&x, &x, 1, 3, 1),
+            g.affine(&x, &w, &b),
+            g.gather_rows(&w, &[]),
+            g.concat_rows(&[x.clone(), x.clone()]),
+            g.concat_cols(&[x.clone(), x.clone()]),
+            g.slice_cols(&x, 1, 2),
+            g.reshape(&x, 3, 0),
+            g.softmax(&x, 3),
+            g.log_softmax(&x, 1),
+            g.select_rows(&[], &x, &x),
+            g.cross_entropy(&x, &[]),
+        ];
+        let empty_segments = g.reduce_segments(Reduce::Sum, &x, &[0, 0, 0]);
+        assert_eq!(g.to_vec(&empty_segments), vec![0.0; 6]);
+        let col = g.reduce_cols(Reduce::Sum, &x, 3);
+        outs.push(g.broadcast_cols(&col, 4));
+        outs.push(g.bce_with_logits(&col, &[]));
+        for o in &outs {
+            assert_eq!(o.rows() * o.cols(), 0, "{o:?}");
+            let _ = g.to_vec(o);
+        }
+        let grads = g.backward(&outs[9]);
+        assert_eq!(grads.get(&w).map(|v| v.len()), training.then_some(6));
+    }
+}
+
+#[test]
+fn zero_inner_dimension() {
+    let mut g = Graph::training();
+    let a = g.fill(2, 0, 1.0);
+    let b = g.fill(0, 3, 1.0);
+    let c = g.matmul(&a, &b);
+    assert_eq!(g.to_vec(&c), vec![0.0; 6]);
+    let d = g.batched_matmul(&a, &a, 2, 0, 2);
+    assert_eq!(g.to_vec(&d), vec![0.0; 8]);
+    let w = g.fill(3, 0, 1.0);
+    let bias = g.fill(1, 3, 0.5);
+    let e = g.affine(&a, &w, &bias);
+    assert_eq!(g.to_vec(&e), vec![0.5; 6]);
+    let total = g.concat_cols(&[c, d, e]);
+    let grads = g.backward(&total);
+    assert_eq!(grads.get(&a), Some(vec![]));
+    assert_eq!(grads.get(&bias), Some(vec![2.0; 3]));
+}
+
+#[test]
+fn inference_backward_is_empty_and_training_restarts() {
+    let mut g = Graph::inference();
+    assert!(!g.is_training());
+    let x = g.fill(1, 1, 2.0);
+    let y = g.unary(Unary::Square, &x);
+    assert!(g.backward(&y).get(&x).is_none());
+
+    let mut g = Graph::training();
+    assert!(g.is_training());
+    // A parameter created by another graph.
+    let param = Graph::inference().fill(1, 1, 3.0);
+    for _ in 0..2 {
+        let y = g.binary(Binary::Mul, &param, &param);
+        let grads = g.backward(&y);
+        assert_close(&grads.get(&param).unwrap(), &[6.0]);
+    }
+}
+
+#[test]
+fn many_part_concat() {
+    let mut g = Graph::training();
+    let parts: Vec<Real> = (0..5000).map(|i| g.fill(1 + i % 3, 4, i as f32)).collect();
+    let all = g.concat_rows(&parts);
+    assert_eq!(all.rows(), parts.iter().map(Real::rows).sum::<usize>());
+    let grads = g.backward(&all);
+    assert_close(&grads.get(&parts[4999]).unwrap(), &[1.0; 8]);
+}
+
+#[test]
+fn seeded_init_is_deterministic() {
+    let g = Graph::inference();
+    let a = g.to_vec(&g.gaussian(50, 40, 1.0, 2.0, 7));
+    assert_eq!(a, g.to_vec(&g.gaussian(50, 40, 1.0, 2.0, 7)));
+    assert_ne!(a, g.to_vec(&g.gaussian(50, 40, 1.0, 2.0, 8)));
+    let mean = a.iter().sum::<f32>() / a.len() as f32;
+    let var = a.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / a.len() as f32;
+    assert!((mean - 1.0).abs() < 0.15 && (var.sqrt() - 2.0).abs() < 0.15);
+    let u = g.to_vec(&g.uniform(50, 40, -0.5, 0.25, 3));
+    assert_eq!(u, g.to_vec(&g.uniform(50, 40, -0.5, 0.25, 3)));
+    assert!(u.iter().all(|&v| (-0.5..0.25).contains(&v)));
+    assert_eq!(g.to_vec(&g.uniform(1, 2, 1.0, 1.0, 0)), vec![1.0, 1.0]);
+    assert_eq!(g.to_vec(&g.gaussian(1, 2, 4.0, 0.0, 0)), vec![4.0, 4.0]);
+}
+
+/// The checker itself must catch a wrong gradient: here the output depends
+/// on the input through the host, so the analytic gradient is zero.
+#[test]
+fn checker_detects_wrong_gradients() {
+    let x = Input::uniform(2, 2, -1.0, 1.0, 1);
+    let result = check_gradients(&[x], Tolerance::default(), |g, xs| {
+        let copy = g.from_vec(2, 2, g.to_vec(&xs[0]));
+        g.binary(Binary::Mul, &copy, &xs[0])
+    });
+    assert!(result.is_err());
+}
+
+/// Ad-hoc timing (not a test of speed): `cargo test --lib backend::tests_value::timing -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn timing_affine_128_on_32_rows() {
+    let mut g = Graph::training();
+    let w = g.gaussian(128, 128, 0.0, 0.1, 1);
+    let b = g.fill(1, 128, 0.0);
+    let x = g.gaussian(32, 128, 0.0, 1.0, 2);
+    let n = 2000;
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        let y = g.affine(&x, &w, &b);
+        let y = g.unary(Unary::Tanh, &y);
+        let grads = g.backward(&y);
+        assert!(grads.get(&w).is_some());
+    }
+    let per = start.elapsed() / n;
+    eprintln!("affine 32x128 @ 128x128 + tanh, forward+backward+grad read: {per:?}");
 }

@@ -1,9 +1,22 @@
 //! The batched runtime: values, vocabularies, weights, the evaluator and
 //! the builtins.
+pub mod batch;
+mod builtins;
+mod combinators;
+pub mod eval;
+pub mod layout;
+mod learned;
+mod lists;
+mod prims;
+#[cfg(test)]
+mod tests;
+mod trees;
 pub mod value;
 pub mod vocab;
 pub mod weights;
+mod windows;
 
+pub use eval::{apply, eval_closed, global_value, Context};
 pub use value::Value;
 pub use vocab::Vocabularies;
 pub use weights::Weights;

@@ -17,8 +17,21 @@
 //!   (elements concatenated); a window of anything else is a `List`.
 //! - functions are closures whose captured values are batched too.
 //!
-//! This module defines the data and the batch-structure operations every
-//! value supports (`batch_size`, `gather`, `concat`); it does not evaluate.
+//! Invariants every producer keeps (the runtime relies on them):
+//!
+//! - `ListValue::offsets` starts at 0, never decreases, and ends at the batch
+//!   size of `elems` (example b's elements are contiguous, examples in order);
+//!   the same holds for `GridValue::offsets` and `cells`, and every grid
+//!   example has exactly `height * width` cells;
+//! - in a `TreeValue`, children have smaller ids than their parent, every
+//!   `Leaf(row)` names a distinct row of `leaves`, and `leaves` has exactly
+//!   one row per leaf node;
+//! - a function value knows its batch; applying it takes arguments of that
+//!   batch.
+//!
+//! This module defines the data and small accessors; the batch-structure
+//! operations (`gather`, `concat`, `select`) are in `batch.rs`, evaluation is
+//! in `eval.rs`.
 
 use std::rc::Rc;
 
@@ -28,6 +41,11 @@ use crate::types::ty::{TyVar, Type};
 
 /// Types for the quantified variables of the def being evaluated.
 pub type TypeSubst = Rc<Vec<(TyVar, Type)>>;
+
+/// For each row of a batch, the index of the top-level example it belongs
+/// to (used to name the example in run-time errors). Its length is the
+/// batch size.
+pub type Origin = Rc<Vec<usize>>;
 
 #[derive(Clone, Debug)]
 pub enum Value {
@@ -84,20 +102,22 @@ pub struct GridValue {
 #[derive(Clone, Debug)]
 pub enum Func {
     /// A lambda with its captured values (in `Lambda::captures` order) and
-    /// the type substitution of the def it was created in.
+    /// the type substitution of the def it was created in. Its batch is
+    /// `origin.len()`.
     Closure {
         lambda: Rc<Lambda>,
         captured: Vec<Value>,
         subst: TypeSubst,
-        batch: usize,
+        origin: Origin,
     },
     /// A builtin applied to fewer arguments than its arity. `ty` is the
-    /// builtin's instantiated type, fully resolved.
+    /// builtin's instantiated type, fully resolved. Its batch is
+    /// `origin.len()`.
     Partial {
         builtin: Builtin,
         ty: Type,
         args: Vec<Value>,
-        batch: usize,
+        origin: Origin,
     },
     /// A learned piece (weights are looked up at application).
     Learned { id: LearnedId, batch: usize },
@@ -107,6 +127,29 @@ pub enum Func {
         then_f: Rc<Func>,
         else_f: Rc<Func>,
     },
+    /// A function (closure or learned piece) applied to fewer arguments
+    /// than it takes; `args` come first at application.
+    Applied { func: Rc<Func>, args: Vec<Value> },
+    /// Examples drawn from several functions (the result of concatenating or
+    /// merging batches of different functions): example b is example
+    /// `pick[b].1` of `parts[pick[b].0]`.
+    Mixed {
+        parts: Vec<Rc<Func>>,
+        pick: Rc<Vec<(usize, usize)>>,
+    },
+}
+
+impl Func {
+    /// How many examples this function value holds.
+    pub fn batch_size(&self) -> usize {
+        match self {
+            Func::Closure { origin, .. } | Func::Partial { origin, .. } => origin.len(),
+            Func::Learned { batch, .. } => *batch,
+            Func::Select { mask, .. } => mask.len(),
+            Func::Applied { func, .. } => func.batch_size(),
+            Func::Mixed { pick, .. } => pick.len(),
+        }
+    }
 }
 
 impl ListValue {
@@ -115,5 +158,61 @@ impl ListValue {
     }
     pub fn len_of(&self, b: usize) -> usize {
         self.offsets[b + 1] - self.offsets[b]
+    }
+    /// Per-example lengths.
+    pub fn lengths(&self) -> Vec<usize> {
+        self.offsets.windows(2).map(|w| w[1] - w[0]).collect()
+    }
+    /// For every element row, the example it belongs to.
+    pub fn owners(&self) -> Vec<usize> {
+        owners_of(&self.offsets)
+    }
+}
+
+impl GridValue {
+    pub fn batch_size(&self) -> usize {
+        self.dims.len()
+    }
+    /// For every cell row, the example it belongs to.
+    pub fn owners(&self) -> Vec<usize> {
+        owners_of(&self.offsets)
+    }
+}
+
+impl TreeValue {
+    pub fn batch_size(&self) -> usize {
+        self.roots.len()
+    }
+}
+
+/// For offsets `[0, 2, 2, 5]`, the owners `[0, 0, 2, 2, 2]`.
+pub fn owners_of(offsets: &[usize]) -> Vec<usize> {
+    let mut out = Vec::with_capacity(offsets.last().copied().unwrap_or(0));
+    for (b, w) in offsets.windows(2).enumerate() {
+        out.extend(std::iter::repeat_n(b, w[1].saturating_sub(w[0])));
+    }
+    out
+}
+
+/// Offsets `[0, l0, l0 + l1, ...]` from lengths.
+pub fn offsets_of(lengths: impl IntoIterator<Item = usize>) -> Vec<usize> {
+    let mut out = vec![0];
+    let mut acc = 0;
+    for l in lengths {
+        acc += l;
+        out.push(acc);
+    }
+    out
+}
+
+impl Value {
+    pub fn func(f: Func) -> Value {
+        Value::Func(Rc::new(f))
+    }
+    pub fn list(offsets: Vec<usize>, elems: Value) -> Value {
+        Value::List(Rc::new(ListValue { offsets, elems }))
+    }
+    pub fn tuple(parts: Vec<Value>) -> Value {
+        Value::Tuple(Rc::new(parts))
     }
 }

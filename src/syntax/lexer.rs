@@ -153,7 +153,7 @@ impl Token {
             Token::Upper(s) => format!("type name `{s}`"),
             Token::Int(i) => format!("number `{i}`"),
             Token::Float(f) => format!("number `{f:?}`"),
-            Token::Str(_) => "a string".to_string(),
+            Token::Str(_) => "string literal".to_string(),
             other => format!("`{other}`"),
         }
     }

@@ -20,13 +20,16 @@ use crate::syntax::parser::{point, Failure, Void};
 const DECL_LIST: &str = "(`def`, `rep`, `vocab`, `learn`, `param`, `type`, `import`)";
 
 /// Bracket structure of a token stream: which openers are closed, which
-/// closers match nothing, and how deep the nesting gets.
+/// closers match nothing, which bracket encloses each token, and how deep
+/// the nesting gets.
 pub struct Brackets {
     /// For each token: true when it is an opener that is closed later, or a
     /// closer that closes something.
     matched: Vec<bool>,
-    /// The index of the first opener deeper than the limit, if any, with the
-    /// maximal depth reached.
+    /// For each token index (and the end, at `tokens.len()`): the innermost
+    /// opener still open just before it.
+    enclosing: Vec<Option<usize>>,
+    /// Openers at which the nesting reaches a new maximum, with that depth.
     depth_at: Vec<(usize, usize)>,
 }
 
@@ -42,44 +45,6 @@ fn is_closer(t: &Token) -> bool {
     matches!(t, Token::RParen | Token::RBracket)
 }
 
-/// Run the matching algorithm over `tokens[..upto]`, returning the stack of
-/// still-open openers (indices) and filling `matched` / `depth` as it goes.
-fn scan(
-    tokens: &[SpannedToken],
-    upto: usize,
-    mut matched: Option<&mut Vec<bool>>,
-    mut depth: Option<&mut Vec<(usize, usize)>>,
-) -> Vec<usize> {
-    let mut stack: Vec<usize> = Vec::new();
-    for (i, (_, tok, _)) in tokens.iter().enumerate().take(upto) {
-        if closer_of(tok).is_some() {
-            stack.push(i);
-            if let Some(d) = depth.as_deref_mut() {
-                if d.last().map_or(true, |&(_, m)| stack.len() > m) {
-                    d.push((i, stack.len()));
-                }
-            }
-        } else if is_closer(tok) {
-            let found = stack.iter().rposition(|&o| {
-                tokens
-                    .get(o)
-                    .and_then(|(_, t, _)| closer_of(t))
-                    .is_some_and(|c| &c == tok)
-            });
-            if let Some(pos) = found {
-                if let Some(m) = matched.as_deref_mut() {
-                    if let Some(o) = stack.get(pos).copied() {
-                        set(m, o);
-                    }
-                    set(m, i);
-                }
-                stack.truncate(pos);
-            }
-        }
-    }
-    stack
-}
-
 fn set(v: &mut [bool], i: usize) {
     if let Some(slot) = v.get_mut(i) {
         *slot = true;
@@ -87,16 +52,43 @@ fn set(v: &mut [bool], i: usize) {
 }
 
 impl Brackets {
+    /// Match brackets with a stack. A closer closes the innermost opener of
+    /// its kind (openers skipped over stay unclosed); a closer with no
+    /// opener of its kind open is unmatched.
     pub fn analyse(tokens: &[SpannedToken]) -> Brackets {
         let mut matched = vec![false; tokens.len()];
-        let mut depth_at = Vec::new();
-        scan(
-            tokens,
-            tokens.len(),
-            Some(&mut matched),
-            Some(&mut depth_at),
-        );
-        Brackets { matched, depth_at }
+        let mut enclosing = Vec::with_capacity(tokens.len() + 1);
+        let mut depth_at: Vec<(usize, usize)> = Vec::new();
+        let mut stack: Vec<usize> = Vec::new();
+        for (i, (_, tok, _)) in tokens.iter().enumerate() {
+            enclosing.push(stack.last().copied());
+            if closer_of(tok).is_some() {
+                stack.push(i);
+                if depth_at.last().map_or(true, |&(_, m)| stack.len() > m) {
+                    depth_at.push((i, stack.len()));
+                }
+            } else if is_closer(tok) {
+                let found = stack.iter().rposition(|&o| {
+                    tokens
+                        .get(o)
+                        .and_then(|(_, t, _)| closer_of(t))
+                        .is_some_and(|c| &c == tok)
+                });
+                if let Some(pos) = found {
+                    if let Some(o) = stack.get(pos).copied() {
+                        set(&mut matched, o);
+                    }
+                    set(&mut matched, i);
+                    stack.truncate(pos);
+                }
+            }
+        }
+        enclosing.push(stack.last().copied());
+        Brackets {
+            matched,
+            enclosing,
+            depth_at,
+        }
     }
 
     /// The opener at which the nesting first exceeds `limit`.
@@ -110,7 +102,14 @@ impl Brackets {
     fn is_matched(&self, i: usize) -> bool {
         self.matched.get(i).copied().unwrap_or(false)
     }
+
+    fn enclosing(&self, i: usize) -> Option<usize> {
+        self.enclosing.get(i).copied().flatten()
+    }
 }
+
+/// How far back the message builder looks for a `def`, `if` or `let`.
+const LOOK_BACK: usize = 1000;
 
 /// Everything the message builder looks at.
 pub struct Context<'a> {
@@ -143,7 +142,9 @@ impl Expected {
 
     /// After a complete expression (an operator would be accepted).
     fn continues(&self) -> bool {
-        self.has("+")
+        ["+", "*", "++", "==", "&&", "||", "|>"]
+            .iter()
+            .any(|op| self.has(op))
     }
 
     /// The expected set as a few phrases, most important first.
@@ -298,7 +299,28 @@ impl Context<'_> {
         if let Some(h) = help_for(what, expected) {
             d = d.help(h);
         }
+        if let [only] = phrases.as_slice() {
+            d = self.unfinished_keyword(d, index, only);
+        }
         d
+    }
+
+    /// For a missing `then`, `else` or `in`, point at the `if` or `let`.
+    fn unfinished_keyword(&self, d: Diagnostic, index: usize, wanted: &str) -> Diagnostic {
+        let (opener, label) = match wanted {
+            "`then`" => (Token::If, "this `if` has no `then`"),
+            "`else`" => (Token::If, "this `if` has no `else`"),
+            "`in`" => (Token::Let, "this `let` has no `in`"),
+            _ => return d,
+        };
+        let before = self
+            .tokens
+            .get(index.saturating_sub(LOOK_BACK)..index)
+            .unwrap_or_default();
+        match before.iter().rev().find(|(_, t, _)| *t == opener) {
+            Some((l, _, r)) => d.also(self.span(*l, *r), label),
+            None => d,
+        }
     }
 
     /// `)` or `]` that closes nothing.
@@ -327,7 +349,7 @@ impl Context<'_> {
         here: Span,
     ) -> Option<Diagnostic> {
         let t = what.filter(|t| is_cmp(t))?;
-        if !expected.continues() || expected.has("==") {
+        if expected.has("==") || expected.has("\\") {
             return None;
         }
         Some(
@@ -349,8 +371,7 @@ impl Context<'_> {
         here: Span,
         unexpected: &str,
     ) -> Option<Diagnostic> {
-        let stack = scan(self.tokens, index, None, None);
-        let &open = stack.last()?;
+        let open = self.brackets.enclosing(index)?;
         if self.brackets.is_matched(open) {
             return None;
         }

@@ -90,8 +90,7 @@ pub fn parse_repl_input(source: SourceId, text: &str) -> (ReplInput, Vec<Diagnos
     let input = match run(source, text, start, tokens, &mut diags) {
         Some(Top::Module(decls)) => ReplInput::Decls(decls),
         Some(Top::Expr(e)) => ReplInput::Expr(e),
-        None if diags.is_empty() => ReplInput::Empty,
-        None => ReplInput::Decls(Vec::new()),
+        None => ReplInput::Empty,
     };
     (input, diags)
 }

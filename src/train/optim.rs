@@ -93,7 +93,10 @@ mod tests {
         let mut p = vec![1.0, 1.0];
         o.begin_step();
         o.update(0, &mut p, &[0.5, -2.0]);
-        assert!((p[0] - 0.99).abs() < 1e-6 && (p[1] - 1.01).abs() < 1e-6, "{p:?}");
+        assert!(
+            (p[0] - 0.99).abs() < 1e-6 && (p[1] - 1.01).abs() < 1e-6,
+            "{p:?}"
+        );
         // Step 2 with gradient 0.25 for the first entry:
         // m = 0.9*0.05 + 0.1*0.25 = 0.07, v = 0.999*0.00025 + 0.001*0.0625 = 0.00031225
         // m_hat = 0.07/0.19, v_hat = 0.00031225/0.001999

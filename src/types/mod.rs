@@ -1,28 +1,98 @@
 //! Name resolution and type checking: AST to typed IR.
+//!
+//! Entry points:
+//! - [`check_program`]: all modules of a program (one flat namespace);
+//! - [`extend_program`]: declarations added to a checked program (REPL);
+//! - [`check_expr`]: an expression in a program's global scope
+//!   (`--eval`, the REPL), its type closed by defaulting;
+//! - [`pretty`] / [`pretty_scheme`]: canonical type printing;
+//! - [`signatures`]: the `name : Type` lines of `dp check`.
+//!
+//! Code map: `resolve` (type expressions, type declarations, suggestions),
+//! `graph` (def references, cycles), `program` (declaration order and
+//! registration), `decls` (one def / learn / param), `infer` + `apply`
+//! (expressions), `pending` + `special` (operators and builtins decided
+//! late), `unify` (substitution and constraints), `errors` (messages),
+//! `lower` (defaults, generalisation, zonking to IR), `builtins` (schemes),
+//! `pretty`. Decisions are documented in `docs/types.md`.
+
+pub mod apply;
+pub mod builtins;
+pub mod decls;
+pub mod errors;
+pub mod graph;
+pub mod infer;
+pub mod lower;
+pub mod pending;
+pub mod pretty;
+pub mod program;
+pub mod resolve;
+pub mod special;
 pub mod ty;
+pub mod unify;
 
-/// Placeholder until the checker lands (replaced by types/pretty.rs).
-pub fn pretty(ty: &ty::Type) -> String {
-    format!("{ty:?}")
-}
+#[cfg(test)]
+mod tests;
 
-/// Placeholder until the checker lands.
-pub fn pretty_scheme(s: &crate::ir::Scheme) -> String {
-    pretty(&s.ty)
-}
+use crate::diagnostic::Diagnostic;
+use crate::ir::{self, Program};
+use crate::source::{SourceId, SourceMap};
+use crate::syntax::ast;
 
-/// Placeholder until the checker lands.
+pub use pretty::{pretty, pretty_scheme};
+
+/// Checks a whole program. `modules` share one namespace; `Import`
+/// declarations are ignored (the driver resolved them).
 pub fn check_program(
-    _modules: &[(crate::source::SourceId, crate::syntax::ast::Module)],
-    _sources: &crate::source::SourceMap,
-) -> (crate::ir::Program, Vec<crate::diagnostic::Diagnostic>) {
-    (crate::ir::Program::default(), Vec::new())
+    modules: &[(SourceId, ast::Module)],
+    sources: &SourceMap,
+) -> (Program, Vec<Diagnostic>) {
+    let _ = sources;
+    let decls: Vec<&ast::Decl> = modules.iter().flat_map(|(_, m)| m.decls.iter()).collect();
+    program::extend(&Program::default(), &decls)
 }
 
-/// Placeholder until the checker lands.
-pub fn check_expr(
-    _program: &crate::ir::Program,
-    _expr: &crate::syntax::ast::Expr,
-) -> Result<crate::ir::Expr, Vec<crate::diagnostic::Diagnostic>> {
-    Err(Vec::new())
+/// Adds declarations to a checked program (the REPL). A new value name
+/// (def, learned piece, param) shadows an older one: later code sees the
+/// new one, existing defs keep theirs (as in GHCi). Type names cannot be
+/// redefined (`DuplicateName`; the REPL's `:reload` starts afresh).
+pub fn extend_program(
+    program: &Program,
+    decls: &[ast::Decl],
+    sources: &SourceMap,
+) -> (Program, Vec<Diagnostic>) {
+    let _ = sources;
+    let decls: Vec<&ast::Decl> = decls.iter().collect();
+    program::extend(program, &decls)
+}
+
+/// Checks an expression in `program`'s global scope. Its type is closed:
+/// remaining type variables are defaulted (representation: `Float`,
+/// integer literal: `Int`, others `()`).
+pub fn check_expr(program: &Program, expr: &ast::Expr) -> Result<ir::Expr, Vec<Diagnostic>> {
+    let mut env = program::env_of(program);
+    let mut c = infer::Checker::new(&mut env);
+    let e = c.infer(expr);
+    let (_, e) = c.finish(e, false);
+    let mut diags = c.diags;
+    diags.extend(env.types.diags);
+    if diags.is_empty() {
+        Ok(e)
+    } else {
+        Err(diags)
+    }
+}
+
+/// `name : Type` for each def, in source order, one per line. With
+/// `source`, only the defs written in that file.
+pub fn signatures(program: &Program, source: Option<SourceId>) -> String {
+    let mut defs: Vec<&ir::Def> = program
+        .defs
+        .iter()
+        .filter(|d| source.map_or(true, |s| d.span.source == s))
+        .collect();
+    defs.sort_by_key(|d| (d.span.source, d.span.start));
+    defs.iter()
+        .map(|d| format!("{} : {}\n", d.name, pretty_scheme(&d.scheme)))
+        .collect()
 }

@@ -1,0 +1,583 @@
+//! The batched evaluator: typed IR expressions to [`Value`]s over a batch.
+//!
+//! Evaluation is environment-based (locals by [`LocalId`], closures capture
+//! exactly `Lambda::captures`), strict, and batched: every expression is
+//! evaluated once for all examples of the batch. Polymorphic defs are
+//! evaluated under a type substitution built from the instantiation at each
+//! `Global` reference, so constants (`zeros`, empty lists) get their shapes.
+//!
+//! `if` (and `&&`, `||`) splits the batch by the condition and evaluates each
+//! branch only on the examples that take it (with the free locals of the
+//! branch gathered to that sub-batch), then merges the results. So an
+//! untaken branch can neither raise an error (`last []` guarded by a length
+//! test) nor leak NaN gradients.
+//!
+//! This file holds the entry points, the expression walk and application.
+//! Operators are in `prims.rs`, builtins in `builtins.rs` and the files it
+//! dispatches to, learned pieces in `learned.rs`, type layouts in
+//! `layout.rs`, batch plumbing in `batch.rs`.
+
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use crate::backend::Graph;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::{self, Expr, ExprKind, LocalId, Pattern};
+use crate::source::Span;
+
+use super::batch::{self, gather, merge, split_mask};
+use super::layout::{self, internal, resolve};
+use super::value::{Func, Origin, TypeSubst, Value};
+use super::vocab::Vocabularies;
+use super::weights::Weights;
+
+/// What evaluation reads: the program, its run-time vocabularies and weights.
+pub struct Context<'a> {
+    pub program: &'a ir::Program,
+    pub vocabs: &'a Vocabularies,
+    pub weights: &'a Weights,
+}
+
+/// Evaluate a closed expression (no free locals; types closed) over a batch
+/// of `batch` examples.
+pub fn eval_closed(
+    ctx: &Context,
+    graph: &mut Graph,
+    expr: &Expr,
+    batch: usize,
+) -> Result<Value, Diagnostic> {
+    let mut ev = Eval::new(ctx, graph, batch);
+    let mut env = Env::top(batch);
+    ev.eval(&mut env, expr)
+}
+
+/// Apply a function value to arguments (all over the same batch).
+pub fn apply(
+    ctx: &Context,
+    graph: &mut Graph,
+    f: &Value,
+    args: Vec<Value>,
+    span: Span,
+) -> Result<Value, Diagnostic> {
+    let batch = batch::batch_size(f);
+    let mut ev = Eval::new(ctx, graph, batch);
+    ev.apply(f, args, span)
+}
+
+/// The value of a global def over a batch (a Func for function-typed defs).
+/// Quantified type variables of the def default to `Float`.
+pub fn global_value(
+    ctx: &Context,
+    graph: &mut Graph,
+    def: ir::DefId,
+    batch: usize,
+) -> Result<Value, Diagnostic> {
+    let mut ev = Eval::new(ctx, graph, batch);
+    let env = Env::top(batch);
+    ev.global(&env, def, &[], Span::default())
+}
+
+/// Locals, type substitution and example origins of the code being run.
+#[derive(Clone)]
+pub(crate) struct Env {
+    pub vars: HashMap<LocalId, Value>,
+    pub subst: TypeSubst,
+    pub origin: Origin,
+}
+
+impl Env {
+    fn top(batch: usize) -> Env {
+        Env {
+            vars: HashMap::new(),
+            subst: Rc::new(Vec::new()),
+            origin: Rc::new((0..batch).collect()),
+        }
+    }
+
+    pub fn batch(&self) -> usize {
+        self.origin.len()
+    }
+}
+
+/// One evaluation run: the context, the graph, and caches.
+pub(crate) struct Eval<'e> {
+    pub ctx: &'e Context<'e>,
+    pub graph: &'e mut Graph,
+    /// The batch size of the entry call, to name examples in errors.
+    top_batch: usize,
+    /// Free locals of `if` branches, by node address.
+    free: HashMap<*const Expr, Rc<Vec<LocalId>>>,
+}
+
+impl<'e> Eval<'e> {
+    pub fn new(ctx: &'e Context<'e>, graph: &'e mut Graph, top_batch: usize) -> Eval<'e> {
+        Eval {
+            ctx,
+            graph,
+            top_batch,
+            free: HashMap::new(),
+        }
+    }
+
+    /// A run-time error at `span` about row `row` of a batch with `origin`.
+    pub fn fail(
+        &self,
+        span: Span,
+        origin: &[usize],
+        row: usize,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> Diagnostic {
+        let d = Diagnostic::new(Code::RuntimeError, message).at(span, label);
+        match origin.get(row) {
+            Some(ex) if self.top_batch > 1 => d.note(format!(
+                "in example {} of the batch of {}",
+                ex + 1,
+                self.top_batch
+            )),
+            _ => d,
+        }
+    }
+
+    pub fn eval(&mut self, env: &mut Env, e: &Expr) -> Result<Value, Diagnostic> {
+        let b = env.batch();
+        match &e.kind {
+            ExprKind::Local(id) => env
+                .vars
+                .get(id)
+                .cloned()
+                .ok_or_else(|| internal(e.span, format!("unbound local {id}"))),
+            ExprKind::Global { def, inst } => {
+                let inst: Vec<_> = inst.iter().map(|t| resolve(t, &env.subst)).collect();
+                self.global(env, *def, &inst, e.span)
+            }
+            ExprKind::Learned(id) => Ok(Value::func(Func::Learned { id: *id, batch: b })),
+            ExprKind::Param(id) => self.param(env, *id, e),
+            ExprKind::Builtin(builtin) => {
+                let ty = resolve(&e.ty, &env.subst);
+                if builtin.arity() == 0 {
+                    super::builtins::call(self, *builtin, &ty, Vec::new(), &env.origin, e.span)
+                } else {
+                    Ok(Value::func(Func::Partial {
+                        builtin: *builtin,
+                        ty,
+                        args: Vec::new(),
+                        origin: env.origin.clone(),
+                    }))
+                }
+            }
+            ExprKind::Int(n) => Ok(Value::Int(Rc::new(vec![*n; b]))),
+            ExprKind::Float(x) => Ok(Value::Real(self.graph.fill(b, 1, *x as f32))),
+            ExprKind::Bool(x) => Ok(Value::Bool(Rc::new(vec![*x; b]))),
+            ExprKind::Symbol { vocab, symbol } => self.symbol(vocab, symbol, b, e.span),
+            ExprKind::TensorLit { data, .. } => {
+                let all: Vec<f32> = (0..b).flat_map(|_| data.iter().copied()).collect();
+                Ok(Value::Real(self.graph.from_vec(b, data.len(), all)))
+            }
+            ExprKind::Lambda(lambda) => {
+                let captured = lambda
+                    .captures
+                    .iter()
+                    .map(|id| {
+                        env.vars.get(id).cloned().ok_or_else(|| {
+                            internal(e.span, format!("captured local {id} is unbound"))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok(Value::func(Func::Closure {
+                    lambda: lambda.clone(),
+                    captured,
+                    subst: env.subst.clone(),
+                    origin: env.origin.clone(),
+                }))
+            }
+            ExprKind::App { func, args } => {
+                let f = self.eval(env, func)?;
+                let args = args
+                    .iter()
+                    .map(|a| self.eval(env, a))
+                    .collect::<Result<_, _>>()?;
+                self.apply(&f, args, e.span)
+            }
+            ExprKind::Let {
+                pattern,
+                value,
+                body,
+            } => {
+                let v = self.eval(env, value)?;
+                bind(pattern, v, env, value.span)?;
+                self.eval(env, body)
+            }
+            ExprKind::If {
+                cond,
+                then_branch,
+                else_branch,
+            } => {
+                let mask = self.eval_bool(env, cond)?;
+                self.branch(env, &mask, then_branch, else_branch)
+            }
+            ExprKind::Tuple(es) if es.is_empty() => Ok(Value::Unit(b)),
+            ExprKind::Tuple(es) => Ok(Value::tuple(
+                es.iter()
+                    .map(|x| self.eval(env, x))
+                    .collect::<Result<_, _>>()?,
+            )),
+            ExprKind::List(es) => self.list_literal(env, es, e),
+            ExprKind::Prim { op, args } => super::prims::eval_prim(self, env, *op, args, e),
+        }
+    }
+
+    pub fn eval_bool(&mut self, env: &mut Env, e: &Expr) -> Result<Rc<Vec<bool>>, Diagnostic> {
+        match self.eval(env, e)? {
+            Value::Bool(m) => Ok(m),
+            _ => Err(internal(e.span, "a condition that is not a Bool")),
+        }
+    }
+
+    /// `if mask then a else b`, each branch on its own sub-batch.
+    pub fn branch(
+        &mut self,
+        env: &mut Env,
+        mask: &[bool],
+        a: &Expr,
+        b: &Expr,
+    ) -> Result<Value, Diagnostic> {
+        let (yes, no) = split_mask(mask);
+        if no.is_empty() {
+            return self.eval(env, a);
+        }
+        if yes.is_empty() {
+            return self.eval(env, b);
+        }
+        let va = self.eval_subset(env, a, &yes)?;
+        let vb = self.eval_subset(env, b, &no)?;
+        Ok(merge(self.graph, mask, Some(va), Some(vb)))
+    }
+
+    /// Evaluate `e` for the examples `idx` of `env` only.
+    pub fn eval_subset(&mut self, env: &Env, e: &Expr, idx: &[usize]) -> Result<Value, Diagnostic> {
+        let free = self.free_locals(e);
+        let mut vars = HashMap::with_capacity(free.len());
+        for id in free.iter() {
+            if let Some(v) = env.vars.get(id) {
+                vars.insert(*id, gather(self.graph, v, idx));
+            }
+        }
+        let mut sub = Env {
+            vars,
+            subst: env.subst.clone(),
+            origin: Rc::new(idx.iter().map(|&i| env.origin[i]).collect()),
+        };
+        self.eval(&mut sub, e)
+    }
+
+    fn free_locals(&mut self, e: &Expr) -> Rc<Vec<LocalId>> {
+        let key = e as *const Expr;
+        if let Some(f) = self.free.get(&key) {
+            return f.clone();
+        }
+        let mut used = HashSet::new();
+        let mut bound = HashSet::new();
+        collect_locals(e, &mut used, &mut bound);
+        let mut free: Vec<LocalId> = used.difference(&bound).copied().collect();
+        free.sort_unstable();
+        let free = Rc::new(free);
+        self.free.insert(key, free.clone());
+        free
+    }
+
+    /// The value of def `def` with its quantified variables set to `inst`.
+    pub fn global(
+        &mut self,
+        env: &Env,
+        def: ir::DefId,
+        inst: &[crate::types::ty::Type],
+        span: Span,
+    ) -> Result<Value, Diagnostic> {
+        let ctx = self.ctx;
+        let Some(d) = ctx.program.defs.get(def) else {
+            return Err(internal(span, format!("unknown def {def}")));
+        };
+        let subst: Vec<_> = d
+            .scheme
+            .vars
+            .iter()
+            .copied()
+            .zip(inst.iter().cloned())
+            .collect();
+        let mut inner = Env {
+            vars: HashMap::new(),
+            subst: Rc::new(subst),
+            origin: env.origin.clone(),
+        };
+        self.eval(&mut inner, &d.body)
+    }
+
+    fn param(&mut self, env: &Env, id: ir::ParamId, e: &Expr) -> Result<Value, Diagnostic> {
+        let ctx = self.ctx;
+        let Some(w) = ctx.weights.params.get(id) else {
+            return Err(internal(e.span, format!("no weights for param {id}")));
+        };
+        let rows = self.graph.gather_rows(w, &vec![0; env.batch()]);
+        let ty = resolve(&e.ty, &env.subst);
+        layout::unpack(ctx, self.graph, &rows, &ty, e.span)
+    }
+
+    fn symbol(
+        &mut self,
+        vocab: &str,
+        symbol: &str,
+        b: usize,
+        span: Span,
+    ) -> Result<Value, Diagnostic> {
+        match self.ctx.vocabs.get(vocab).and_then(|v| v.lookup(symbol)) {
+            Some(i) => Ok(Value::Sym(Rc::new(vec![i; b]))),
+            None => Err(Diagnostic::new(
+                Code::RuntimeError,
+                format!("`{symbol}` is not a symbol of vocabulary `{vocab}`"),
+            )
+            .at(span, "unknown symbol")),
+        }
+    }
+
+    /// `[e1, ..., ek]`: example b's element j is row `b * k + j`.
+    fn list_literal(&mut self, env: &mut Env, es: &[Expr], e: &Expr) -> Result<Value, Diagnostic> {
+        let b = env.batch();
+        let k = es.len();
+        if k == 0 {
+            let ty = resolve(&e.ty, &env.subst);
+            let crate::types::ty::Type::List(elem) = &ty else {
+                return Err(internal(e.span, "a list literal whose type is not a list"));
+            };
+            let elems = layout::empty(self.ctx, self.graph, elem, e.span)?;
+            return Ok(Value::list(vec![0; b + 1], elems));
+        }
+        let parts = es
+            .iter()
+            .map(|x| self.eval(env, x))
+            .collect::<Result<Vec<_>, _>>()?;
+        let all = batch::concat(self.graph, &parts);
+        let idx: Vec<usize> = (0..b)
+            .flat_map(|ex| (0..k).map(move |j| j * b + ex))
+            .collect();
+        let elems = gather(self.graph, &all, &idx);
+        Ok(Value::list((0..=b).map(|ex| ex * k).collect(), elems))
+    }
+
+    /// Apply a function value to arguments of its batch.
+    pub fn apply(&mut self, f: &Value, args: Vec<Value>, span: Span) -> Result<Value, Diagnostic> {
+        match f {
+            Value::Func(func) => self.apply_func(func, args, span),
+            _ => Err(internal(span, "applying a value that is not a function")),
+        }
+    }
+
+    pub fn apply_func(
+        &mut self,
+        f: &Rc<Func>,
+        mut args: Vec<Value>,
+        span: Span,
+    ) -> Result<Value, Diagnostic> {
+        if args.is_empty() {
+            return Ok(Value::Func(f.clone()));
+        }
+        let n = f.batch_size();
+        if let Some(a) = args.iter().find(|a| batch::batch_size(a) != n) {
+            let m = batch::batch_size(a);
+            return Err(internal(
+                span,
+                format!("argument batch {m} for a function of batch {n}"),
+            ));
+        }
+        match &**f {
+            Func::Closure {
+                lambda,
+                captured,
+                subst,
+                origin,
+            } => {
+                let k = lambda.params.len();
+                if args.len() < k {
+                    return Ok(Value::func(Func::Applied {
+                        func: f.clone(),
+                        args,
+                    }));
+                }
+                let rest = args.split_off(k);
+                let mut env = Env {
+                    vars: lambda
+                        .captures
+                        .iter()
+                        .copied()
+                        .zip(captured.iter().cloned())
+                        .collect(),
+                    subst: subst.clone(),
+                    origin: origin.clone(),
+                };
+                for (p, v) in lambda.params.iter().zip(args) {
+                    bind(p, v, &mut env, span)?;
+                }
+                let r = self.eval(&mut env, &lambda.body)?;
+                self.apply(&r, rest, span)
+            }
+            Func::Partial {
+                builtin,
+                ty,
+                args: pre,
+                origin,
+            } => {
+                let mut all = pre.clone();
+                all.extend(args);
+                let k = builtin.arity();
+                if all.len() < k {
+                    return Ok(Value::func(Func::Partial {
+                        builtin: *builtin,
+                        ty: ty.clone(),
+                        args: all,
+                        origin: origin.clone(),
+                    }));
+                }
+                let rest = all.split_off(k);
+                let r = super::builtins::call(self, *builtin, ty, all, origin, span)?;
+                self.apply(&r, rest, span)
+            }
+            Func::Learned { id, .. } => {
+                let rest = args.split_off(1);
+                let x = args.pop().ok_or_else(|| internal(span, "no argument"))?;
+                let r = super::learned::apply_learned(self, *id, &x, span)?;
+                self.apply(&r, rest, span)
+            }
+            Func::Applied { func, args: pre } => {
+                let mut all = pre.clone();
+                all.extend(args);
+                self.apply_func(func, all, span)
+            }
+            Func::Select {
+                mask,
+                then_f,
+                else_f,
+            } => {
+                let parts = vec![then_f.clone(), else_f.clone()];
+                let pick: Vec<_> = mask
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &m)| (usize::from(!m), i))
+                    .collect();
+                self.apply_mixed(&parts, &pick, args, span)
+            }
+            Func::Mixed { parts, pick } => self.apply_mixed(parts, pick, args, span),
+        }
+    }
+
+    /// Apply each part of a mixed function to its own examples, then put
+    /// the results back in order.
+    fn apply_mixed(
+        &mut self,
+        parts: &[Rc<Func>],
+        pick: &[(usize, usize)],
+        args: Vec<Value>,
+        span: Span,
+    ) -> Result<Value, Diagnostic> {
+        let mut results = Vec::new();
+        let mut slot = vec![0; pick.len()];
+        let mut base = 0;
+        for (p, part) in parts.iter().enumerate() {
+            let rows: Vec<usize> = (0..pick.len()).filter(|&i| pick[i].0 == p).collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let inner: Vec<usize> = rows.iter().map(|&i| pick[i].1).collect();
+            let fp = gather(self.graph, &Value::Func(part.clone()), &inner);
+            let ap = args.iter().map(|a| gather(self.graph, a, &rows)).collect();
+            results.push(self.apply(&fp, ap, span)?);
+            for (k, &i) in rows.iter().enumerate() {
+                slot[i] = base + k;
+            }
+            base += rows.len();
+        }
+        if results.is_empty() {
+            return Err(internal(span, "applying an empty mixed function"));
+        }
+        let all = batch::concat(self.graph, &results);
+        Ok(gather(self.graph, &all, &slot))
+    }
+}
+
+/// Bind a pattern to a value in `env`.
+pub(crate) fn bind(p: &Pattern, v: Value, env: &mut Env, span: Span) -> Result<(), Diagnostic> {
+    match p {
+        Pattern::Bind(id, _) => {
+            env.vars.insert(*id, v);
+            Ok(())
+        }
+        Pattern::Wildcard => Ok(()),
+        Pattern::Tuple(ps) if ps.is_empty() => Ok(()),
+        Pattern::Tuple(ps) => match v {
+            Value::Tuple(vs) if vs.len() == ps.len() => {
+                for (p, v) in ps.iter().zip(vs.iter()) {
+                    bind(p, v.clone(), env, span)?;
+                }
+                Ok(())
+            }
+            _ => Err(internal(
+                span,
+                "a tuple pattern against a value that is not such a tuple",
+            )),
+        },
+    }
+}
+
+/// Locals used (including lambda captures) and bound (by `let` and lambda
+/// parameters) anywhere in `e`, not entering lambda bodies.
+fn collect_locals(e: &Expr, used: &mut HashSet<LocalId>, bound: &mut HashSet<LocalId>) {
+    match &e.kind {
+        ExprKind::Local(id) => {
+            used.insert(*id);
+        }
+        ExprKind::Lambda(l) => used.extend(l.captures.iter().copied()),
+        ExprKind::App { func, args } => {
+            collect_locals(func, used, bound);
+            args.iter().for_each(|a| collect_locals(a, used, bound));
+        }
+        ExprKind::Let {
+            pattern,
+            value,
+            body,
+        } => {
+            pattern_binds(pattern, bound);
+            collect_locals(value, used, bound);
+            collect_locals(body, used, bound);
+        }
+        ExprKind::If {
+            cond,
+            then_branch,
+            else_branch,
+        } => {
+            collect_locals(cond, used, bound);
+            collect_locals(then_branch, used, bound);
+            collect_locals(else_branch, used, bound);
+        }
+        ExprKind::Tuple(es) | ExprKind::List(es) | ExprKind::Prim { args: es, .. } => {
+            es.iter().for_each(|a| collect_locals(a, used, bound))
+        }
+        ExprKind::Global { .. }
+        | ExprKind::Learned(_)
+        | ExprKind::Param(_)
+        | ExprKind::Builtin(_)
+        | ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Bool(_)
+        | ExprKind::Symbol { .. }
+        | ExprKind::TensorLit { .. } => {}
+    }
+}
+
+fn pattern_binds(p: &Pattern, bound: &mut HashSet<LocalId>) {
+    match p {
+        Pattern::Bind(id, _) => {
+            bound.insert(*id);
+        }
+        Pattern::Wildcard => {}
+        Pattern::Tuple(ps) => ps.iter().for_each(|p| pattern_binds(p, bound)),
+    }
+}

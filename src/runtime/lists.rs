@@ -1,0 +1,177 @@
+//! List and grid structure helpers: `length`, `reverse`, `take`, `drop`,
+//! `last`, `++`, `sumList`, `meanList`, `maxList`, `flatten` and `grid`.
+//!
+//! Structure is host-side (offsets), so these are index computations
+//! followed by at most one gather of the element rows; the list reductions
+//! are one `reduce_segments` each. `take`/`drop` clamp their count to
+//! `0..=length` like Haskell's. This file does not apply functions (see
+//! `combinators.rs`).
+
+use std::rc::Rc;
+
+use crate::backend::Reduce;
+use crate::diagnostic::Diagnostic;
+use crate::ir::Builtin;
+use crate::source::Span;
+
+use super::batch::{self, gather};
+use super::builtins::Call;
+use super::eval::Eval;
+use super::layout::{self, internal};
+use super::prims::map_reals;
+use super::value::{offsets_of, GridValue, ListValue, Value};
+
+pub(crate) fn call(
+    ev: &mut Eval,
+    b: Builtin,
+    c: &Call,
+    args: Vec<Value>,
+) -> Result<Value, Diagnostic> {
+    match (b, args.as_slice()) {
+        (Builtin::Length, [Value::List(xs)]) => Ok(Value::Int(Rc::new(
+            xs.lengths().into_iter().map(|n| n as i64).collect(),
+        ))),
+        (Builtin::Reverse, [Value::List(xs)]) => {
+            Ok(pick(ev, xs, |off, len| Box::new((off..off + len).rev())))
+        }
+        (Builtin::Take | Builtin::Drop, [Value::Int(n), Value::List(xs)]) => {
+            let take = b == Builtin::Take;
+            let mut rows = Vec::new();
+            let mut lens = Vec::with_capacity(xs.batch_size());
+            for e in 0..xs.batch_size() {
+                let (off, len) = (xs.offsets[e], xs.len_of(e));
+                let k = n.get(e).copied().unwrap_or(0).clamp(0, len as i64) as usize;
+                let range = if take {
+                    off..off + k
+                } else {
+                    off + k..off + len
+                };
+                lens.push(range.len());
+                rows.extend(range);
+            }
+            let elems = gather(ev.graph, &xs.elems, &rows);
+            Ok(Value::list(offsets_of(lens), elems))
+        }
+        (Builtin::Last, [Value::List(xs)]) => {
+            non_empty(ev, c, xs, "last")?;
+            let rows: Vec<usize> = xs.offsets[1..].iter().map(|&o| o - 1).collect();
+            Ok(gather(ev.graph, &xs.elems, &rows))
+        }
+        (Builtin::SumList, [Value::List(xs)]) => {
+            if batch::batch_size(&xs.elems) == 0 {
+                let b = xs.batch_size();
+                return layout::constant(ev.ctx, ev.graph, c.result(1), 0.0, b, c.span);
+            }
+            reduce(ev, xs, Reduce::Sum, c.span)
+        }
+        (Builtin::MeanList, [Value::List(xs)]) => {
+            non_empty(ev, c, xs, "meanList")?;
+            reduce(ev, xs, Reduce::Mean, c.span)
+        }
+        (Builtin::MaxList, [Value::List(xs)]) => {
+            non_empty(ev, c, xs, "maxList")?;
+            reduce(ev, xs, Reduce::Max, c.span)
+        }
+        (Builtin::Flatten, [Value::Grid(g)]) => Ok(Value::list(g.offsets.clone(), g.cells.clone())),
+        (Builtin::Grid, [Value::List(rows)]) => grid(ev, c, rows),
+        _ => Err(internal(
+            c.span,
+            format!("`{}` applied to arguments of the wrong kind", b.name()),
+        )),
+    }
+}
+
+type Rows = Box<dyn Iterator<Item = usize>>;
+
+/// A list whose example b has the element rows `rows(offset, length)`.
+fn pick(ev: &mut Eval, xs: &ListValue, rows: impl Fn(usize, usize) -> Rows) -> Value {
+    let mut idx = Vec::new();
+    let mut lens = Vec::with_capacity(xs.batch_size());
+    for b in 0..xs.batch_size() {
+        let before = idx.len();
+        idx.extend(rows(xs.offsets[b], xs.len_of(b)));
+        lens.push(idx.len() - before);
+    }
+    let elems = gather(ev.graph, &xs.elems, &idx);
+    Value::list(offsets_of(lens), elems)
+}
+
+fn non_empty(ev: &Eval, c: &Call, xs: &ListValue, name: &str) -> Result<(), Diagnostic> {
+    match (0..xs.batch_size()).find(|&b| xs.len_of(b) == 0) {
+        Some(b) => Err(ev.fail(
+            c.span,
+            c.origin,
+            b,
+            format!("`{name}` of an empty list"),
+            "this list is empty",
+        )),
+        None => Ok(()),
+    }
+}
+
+fn reduce(ev: &mut Eval, xs: &ListValue, op: Reduce, span: Span) -> Result<Value, Diagnostic> {
+    let g = &mut *ev.graph;
+    map_reals(
+        &xs.elems,
+        &mut |r| Ok(g.reduce_segments(op, r, &xs.offsets)),
+        span,
+    )
+}
+
+/// `xs ++ ys` per example: one concatenation and one gather.
+pub(crate) fn append(ev: &mut Eval, x: &Value, y: &Value, span: Span) -> Result<Value, Diagnostic> {
+    let (Value::List(xs), Value::List(ys)) = (x, y) else {
+        return Err(internal(span, "`++` of values that are not lists"));
+    };
+    if batch::batch_size(&xs.elems) == 0 {
+        return Ok(y.clone());
+    }
+    if batch::batch_size(&ys.elems) == 0 {
+        return Ok(x.clone());
+    }
+    let nx = batch::batch_size(&xs.elems);
+    let mut idx = Vec::new();
+    let mut lens = Vec::with_capacity(xs.batch_size());
+    for b in 0..xs.batch_size() {
+        idx.extend(xs.offsets[b]..xs.offsets[b + 1]);
+        idx.extend(ys.offsets[b] + nx..ys.offsets[b + 1] + nx);
+        lens.push(xs.len_of(b) + ys.len_of(b));
+    }
+    let both = batch::concat(ev.graph, &[xs.elems.clone(), ys.elems.clone()]);
+    Ok(Value::list(offsets_of(lens), gather(ev.graph, &both, &idx)))
+}
+
+/// `grid rows`: every row of an example must have the first row's length.
+fn grid(ev: &mut Eval, c: &Call, outer: &ListValue) -> Result<Value, Diagnostic> {
+    let Value::List(inner) = &outer.elems else {
+        return Err(internal(c.span, "`grid` of something not a list of lists"));
+    };
+    let mut dims = Vec::with_capacity(outer.batch_size());
+    for b in 0..outer.batch_size() {
+        let rows = outer.offsets[b]..outer.offsets[b + 1];
+        let width = if rows.is_empty() {
+            0
+        } else {
+            inner.len_of(rows.start)
+        };
+        for (k, r) in rows.clone().enumerate() {
+            let len = inner.len_of(r);
+            if len != width {
+                let msg = format!(
+                    "ragged grid: row {} has {} cells, row 1 has {}",
+                    k + 1,
+                    len,
+                    width
+                );
+                return Err(ev.fail(c.span, c.origin, b, msg, "rows of different lengths"));
+            }
+        }
+        dims.push((rows.len(), width));
+    }
+    let offsets = outer.offsets.iter().map(|&r| inner.offsets[r]).collect();
+    Ok(Value::Grid(Rc::new(GridValue {
+        dims,
+        offsets,
+        cells: inner.elems.clone(),
+    })))
+}

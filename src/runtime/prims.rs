@@ -1,0 +1,282 @@
+//! Operators ([`PrimOp`]): Int arithmetic on host arrays, elementwise real
+//! arithmetic on tensors (tuples of reals componentwise, a `Float` operand
+//! broadcast), matrix products, comparisons, `&&`/`||` (short-circuiting per
+//! example) and list `++`.
+//!
+//! This file does not handle builtins (see `builtins.rs`).
+
+use std::rc::Rc;
+
+use crate::backend::{Binary, Real, Unary};
+use crate::diagnostic::Diagnostic;
+use crate::ir::{ArithOp, Broadcast, CmpKind, CmpOp, Expr, PrimOp};
+
+use super::eval::{Env, Eval};
+use super::layout::internal;
+use super::lists;
+use super::value::Value;
+
+pub(crate) fn eval_prim(
+    ev: &mut Eval,
+    env: &mut Env,
+    op: PrimOp,
+    args: &[Expr],
+    e: &Expr,
+) -> Result<Value, Diagnostic> {
+    let span = e.span;
+    match (op, args) {
+        (PrimOp::And, [a, b]) => {
+            let mask = ev.eval_bool(env, a)?;
+            let (yes, _) = super::batch::split_mask(&mask);
+            short_circuit(ev, env, &mask, &yes, b)
+        }
+        (PrimOp::Or, [a, b]) => {
+            let mask = ev.eval_bool(env, a)?;
+            let (_, no) = super::batch::split_mask(&mask);
+            short_circuit(ev, env, &mask, &no, b)
+        }
+        (PrimOp::IntNeg, [a]) => {
+            let x = int_arg(ev.eval(env, a)?, span)?;
+            Ok(Value::Int(Rc::new(
+                x.iter().map(|v| v.wrapping_neg()).collect(),
+            )))
+        }
+        (PrimOp::RealNeg, [a]) => {
+            let x = ev.eval(env, a)?;
+            map_reals(&x, &mut |r| Ok(ev.graph.unary(Unary::Neg, r)), span)
+        }
+        (_, [a, b]) => {
+            let x = ev.eval(env, a)?;
+            let y = ev.eval(env, b)?;
+            binary_prim(ev, env, op, x, y, e)
+        }
+        _ => Err(internal(
+            span,
+            "an operator with the wrong number of operands",
+        )),
+    }
+}
+
+/// `a && b` / `a || b`: `b` is evaluated only on the examples `need` whose
+/// result `a` does not decide; there the result is `b`'s value.
+fn short_circuit(
+    ev: &mut Eval,
+    env: &mut Env,
+    mask: &[bool],
+    need: &[usize],
+    b: &Expr,
+) -> Result<Value, Diagnostic> {
+    if need.is_empty() {
+        return Ok(Value::Bool(Rc::new(mask.to_vec())));
+    }
+    let vb = if need.len() == mask.len() {
+        ev.eval_bool(env, b)?
+    } else {
+        match ev.eval_subset(env, b, need)? {
+            Value::Bool(v) => v,
+            _ => return Err(internal(b.span, "a Bool operand that is not a Bool")),
+        }
+    };
+    let mut out = mask.to_vec();
+    for (k, &i) in need.iter().enumerate() {
+        out[i] = vb[k];
+    }
+    Ok(Value::Bool(Rc::new(out)))
+}
+
+fn binary_prim(
+    ev: &mut Eval,
+    env: &Env,
+    op: PrimOp,
+    x: Value,
+    y: Value,
+    e: &Expr,
+) -> Result<Value, Diagnostic> {
+    let span = e.span;
+    match op {
+        PrimOp::IntArith(a) => int_arith(ev, env, a, x, y, e),
+        PrimOp::RealArith(a, bc) => real_arith(ev, a, bc, &x, &y, span),
+        PrimOp::MatMul { m, n, p } => match (&x, &y) {
+            (Value::Real(a), Value::Real(b)) => Ok(Value::Real(ev.graph.batched_matmul(
+                a,
+                b,
+                m,
+                n,
+                p.unwrap_or(1),
+            ))),
+            _ => Err(internal(span, "`@` on values that are not tensors")),
+        },
+        PrimOp::Compare(c, kind) => compare(ev, c, kind, &x, &y, span),
+        PrimOp::Append => lists::append(ev, &x, &y, span),
+        _ => Err(internal(
+            span,
+            "an operator with the wrong number of operands",
+        )),
+    }
+}
+
+fn int_arg(v: Value, span: crate::source::Span) -> Result<Rc<Vec<i64>>, Diagnostic> {
+    match v {
+        Value::Int(x) => Ok(x),
+        _ => Err(internal(span, "an Int operand that is not an Int")),
+    }
+}
+
+fn int_arith(
+    ev: &mut Eval,
+    env: &Env,
+    op: ArithOp,
+    x: Value,
+    y: Value,
+    e: &Expr,
+) -> Result<Value, Diagnostic> {
+    let x = int_arg(x, e.span)?;
+    let y = int_arg(y, e.span)?;
+    let mut out = Vec::with_capacity(x.len());
+    for (i, (&a, &b)) in x.iter().zip(y.iter()).enumerate() {
+        out.push(match op {
+            ArithOp::Add => a.wrapping_add(b),
+            ArithOp::Sub => a.wrapping_sub(b),
+            ArithOp::Mul => a.wrapping_mul(b),
+            ArithOp::Div if b == 0 => {
+                return Err(ev.fail(
+                    e.span,
+                    &env.origin,
+                    i,
+                    "integer division by zero",
+                    "the divisor is 0 here",
+                ))
+            }
+            ArithOp::Div => a.wrapping_div(b),
+        });
+    }
+    Ok(Value::Int(Rc::new(out)))
+}
+
+/// Apply `f` to every real of a (possibly nested) tuple of reals.
+pub(crate) fn map_reals(
+    v: &Value,
+    f: &mut dyn FnMut(&Real) -> Result<Real, Diagnostic>,
+    span: crate::source::Span,
+) -> Result<Value, Diagnostic> {
+    match v {
+        Value::Real(r) => Ok(Value::Real(f(r)?)),
+        Value::Tuple(parts) => Ok(Value::tuple(
+            parts
+                .iter()
+                .map(|p| map_reals(p, f, span))
+                .collect::<Result<_, _>>()?,
+        )),
+        _ => Err(internal(
+            span,
+            "real arithmetic on a value that is not real",
+        )),
+    }
+}
+
+/// Apply `f` to matching reals of two values of one representation type.
+pub(crate) fn zip_reals(
+    a: &Value,
+    b: &Value,
+    f: &mut dyn FnMut(&Real, &Real) -> Result<Real, Diagnostic>,
+    span: crate::source::Span,
+) -> Result<Value, Diagnostic> {
+    match (a, b) {
+        (Value::Real(x), Value::Real(y)) => Ok(Value::Real(f(x, y)?)),
+        (Value::Tuple(xs), Value::Tuple(ys)) if xs.len() == ys.len() => Ok(Value::tuple(
+            xs.iter()
+                .zip(ys.iter())
+                .map(|(x, y)| zip_reals(x, y, f, span))
+                .collect::<Result<_, _>>()?,
+        )),
+        _ => Err(internal(
+            span,
+            "real arithmetic on values of different shapes",
+        )),
+    }
+}
+
+pub(crate) fn binary_op(a: ArithOp) -> Binary {
+    match a {
+        ArithOp::Add => Binary::Add,
+        ArithOp::Sub => Binary::Sub,
+        ArithOp::Mul => Binary::Mul,
+        ArithOp::Div => Binary::Div,
+    }
+}
+
+fn real_arith(
+    ev: &mut Eval,
+    a: ArithOp,
+    bc: Broadcast,
+    x: &Value,
+    y: &Value,
+    span: crate::source::Span,
+) -> Result<Value, Diagnostic> {
+    let op = binary_op(a);
+    let g = &mut *ev.graph;
+    match bc {
+        Broadcast::None => zip_reals(x, y, &mut |p, q| Ok(g.binary(op, p, q)), span),
+        Broadcast::Left => {
+            let Value::Real(s) = x else {
+                return Err(internal(span, "a broadcast operand that is not a Float"));
+            };
+            map_reals(
+                y,
+                &mut |q| {
+                    let p = g.broadcast_cols(s, q.cols());
+                    Ok(g.binary(op, &p, q))
+                },
+                span,
+            )
+        }
+        Broadcast::Right => {
+            let Value::Real(s) = y else {
+                return Err(internal(span, "a broadcast operand that is not a Float"));
+            };
+            map_reals(
+                x,
+                &mut |p| {
+                    let q = g.broadcast_cols(s, p.cols());
+                    Ok(g.binary(op, p, &q))
+                },
+                span,
+            )
+        }
+    }
+}
+
+fn compare(
+    ev: &mut Eval,
+    c: CmpOp,
+    kind: CmpKind,
+    x: &Value,
+    y: &Value,
+    span: crate::source::Span,
+) -> Result<Value, Diagnostic> {
+    fn cmp<T: PartialOrd>(c: CmpOp, a: &[T], b: &[T]) -> Vec<bool> {
+        a.iter()
+            .zip(b.iter())
+            .map(|(p, q)| match c {
+                CmpOp::Eq => p == q,
+                CmpOp::Ne => p != q,
+                CmpOp::Lt => p < q,
+                CmpOp::Le => p <= q,
+                CmpOp::Gt => p > q,
+                CmpOp::Ge => p >= q,
+            })
+            .collect()
+    }
+    let out = match (kind, x, y) {
+        (CmpKind::Int, Value::Int(a), Value::Int(b)) => cmp(c, a, b),
+        (CmpKind::Bool, Value::Bool(a), Value::Bool(b)) => cmp(c, a, b),
+        (CmpKind::Symbol, Value::Sym(a), Value::Sym(b)) => cmp(c, a, b),
+        (CmpKind::Float, Value::Real(a), Value::Real(b)) => {
+            let a = ev.graph.to_vec(a);
+            let b = ev.graph.to_vec(b);
+            cmp(c, &a, &b)
+        }
+        _ => return Err(internal(span, "a comparison of values of the wrong kind")),
+    };
+    Ok(Value::Bool(Rc::new(out)))
+}

@@ -1,0 +1,146 @@
+//! Tests of the batched evaluator: hand-built IR (`tests/ir.rs`), golden
+//! values of every builtin and combinator from dp source
+//! (`tests/source.rs`), batched-versus-per-example equality
+//! (`tests/batched.rs`) and gradients through the evaluator
+//! (`tests/grads.rs`). This file holds the shared helpers.
+
+mod ir;
+
+use std::rc::Rc;
+
+use serde_json::Value as Json;
+
+use crate::backend::Graph;
+use crate::ir::{Builtin, Expr, ExprKind, Lambda, LocalId, Pattern, PrimOp, Program};
+use crate::source::Span;
+use crate::types::ty::Type;
+
+use super::eval::Context;
+use super::value::Value;
+use super::vocab::Vocabularies;
+use super::weights::Weights;
+
+/// A JSON value printed compactly with every number rounded to 4 places.
+pub fn round4(j: &Json) -> String {
+    match j {
+        Json::Number(n) => {
+            let x = n.as_f64().unwrap_or(f64::NAN);
+            let r = (x * 1e4).round() / 1e4;
+            if r == 0.0 {
+                "0".to_string()
+            } else {
+                format!("{r}")
+            }
+        }
+        Json::Array(xs) => format!("[{}]", xs.iter().map(round4).collect::<Vec<_>>().join(", ")),
+        Json::Object(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, v)| format!("{k:?}: {}", round4(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// Every example of `v` (of type `ty`) printed with [`round4`].
+pub fn show_all(
+    graph: &Graph,
+    program: &Program,
+    vocabs: &Vocabularies,
+    v: &Value,
+    ty: &Type,
+) -> Vec<String> {
+    match crate::codec::encode(graph, v, ty, &program.types, vocabs) {
+        Ok(rows) => rows.iter().map(round4).collect(),
+        Err(e) => vec![format!("<{e}>")],
+    }
+}
+
+// ---- hand-built IR ----
+
+pub fn ex(kind: ExprKind, ty: Type) -> Expr {
+    Expr {
+        kind,
+        ty,
+        span: Span::default(),
+    }
+}
+
+pub fn float(x: f64) -> Expr {
+    ex(ExprKind::Float(x), Type::Float)
+}
+
+pub fn int(n: i64) -> Expr {
+    ex(ExprKind::Int(n), Type::Int)
+}
+
+pub fn local(id: LocalId, ty: Type) -> Expr {
+    ex(ExprKind::Local(id), ty)
+}
+
+pub fn builtin(b: Builtin, ty: Type) -> Expr {
+    ex(ExprKind::Builtin(b), ty)
+}
+
+/// `f a1 a2 ...`, with the result type computed from `f`'s type.
+pub fn app(f: Expr, args: Vec<Expr>) -> Expr {
+    let mut ty = f.ty.clone();
+    for _ in &args {
+        if let Type::Func(_, b) = ty {
+            ty = *b;
+        }
+    }
+    ex(
+        ExprKind::App {
+            func: Box::new(f),
+            args,
+        },
+        ty,
+    )
+}
+
+pub fn prim(op: PrimOp, args: Vec<Expr>, ty: Type) -> Expr {
+    ex(ExprKind::Prim { op, args }, ty)
+}
+
+/// `\p1 p2 ... -> body` with simple parameters `(id, type)`.
+pub fn lam(params: Vec<(LocalId, Type)>, captures: Vec<LocalId>, body: Expr) -> Expr {
+    let mut ty = body.ty.clone();
+    for (_, t) in params.iter().rev() {
+        ty = Type::func(t.clone(), ty);
+    }
+    let lambda = Lambda {
+        params: params
+            .iter()
+            .map(|(id, _)| Pattern::Bind(*id, Rc::from(format!("x{id}"))))
+            .collect(),
+        captures,
+        body,
+    };
+    ex(ExprKind::Lambda(Rc::new(lambda)), ty)
+}
+
+pub fn list(elems: Vec<Expr>, elem: Type) -> Expr {
+    ex(ExprKind::List(elems), Type::list(elem))
+}
+
+pub fn fun(args: &[Type], ret: Type) -> Type {
+    args.iter()
+        .rev()
+        .fold(ret, |acc, a| Type::func(a.clone(), acc))
+}
+
+/// Runs `f` with a context over `program` with no vocabularies or weights.
+pub fn with_ctx<T>(program: &Program, f: impl FnOnce(&Context, &mut Graph) -> T) -> T {
+    let vocabs = Vocabularies::from_types(&program.types);
+    let weights = Weights::default();
+    let ctx = Context {
+        program,
+        vocabs: &vocabs,
+        weights: &weights,
+    };
+    let mut graph = Graph::inference();
+    f(&ctx, &mut graph)
+}

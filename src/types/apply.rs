@@ -1,0 +1,375 @@
+//! Inference of applications, operators and tensor literals.
+//!
+//! Application is checked argument by argument against the function's
+//! (resolved) type, so each argument gets its expected type before it is
+//! inferred. Arithmetic, `@` and unary minus are recorded as pending
+//! constraints and decided in `pending.rs`; the IR node carries a
+//! placeholder `PrimOp` that `lower.rs` replaces using the final operand
+//! types.
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::{self, ArithOp, CmpOp, PrimOp};
+use crate::source::Span;
+use crate::syntax::ast::{self, BinOp, ExprKind};
+use crate::types::infer::{node, Checker, Origin};
+use crate::types::pending::Pending;
+use crate::types::pretty::pretty;
+use crate::types::ty::Type;
+use crate::types::unify::Constraint;
+
+/// Splits `f a b` (and `b |> f a`) into the head and its arguments.
+fn spine(e: &ast::Expr) -> (&ast::Expr, Vec<&ast::Expr>) {
+    match &e.kind {
+        ExprKind::App(f, x) => {
+            let (h, mut args) = spine(f);
+            args.push(x);
+            (h, args)
+        }
+        ExprKind::Binary(BinOp::Pipe, x, f) => {
+            let (h, mut args) = spine(f);
+            args.push(x);
+            (h, args)
+        }
+        _ => (e, vec![]),
+    }
+}
+
+fn head_name(e: &ast::Expr) -> Option<&str> {
+    match &e.kind {
+        ExprKind::Var(n) => Some(n),
+        _ => None,
+    }
+}
+
+impl Checker<'_> {
+    /// `f a1 ... an`.
+    pub fn app(&mut self, e: &ast::Expr) -> ir::Expr {
+        let (head, args) = spine(e);
+        let func = self.infer(head);
+        let name = head_name(head).map(str::to_string);
+        let mut fty = func.ty.clone();
+        let mut out = Vec::new();
+        for (i, arg) in args.iter().enumerate() {
+            match self.subst.resolve(&fty) {
+                Type::Func(p, r) => {
+                    let label = match &name {
+                        Some(n) => format!("`{n}` expects `{}` here", self.show(&p)),
+                        None => format!("this function expects `{}`", self.show(&p)),
+                    };
+                    out.push(self.check(arg, &p, Origin::new(head.span, label)));
+                    fty = *r;
+                }
+                Type::Var(v) if self.subst.is_unbound(v) => {
+                    let (p, r) = (self.fresh(), self.fresh());
+                    let _ = self.subst.unify(&fty, &Type::func(p.clone(), r.clone()));
+                    out.push(self.check(arg, &p, None));
+                    fty = r;
+                }
+                other => {
+                    self.not_a_function(head, &name, i, &other, arg.span, &func.ty);
+                    for a in &args[i..] {
+                        self.infer(a);
+                    }
+                    fty = self.fresh();
+                    break;
+                }
+            }
+        }
+        self.solve_pending(false);
+        let kind = ir::ExprKind::App {
+            func: Box::new(func),
+            args: out,
+        };
+        node(kind, fty, e.span)
+    }
+
+    fn not_a_function(
+        &mut self,
+        head: &ast::Expr,
+        name: &Option<String>,
+        given: usize,
+        now: &Type,
+        arg_span: Span,
+        full: &Type,
+    ) {
+        let what = name
+            .as_ref()
+            .map_or("this".to_string(), |n| format!("`{n}`"));
+        let d = if given == 0 {
+            let t = self.show(now);
+            Diagnostic::new(
+                Code::NotAFunction,
+                format!("{what} is not a function; it has type `{t}`"),
+            )
+            .at(head.span, format!("this has type `{t}`"))
+            .also(arg_span, "so it cannot be applied to this argument")
+        } else {
+            let t = self.show(full);
+            Diagnostic::new(
+                Code::NotAFunction,
+                format!("too many arguments: {what} takes {given} but is given more"),
+            )
+            .at(arg_span, "this argument is one too many")
+            .also(head.span, format!("{what} has type `{t}`"))
+        };
+        self.error(d);
+    }
+
+    pub fn binary(&mut self, op: BinOp, l: &ast::Expr, r: &ast::Expr, span: Span) -> ir::Expr {
+        let arith = |a| Some(PrimOp::RealArith(a, ir::Broadcast::None));
+        let prim = match op {
+            BinOp::Add => arith(ArithOp::Add),
+            BinOp::Sub => arith(ArithOp::Sub),
+            BinOp::Mul => arith(ArithOp::Mul),
+            BinOp::Div => arith(ArithOp::Div),
+            _ => None,
+        };
+        if let Some(prim) = prim {
+            return self.arith(op, prim, l, r, span);
+        }
+        match op {
+            BinOp::And | BinOp::Or => {
+                let a = self.check(l, &Type::Bool, None);
+                let b = self.check(r, &Type::Bool, None);
+                let op = if op == BinOp::And {
+                    PrimOp::And
+                } else {
+                    PrimOp::Or
+                };
+                prim_node(op, vec![a, b], Type::Bool, span)
+            }
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                self.compare(op, l, r, span)
+            }
+            BinOp::Append => self.append(l, r, span),
+            BinOp::MatMul => {
+                let a = self.infer(l);
+                let b = self.infer(r);
+                let out = self.fresh();
+                self.pending.push(Pending::MatMul {
+                    left: a.ty.clone(),
+                    right: b.ty.clone(),
+                    out: out.clone(),
+                    span,
+                    lspan: l.span,
+                    rspan: r.span,
+                });
+                let op = PrimOp::MatMul {
+                    m: 0,
+                    n: 0,
+                    p: None,
+                };
+                prim_node(op, vec![a, b], out, span)
+            }
+            _ => self.app(&ast::Expr {
+                kind: ExprKind::Binary(op, Box::new(l.clone()), Box::new(r.clone())),
+                span,
+            }),
+        }
+    }
+
+    fn arith(
+        &mut self,
+        op: BinOp,
+        prim: PrimOp,
+        l: &ast::Expr,
+        r: &ast::Expr,
+        span: Span,
+    ) -> ir::Expr {
+        let is_list = |e: &ast::Expr| matches!(e.kind, ExprKind::List(_));
+        let (a, b) = if is_list(l) && !is_list(r) {
+            let b = self.infer(r);
+            let a = self.operand_like(l, &b.ty);
+            (a, b)
+        } else {
+            let a = self.infer(l);
+            let b = if is_list(r) {
+                self.operand_like(r, &a.ty)
+            } else {
+                self.infer(r)
+            };
+            (a, b)
+        };
+        let out = self.fresh();
+        self.pending.push(Pending::Arith {
+            op,
+            left: a.ty.clone(),
+            right: b.ty.clone(),
+            out: out.clone(),
+            span,
+            lspan: l.span,
+            rspan: r.span,
+        });
+        prim_node(prim, vec![a, b], out, span)
+    }
+
+    /// A list literal next to an operand of a tensor type is a tensor
+    /// literal of that type.
+    fn operand_like(&mut self, e: &ast::Expr, other: &Type) -> ir::Expr {
+        let t = self.subst.resolve(other);
+        if self.tensor_shape(&t).is_some() {
+            self.check(e, &t, None)
+        } else {
+            self.infer(e)
+        }
+    }
+
+    fn compare(&mut self, op: BinOp, l: &ast::Expr, r: &ast::Expr, span: Span) -> ir::Expr {
+        let a = self.infer(l);
+        let label = format!("the left operand has type `{}`", self.show(&a.ty));
+        let b = self.check(r, &a.ty, Origin::new(l.span, label));
+        if let Err(_e) = self.subst.constrain(&a.ty, Constraint::COMPARABLE) {
+            let t = self.show(&a.ty);
+            self.error(
+                Diagnostic::new(Code::NotComparable, format!("values of type `{t}` cannot be compared"))
+                    .at(span, format!("`{}` on `{t}`", op.symbol()))
+                    .note("`==`, `!=`, `<`, `<=`, `>`, `>=` work on Int, Float, Bool and vocabulary symbols"),
+            );
+        }
+        let cmp = match op {
+            BinOp::Eq => CmpOp::Eq,
+            BinOp::Ne => CmpOp::Ne,
+            BinOp::Lt => CmpOp::Lt,
+            BinOp::Le => CmpOp::Le,
+            BinOp::Gt => CmpOp::Gt,
+            _ => CmpOp::Ge,
+        };
+        let op = PrimOp::Compare(cmp, ir::CmpKind::Int);
+        prim_node(op, vec![a, b], Type::Bool, span)
+    }
+
+    fn append(&mut self, l: &ast::Expr, r: &ast::Expr, span: Span) -> ir::Expr {
+        let elem = self.fresh();
+        let lt = Type::List(Box::new(elem));
+        let a = self.infer(l);
+        if self.subst.unify(&lt, &a.ty).is_err() {
+            let t = self.show(&a.ty);
+            self.error(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    format!("`++` joins lists, but this is `{t}`"),
+                )
+                .at(l.span, format!("this has type `{t}`")),
+            );
+        }
+        let label = format!("the left operand has type `{}`", self.show(&lt));
+        let b = self.check(r, &lt, Origin::new(l.span, label));
+        prim_node(PrimOp::Append, vec![a, b], lt, span)
+    }
+
+    pub fn neg(&mut self, x: &ast::Expr, span: Span) -> ir::Expr {
+        match &x.kind {
+            ExprKind::Int(n) => {
+                let mut e = self.infer(x);
+                e.kind = ir::ExprKind::Int(n.wrapping_neg());
+                e.span = span;
+                return e;
+            }
+            ExprKind::Float(f) => return node(ir::ExprKind::Float(-f), Type::Float, span),
+            _ => {}
+        }
+        let a = self.infer(x);
+        let ty = a.ty.clone();
+        self.pending.push(Pending::Numeric {
+            ty: ty.clone(),
+            span,
+        });
+        prim_node(PrimOp::RealNeg, vec![a], ty, span)
+    }
+
+    /// The shape of a tensor type (`R[..]` or a rep of one).
+    pub fn tensor_shape(&self, t: &Type) -> Option<Vec<usize>> {
+        match t {
+            Type::Tensor(d) => Some(d.clone()),
+            Type::Rep(n) => match &self.env.types.table.reps.get(n)?.underlying {
+                Type::Tensor(d) => Some(d.clone()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// A (nested) list literal of numbers as a tensor of shape `dims`.
+    pub fn tensor_lit(&mut self, e: &ast::Expr, dims: &[usize], ty: Type) -> ir::Expr {
+        let mut data = Vec::new();
+        let ok = self.tensor_rows(e, dims, &ty, &mut data);
+        let size: usize = dims.iter().product();
+        if !ok || data.len() != size {
+            data = vec![0.0; size];
+        }
+        let kind = ir::ExprKind::TensorLit {
+            shape: dims.to_vec(),
+            data,
+        };
+        node(kind, ty, e.span)
+    }
+
+    fn tensor_rows(
+        &mut self,
+        e: &ast::Expr,
+        dims: &[usize],
+        ty: &Type,
+        data: &mut Vec<f32>,
+    ) -> bool {
+        let Some((&n, rest)) = dims.split_first() else {
+            return match number(e) {
+                Some(x) => {
+                    data.push(x as f32);
+                    true
+                }
+                None => {
+                    let d =
+                        Diagnostic::new(Code::TypeMismatch, "a tensor literal holds only numbers")
+                            .at(e.span, "not a number literal")
+                            .note(format!(
+                                "this list literal is a tensor literal because `{}` is expected",
+                                pretty(ty)
+                            ));
+                    self.error(d);
+                    false
+                }
+            };
+        };
+        let ExprKind::List(items) = &e.kind else {
+            let d = Diagnostic::new(
+                Code::ShapeMismatch,
+                format!("expected a row of {n} elements"),
+            )
+            .at(e.span, format!("`{}` needs a row of {n} here", pretty(ty)));
+            self.error(d);
+            return false;
+        };
+        if items.len() != n {
+            let d = Diagnostic::new(
+                Code::ShapeMismatch,
+                format!(
+                    "this row has {} elements, but `{}` needs {n}",
+                    items.len(),
+                    pretty(ty)
+                ),
+            )
+            .at(e.span, format!("{} elements", items.len()));
+            self.error(d);
+            return false;
+        }
+        let mut ok = true;
+        for x in items {
+            ok &= self.tensor_rows(x, rest, ty, data);
+        }
+        ok
+    }
+}
+
+/// The value of a number literal, possibly negated.
+fn number(e: &ast::Expr) -> Option<f64> {
+    match &e.kind {
+        ExprKind::Int(n) => Some(*n as f64),
+        ExprKind::Float(x) => Some(*x),
+        ExprKind::Neg(x) => number(x).map(|v| -v),
+        _ => None,
+    }
+}
+
+pub fn prim_node(op: PrimOp, args: Vec<ir::Expr>, ty: Type, span: Span) -> ir::Expr {
+    node(ir::ExprKind::Prim { op, args }, ty, span)
+}

@@ -1,0 +1,170 @@
+//! The type schemes of the builtins (spec section 6).
+//!
+//! [`instantiate`] gives a builtin's type with fresh variables. Most are
+//! plain Hindley–Milner schemes whose variables may carry a constraint
+//! (representation, vocabulary). Four cannot be written as schemes because
+//! dp has no shape variables — `windowMap`, `windowMap2`, `elems` and
+//! `concat` — so they come back with a [`Special`] side condition that the
+//! checker resolves once the argument types are known (`pending.rs`).
+
+use crate::ir::Builtin;
+use crate::types::ty::Type;
+use crate::types::unify::{Constraint, Subst};
+
+/// A side condition on an instantiated builtin type.
+#[derive(Clone, Debug)]
+pub enum Special {
+    /// `windowMap`/`windowMap2`: `func` must become `Window[..] elem -> out`
+    /// with `dims` dimensions.
+    Window {
+        dims: usize,
+        func: Type,
+        elem: Type,
+        out: Type,
+    },
+    /// `elems`: `arg` must become `Window[..] elem`.
+    Elems { arg: Type, elem: Type },
+    /// `concat`: `left`, `right` representation types of known size, `out`
+    /// `R[n1 + n2]`.
+    Concat { left: Type, right: Type, out: Type },
+}
+
+fn f(a: Type, b: Type) -> Type {
+    Type::func(a, b)
+}
+
+fn f2(a: Type, b: Type, c: Type) -> Type {
+    f(a, f(b, c))
+}
+
+fn f3(a: Type, b: Type, c: Type, d: Type) -> Type {
+    f(a, f2(b, c, d))
+}
+
+fn list(t: Type) -> Type {
+    Type::List(Box::new(t))
+}
+
+fn tree(t: Type) -> Type {
+    Type::Tree(Box::new(t))
+}
+
+fn grid(t: Type) -> Type {
+    Type::Grid(Box::new(t))
+}
+
+fn pair(a: Type, b: Type) -> Type {
+    Type::Tuple(vec![a, b])
+}
+
+/// The type of builtin `b` with fresh variables, and its side condition.
+pub fn instantiate(b: Builtin, s: &mut Subst) -> (Type, Option<Special>) {
+    use Builtin::*;
+    let any = Constraint::NONE;
+    let rep = Constraint::REPR;
+    let (a, bb, c) = (s.fresh_ty(any), s.fresh_ty(any), s.fresh_ty(any));
+    let ty = match b {
+        Map => f2(f(a.clone(), bb.clone()), list(a), list(bb)),
+        Fold => f3(f2(c.clone(), a.clone(), c.clone()), c.clone(), list(a), c),
+        Unfold => f3(
+            Type::Int,
+            f(c.clone(), pair(bb.clone(), c.clone())),
+            c,
+            list(bb),
+        ),
+        MapAccumL | MapAccumR => f3(
+            f2(c.clone(), a.clone(), pair(c.clone(), bb.clone())),
+            c.clone(),
+            list(a),
+            pair(c, list(bb)),
+        ),
+        Zip => f2(list(a.clone()), list(bb.clone()), list(pair(a, bb))),
+        ZipWith => f3(
+            f2(a.clone(), bb.clone(), c.clone()),
+            list(a),
+            list(bb),
+            list(c),
+        ),
+        WindowMap | WindowMap2 => {
+            let dims = if b == WindowMap { 1 } else { 2 };
+            let func = s.fresh_ty(any);
+            let wrap = if dims == 1 { list } else { grid };
+            let ty = f2(func.clone(), wrap(a.clone()), wrap(bb.clone()));
+            let special = Special::Window {
+                dims,
+                func,
+                elem: a,
+                out: bb,
+            };
+            return (ty, Some(special));
+        }
+        Cata => f3(
+            f(a.clone(), c.clone()),
+            f2(c.clone(), c.clone(), c.clone()),
+            tree(a),
+            c,
+        ),
+        Iterate => f3(Type::Int, f(a.clone(), a.clone()), a.clone(), a),
+        Length => f(list(a), Type::Int),
+        Reverse => f(list(a.clone()), list(a)),
+        Take | Drop => f2(Type::Int, list(a.clone()), list(a)),
+        Last => f(list(a.clone()), a),
+        SumList | MeanList | MaxList => {
+            let r = s.fresh_ty(rep);
+            f(list(r.clone()), r)
+        }
+        Leaves => f(tree(a.clone()), list(a)),
+        Flatten => f(grid(a.clone()), list(a)),
+        Maxpool2 => {
+            let r = s.fresh_ty(rep);
+            f2(Type::Int, grid(r.clone()), grid(r))
+        }
+        Fst => f(pair(a.clone(), bb), a),
+        Snd => f(pair(a, bb.clone()), bb),
+        Elems => {
+            let ty = f(c.clone(), list(a.clone()));
+            return (ty, Some(Special::Elems { arg: c, elem: a }));
+        }
+        Leaf => f(a.clone(), tree(a)),
+        Node => f2(tree(a.clone()), tree(a.clone()), tree(a)),
+        Grid => f(list(list(a.clone())), grid(a)),
+        Tanh | Sigmoid | Relu | Exp | Log | Sqrt | Abs | Softmax | LogSoftmax => {
+            let r = s.fresh_ty(rep);
+            f(r.clone(), r)
+        }
+        SoftThreshold | HardThreshold => {
+            let r = s.fresh_ty(rep);
+            f2(r.clone(), r.clone(), r)
+        }
+        Topk => {
+            let r = s.fresh_ty(rep);
+            f2(Type::Int, r.clone(), r)
+        }
+        Sum | Mean | Max | Norm => f(s.fresh_ty(rep), Type::Float),
+        Dot | Mse => {
+            let r = s.fresh_ty(rep);
+            f2(r.clone(), r, Type::Float)
+        }
+        Concat => {
+            let ty = f2(a.clone(), bb.clone(), c.clone());
+            let special = Special::Concat {
+                left: a,
+                right: bb,
+                out: c,
+            };
+            return (ty, Some(special));
+        }
+        FloatOf => f(Type::Int, Type::Float),
+        Argmax => {
+            let v = s.fresh_ty(Constraint::VOCAB);
+            f(Type::Scores(Box::new(v.clone())), v)
+        }
+        Score | CrossEntropy => {
+            let v = s.fresh_ty(Constraint::VOCAB);
+            f2(Type::Scores(Box::new(v.clone())), v, Type::Float)
+        }
+        Bce => f2(Type::Float, Type::Bool, Type::Float),
+        Zeros | Ones => s.fresh_ty(rep),
+    };
+    (ty, None)
+}

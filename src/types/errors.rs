@@ -1,0 +1,155 @@
+//! Turning unification failures into diagnostics.
+//!
+//! `expect(expected, found, span, origin)` is the one way the checker
+//! demands a type; on failure it reports "expected X, found Y" with the
+//! right code: `RepMismatch` when a rep is involved (naming both reps and
+//! their shapes), `InfiniteType` for the occurs check, `NotRepresentation`
+//! / `NotComparable` for unmet constraints, `TypeMismatch` otherwise.
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source::Span;
+use crate::types::infer::{Checker, Origin};
+use crate::types::pretty::{pretty, Namer};
+use crate::types::ty::Type;
+use crate::types::unify::{Constraint, UErr};
+
+pub const REPR_NOTE: &str =
+    "arithmetic and elementwise builtins such as `tanh` need Float, R[..], a rep, Scores v or a tuple of these";
+
+impl Checker<'_> {
+    /// Prints a type with the current substitution applied.
+    pub fn show(&self, t: &Type) -> String {
+        pretty(&self.subst.zonk(t))
+    }
+
+    /// Prints two types with shared variable names.
+    pub fn show2(&self, a: &Type, b: &Type) -> (String, String) {
+        let mut n = Namer::default();
+        let a = n.print(&self.subst.zonk(a));
+        (a, n.print(&self.subst.zonk(b)))
+    }
+
+    /// `` `Hidden` (R[64]) `` for a rep, `` `T` `` otherwise.
+    pub fn with_shape(&self, t: &Type) -> String {
+        let t = self.subst.zonk(t);
+        match &t {
+            Type::Rep(n) => match self.env.types.table.reps.get(n) {
+                Some(r) => format!("`{n}` ({})", pretty(&r.underlying)),
+                None => format!("`{n}`"),
+            },
+            _ => format!("`{}`", pretty(&t)),
+        }
+    }
+
+    /// Demands that `found` (the type of the expression at `span`) be
+    /// `expected`.
+    pub fn expect(&mut self, expected: &Type, found: &Type, span: Span, origin: Option<Origin>) {
+        if let Err(e) = self.subst.unify(expected, found) {
+            let mut d = self.unify_diag(e, expected, found, span);
+            if let Some(o) = origin {
+                d = d.also(o.span, o.label);
+            }
+            self.error(d);
+        }
+    }
+
+    /// The diagnostic for a failed `unify(expected, found)`.
+    pub fn unify_diag(&self, e: UErr, expected: &Type, found: &Type, span: Span) -> Diagnostic {
+        match e {
+            UErr::Mismatch(a, b) => self.mismatch(expected, found, &a, &b, span),
+            UErr::Occurs(v, t) => {
+                let (x, y) = self.show2(&Type::Var(v), &t);
+                Diagnostic::new(
+                    Code::InfiniteType,
+                    format!("infinite type: `{x}` would have to be `{y}`"),
+                )
+                .at(span, format!("this would need `{x}` = `{y}`"))
+                .note("a type cannot contain itself; this is often a function applied to itself or a list put inside itself")
+            }
+            UErr::Unsatisfied(t, c) => self.unsatisfied(&t, c, span),
+            UErr::Conflict(..) => Diagnostic::new(
+                Code::TypeMismatch,
+                "a vocabulary symbol cannot be used as a number or a representation",
+            )
+            .at(span, "here")
+            .note("string literals are vocabulary symbols; numbers and representations are Int, Float, R[..], reps, ..."),
+        }
+    }
+
+    fn mismatch(
+        &self,
+        expected: &Type,
+        found: &Type,
+        a: &Type,
+        b: &Type,
+        span: Span,
+    ) -> Diagnostic {
+        let (exp, fnd) = self.show2(expected, found);
+        let (ia, ib) = self.show2(a, b);
+        let outer_is_inner = exp == ia && fnd == ib;
+        let is_rep = matches!(a, Type::Rep(_)) || matches!(b, Type::Rep(_));
+        if is_rep {
+            let (sa, sb) = (self.with_shape(a), self.with_shape(b));
+            let mut d = if outer_is_inner {
+                Diagnostic::new(Code::RepMismatch, format!("expected {sa}, found {sb}"))
+            } else {
+                Diagnostic::new(
+                    Code::RepMismatch,
+                    format!("expected `{exp}`, found `{fnd}`"),
+                )
+                .note(format!("{sa} and {sb} are different representations"))
+            };
+            d = d.at(span, format!("this has type `{fnd}`")).note(
+                "reps are nominal: data in another representation is meaningless to the layer",
+            );
+            let table = &self.env.types.table;
+            if table.is_representation(a) && table.is_representation(b) {
+                d = d.help(format!(
+                    "convert with a learned piece, e.g. `learn proj : {ib} -> {ia}`"
+                ));
+            }
+            return d;
+        }
+        let mut d = Diagnostic::new(
+            Code::TypeMismatch,
+            format!("expected `{exp}`, found `{fnd}`"),
+        )
+        .at(span, format!("this has type `{fnd}`"));
+        if !outer_is_inner {
+            d = d.note(format!("`{ia}` does not match `{ib}`"));
+        }
+        if matches!((a, b), (Type::Int, Type::Float) | (Type::Float, Type::Int)) {
+            d = d.help("Int and Float do not mix: convert an Int with `float`");
+        }
+        d
+    }
+
+    fn unsatisfied(&self, t: &Type, c: Constraint, span: Span) -> Diagnostic {
+        let s = pretty(t);
+        match c {
+            Constraint::REPR => Diagnostic::new(
+                Code::NotRepresentation,
+                format!("`{s}` is not a representation type"),
+            )
+            .at(span, format!("this has type `{s}`"))
+            .note(REPR_NOTE),
+            Constraint::COMPARABLE => Diagnostic::new(
+                Code::NotComparable,
+                format!("values of type `{s}` cannot be compared"),
+            )
+            .at(span, format!("this has type `{s}`"))
+            .note("`==`, `<` and the other comparisons work on Int, Float, Bool and vocabulary symbols"),
+            Constraint::VOCAB => Diagnostic::new(
+                Code::TypeMismatch,
+                format!("`{s}` is not a vocabulary"),
+            )
+            .at(span, format!("a vocabulary symbol cannot have type `{s}`"))
+            .note("string literals and the results of `argmax` are symbols of a vocabulary"),
+            _ => Diagnostic::new(
+                Code::TypeMismatch,
+                format!("expected `{s}`, found a number literal"),
+            )
+            .at(span, format!("a number where `{s}` is expected")),
+        }
+    }
+}

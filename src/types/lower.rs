@@ -1,0 +1,314 @@
+//! Finishing an item: defaults, final checks, generalisation and zonking
+//! into the IR the runtime evaluates.
+//!
+//! After a def's body is inferred: pending constraints get their defaults;
+//! integer-literal variables become `Int`; string literals must have found
+//! their vocabulary (and be in it, if closed); annotation variables must
+//! still be distinct variables (else `AnnotationTooGeneral`). The def's type
+//! is generalised over its free variables, renumbered canonically as
+//! `(i << 3) | constraint bits` so a scheme carries its constraints (see
+//! `unify::Constraint::scheme_bits`). Variables left in the body but not in
+//! the type are defaulted (representation: `Float`, comparable: `Int`,
+//! others `()`). The final walk applies the substitution to every node,
+//! turns integer literals of type `Float` into `Float` nodes, gives symbols
+//! their vocabulary, decides each operator's `PrimOp` from its operand
+//! types, computes lambda captures, and rejects lists/trees/grids of
+//! functions.
+
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::{self, ArithOp, Broadcast, CmpKind, LocalId, PrimOp, Scheme};
+use crate::types::infer::Checker;
+use crate::types::pretty::pretty;
+use crate::types::resolve::suggest;
+use crate::types::ty::{TyVar, Type};
+use crate::types::unify::{map_vars, Constraint, FRESH_BASE};
+
+impl Checker<'_> {
+    /// Finishes an item whose body is `body`; with `generalise`, its free
+    /// type variables are quantified, otherwise defaulted.
+    pub fn finish(&mut self, mut body: ir::Expr, generalise: bool) -> (Scheme, ir::Expr) {
+        self.solve_pending(true);
+        for v in self.subst.vars_since(FRESH_BASE) {
+            if self.subst.is_unbound(v) && self.subst.constraint(v).has(Constraint::NUMLIT) {
+                self.subst.force_bind(v, Type::Int);
+            }
+        }
+        self.check_strings();
+        self.check_annotations();
+        let vars = if generalise {
+            self.subst.free_vars(&body.ty)
+        } else {
+            Vec::new()
+        };
+        let mut canon: HashMap<TyVar, TyVar> = HashMap::new();
+        for (i, v) in vars.iter().enumerate() {
+            let bits = self.subst.constraint(*v).scheme_bits();
+            canon.insert(*v, ((i as TyVar) << 3) | bits);
+        }
+        for v in self.subst.vars_since(FRESH_BASE) {
+            if self.subst.is_unbound(v) && !canon.contains_key(&v) {
+                let c = self.subst.constraint(v);
+                let t = if c.has(Constraint::REPR) {
+                    Type::Float
+                } else if c.has(Constraint::COMPARABLE) || c.has(Constraint::NUMLIT) {
+                    Type::Int
+                } else {
+                    Type::Tuple(vec![])
+                };
+                self.subst.force_bind(v, t);
+            }
+        }
+        let mut reported = false;
+        self.lower_expr(&mut body, &canon, &mut reported);
+        let scheme = Scheme {
+            vars: vars.iter().filter_map(|v| canon.get(v).copied()).collect(),
+            ty: body.ty.clone(),
+        };
+        (scheme, body)
+    }
+
+    fn check_strings(&mut self) {
+        let strings = std::mem::take(&mut self.strings);
+        for s in &strings {
+            match self.subst.zonk(&Type::Var(s.var)) {
+                Type::Vocab(name) => {
+                    let vocab = self.env.types.table.vocabs.get(&name);
+                    let Some(syms) = vocab.and_then(|v| v.symbols.clone()) else {
+                        continue;
+                    };
+                    if syms.contains(&s.text) {
+                        continue;
+                    }
+                    let list: Vec<String> = syms.iter().map(|x| format!("\"{x}\"")).collect();
+                    let mut d = Diagnostic::new(
+                        Code::UnknownSymbol,
+                        format!("\"{}\" is not a symbol of the vocabulary `{name}`", s.text),
+                    )
+                    .at(s.span, format!("not in `{name}`"))
+                    .note(format!("`{name}` has the symbols {}", list.join(", ")));
+                    if let Some(g) = suggest(&s.text, syms) {
+                        d = d.help(format!("did you mean \"{g}\"?"));
+                    }
+                    self.error(d);
+                }
+                Type::Var(_) if !self.had_error => {
+                    let d = Diagnostic::new(
+                        Code::AmbiguousType,
+                        format!("cannot tell which vocabulary \"{}\" belongs to", s.text),
+                    )
+                    .at(s.span, "a symbol of an unknown vocabulary")
+                    .help(format!("annotate: `(\"{}\" : Word)`", s.text));
+                    self.diags.push(d);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn check_annotations(&mut self) {
+        let mut seen: Vec<(TyVar, String)> = Vec::new();
+        for (name, v, span) in self.annots.clone() {
+            let t = self.subst.zonk(&Type::Var(v));
+            let d = match t {
+                Type::Var(w) if self.subst.is_unbound(w) => {
+                    match seen.iter().find(|(x, _)| *x == w) {
+                        Some((_, other)) => Diagnostic::new(
+                            Code::AnnotationTooGeneral,
+                            format!("the annotation is more general than the definition: `{other}` and `{name}` must be the same type"),
+                        )
+                        .at(span, format!("`{name}` is declared as a type of its own here"))
+                        .help(format!("write `{other}` for both")),
+                        None => {
+                            seen.push((w, name));
+                            continue;
+                        }
+                    }
+                }
+                t => {
+                    let s = pretty(&t);
+                    Diagnostic::new(
+                        Code::AnnotationTooGeneral,
+                        format!("the annotation is more general than the definition: `{name}` must be `{s}`"),
+                    )
+                    .at(span, format!("`{name}` stands for any type here"))
+                    .note(format!("the definition only works when `{name}` is `{s}`"))
+                    .help(format!("replace `{name}` with `{s}`"))
+                }
+            };
+            self.error(d);
+        }
+    }
+
+    fn final_ty(&self, t: &Type, canon: &HashMap<TyVar, TyVar>) -> Type {
+        let z = self.subst.zonk(t);
+        map_vars(&z, &mut |v| canon.get(&v).map(|c| Type::Var(*c)))
+    }
+
+    /// Zonks `e` in place; returns its free locals.
+    fn lower_expr(
+        &mut self,
+        e: &mut ir::Expr,
+        canon: &HashMap<TyVar, TyVar>,
+        reported: &mut bool,
+    ) -> BTreeSet<LocalId> {
+        e.ty = self.final_ty(&e.ty, canon);
+        let mut free = BTreeSet::new();
+        if let ir::ExprKind::Int(n) = e.kind {
+            if e.ty == Type::Float {
+                e.kind = ir::ExprKind::Float(n as f64);
+            }
+            return free;
+        }
+        let mut check_structure = matches!(e.kind, ir::ExprKind::List(_));
+        match &mut e.kind {
+            ir::ExprKind::Local(id) => {
+                free.insert(*id);
+            }
+            ir::ExprKind::Global { inst, .. } => {
+                for t in inst.iter_mut() {
+                    *t = self.final_ty(t, canon);
+                }
+            }
+            ir::ExprKind::Symbol { vocab, .. } => {
+                if let Type::Vocab(v) = &e.ty {
+                    *vocab = v.clone();
+                }
+            }
+            ir::ExprKind::Lambda(lam) => {
+                let lam = Rc::make_mut(lam);
+                free = self.lower_expr(&mut lam.body, canon, reported);
+                for p in &lam.params {
+                    remove_bound(p, &mut free);
+                }
+                lam.captures = free.iter().copied().collect();
+            }
+            ir::ExprKind::App { func, args } => {
+                free = self.lower_expr(func, canon, reported);
+                for a in args.iter_mut() {
+                    free.extend(self.lower_expr(a, canon, reported));
+                }
+                check_structure = true;
+            }
+            ir::ExprKind::Let {
+                pattern,
+                value,
+                body,
+            } => {
+                let mut inner = self.lower_expr(body, canon, reported);
+                remove_bound(pattern, &mut inner);
+                free = self.lower_expr(value, canon, reported);
+                free.extend(inner);
+            }
+            ir::ExprKind::If {
+                cond,
+                then_branch,
+                else_branch,
+            } => {
+                free = self.lower_expr(cond, canon, reported);
+                free.extend(self.lower_expr(then_branch, canon, reported));
+                free.extend(self.lower_expr(else_branch, canon, reported));
+            }
+            ir::ExprKind::Tuple(items) | ir::ExprKind::List(items) => {
+                for a in items.iter_mut() {
+                    free.extend(self.lower_expr(a, canon, reported));
+                }
+            }
+            ir::ExprKind::Prim { op, args } => {
+                for a in args.iter_mut() {
+                    free.extend(self.lower_expr(a, canon, reported));
+                }
+                *op = decide(*op, args);
+            }
+            _ => {}
+        }
+        if check_structure && !*reported && holds_functions(&e.ty, false) {
+            *reported = true;
+            let s = pretty(&e.ty);
+            let d = Diagnostic::new(
+                Code::UnsupportedType,
+                format!("the batched runtime cannot store functions in lists/trees/grids: `{s}`"),
+            )
+            .at(e.span, format!("this builds a `{s}`"))
+            .note(
+                "a tuple of functions is fine; apply the functions before collecting the results",
+            );
+            self.error(d);
+        }
+        free
+    }
+}
+
+fn remove_bound(p: &ir::Pattern, free: &mut BTreeSet<LocalId>) {
+    match p {
+        ir::Pattern::Bind(id, _) => {
+            free.remove(id);
+        }
+        ir::Pattern::Wildcard => {}
+        ir::Pattern::Tuple(ps) => ps.iter().for_each(|p| remove_bound(p, free)),
+    }
+}
+
+/// Does `t` hold a function inside a list, tree, grid or window?
+pub fn holds_functions(t: &Type, inside: bool) -> bool {
+    match t {
+        Type::Func(a, b) => inside || holds_functions(a, false) || holds_functions(b, false),
+        Type::List(a) | Type::Tree(a) | Type::Grid(a) | Type::Window(_, a) => {
+            holds_functions(a, true)
+        }
+        Type::Tuple(ts) => ts.iter().any(|t| holds_functions(t, inside)),
+        Type::Scores(a) => holds_functions(a, inside),
+        _ => false,
+    }
+}
+
+/// The `PrimOp` an operator means, read off its final operand types.
+fn decide(op: PrimOp, args: &[ir::Expr]) -> PrimOp {
+    let ty = |i: usize| args.get(i).map(|a| &a.ty);
+    match op {
+        PrimOp::IntArith(a) | PrimOp::RealArith(a, _) => arith(a, ty(0), ty(1)),
+        PrimOp::IntNeg | PrimOp::RealNeg => match ty(0) {
+            Some(Type::Int) => PrimOp::IntNeg,
+            _ => PrimOp::RealNeg,
+        },
+        PrimOp::Compare(c, _) => PrimOp::Compare(c, cmp_kind(ty(0))),
+        PrimOp::MatMul { .. } => match (ty(0), ty(1)) {
+            (Some(Type::Tensor(l)), Some(Type::Tensor(r))) if l.len() == 2 && !r.is_empty() => {
+                PrimOp::MatMul {
+                    m: l[0],
+                    n: l[1],
+                    p: r.get(1).copied(),
+                }
+            }
+            _ => op,
+        },
+        other => other,
+    }
+}
+
+fn arith(a: ArithOp, l: Option<&Type>, r: Option<&Type>) -> PrimOp {
+    match (l, r) {
+        (Some(Type::Int), Some(Type::Int)) => PrimOp::IntArith(a),
+        (Some(l), Some(r)) if l == r => PrimOp::RealArith(a, Broadcast::None),
+        (Some(Type::Float), _) => PrimOp::RealArith(a, Broadcast::Left),
+        (_, Some(Type::Float)) => PrimOp::RealArith(a, Broadcast::Right),
+        _ => PrimOp::RealArith(a, Broadcast::None),
+    }
+}
+
+/// The comparison kind for an operand type. A quantified variable (a
+/// polymorphic comparison) is `Symbol` if it is a vocabulary, else `Int`
+/// as a placeholder: the evaluator resolves such operands by their type.
+fn cmp_kind(t: Option<&Type>) -> CmpKind {
+    match t {
+        Some(Type::Float) => CmpKind::Float,
+        Some(Type::Bool) => CmpKind::Bool,
+        Some(Type::Vocab(_)) => CmpKind::Symbol,
+        Some(Type::Var(v)) if Constraint::from_scheme_var(*v).has(Constraint::VOCAB) => {
+            CmpKind::Symbol
+        }
+        _ => CmpKind::Int,
+    }
+}

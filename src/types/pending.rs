@@ -1,0 +1,379 @@
+//! Deferred constraints: operators and builtins whose typing depends on
+//! operand types that may not be known when they are met.
+//!
+//! `a + b` may be Int arithmetic, same-type real arithmetic, or a `Float`
+//! broadcast against another representation; `@` needs both shapes;
+//! `windowMap f` needs `f`'s window size; `concat` needs both sizes. Each is
+//! a [`Pending`] retried as types become known (`solve_pending(false)`);
+//! at the end of an item the remaining ones get their defaults
+//! (`solve_pending(true)`): two unknown arithmetic operands are the same
+//! type (an integer literal's type is then `Int`, otherwise a
+//! representation), an unknown operand next to a known representation
+//! has its type, except that next to a `Float` it is `Float` unless it is
+//! an annotation's type variable (then it broadcasts). What cannot be
+//! decided is an error. This module only decides types; the `PrimOp` is
+//! read off the final types in `lower.rs`.
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source::Span;
+use crate::syntax::ast::BinOp;
+use crate::types::builtins::Special;
+use crate::types::errors::REPR_NOTE;
+use crate::types::infer::Checker;
+use crate::types::ty::Type;
+use crate::types::unify::Constraint;
+
+#[derive(Clone, Debug)]
+pub enum Pending {
+    Arith {
+        op: BinOp,
+        left: Type,
+        right: Type,
+        out: Type,
+        span: Span,
+        lspan: Span,
+        rspan: Span,
+    },
+    /// The operand of unary minus: Int or a representation.
+    Numeric { ty: Type, span: Span },
+    MatMul {
+        left: Type,
+        right: Type,
+        out: Type,
+        span: Span,
+        lspan: Span,
+        rspan: Span,
+    },
+    Special {
+        special: Special,
+        name: &'static str,
+        span: Span,
+    },
+}
+
+impl Checker<'_> {
+    /// Retries pending constraints until none progresses; with `last`, then
+    /// applies defaults one at a time and reports what stays undecided.
+    pub fn solve_pending(&mut self, last: bool) {
+        self.solve_round();
+        if !last {
+            return;
+        }
+        while !self.pending.is_empty() {
+            let p = self.pending.remove(0);
+            self.solve_one(&p, true);
+            self.solve_round();
+        }
+    }
+
+    fn solve_round(&mut self) {
+        loop {
+            let items = std::mem::take(&mut self.pending);
+            let before = items.len();
+            let mut keep = Vec::new();
+            for p in items {
+                if !self.solve_one(&p, false) {
+                    keep.push(p);
+                }
+            }
+            let progressed = keep.len() < before;
+            keep.append(&mut self.pending);
+            self.pending = keep;
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    /// Tries to decide one constraint; `true` when it is done.
+    fn solve_one(&mut self, p: &Pending, last: bool) -> bool {
+        match p {
+            Pending::Arith { .. } => self.solve_arith(p, last),
+            Pending::Numeric { ty, span } => self.solve_numeric(ty, *span, last),
+            Pending::MatMul { .. } => self.solve_matmul(p, last),
+            Pending::Special {
+                special,
+                name,
+                span,
+            } => self.solve_special(special, name, *span, last),
+        }
+    }
+
+    fn is_open(&self, t: &Type) -> bool {
+        matches!(t, Type::Var(v) if self.subst.is_unbound(*v))
+    }
+
+    fn is_annot_var(&self, t: &Type) -> bool {
+        let t = self.subst.resolve(t);
+        self.annots
+            .iter()
+            .any(|(_, a, _)| self.subst.resolve(&Type::Var(*a)) == t)
+    }
+
+    fn solve_arith(&mut self, p: &Pending, last: bool) -> bool {
+        let Pending::Arith {
+            op,
+            left,
+            right,
+            out,
+            span,
+            lspan,
+            rspan,
+        } = p
+        else {
+            return true;
+        };
+        let (l, r, o) = (
+            self.subst.resolve(left),
+            self.subst.resolve(right),
+            self.subst.resolve(out),
+        );
+        if [&l, &r, &o].iter().any(|t| **t == Type::Int) {
+            self.int_arith(*op, [(left, *lspan), (right, *rspan), (out, *span)]);
+            return true;
+        }
+        match (self.is_open(&l), self.is_open(&r)) {
+            (false, false) => {
+                self.real_arith(&l, &r, out, *span, *lspan, *rspan);
+                true
+            }
+            (true, true) => {
+                if o == Type::Float {
+                    self.expect(&Type::Float, left, *lspan, None);
+                    self.expect(&Type::Float, right, *rspan, None);
+                    return true;
+                }
+                if !last {
+                    return false;
+                }
+                self.expect(left, right, *rspan, None);
+                self.expect(out, left, *span, None);
+                let c = match self.subst.resolve(left) {
+                    Type::Var(v) => self.subst.constraint(v),
+                    _ => Constraint::NONE,
+                };
+                if !c.has(Constraint::NUMLIT) {
+                    self.expect_repr(left, *lspan);
+                }
+                true
+            }
+            (lo, _) => {
+                let (v, vspan, c, cspan) = if lo {
+                    (left, *lspan, &r, *rspan)
+                } else {
+                    (right, *rspan, &l, *lspan)
+                };
+                self.arith_one_open(v, vspan, c, cspan, out, *span, last)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn arith_one_open(
+        &mut self,
+        v: &Type,
+        vspan: Span,
+        c: &Type,
+        cspan: Span,
+        out: &Type,
+        span: Span,
+        last: bool,
+    ) -> bool {
+        if !self.expect_repr(c, cspan) {
+            return true;
+        }
+        let numlit = matches!(self.subst.resolve(v), Type::Var(x) if self.subst.constraint(x).has(Constraint::NUMLIT));
+        if numlit {
+            self.expect(&Type::Float, v, vspan, None);
+            let c2 = self.subst.resolve(c);
+            self.expect(out, &c2, span, None);
+            return true;
+        }
+        if *c != Type::Float {
+            // The result is `c` whether `v` is `c` or a broadcast Float.
+            self.expect(out, c, span, None);
+            if last {
+                self.expect(c, v, vspan, None);
+            }
+            return last;
+        }
+        let o = self.subst.resolve(out);
+        if !self.is_open(&o) {
+            self.expect(&o, v, vspan, None);
+            return true;
+        }
+        if !last {
+            return false;
+        }
+        if self.is_annot_var(v) {
+            self.expect_repr(v, vspan);
+            self.expect(out, v, span, None);
+        } else {
+            self.expect(&Type::Float, v, vspan, None);
+            self.expect(out, &Type::Float, span, None);
+        }
+        true
+    }
+
+    fn expect_repr(&mut self, t: &Type, span: Span) -> bool {
+        match self.subst.constrain(t, Constraint::REPR) {
+            Ok(()) => true,
+            Err(e) => {
+                let d = self.unify_diag(e, t, t, span);
+                self.error(d);
+                false
+            }
+        }
+    }
+
+    fn int_arith(&mut self, op: BinOp, parts: [(&Type, Span); 3]) {
+        for (t, span) in parts {
+            let r = self.subst.resolve(t);
+            if self.is_open(&r) || r == Type::Int {
+                self.expect(&Type::Int, t, span, None);
+                continue;
+            }
+            let s = self.show(&r);
+            let d = if self.env.types.table.is_representation(&r) {
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    format!("`{}` cannot mix `Int` and `{s}`", op.symbol()),
+                )
+                .at(span, format!("this has type `{s}`"))
+                .note("`Int` is discrete and never differentiated; it has its own arithmetic")
+                .help("convert the Int with `float`, e.g. `float n * x`")
+            } else {
+                Diagnostic::new(Code::NotRepresentation, format!("`{s}` is not a number"))
+                    .at(span, format!("`{}` on `{s}`", op.symbol()))
+                    .note(REPR_NOTE)
+            };
+            self.error(d);
+            return;
+        }
+    }
+
+    fn real_arith(&mut self, l: &Type, r: &Type, out: &Type, span: Span, lspan: Span, rspan: Span) {
+        if !self.expect_repr(l, lspan) || !self.expect_repr(r, rspan) {
+            return;
+        }
+        let (l, r) = (self.subst.resolve(l), self.subst.resolve(r));
+        if l == Type::Float && r != Type::Float {
+            self.expect(out, &r, span, None);
+        } else if r == Type::Float && l != Type::Float {
+            self.expect(out, &l, span, None);
+        } else {
+            let label = format!("the left operand has type `{}`", self.show(&l));
+            self.expect(
+                &l,
+                &r,
+                rspan,
+                crate::types::infer::Origin::new(lspan, label),
+            );
+            self.expect(out, &l, span, None);
+        }
+    }
+
+    fn solve_numeric(&mut self, ty: &Type, span: Span, last: bool) -> bool {
+        let t = self.subst.resolve(ty);
+        if t == Type::Int {
+            return true;
+        }
+        if let Type::Var(v) = t {
+            if !self.subst.is_unbound(v) {
+                return true;
+            }
+            if !last {
+                return false;
+            }
+            if self.subst.constraint(v).has(Constraint::NUMLIT) {
+                return true;
+            }
+        }
+        self.expect_repr(ty, span);
+        true
+    }
+
+    fn solve_matmul(&mut self, p: &Pending, last: bool) -> bool {
+        let Pending::MatMul {
+            left,
+            right,
+            out,
+            span,
+            lspan,
+            rspan,
+        } = p
+        else {
+            return true;
+        };
+        let (l, r) = (self.subst.zonk(left), self.subst.zonk(right));
+        if self.is_open(&l) || self.is_open(&r) {
+            if last && !self.had_error {
+                let d = Diagnostic::new(Code::AmbiguousType, "`@` needs both shapes known")
+                    .at(*span, "the shapes of these operands are not known here")
+                    .help("annotate the operands, e.g. `(w : R[4, 3]) @ (x : R[3])`");
+                self.error(d);
+            }
+            return last;
+        }
+        let Some(m_n) = self.matmul_operand(&l, *lspan, true) else {
+            return true;
+        };
+        let Some(n_p) = self.matmul_operand(&r, *rspan, false) else {
+            return true;
+        };
+        if m_n[1] != n_p[0] {
+            let d = Diagnostic::new(
+                Code::ShapeMismatch,
+                format!(
+                    "`{} @ {}`: the inner dimensions {} and {} differ",
+                    crate::types::pretty::pretty(&l),
+                    crate::types::pretty::pretty(&r),
+                    m_n[1],
+                    n_p[0]
+                ),
+            )
+            .at(*span, "shapes do not fit")
+            .also(*lspan, format!("this has {} columns", m_n[1]))
+            .also(*rspan, format!("this has {} rows", n_p[0]))
+            .note("`R[m, n] @ R[n]` is `R[m]` and `R[m, n] @ R[n, p]` is `R[m, p]`");
+            self.error(d);
+            return true;
+        }
+        let mut dims = vec![m_n[0]];
+        dims.extend(n_p.get(1));
+        self.expect(out, &Type::Tensor(dims), *span, None);
+        true
+    }
+
+    /// The dims of an operand of `@`: a matrix on the left, a vector or a
+    /// matrix on the right.
+    fn matmul_operand(&mut self, t: &Type, span: Span, left: bool) -> Option<Vec<usize>> {
+        let s = crate::types::pretty::pretty(t);
+        let d = match t {
+            Type::Tensor(d) if d.len() == 2 || (!left && d.len() == 1) => return Some(d.clone()),
+            Type::Tensor(_) => Diagnostic::new(
+                Code::ShapeMismatch,
+                format!("`@` needs a matrix `R[m, n]` on the left, found `{s}`"),
+            )
+            .at(span, format!("this has type `{s}`"))
+            .note("`R[m, n] @ R[n]` is `R[m]` and `R[m, n] @ R[n, p]` is `R[m, p]`"),
+            Type::Rep(_) => Diagnostic::new(
+                Code::TypeMismatch,
+                format!(
+                    "`@` works on raw tensors, not on the rep {}",
+                    self.with_shape(t)
+                ),
+            )
+            .at(span, format!("this has type `{s}`"))
+            .note("reps are nominal; `@` is the matrix product of raw `R[..]` tensors")
+            .help("use a learned piece (`learn f : A -> B`) to map between reps"),
+            _ => Diagnostic::new(
+                Code::TypeMismatch,
+                format!("`@` needs tensors, found `{s}`"),
+            )
+            .at(span, format!("this has type `{s}`")),
+        };
+        self.error(d);
+        None
+    }
+}

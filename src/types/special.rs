@@ -1,0 +1,193 @@
+//! Side conditions of the builtins HM cannot type on its own
+//! (`windowMap`, `windowMap2`, `elems`, `concat`; see `builtins.rs`).
+//!
+//! Each waits until the relevant type is known, then checks the window
+//! dimensions or computes the concatenated size. Undecided at the end of
+//! an item: `BadWindow` or `AmbiguousType` with a hint to annotate.
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source::Span;
+use crate::types::builtins::Special;
+use crate::types::errors::REPR_NOTE;
+use crate::types::infer::Checker;
+use crate::types::ty::Type;
+use crate::types::unify::Constraint;
+
+impl Checker<'_> {
+    pub(crate) fn solve_special(
+        &mut self,
+        s: &Special,
+        name: &str,
+        span: Span,
+        last: bool,
+    ) -> bool {
+        match s {
+            Special::Window {
+                dims,
+                func,
+                elem,
+                out,
+            } => self.solve_window(*dims, func, elem, out, name, span, last),
+            Special::Elems { arg, elem } => self.solve_elems(arg, elem, span, last),
+            Special::Concat { left, right, out } => self.solve_concat(left, right, out, span, last),
+        }
+    }
+
+    fn window_help(dims: usize) -> &'static str {
+        if dims == 1 {
+            "annotate the window: `\\(w : Window[3] Word) -> ...`"
+        } else {
+            "annotate the window: `\\(w : Window[3, 3] Pixel) -> ...`"
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn solve_window(
+        &mut self,
+        dims: usize,
+        func: &Type,
+        elem: &Type,
+        out: &Type,
+        name: &str,
+        span: Span,
+        last: bool,
+    ) -> bool {
+        let f = self.subst.resolve(func);
+        let param = match &f {
+            Type::Func(p, _) => self.subst.resolve(p),
+            t if self.is_var(t) => t.clone(),
+            t => {
+                let s = self.show(t);
+                let d = Diagnostic::new(
+                    Code::BadWindow,
+                    format!("`{name}` needs a function, found `{s}`"),
+                )
+                .at(span, format!("`{name}` is given a `{s}`"));
+                self.error(d);
+                return true;
+            }
+        };
+        match &param {
+            Type::Window(d, e) if d.len() == dims => {
+                let Type::Func(_, res) = &f else { return true };
+                self.expect(elem, e, span, None);
+                self.expect(out, res, span, None);
+                true
+            }
+            t if self.is_var(t) => {
+                if last && !self.had_error {
+                    let d = Diagnostic::new(
+                        Code::BadWindow,
+                        format!("the window size of the function given to `{name}` is not known"),
+                    )
+                    .at(span, "the size of the window cannot be inferred here")
+                    .note(format!(
+                        "`{name}` takes the window size from its function's parameter type"
+                    ))
+                    .help(Self::window_help(dims));
+                    self.error(d);
+                }
+                last
+            }
+            t => {
+                let s = self.show(t);
+                let want = if dims == 1 {
+                    "Window[k] a"
+                } else {
+                    "Window[kh, kw] a"
+                };
+                let d = Diagnostic::new(
+                    Code::BadWindow,
+                    format!(
+                        "the function given to `{name}` must take a `{want}`, but it takes `{s}`"
+                    ),
+                )
+                .at(span, format!("`{name}` needs a function of a `{want}`"))
+                .help(Self::window_help(dims));
+                self.error(d);
+                true
+            }
+        }
+    }
+
+    fn is_var(&self, t: &Type) -> bool {
+        matches!(t, Type::Var(v) if self.subst.is_unbound(*v))
+    }
+
+    fn solve_elems(&mut self, arg: &Type, elem: &Type, span: Span, last: bool) -> bool {
+        match self.subst.resolve(arg) {
+            Type::Window(_, e) => {
+                self.expect(elem, &e, span, None);
+                true
+            }
+            t if self.is_var(&t) => {
+                if last && !self.had_error {
+                    let d = Diagnostic::new(
+                        Code::BadWindow,
+                        "the window given to `elems` has no known size",
+                    )
+                    .at(span, "the argument's window size cannot be inferred")
+                    .help(Self::window_help(1));
+                    self.error(d);
+                }
+                last
+            }
+            t => {
+                let s = self.show(&t);
+                let d = Diagnostic::new(
+                    Code::TypeMismatch,
+                    format!("`elems` takes a `Window[..] a`, found `{s}`"),
+                )
+                .at(span, "this `elems`")
+                .note("`elems : Window[..] a -> List a` lists a window's elements row-major");
+                self.error(d);
+                true
+            }
+        }
+    }
+
+    fn solve_concat(
+        &mut self,
+        left: &Type,
+        right: &Type,
+        out: &Type,
+        span: Span,
+        last: bool,
+    ) -> bool {
+        let (l, r) = (self.subst.zonk(left), self.subst.zonk(right));
+        let mut sizes = Vec::new();
+        for t in [&l, &r] {
+            if !self.is_var(t) {
+                if let Err(e) = self.subst.constrain(t, Constraint::REPR) {
+                    let d = self.unify_diag(e, t, t, span).note(REPR_NOTE);
+                    self.error(d);
+                    return true;
+                }
+            }
+            sizes.push(self.env.types.table.flat_size(&self.subst.zonk(t)));
+        }
+        let has_var = |t: &Type| {
+            let mut vs = Vec::new();
+            crate::types::unify::collect_vars(t, &mut vs);
+            !vs.is_empty()
+        };
+        match (sizes[0], sizes[1]) {
+            (Some(a), Some(b)) => {
+                self.expect(out, &Type::Tensor(vec![a + b]), span, None);
+                true
+            }
+            _ if (has_var(&l) || has_var(&r)) && !last => false,
+            _ => {
+                if !self.had_error {
+                    let (a, b) = self.show2(&l, &r);
+                    let d = Diagnostic::new(Code::AmbiguousType, "`concat` needs both sizes known")
+                        .at(span, format!("`concat` of `{a}` and `{b}`"))
+                        .note("`concat x y` is a raw `R[n1 + n2]`; an open vocabulary's `Scores` has no static size")
+                        .help("annotate the arguments, e.g. `concat (x : Hidden) (y : WordVec)`");
+                    self.error(d);
+                }
+                true
+            }
+        }
+    }
+}

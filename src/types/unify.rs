@@ -1,0 +1,343 @@
+//! Unification: the substitution, type-variable constraints and the occurs
+//! check.
+//!
+//! Inference variables are numbered from [`FRESH_BASE`]; each carries a
+//! [`Constraint`] (representation, vocabulary, comparable, number literal).
+//! Binding a constrained variable checks the constraint against the type.
+//! This module knows nothing of expressions or diagnostics: failures are
+//! returned as [`UErr`] data and turned into messages by `errors.rs`.
+
+use crate::types::ty::{TyVar, Type};
+
+/// Inference variables are `FRESH_BASE + i`; quantified variables of a
+/// generalised scheme are small numbers (see `lower.rs`), so the two never
+/// mix.
+pub const FRESH_BASE: TyVar = 1 << 28;
+
+/// A set of constraints on a type variable.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Constraint(pub u8);
+
+impl Constraint {
+    pub const NONE: Constraint = Constraint(0);
+    /// A representation type (section 4).
+    pub const REPR: Constraint = Constraint(1);
+    /// A vocabulary.
+    pub const VOCAB: Constraint = Constraint(2);
+    /// Int, Float, Bool or a vocabulary.
+    pub const COMPARABLE: Constraint = Constraint(4);
+    /// The type of an integer literal: Int or Float.
+    pub const NUMLIT: Constraint = Constraint(8);
+
+    pub fn has(self, c: Constraint) -> bool {
+        self.0 & c.0 == c.0 && c.0 != 0
+    }
+
+    pub fn union(self, c: Constraint) -> Constraint {
+        Constraint(self.0 | c.0)
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The bits that survive in a quantified variable (see `lower.rs`).
+    pub fn scheme_bits(self) -> u32 {
+        u32::from(self.0 & 7)
+    }
+
+    pub fn from_scheme_var(v: TyVar) -> Constraint {
+        Constraint((v & 7) as u8)
+    }
+}
+
+/// Why two types could not be unified.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UErr {
+    /// The innermost conflicting pair, expected side first.
+    Mismatch(Type, Type),
+    /// A variable would have to contain itself.
+    Occurs(TyVar, Type),
+    /// A type lacks a constraint demanded of it.
+    Unsatisfied(Type, Constraint),
+    /// Two constraints no type satisfies (e.g. vocabulary and number).
+    Conflict(Constraint, Constraint),
+}
+
+#[derive(Clone, Debug, Default)]
+struct Slot {
+    binding: Option<Type>,
+    cons: Constraint,
+}
+
+/// The substitution of one checking session.
+#[derive(Clone, Debug, Default)]
+pub struct Subst {
+    slots: Vec<Slot>,
+}
+
+impl Subst {
+    pub fn new() -> Self {
+        Subst::default()
+    }
+
+    /// The next variable `fresh` will return.
+    pub fn next_var(&self) -> TyVar {
+        FRESH_BASE + self.slots.len() as TyVar
+    }
+
+    pub fn fresh(&mut self, cons: Constraint) -> TyVar {
+        let v = self.next_var();
+        self.slots.push(Slot {
+            binding: None,
+            cons,
+        });
+        v
+    }
+
+    pub fn fresh_ty(&mut self, cons: Constraint) -> Type {
+        Type::Var(self.fresh(cons))
+    }
+
+    fn slot(&self, v: TyVar) -> Option<&Slot> {
+        v.checked_sub(FRESH_BASE)
+            .and_then(|i| self.slots.get(i as usize))
+    }
+
+    fn slot_mut(&mut self, v: TyVar) -> Option<&mut Slot> {
+        v.checked_sub(FRESH_BASE)
+            .and_then(|i| self.slots.get_mut(i as usize))
+    }
+
+    /// Is `v` an inference variable that is still unbound?
+    pub fn is_unbound(&self, v: TyVar) -> bool {
+        self.slot(v).is_some_and(|s| s.binding.is_none())
+    }
+
+    pub fn constraint(&self, v: TyVar) -> Constraint {
+        self.slot(v).map_or(Constraint::NONE, |s| s.cons)
+    }
+
+    /// Follows bindings at the head only.
+    pub fn resolve(&self, t: &Type) -> Type {
+        let mut t = t.clone();
+        let mut steps = 0;
+        while let Type::Var(v) = t {
+            match self.slot(v).and_then(|s| s.binding.as_ref()) {
+                Some(b) if steps < 1_000_000 => {
+                    t = b.clone();
+                    steps += 1;
+                }
+                _ => break,
+            }
+        }
+        t
+    }
+
+    /// Applies the substitution everywhere in `t`.
+    pub fn zonk(&self, t: &Type) -> Type {
+        match self.resolve(t) {
+            Type::Scores(a) => Type::Scores(Box::new(self.zonk(&a))),
+            Type::List(a) => Type::List(Box::new(self.zonk(&a))),
+            Type::Tree(a) => Type::Tree(Box::new(self.zonk(&a))),
+            Type::Grid(a) => Type::Grid(Box::new(self.zonk(&a))),
+            Type::Window(d, a) => Type::Window(d, Box::new(self.zonk(&a))),
+            Type::Tuple(ts) => Type::Tuple(ts.iter().map(|t| self.zonk(t)).collect()),
+            Type::Func(a, b) => Type::func(self.zonk(&a), self.zonk(&b)),
+            t => t,
+        }
+    }
+
+    /// Binds an unbound variable without any check (defaulting).
+    pub fn force_bind(&mut self, v: TyVar, t: Type) {
+        if let Some(s) = self.slot_mut(v) {
+            if s.binding.is_none() {
+                s.binding = Some(t);
+                s.cons = Constraint::NONE;
+            }
+        }
+    }
+
+    /// Unifies `expected` with `found`.
+    pub fn unify(&mut self, expected: &Type, found: &Type) -> Result<(), UErr> {
+        let a = self.resolve(expected);
+        let b = self.resolve(found);
+        match (&a, &b) {
+            (Type::Var(x), Type::Var(y)) if x == y => Ok(()),
+            (Type::Var(x), _) if self.is_unbound(*x) => self.bind(*x, &b),
+            (_, Type::Var(y)) if self.is_unbound(*y) => self.bind(*y, &a),
+            (Type::Float, Type::Float) | (Type::Int, Type::Int) | (Type::Bool, Type::Bool) => {
+                Ok(())
+            }
+            (Type::Tensor(d), Type::Tensor(e)) if d == e => Ok(()),
+            (Type::Rep(n), Type::Rep(m)) | (Type::Vocab(n), Type::Vocab(m)) if n == m => Ok(()),
+            (Type::Scores(x), Type::Scores(y))
+            | (Type::List(x), Type::List(y))
+            | (Type::Tree(x), Type::Tree(y))
+            | (Type::Grid(x), Type::Grid(y)) => self.unify(x, y),
+            (Type::Window(d, x), Type::Window(e, y)) if d == e => self.unify(x, y),
+            (Type::Tuple(xs), Type::Tuple(ys)) if xs.len() == ys.len() => {
+                for (x, y) in xs.iter().zip(ys) {
+                    self.unify(x, y)?;
+                }
+                Ok(())
+            }
+            (Type::Func(a1, r1), Type::Func(a2, r2)) => {
+                self.unify(a1, a2)?;
+                self.unify(r1, r2)
+            }
+            _ => Err(UErr::Mismatch(a, b)),
+        }
+    }
+
+    fn bind(&mut self, v: TyVar, t: &Type) -> Result<(), UErr> {
+        let cons = self.constraint(v);
+        if let Type::Var(w) = t {
+            if self.is_unbound(*w) {
+                if let Some(s) = self.slot_mut(v) {
+                    s.binding = Some(t.clone());
+                    s.cons = Constraint::NONE;
+                }
+                return self.constrain(t, cons);
+            }
+        }
+        let z = self.zonk(t);
+        if occurs(v, &z) {
+            return Err(UErr::Occurs(v, z));
+        }
+        self.constrain(t, cons)?;
+        if let Some(s) = self.slot_mut(v) {
+            s.binding = Some(t.clone());
+            s.cons = Constraint::NONE;
+        }
+        Ok(())
+    }
+
+    /// Demands constraint `c` of `t`.
+    pub fn constrain(&mut self, t: &Type, c: Constraint) -> Result<(), UErr> {
+        if c.is_empty() {
+            return Ok(());
+        }
+        let t = self.resolve(t);
+        if let Type::Var(v) = t {
+            if self.is_unbound(v) {
+                return self.add_constraint(v, c);
+            }
+            return Ok(());
+        }
+        for bit in [
+            Constraint::REPR,
+            Constraint::VOCAB,
+            Constraint::COMPARABLE,
+            Constraint::NUMLIT,
+        ] {
+            if c.has(bit) && !self.satisfies(&t, bit) {
+                return Err(UErr::Unsatisfied(self.zonk(&t), bit));
+            }
+        }
+        Ok(())
+    }
+
+    /// Does a non-variable type satisfy one constraint bit? May constrain
+    /// variables inside it (tuple or window elements).
+    fn satisfies(&mut self, t: &Type, bit: Constraint) -> bool {
+        match bit {
+            Constraint::REPR => match t {
+                Type::Float | Type::Tensor(_) | Type::Rep(_) | Type::Scores(_) => true,
+                Type::Window(_, e) => self.constrain(e, Constraint::REPR).is_ok(),
+                Type::Tuple(ts) if !ts.is_empty() => ts
+                    .iter()
+                    .all(|e| self.constrain(e, Constraint::REPR).is_ok()),
+                _ => false,
+            },
+            Constraint::VOCAB => matches!(t, Type::Vocab(_)),
+            Constraint::COMPARABLE => {
+                matches!(t, Type::Int | Type::Float | Type::Bool | Type::Vocab(_))
+            }
+            Constraint::NUMLIT => matches!(t, Type::Int | Type::Float),
+            _ => true,
+        }
+    }
+
+    fn add_constraint(&mut self, v: TyVar, c: Constraint) -> Result<(), UErr> {
+        let old = self.constraint(v);
+        let new = old.union(c);
+        let vocab = new.has(Constraint::VOCAB);
+        if vocab && (new.has(Constraint::REPR) || new.has(Constraint::NUMLIT)) {
+            return Err(UErr::Conflict(old, c));
+        }
+        let norm = if new.has(Constraint::REPR)
+            && (new.has(Constraint::NUMLIT) || new.has(Constraint::COMPARABLE))
+        {
+            self.force_bind(v, Type::Float);
+            return Ok(());
+        } else if vocab {
+            Constraint::VOCAB
+        } else if new.has(Constraint::NUMLIT) {
+            Constraint::NUMLIT
+        } else {
+            new
+        };
+        if let Some(s) = self.slot_mut(v) {
+            s.cons = norm;
+        }
+        Ok(())
+    }
+
+    /// The unbound inference variables of `t`, in order of appearance.
+    pub fn free_vars(&self, t: &Type) -> Vec<TyVar> {
+        let mut out = Vec::new();
+        collect_vars(&self.zonk(t), &mut out);
+        out
+    }
+
+    /// All variables created since `start` (for defaulting after a def).
+    pub fn vars_since(&self, start: TyVar) -> std::ops::Range<TyVar> {
+        start..self.next_var()
+    }
+}
+
+/// Does `v` occur in `t` (already zonked)?
+pub fn occurs(v: TyVar, t: &Type) -> bool {
+    let mut vs = Vec::new();
+    collect_vars(t, &mut vs);
+    vs.contains(&v)
+}
+
+/// The variables of `t`, each once, in order of appearance.
+pub fn collect_vars(t: &Type, out: &mut Vec<TyVar>) {
+    match t {
+        Type::Var(v) => {
+            if !out.contains(v) {
+                out.push(*v);
+            }
+        }
+        Type::Scores(a) | Type::List(a) | Type::Tree(a) | Type::Grid(a) | Type::Window(_, a) => {
+            collect_vars(a, out)
+        }
+        Type::Tuple(ts) => ts.iter().for_each(|t| collect_vars(t, out)),
+        Type::Func(a, b) => {
+            collect_vars(a, out);
+            collect_vars(b, out);
+        }
+        _ => {}
+    }
+}
+
+/// Replaces variables by `f(v)` where it returns `Some`.
+pub fn map_vars(t: &Type, f: &mut impl FnMut(TyVar) -> Option<Type>) -> Type {
+    match t {
+        Type::Var(v) => f(*v).unwrap_or(Type::Var(*v)),
+        Type::Scores(a) => Type::Scores(Box::new(map_vars(a, f))),
+        Type::List(a) => Type::List(Box::new(map_vars(a, f))),
+        Type::Tree(a) => Type::Tree(Box::new(map_vars(a, f))),
+        Type::Grid(a) => Type::Grid(Box::new(map_vars(a, f))),
+        Type::Window(d, a) => Type::Window(d.clone(), Box::new(map_vars(a, f))),
+        Type::Tuple(ts) => Type::Tuple(ts.iter().map(|t| map_vars(t, f)).collect()),
+        Type::Func(a, b) => {
+            let a = map_vars(a, f);
+            Type::func(a, map_vars(b, f))
+        }
+        t => t.clone(),
+    }
+}
