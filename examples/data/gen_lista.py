@@ -13,6 +13,8 @@ by more than 1e-12; ISTA converges to the same point). Writes
 
     lista_train.jsonl  4000 lines  [y, z*]  (type (Signal, Code))
     lista_test.jsonl    500 lines
+    nnsc_train.jsonl   2000 lines  [y, z0]  non-negative codes, for nnsc.dp
+    nnsc_test.jsonl     500 lines
     lista_dict.dp      the dictionary as dp constants: dict_a : R[20, 40],
                        dict_at : R[40, 20] (its transpose) and inv_l : Float,
                        1/L with L the largest eigenvalue of A^T A (ISTA's step)
@@ -88,6 +90,14 @@ def main():
                 a_t_y = [sum(a[r][i] * y[r] for r in range(M)) for i in range(N)]
                 z = lasso(a_t_y, gram, LAMBDA)
                 f.write(json.dumps([y, [fmt(v) for v in z]], separators=(",", ":")) + "\n")
+    # Non-negative sparse coding (nnsc.dp): the same dictionary, codes
+    # z0 >= 0 (Bernoulli(0.1) times |N(0, 1)|), the target is z0 itself.
+    for name, n in [("nnsc_train.jsonl", 2000), ("nnsc_test.jsonl", 500)]:
+        with open(os.path.join(here, name), "w") as f:
+            for _ in range(n):
+                z0 = [fmt(abs(rng.gauss(0.0, 1.0))) if rng.random() < P else 0.0 for _ in range(N)]
+                y = [fmt(sum(a[r][j] * z0[j] for j in range(N))) for r in range(M)]
+                f.write(json.dumps([y, z0], separators=(",", ":")) + "\n")
 
 
 if __name__ == "__main__":
