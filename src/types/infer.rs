@@ -484,7 +484,10 @@ impl<'e> Checker<'e> {
                             Code::TypeMismatch,
                             format!("expected a tuple of {} elements, found `{found}`", ps.len()),
                         )
-                        .at(span, format!("this tuple pattern cannot match a value of type `{found}`")),
+                        .at(
+                            span,
+                            format!("this tuple pattern cannot match a value of type `{found}`"),
+                        ),
                     );
                 }
                 ts

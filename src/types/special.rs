@@ -186,10 +186,19 @@ impl Checker<'_> {
             _ => {
                 if !self.had_error {
                     let (a, b) = self.show2(&l, &r);
-                    let d = Diagnostic::new(Code::AmbiguousType, "`concat` needs both sizes known")
+                    let code = if has_var(&l) || has_var(&r) {
+                        Code::AmbiguousType
+                    } else {
+                        Code::ShapeMismatch
+                    };
+                    let mut d = Diagnostic::new(code, "`concat` needs both sizes known")
                         .at(span, format!("`concat` of `{a}` and `{b}`"))
-                        .note("`concat x y` is a raw `R[n1 + n2]`; an open vocabulary's `Scores` has no static size")
-                        .help("annotate the arguments, e.g. `concat (x : Hidden) (y : WordVec)`");
+                        .note("`concat x y` is a raw `R[n1 + n2]`; an open vocabulary's `Scores` has no static size");
+                    if code == Code::AmbiguousType {
+                        d = d.help(
+                            "annotate the arguments, e.g. `concat (x : Hidden) (y : WordVec)`",
+                        );
+                    }
                     self.error(d);
                 }
                 true

@@ -621,3 +621,21 @@ fn applying_a_string() {
         "#]],
     );
 }
+
+#[test]
+fn concat_of_open_scores() {
+    bad(
+        "vocab W\nlearn s : R[2] -> Scores W\ndef f (x : R[2]) = concat (s x) x\n",
+        expect![[r#"
+            [E0206] Error: `concat` needs both sizes known
+               ╭─[ test.dp:3:20 ]
+               │
+             3 │ def f (x : R[2]) = concat (s x) x
+               │                    ───┬──  
+               │                       ╰──── `concat` of `Scores W` and `R[2]`
+               │ 
+               │ Note: `concat x y` is a raw `R[n1 + n2]`; an open vocabulary's `Scores` has no static size
+            ───╯
+        "#]],
+    );
+}
