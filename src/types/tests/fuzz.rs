@@ -127,36 +127,60 @@ fn mutate(toks: &[String], rng: &mut StdRng) -> String {
     t.join(" ")
 }
 
+/// The programs to mutate: the ones above, every example and the stdlib.
+fn bases() -> Vec<(String, usize)> {
+    let n: usize = std::env::var("DP_FUZZ")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let mut out = vec![(SENTIMENT.to_string(), n), (EXTRA.to_string(), n)];
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for dir in ["examples", "stdlib"] {
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+            continue;
+        };
+        let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        files.sort();
+        for f in files
+            .iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "dp"))
+        {
+            out.extend(std::fs::read_to_string(f).ok().map(|t| (t, n / 6)));
+        }
+    }
+    out
+}
+
+/// Mutates, parses and checks; returns (parsed cleanly, checked cleanly).
+fn run_mutants(base: &str, n: usize, rng: &mut StdRng) -> (usize, usize) {
+    let toks = tokens(base);
+    let (mut clean, mut checked) = (0, 0);
+    for _ in 0..n {
+        let src = mutate(&toks, rng);
+        let mut sources = SourceMap::new();
+        let id = sources.add("fuzz.dp", src.clone());
+        let (m, pd) = parse_module(id, &src);
+        clean += usize::from(pd.is_empty());
+        let (prog, diags) = check_program(&[(id, m)], &sources);
+        if diags.is_empty() && pd.is_empty() {
+            checked += 1;
+            if let Err(e) = closed(&prog) {
+                panic!("{e} in\n{src}");
+            }
+        }
+        if let (Some(e), _) = parse_expr(id, "model [\"a\"] |> argmax") {
+            let _ = check_expr(&prog, &e);
+        }
+    }
+    (clean, checked)
+}
+
 #[test]
 fn mutated_programs_never_panic() {
     let handle = std::thread::Builder::new().stack_size(1 << 28).spawn(|| {
         let mut rng = StdRng::seed_from_u64(7);
-        for base in [SENTIMENT, EXTRA] {
-            let toks = tokens(base);
-            let n: usize = std::env::var("DP_FUZZ")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(600);
-            let mut clean = 0;
-            let mut checked = 0;
-            for _ in 0..n {
-                let src = mutate(&toks, &mut rng);
-                let mut sources = SourceMap::new();
-                let id = sources.add("fuzz.dp", src.clone());
-                let (m, pd) = parse_module(id, &src);
-                clean += usize::from(pd.is_empty());
-                let (prog, diags) = check_program(&[(id, m)], &sources);
-                if diags.is_empty() && pd.is_empty() {
-                    checked += 1;
-                    if let Err(e) = closed(&prog) {
-                        panic!("{e} in\n{src}");
-                    }
-                }
-                let e = "model [\"a\"] |> argmax";
-                if let (Some(e), _) = parse_expr(id, e) {
-                    let _ = check_expr(&prog, &e);
-                }
-            }
+        for (base, n) in bases() {
+            let (clean, checked) = run_mutants(&base, n, &mut rng);
             eprintln!("{clean} of {n} mutants parsed cleanly, {checked} checked");
         }
     });
