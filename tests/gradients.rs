@@ -501,8 +501,10 @@ def loss ((t, u) : (Tag, Tag)) : Float = dot (tanh (f (embed t))) (embed u)
 param theta : R[3] = ([0.5, -0.3, 0.2] : R[3])
 param scale : Float = 1.5
 param zero : R[3]
+param pair : (Float, R[3])
 learn f : R[3] -> R[3]
-def loss (x : R[3]) : Float = sum (tanh (theta * scale + f x + zero * x)) + dot theta x
+def loss (x : R[3]) : Float =
+  sum (tanh (theta * scale + f x + zero * x)) + dot theta x + sum (tanh (snd pair + x * (fst pair + 1.0)))
 "#;
     let src_param_scores = r#"
 vocab L = ["a", "b"]
