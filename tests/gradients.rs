@@ -203,6 +203,39 @@ def loss ((x, y) : (R[3], R[3])) : Float =
     );
 }
 
+/// Builtins on a rank-2 tensor: softmax over the last axis (each row),
+/// reductions over every entry, topk, concat flattening.
+#[test]
+fn matrix_builtins() {
+    let header = "
+learn mk : R[3] -> R[2, 3]
+learn nk : R[3] -> R[2, 3]
+";
+    let cases: &[(&str, &str)] = &[
+        ("softmax over the last axis", "sum (softmax m * n)"),
+        ("log_softmax over the last axis", "sum (log_softmax m * n)"),
+        ("sum mean max norm", "sum m * mean n + max m * norm n"),
+        ("topk", "sum (topk 3 m * n)"),
+        ("concat of matrices", "dot (concat m n) (concat n (tanh m))"),
+        ("mse", "mse m n"),
+        ("elementwise", "sum (tanh m * sigmoid n + exp (m * 0.3) - sqrt (n * n + 1.0))"),
+    ];
+    let mut rng = Lcg(29);
+    let lines: Vec<String> = (0..4)
+        .map(|_| format!("[{}, {}]", vec_json(&mut rng, 3, 1.2), vec_json(&mut rng, 3, 1.2)))
+        .collect();
+    let cases: Vec<(&str, String, Vec<String>)> = cases
+        .iter()
+        .map(|(label, body)| {
+            let src = format!(
+                "{header}\ndef loss ((x, y) : (R[3], R[3])) : Float =\n  let m = mk x in\n  let n = nk y in\n  {body}\n"
+            );
+            (*label, src, lines.clone())
+        })
+        .collect();
+    run_cases(&cases, CheckOpts::default());
+}
+
 // ---------------------------------------------------------------- combinators
 
 /// Lists of R[2] of the given lengths, as JSON.
