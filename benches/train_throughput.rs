@@ -128,7 +128,13 @@ struct Row {
 }
 
 impl Row {
-    fn new(model: &'static str, who: &'static str, batch: usize, examples: usize, eps: &[f64]) -> Row {
+    fn new(
+        model: &'static str,
+        who: &'static str,
+        batch: usize,
+        examples: usize,
+        eps: &[f64],
+    ) -> Row {
         let mut sorted = eps.to_vec();
         sorted.sort_by(|a, b| a.total_cmp(b));
         let median = sorted.get(sorted.len() / 2).copied().unwrap_or(f64::NAN);
@@ -154,7 +160,10 @@ impl Row {
 }
 
 fn fmt_list(xs: &[f64]) -> String {
-    xs.iter().map(|x| format!("{x:.1}")).collect::<Vec<_>>().join(", ")
+    xs.iter()
+        .map(|x| format!("{x:.1}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn find<'a>(rows: &'a [Row], model: &str, who: &str, batch: usize) -> Option<&'a Row> {
@@ -182,7 +191,10 @@ fn print_table(rows: &[Row]) {
     println!("| comparison | figure (median, best) | target |");
     println!("| --- | ---: | --- |");
     for (model, batch) in [("(a) RNN", 32), ("(b) TreeNet", 25)] {
-        if let (Some(d), Some(p)) = (find(rows, model, "dfdx", batch), find(rows, model, "dp", batch)) {
+        if let (Some(d), Some(p)) = (
+            find(rows, model, "dfdx", batch),
+            find(rows, model, "dp", batch),
+        ) {
             println!(
                 "| {model}, batch {batch}: dp slowdown (dfdx ex/s ÷ dp ex/s) | {:.2}×, {:.2}× | ≤ 1.3× |",
                 d.median / p.median,
@@ -191,7 +203,10 @@ fn print_table(rows: &[Row]) {
         }
     }
     for who in ["dp", "dfdx"] {
-        if let (Some(b32), Some(b1)) = (find(rows, "(a) RNN", who, 32), find(rows, "(a) RNN", who, 1)) {
+        if let (Some(b32), Some(b1)) = (
+            find(rows, "(a) RNN", who, 32),
+            find(rows, "(a) RNN", who, 1),
+        ) {
             println!(
                 "| (a) RNN, {who}: batched speedup (ex/s at batch 32 ÷ ex/s at batch 1) | {:.2}×, {:.2}× | {} |",
                 b32.median / b1.median,

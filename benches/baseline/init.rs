@@ -11,7 +11,10 @@ pub fn gaussian(rng: &mut StdRng, n: usize) -> Vec<f32> {
 }
 
 /// An `[O, I]` weight, uniform in ±sqrt(6 / (I + O)).
-pub fn glorot<const O: usize, const I: usize>(dev: &Cpu, rng: &mut StdRng) -> Tensor<Rank2<O, I>, f32, Cpu> {
+pub fn glorot<const O: usize, const I: usize>(
+    dev: &Cpu,
+    rng: &mut StdRng,
+) -> Tensor<Rank2<O, I>, f32, Cpu> {
     let limit = (6.0 / (I + O) as f32).sqrt();
     let d = Uniform::new_inclusive(-limit, limit);
     dev.tensor_from_vec((0..O * I).map(|_| d.sample(rng)).collect(), (Const, Const))

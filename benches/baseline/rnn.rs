@@ -16,7 +16,11 @@ pub const EMBED: usize = 32;
 pub const HIDDEN: usize = 128;
 pub const LABELS: usize = 2;
 
-type Arch<const V: usize> = (Embedding<V, EMBED>, Linear<{ EMBED + HIDDEN }, HIDDEN>, Linear<HIDDEN, LABELS>);
+type Arch<const V: usize> = (
+    Embedding<V, EMBED>,
+    Linear<{ EMBED + HIDDEN }, HIDDEN>,
+    Linear<HIDDEN, LABELS>,
+);
 type Model<const V: usize> = <Arch<V> as BuildOnDevice<Cpu, f32>>::Built;
 
 pub struct Rnn<const V: usize> {
@@ -34,7 +38,8 @@ impl<const V: usize> Rnn<V> {
         // weights Glorot-uniform, biases zero (dfdx's own defaults differ,
         // and the value range changes the cost of tanh).
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-        model.0.weight = dev.tensor_from_vec(super::init::gaussian(&mut rng, V * EMBED), (Const, Const));
+        model.0.weight =
+            dev.tensor_from_vec(super::init::gaussian(&mut rng, V * EMBED), (Const, Const));
         model.1.weight = super::init::glorot(&dev, &mut rng);
         model.2.weight = super::init::glorot(&dev, &mut rng);
         model.1.bias = dev.zeros();
@@ -50,7 +55,12 @@ impl<const V: usize> Rnn<V> {
             },
         );
         let grads = Some(model.alloc_grads());
-        Rnn { dev, model, opt, grads }
+        Rnn {
+            dev,
+            model,
+            opt,
+            grads,
+        }
     }
 
     /// One forward + backward + Adam update on a minibatch of

@@ -119,7 +119,8 @@ impl<const V: usize> TreeNet<V> {
         // weights Glorot-uniform, biases zero (dfdx's own defaults differ,
         // and the value range changes the cost of tanh).
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-        model.0.weight = dev.tensor_from_vec(super::init::gaussian(&mut rng, V * EMBED), (Const, Const));
+        model.0.weight =
+            dev.tensor_from_vec(super::init::gaussian(&mut rng, V * EMBED), (Const, Const));
         model.1.weight = super::init::glorot(&dev, &mut rng);
         model.2.weight = super::init::glorot(&dev, &mut rng);
         model.3.weight = super::init::glorot(&dev, &mut rng);
@@ -137,7 +138,12 @@ impl<const V: usize> TreeNet<V> {
             },
         );
         let grads = Some(model.alloc_grads());
-        TreeNet { dev, model, opt, grads }
+        TreeNet {
+            dev,
+            model,
+            opt,
+            grads,
+        }
     }
 
     /// One forward + backward + Adam update on a minibatch of (tree,
