@@ -125,7 +125,9 @@ fn run_cases(cases: &[(&str, &str, Vec<String>)]) {
 }
 
 fn vec_json(rng: &mut Lcg, n: usize) -> String {
-    let xs: Vec<String> = (0..n).map(|_| format!("{:.3}", rng.range(-1.0, 1.0))).collect();
+    let xs: Vec<String> = (0..n)
+        .map(|_| format!("{:.3}", rng.range(-1.0, 1.0)))
+        .collect();
     format!("[{}]", xs.join(", "))
 }
 
@@ -218,8 +220,16 @@ def loss ((n, x) : (Int, R[2])) : Float =
         ("fold", fold, lists()),
         ("mapAccumL", accum_l, lists()),
         ("mapAccumR", accum_r, lists()),
-        ("bidirectional zipWith of mapAccumL and mapAccumR", birnn, lists()),
-        ("unfold with per-example step counts", unfold, unfold_lines.clone()),
+        (
+            "bidirectional zipWith of mapAccumL and mapAccumR",
+            birnn,
+            lists(),
+        ),
+        (
+            "unfold with per-example step counts",
+            unfold,
+            unfold_lines.clone(),
+        ),
         ("fold then unfold", seq2seq, s2s_lines),
         ("iterate with per-example counts", iterate, unfold_lines),
     ]);
@@ -251,7 +261,10 @@ def loss (t : Tree R[2]) : Float =
     + sumList (map sum (leaves t)) * float (cata (\x -> 1) (\l r -> l + r + 1) t)
 "#;
     let mut rng = Lcg(13);
-    let wl: Vec<String> = [5, 2, 3, 7, 0, 4].iter().map(|&l| list_json(&mut rng, l)).collect();
+    let wl: Vec<String> = [5, 2, 3, 7, 0, 4]
+        .iter()
+        .map(|&l| list_json(&mut rng, l))
+        .collect();
     let gl: Vec<String> = [(3, 4), (2, 2), (5, 5), (1, 3), (4, 3), (3, 6)]
         .iter()
         .map(|&(h, w)| grid_json(&mut rng, h, w))
@@ -276,7 +289,11 @@ def loss (t : Tree R[2]) : Float =
     ];
     run_cases(&[
         ("windowMap (and lists shorter than the window)", window, wl),
-        ("windowMap2, flatten, maxpool2 on grids of different sizes", window2, gl),
+        (
+            "windowMap2, flatten, maxpool2 on grids of different sizes",
+            window2,
+            gl,
+        ),
         ("cata over trees of different shapes", cata, trees),
     ]);
 }
@@ -323,13 +340,20 @@ def loss ((ws, y) : (List Word, Label)) : Float =
         .iter()
         .map(|&(a, b)| format!("[{}, {}]", list_json(&mut rng, a), list_json(&mut rng, b)))
         .collect();
-    let nested_lines: Vec<String> = [vec![2, 3], vec![], vec![1], vec![4, 0, 2], vec![3, 3, 1, 2], vec![0]]
-        .iter()
-        .map(|ls| {
-            let inner: Vec<String> = ls.iter().map(|&l| list_json(&mut rng, l)).collect();
-            format!("[{}]", inner.join(", "))
-        })
-        .collect();
+    let nested_lines: Vec<String> = [
+        vec![2, 3],
+        vec![],
+        vec![1],
+        vec![4, 0, 2],
+        vec![3, 3, 1, 2],
+        vec![0],
+    ]
+    .iter()
+    .map(|ls| {
+        let inner: Vec<String> = ls.iter().map(|&l| list_json(&mut rng, l)).collect();
+        format!("[{}]", inner.join(", "))
+    })
+    .collect();
     let words = [
         r#"[["a", "good", "film"], "pos"]"#,
         r#"[[], "neg"]"#,

@@ -29,9 +29,8 @@ fn run_cases(cases: &[(&str, String, Vec<String>)], opts: CheckOpts) {
                 continue;
             }
         };
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            grad_problems(&s, opts)
-        }));
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| grad_problems(&s, opts)));
         match result {
             Ok(None) => {}
             Ok(Some(p)) => failures.push(format!("{label}:\n    {p}")),
@@ -106,8 +105,14 @@ fn elementwise() {
         ("log", "dot (log (h * h + 0.5)) u"),
         ("sqrt", "dot (sqrt (h * h + 0.25)) u"),
         ("abs", "dot (abs h) u"),
-        ("soft_threshold", "dot (soft_threshold (sigmoid u * 0.5) h) (tanh u)"),
-        ("hard_threshold", "dot (hard_threshold (sigmoid u * 0.5) h) (tanh u)"),
+        (
+            "soft_threshold",
+            "dot (soft_threshold (sigmoid u * 0.5) h) (tanh u)",
+        ),
+        (
+            "hard_threshold",
+            "dot (hard_threshold (sigmoid u * 0.5) h) (tanh u)",
+        ),
         ("topk", "dot (topk 2 h) u"),
         ("topk of the whole vector", "dot (topk 9 h) u"),
     ]);
@@ -137,11 +142,17 @@ fn losses() {
     let cases = scalar_cases(&[
         ("score", "score (sc h) c * score (sc u) \"a\""),
         ("cross_entropy", "cross_entropy (sc h) c"),
-        ("cross_entropy of a sum of scores", "cross_entropy (sc h + sc u) c"),
+        (
+            "cross_entropy of a sum of scores",
+            "cross_entropy (sc h + sc u) c",
+        ),
         ("mse", "mse h u"),
         ("mse against data", "mse (f x) (f y)"),
         ("bce true", "bce (dot h u) (c == \"b\")"),
-        ("bce both labels", "bce (sum h) (c != \"a\") + bce (mean u) (c == \"a\")"),
+        (
+            "bce both labels",
+            "bce (sum h) (c != \"a\") + bce (mean u) (c == \"a\")",
+        ),
     ]);
     run_cases(&cases, CheckOpts::default());
 }
@@ -153,14 +164,26 @@ fn arithmetic() {
         ("-", "sum (tanh (h - u))"),
         ("*", "sum (h * u)"),
         ("/", "sum (h / (u * u + 1.0))"),
-        ("Float literal broadcast, right", "sum (tanh (h * 2.0 + 1.5 - u / 3.0))"),
-        ("Float literal broadcast, left", "sum (tanh (2.0 * h - 1.0 / (h * h + 2.0) + 0.5))"),
+        (
+            "Float literal broadcast, right",
+            "sum (tanh (h * 2.0 + 1.5 - u / 3.0))",
+        ),
+        (
+            "Float literal broadcast, left",
+            "sum (tanh (2.0 * h - 1.0 / (h * h + 2.0) + 0.5))",
+        ),
         ("Float value broadcast, *", "sum (tanh ((sum h) * u))"),
         ("Float value broadcast, +", "dot ((mean u) + h) u"),
         ("Float value broadcast, /", "sum ((max h) / (u * u + 1.0))"),
-        ("Float value broadcast, - (left)", "sum (tanh ((sum u) - h))"),
+        (
+            "Float value broadcast, - (left)",
+            "sum (tanh ((sum u) - h))",
+        ),
         ("Float value broadcast, - (right)", "sum (tanh (h - sum u))"),
-        ("Float arithmetic", "(sum h * sum u - mean h) / (mean u * mean u + 1.0)"),
+        (
+            "Float arithmetic",
+            "(sum h * sum u - mean h) / (mean u * mean u + 1.0)",
+        ),
         ("unary minus", "sum (tanh (-h * u)) - (dot h u)"),
         ("unary minus of a Float", "-(sum h) * sum (tanh u)"),
         ("let used twice", "dot h h + sum (tanh h * h)"),
@@ -191,13 +214,23 @@ def loss ((x, y) : (R[3], R[3])) : Float =
 "#;
     let mut rng = Lcg(5);
     let lines: Vec<String> = (0..4)
-        .map(|_| format!("[{}, {}]", vec_json(&mut rng, 3, 1.2), vec_json(&mut rng, 3, 1.2)))
+        .map(|_| {
+            format!(
+                "[{}, {}]",
+                vec_json(&mut rng, 3, 1.2),
+                vec_json(&mut rng, 3, 1.2)
+            )
+        })
         .collect();
     run_cases(
         &[
             ("@ matrix-vector", src_mv.to_string(), lines.clone()),
             ("@ matrix-matrix", src_mm.to_string(), lines.clone()),
-            ("@ chained, a matrix used twice", src_chain.to_string(), lines),
+            (
+                "@ chained, a matrix used twice",
+                src_chain.to_string(),
+                lines,
+            ),
         ],
         CheckOpts::default(),
     );
@@ -218,11 +251,20 @@ learn nk : R[3] -> R[2, 3]
         ("topk", "sum (topk 3 m * n)"),
         ("concat of matrices", "dot (concat m n) (concat n (tanh m))"),
         ("mse", "mse m n"),
-        ("elementwise", "sum (tanh m * sigmoid n + exp (m * 0.3) - sqrt (n * n + 1.0))"),
+        (
+            "elementwise",
+            "sum (tanh m * sigmoid n + exp (m * 0.3) - sqrt (n * n + 1.0))",
+        ),
     ];
     let mut rng = Lcg(29);
     let lines: Vec<String> = (0..4)
-        .map(|_| format!("[{}, {}]", vec_json(&mut rng, 3, 1.2), vec_json(&mut rng, 3, 1.2)))
+        .map(|_| {
+            format!(
+                "[{}, {}]",
+                vec_json(&mut rng, 3, 1.2),
+                vec_json(&mut rng, 3, 1.2)
+            )
+        })
         .collect();
     let cases: Vec<(&str, String, Vec<String>)> = cases
         .iter()
@@ -388,10 +430,26 @@ def loss ((n, x) : (Int, R[2])) : Float =
         .collect();
     run_cases(
         &[
-            ("unfold (per-example step counts)", src_unfold.to_string(), lines_unfold),
-            ("fold then unfold (seq2seq)", src_unfold_fold.to_string(), lines_uf),
-            ("iterate (fixed and per-example counts)", src_iterate.to_string(), lines_iter.clone()),
-            ("iterate of soft_threshold (LISTA)", src_lista.to_string(), lines_lista),
+            (
+                "unfold (per-example step counts)",
+                src_unfold.to_string(),
+                lines_unfold,
+            ),
+            (
+                "fold then unfold (seq2seq)",
+                src_unfold_fold.to_string(),
+                lines_uf,
+            ),
+            (
+                "iterate (fixed and per-example counts)",
+                src_iterate.to_string(),
+                lines_iter.clone(),
+            ),
+            (
+                "iterate of soft_threshold (LISTA)",
+                src_lista.to_string(),
+                lines_lista,
+            ),
         ],
         CheckOpts::default(),
     );
@@ -454,7 +512,10 @@ def loss (t : Tree R[2]) : Float =
   sum (fold (\h x -> tanh (cell (h, x))) zeros (map lf (leaves t)))
 "#;
     let mut rng = Lcg(9);
-    let list_lines: Vec<String> = [5, 3, 7, 4].iter().map(|&l| list_json(&mut rng, l)).collect();
+    let list_lines: Vec<String> = [5, 3, 7, 4]
+        .iter()
+        .map(|&l| list_json(&mut rng, l))
+        .collect();
     let grid = |rng: &mut Lcg, h: usize, w: usize| {
         let rows: Vec<String> = (0..h).map(|_| list_json(rng, w)).collect();
         format!("[{}]", rows.join(", "))
@@ -485,11 +546,27 @@ def loss (t : Tree R[2]) : Float =
     run_cases(
         &[
             ("windowMap", src_window.to_string(), list_lines.clone()),
-            ("elems of a Window[3]", src_elems.to_string(), list_lines.clone()),
-            ("arithmetic on a Window with a param", src_window_arith.to_string(), list_lines),
+            (
+                "elems of a Window[3]",
+                src_elems.to_string(),
+                list_lines.clone(),
+            ),
+            (
+                "arithmetic on a Window with a param",
+                src_window_arith.to_string(),
+                list_lines,
+            ),
             ("windowMap2", src_window2.to_string(), grid_lines.clone()),
-            ("flatten (row-major order into a fold)", src_flatten.to_string(), grid_lines.clone()),
-            ("elems of a Window[2, 2]", src_elems2.to_string(), grid_lines),
+            (
+                "flatten (row-major order into a fold)",
+                src_flatten.to_string(),
+                grid_lines.clone(),
+            ),
+            (
+                "elems of a Window[2, 2]",
+                src_elems2.to_string(),
+                grid_lines,
+            ),
             ("maxpool2", src_pool.to_string(), pool_lines),
             ("cata", src_cata.to_string(), tree_lines.clone()),
             ("leaves", src_leaves.to_string(), tree_lines),
@@ -552,7 +629,13 @@ def loss ((a, b) : (Float, Float)) : Float = sum (tanh (g (f a, tanh b)))
 "#;
     let mut rng = Lcg(17);
     let l32: Vec<String> = (0..4)
-        .map(|_| format!("[{}, {}]", vec_json(&mut rng, 3, 1.0), vec_json(&mut rng, 2, 1.0)))
+        .map(|_| {
+            format!(
+                "[{}, {}]",
+                vec_json(&mut rng, 3, 1.0),
+                vec_json(&mut rng, 2, 1.0)
+            )
+        })
         .collect();
     let l3: Vec<String> = (0..4).map(|_| vec_json(&mut rng, 3, 1.0)).collect();
     let words = vec![
@@ -575,10 +658,22 @@ def loss ((a, b) : (Float, Float)) : Float = sum (tanh (g (f a, tanh b)))
         .collect();
     run_cases(
         &[
-            ("affine with tuple domain and tuple codomain", src_tuple.to_string(), l32),
-            ("affine with a Float in the domain and codomain", src_tuple3.to_string(), l3.clone()),
+            (
+                "affine with tuple domain and tuple codomain",
+                src_tuple.to_string(),
+                l32,
+            ),
+            (
+                "affine with a Float in the domain and codomain",
+                src_tuple3.to_string(),
+                l3.clone(),
+            ),
             ("embedding (open vocabulary)", src_embed.to_string(), words),
-            ("embedding (closed vocabulary, used twice)", src_embed_closed.to_string(), tags),
+            (
+                "embedding (closed vocabulary, used twice)",
+                src_embed_closed.to_string(),
+                tags,
+            ),
             ("params", src_param.to_string(), l3),
             ("param of Scores", src_param_scores.to_string(), l2),
             ("Float -> Float pieces", src_scalar_piece.to_string(), ff),

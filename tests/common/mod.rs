@@ -8,7 +8,7 @@
 
 #![allow(dead_code)]
 
-use dp::backend::{Graph, Reduce, Real};
+use dp::backend::{Graph, Real, Reduce};
 use dp::codec::{self, Example};
 use dp::driver::{compile_source, Compiled};
 use dp::runtime::{self, Context, Value, Vocabularies, Weights};
@@ -59,7 +59,12 @@ pub fn try_setup(src: &str, objective: &str, lines: &[&str]) -> Result<Setup, St
     let examples = codec::decode_lines(&text, &arg_ty, &compiled.program.types, &mut vocabs, true)
         .map_err(|errs| {
             errs.iter()
-                .map(|(l, e)| format!("line {l}: at {}: expected {}, found {}", e.path, e.expected, e.found))
+                .map(|(l, e)| {
+                    format!(
+                        "line {l}: at {}: expected {}, found {}",
+                        e.path, e.expected, e.found
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("\n")
         })?;
@@ -193,7 +198,9 @@ pub fn sample_indices(len: usize, n: usize, seed: u64) -> Vec<usize> {
     if len <= n {
         return (0..len).collect();
     }
-    let mut rng = Lcg(seed.wrapping_mul(2_862_933_555_777_941_757).wrapping_add(3_037_000_493));
+    let mut rng = Lcg(seed
+        .wrapping_mul(2_862_933_555_777_941_757)
+        .wrapping_add(3_037_000_493));
     let mut all: Vec<usize> = (0..len).collect();
     for i in 0..n {
         let j = i + (rng.next() as usize) % (len - i);
@@ -286,7 +293,12 @@ pub fn grad_check(s: &Setup, opts: CheckOpts) -> CheckReport {
     let f = |w2: &Weights| s.reduced(w2, &idx, opts.mean);
     for (k, t) in w.tensors().iter().enumerate() {
         let len = t.rows() * t.cols();
-        assert_eq!(analytic[k].len(), len, "gradient of {} has the wrong size", names[k]);
+        assert_eq!(
+            analytic[k].len(),
+            len,
+            "gradient of {} has the wrong size",
+            names[k]
+        );
         for i in sample_indices(len, opts.per_tensor, opts.seed + k as u64) {
             let central = |eps: f32| {
                 (f(&perturbed(&w, k, i, eps)) - f(&perturbed(&w, k, i, -eps))) / (2.0 * eps as f64)
