@@ -157,11 +157,10 @@ fn grid(ev: &mut Eval, c: &Call, outer: &ListValue) -> Result<Value, Diagnostic>
         for (k, r) in rows.clone().enumerate() {
             let len = inner.len_of(r);
             if len != width {
+                let cells = if len == 1 { "cell" } else { "cells" };
                 let msg = format!(
-                    "ragged grid: row {} has {} cells, row 1 has {}",
-                    k + 1,
-                    len,
-                    width
+                    "ragged grid: row {} has {len} {cells}, row 1 has {width}",
+                    k + 1
                 );
                 return Err(ev.fail(c.span, c.origin, b, msg, "rows of different lengths"));
             }
