@@ -5,6 +5,7 @@
 //! (`tests/grads.rs`). This file holds the shared helpers.
 
 mod batched;
+mod grads;
 mod ir;
 mod source;
 
