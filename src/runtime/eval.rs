@@ -153,19 +153,7 @@ impl<'e> Eval<'e> {
             }
             ExprKind::Learned(id) => Ok(Value::func(Func::Learned { id: *id, batch: b })),
             ExprKind::Param(id) => self.param(env, *id, e),
-            ExprKind::Builtin(builtin) => {
-                let ty = resolve(&e.ty, &env.subst);
-                if builtin.arity() == 0 {
-                    super::builtins::call(self, *builtin, &ty, Vec::new(), &env.origin, e.span)
-                } else {
-                    Ok(Value::func(Func::Partial {
-                        builtin: *builtin,
-                        ty,
-                        args: Vec::new(),
-                        origin: env.origin.clone(),
-                    }))
-                }
-            }
+            ExprKind::Builtin(builtin) => self.builtin(env, *builtin, e),
             ExprKind::Int(n) => Ok(Value::Int(Rc::new(vec![*n; b]))),
             ExprKind::Float(x) => Ok(Value::Real(self.graph.fill(b, 1, *x as f32))),
             ExprKind::Bool(x) => Ok(Value::Bool(Rc::new(vec![*x; b]))),
@@ -174,29 +162,10 @@ impl<'e> Eval<'e> {
                 let all: Vec<f32> = (0..b).flat_map(|_| data.iter().copied()).collect();
                 Ok(Value::Real(self.graph.from_vec(b, data.len(), all)))
             }
-            ExprKind::Lambda(lambda) => {
-                let captured = lambda
-                    .captures
-                    .iter()
-                    .map(|id| {
-                        env.vars.get(id).cloned().ok_or_else(|| {
-                            internal(e.span, format!("captured local {id} is unbound"))
-                        })
-                    })
-                    .collect::<Result<_, _>>()?;
-                Ok(Value::func(Func::Closure {
-                    lambda: lambda.clone(),
-                    captured,
-                    subst: env.subst.clone(),
-                    origin: env.origin.clone(),
-                }))
-            }
+            ExprKind::Lambda(lambda) => closure(env, lambda, e.span),
             ExprKind::App { func, args } => {
                 let f = self.eval(env, func)?;
-                let args = args
-                    .iter()
-                    .map(|a| self.eval(env, a))
-                    .collect::<Result<_, _>>()?;
+                let args = self.eval_all(env, args)?;
                 self.apply(&f, args, e.span)
             }
             ExprKind::Let {
@@ -217,14 +186,28 @@ impl<'e> Eval<'e> {
                 self.branch(env, &mask, then_branch, else_branch)
             }
             ExprKind::Tuple(es) if es.is_empty() => Ok(Value::Unit(b)),
-            ExprKind::Tuple(es) => Ok(Value::tuple(
-                es.iter()
-                    .map(|x| self.eval(env, x))
-                    .collect::<Result<_, _>>()?,
-            )),
+            ExprKind::Tuple(es) => Ok(Value::tuple(self.eval_all(env, es)?)),
             ExprKind::List(es) => self.list_literal(env, es, e),
             ExprKind::Prim { op, args } => super::prims::eval_prim(self, env, *op, args, e),
         }
+    }
+
+    fn eval_all(&mut self, env: &mut Env, es: &[Expr]) -> Result<Vec<Value>, Diagnostic> {
+        es.iter().map(|x| self.eval(env, x)).collect()
+    }
+
+    /// A builtin as a value: `zeros`/`ones` computed, others partial.
+    fn builtin(&mut self, env: &Env, b: ir::Builtin, e: &Expr) -> Result<Value, Diagnostic> {
+        let ty = resolve(&e.ty, &env.subst);
+        if b.arity() == 0 {
+            return super::builtins::call(self, b, &ty, Vec::new(), &env.origin, e.span);
+        }
+        Ok(Value::func(Func::Partial {
+            builtin: b,
+            ty,
+            args: Vec::new(),
+            origin: env.origin.clone(),
+        }))
     }
 
     pub fn eval_bool(&mut self, env: &mut Env, e: &Expr) -> Result<Rc<Vec<bool>>, Diagnostic> {
@@ -393,57 +376,8 @@ impl<'e> Eval<'e> {
             ));
         }
         match &**f {
-            Func::Closure {
-                lambda,
-                captured,
-                subst,
-                origin,
-            } => {
-                let k = lambda.params.len();
-                if args.len() < k {
-                    return Ok(Value::func(Func::Applied {
-                        func: f.clone(),
-                        args,
-                    }));
-                }
-                let rest = args.split_off(k);
-                let mut env = Env {
-                    vars: lambda
-                        .captures
-                        .iter()
-                        .copied()
-                        .zip(captured.iter().cloned())
-                        .collect(),
-                    subst: subst.clone(),
-                    origin: origin.clone(),
-                };
-                for (p, v) in lambda.params.iter().zip(args) {
-                    bind(p, v, &mut env, span)?;
-                }
-                let r = self.eval(&mut env, &lambda.body)?;
-                self.apply(&r, rest, span)
-            }
-            Func::Partial {
-                builtin,
-                ty,
-                args: pre,
-                origin,
-            } => {
-                let mut all = pre.clone();
-                all.extend(args);
-                let k = builtin.arity();
-                if all.len() < k {
-                    return Ok(Value::func(Func::Partial {
-                        builtin: *builtin,
-                        ty: ty.clone(),
-                        args: all,
-                        origin: origin.clone(),
-                    }));
-                }
-                let rest = all.split_off(k);
-                let r = super::builtins::call(self, *builtin, ty, all, origin, span)?;
-                self.apply(&r, rest, span)
-            }
+            Func::Closure { .. } => self.apply_closure(f, args, span),
+            Func::Partial { .. } => self.apply_partial(f, args, span),
             Func::Learned { id, .. } => {
                 let rest = args.split_off(1);
                 let x = args.pop().ok_or_else(|| internal(span, "no argument"))?;
@@ -470,6 +404,77 @@ impl<'e> Eval<'e> {
             }
             Func::Mixed { parts, pick } => self.apply_mixed(parts, pick, args, span),
         }
+    }
+
+    fn apply_closure(
+        &mut self,
+        f: &Rc<Func>,
+        mut args: Vec<Value>,
+        span: Span,
+    ) -> Result<Value, Diagnostic> {
+        let Func::Closure {
+            lambda,
+            captured,
+            subst,
+            origin,
+        } = &**f
+        else {
+            return Err(internal(span, "not a closure"));
+        };
+        let k = lambda.params.len();
+        if args.len() < k {
+            return Ok(Value::func(Func::Applied {
+                func: f.clone(),
+                args,
+            }));
+        }
+        let rest = args.split_off(k);
+        let mut env = Env {
+            vars: lambda
+                .captures
+                .iter()
+                .copied()
+                .zip(captured.iter().cloned())
+                .collect(),
+            subst: subst.clone(),
+            origin: origin.clone(),
+        };
+        for (p, v) in lambda.params.iter().zip(args) {
+            bind(p, v, &mut env, span)?;
+        }
+        let r = self.eval(&mut env, &lambda.body)?;
+        self.apply(&r, rest, span)
+    }
+
+    fn apply_partial(
+        &mut self,
+        f: &Rc<Func>,
+        args: Vec<Value>,
+        span: Span,
+    ) -> Result<Value, Diagnostic> {
+        let Func::Partial {
+            builtin,
+            ty,
+            args: pre,
+            origin,
+        } = &**f
+        else {
+            return Err(internal(span, "not a partial builtin"));
+        };
+        let mut all = pre.clone();
+        all.extend(args);
+        let k = builtin.arity();
+        if all.len() < k {
+            return Ok(Value::func(Func::Partial {
+                builtin: *builtin,
+                ty: ty.clone(),
+                args: all,
+                origin: origin.clone(),
+            }));
+        }
+        let rest = all.split_off(k);
+        let r = super::builtins::call(self, *builtin, ty, all, origin, span)?;
+        self.apply(&r, rest, span)
     }
 
     /// Apply each part of a mixed function to its own examples, then put
@@ -504,6 +509,26 @@ impl<'e> Eval<'e> {
         let all = batch::concat(self.graph, &results);
         Ok(gather(self.graph, &all, &slot))
     }
+}
+
+/// A lambda as a closure over the current batch.
+fn closure(env: &Env, lambda: &Rc<ir::Lambda>, span: Span) -> Result<Value, Diagnostic> {
+    let captured = lambda
+        .captures
+        .iter()
+        .map(|id| {
+            env.vars
+                .get(id)
+                .cloned()
+                .ok_or_else(|| internal(span, format!("captured local {id} is unbound")))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Value::func(Func::Closure {
+        lambda: lambda.clone(),
+        captured,
+        subst: env.subst.clone(),
+        origin: env.origin.clone(),
+    }))
 }
 
 /// Bind a pattern to a value in `env`.
