@@ -35,7 +35,12 @@ pub struct Checkpoint {
 pub fn fingerprint(program: &Program) -> String {
     let mut text = String::new();
     for p in &program.learned {
-        text.push_str(&format!("learn {} : {} -> {};", p.name, pretty(&p.domain), pretty(&p.codomain)));
+        text.push_str(&format!(
+            "learn {} : {} -> {};",
+            p.name,
+            pretty(&p.domain),
+            pretty(&p.codomain)
+        ));
     }
     for p in &program.params {
         text.push_str(&format!("param {} : {};", p.name, pretty(&p.ty)));
@@ -57,12 +62,25 @@ fn le_bytes(data: &[f32]) -> Vec<u8> {
 }
 
 /// Save atomically.
-pub fn save(path: &Path, program: &Program, graph: &Graph, ckpt: &Checkpoint) -> Result<(), Diagnostic> {
+pub fn save(
+    path: &Path,
+    program: &Program,
+    graph: &Graph,
+    ckpt: &Checkpoint,
+) -> Result<(), Diagnostic> {
     let io = |what: &str, e: &dyn std::fmt::Display| {
-        Diagnostic::new(Code::Io, format!("cannot write `{}`: {what}: {e}", path.display()))
+        Diagnostic::new(
+            Code::Io,
+            format!("cannot write `{}`: {what}: {e}", path.display()),
+        )
     };
     let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
-    for (t, named) in ckpt.weights.tensors().into_iter().zip(ckpt.weights.names(program)) {
+    for (t, named) in ckpt
+        .weights
+        .tensors()
+        .into_iter()
+        .zip(ckpt.weights.names(program))
+    {
         tensors.push((named.name, named.shape, le_bytes(&graph.to_vec(t))));
     }
     let mut meta = HashMap::new();
@@ -70,24 +88,36 @@ pub fn save(path: &Path, program: &Program, graph: &Graph, ckpt: &Checkpoint) ->
     meta.insert("dp.fingerprint".to_string(), fingerprint(program));
     meta.insert("dp.epoch".to_string(), ckpt.epoch.to_string());
     for (name, v) in &ckpt.vocabs.map {
-        meta.insert(format!("dp.vocab.{name}"), serde_json::to_string(v.symbols()).unwrap_or_default());
+        meta.insert(
+            format!("dp.vocab.{name}"),
+            serde_json::to_string(v.symbols()).unwrap_or_default(),
+        );
     }
     if let Some(o) = &ckpt.optimizer {
-        meta.insert("dp.optimizer".into(), format!("{:?}", o.kind).to_lowercase());
+        meta.insert(
+            "dp.optimizer".into(),
+            format!("{:?}", o.kind).to_lowercase(),
+        );
         meta.insert("dp.optimizer.step".into(), o.step.to_string());
         meta.insert("dp.optimizer.lr".into(), o.lr.to_string());
         let names = ckpt.weights.names(program);
         for (slot, named) in names.iter().enumerate() {
             for (tag, moments) in [("m", &o.m), ("v", &o.v)] {
                 if let Some(data) = moments.get(slot) {
-                    tensors.push((format!("optim.{tag}.{}", named.name), vec![data.len()], le_bytes(data)));
+                    tensors.push((
+                        format!("optim.{tag}.{}", named.name),
+                        vec![data.len()],
+                        le_bytes(data),
+                    ));
                 }
             }
         }
     }
     let views = tensors
         .iter()
-        .map(|(n, shape, bytes)| TensorView::new(Dtype::F32, shape.clone(), bytes).map(|v| (n.clone(), v)))
+        .map(|(n, shape, bytes)| {
+            TensorView::new(Dtype::F32, shape.clone(), bytes).map(|v| (n.clone(), v))
+        })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| io("bad tensor", &e))?;
     let bytes = safetensors::serialize(views, &Some(meta)).map_err(|e| io("serialize", &e))?;
@@ -97,8 +127,14 @@ pub fn save(path: &Path, program: &Program, graph: &Graph, ckpt: &Checkpoint) ->
 /// Write to a temporary file beside `path`, then rename over it.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -114,10 +150,14 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Load and check against `program`.
 pub fn load(path: &Path, program: &Program, graph: &Graph) -> Result<Checkpoint, Diagnostic> {
-    let bad = |msg: String| Diagnostic::new(Code::BadWeights, format!("`{}`: {msg}", path.display()));
-    let bytes = std::fs::read(path).map_err(|e| Diagnostic::new(Code::Io, format!("cannot read `{}`: {e}", path.display())))?;
-    let st = SafeTensors::deserialize(&bytes).map_err(|e| bad(format!("not a safetensors file ({e})")))?;
-    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| bad(format!("bad header ({e})")))?;
+    let bad =
+        |msg: String| Diagnostic::new(Code::BadWeights, format!("`{}`: {msg}", path.display()));
+    let bytes = std::fs::read(path)
+        .map_err(|e| Diagnostic::new(Code::Io, format!("cannot read `{}`: {e}", path.display())))?;
+    let st = SafeTensors::deserialize(&bytes)
+        .map_err(|e| bad(format!("not a safetensors file ({e})")))?;
+    let (_, header) =
+        SafeTensors::read_metadata(&bytes).map_err(|e| bad(format!("bad header ({e})")))?;
     let meta = header.metadata().clone().unwrap_or_default();
     let vocabs = read_vocabs(program, &meta).map_err(bad)?;
     let mut read = |name: &str, shape: &[usize]| -> Result<Vec<f32>, Diagnostic> {
@@ -126,7 +166,9 @@ pub fn load(path: &Path, program: &Program, graph: &Graph) -> Result<Checkpoint,
                 .help("the weights were saved for a different program (rename or retrain)")
         })?;
         if found != shape {
-            return Err(bad(format!("tensor `{name}` has shape {found:?}, the program needs {shape:?}")));
+            return Err(bad(format!(
+                "tensor `{name}` has shape {found:?}, the program needs {shape:?}"
+            )));
         }
         Ok(data)
     };
@@ -134,12 +176,22 @@ pub fn load(path: &Path, program: &Program, graph: &Graph) -> Result<Checkpoint,
     let known: Vec<String> = weights.names(program).into_iter().map(|n| n.name).collect();
     for name in st.names() {
         if !name.starts_with("optim.") && !known.contains(name) {
-            return Err(bad(format!("has a tensor `{name}` that the program does not declare")));
+            return Err(bad(format!(
+                "has a tensor `{name}` that the program does not declare"
+            )));
         }
     }
     let optimizer = read_optimizer(&meta, &known, &st);
-    let epoch = meta.get("dp.epoch").and_then(|e| e.parse().ok()).unwrap_or(0);
-    Ok(Checkpoint { vocabs, weights, optimizer, epoch })
+    let epoch = meta
+        .get("dp.epoch")
+        .and_then(|e| e.parse().ok())
+        .unwrap_or(0);
+    Ok(Checkpoint {
+        vocabs,
+        weights,
+        optimizer,
+        epoch,
+    })
 }
 
 fn read_vocabs(program: &Program, meta: &HashMap<String, String>) -> Result<Vocabularies, String> {
@@ -149,7 +201,8 @@ fn read_vocabs(program: &Program, meta: &HashMap<String, String>) -> Result<Voca
             continue;
         }
         if let Some(json) = meta.get(&format!("dp.vocab.{name}")) {
-            let symbols: Vec<String> = serde_json::from_str(json).map_err(|e| format!("bad vocabulary `{name}` in the metadata ({e})"))?;
+            let symbols: Vec<String> = serde_json::from_str(json)
+                .map_err(|e| format!("bad vocabulary `{name}` in the metadata ({e})"))?;
             *v = Vocabulary::open(symbols);
         }
     }
@@ -158,7 +211,12 @@ fn read_vocabs(program: &Program, meta: &HashMap<String, String>) -> Result<Voca
 
 type Reader<'a> = dyn FnMut(&str, &[usize]) -> Result<Vec<f32>, Diagnostic> + 'a;
 
-fn read_weights(program: &Program, vocabs: &Vocabularies, graph: &Graph, read: &mut Reader) -> Result<Weights, Diagnostic> {
+fn read_weights(
+    program: &Program,
+    vocabs: &Vocabularies,
+    graph: &Graph,
+    read: &mut Reader,
+) -> Result<Weights, Diagnostic> {
     let mut learned = Vec::new();
     for piece in &program.learned {
         learned.push(match &piece.kind {
@@ -167,12 +225,18 @@ fn read_weights(program: &Program, vocabs: &Vocabularies, graph: &Graph, read: &
                 let out: usize = outputs.iter().sum();
                 let w = read(&format!("{}.weight", piece.name), &[out, *input])?;
                 let b = read(&format!("{}.bias", piece.name), &[out])?;
-                LearnedWeights::Affine { weight: graph.from_vec(out, *input, w), bias: graph.from_vec(1, out, b), outputs }
+                LearnedWeights::Affine {
+                    weight: graph.from_vec(out, *input, w),
+                    bias: graph.from_vec(1, out, b),
+                    outputs,
+                }
             }
             LearnedKind::Embedding { vocab, dim } => {
                 let rows = vocabs.get(vocab).map_or(1, |v| v.len().max(1));
                 let t = read(&format!("{}.table", piece.name), &[rows, *dim])?;
-                LearnedWeights::Embedding { table: graph.from_vec(rows, *dim, t) }
+                LearnedWeights::Embedding {
+                    table: graph.from_vec(rows, *dim, t),
+                }
             }
         });
     }
@@ -185,7 +249,11 @@ fn read_weights(program: &Program, vocabs: &Vocabularies, graph: &Graph, read: &
     Ok(Weights { learned, params })
 }
 
-fn read_optimizer(meta: &HashMap<String, String>, names: &[String], st: &SafeTensors) -> Option<Optimizer> {
+fn read_optimizer(
+    meta: &HashMap<String, String>,
+    names: &[String],
+    st: &SafeTensors,
+) -> Option<Optimizer> {
     let kind = match meta.get("dp.optimizer")?.as_str() {
         "adam" => OptimizerKind::Adam,
         "sgd" => OptimizerKind::Sgd,
@@ -193,7 +261,13 @@ fn read_optimizer(meta: &HashMap<String, String>, names: &[String], st: &SafeTen
     };
     let step = meta.get("dp.optimizer.step")?.parse().ok()?;
     let lr = meta.get("dp.optimizer.lr")?.parse().ok()?;
-    let mut o = Optimizer { kind, lr, step, m: Vec::new(), v: Vec::new() };
+    let mut o = Optimizer {
+        kind,
+        lr,
+        step,
+        m: Vec::new(),
+        v: Vec::new(),
+    };
     if kind == OptimizerKind::Adam {
         for name in names {
             o.m.push(fetch(st, &format!("optim.m.{name}"))?.1);

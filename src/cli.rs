@@ -111,7 +111,9 @@ impl ColorChoice {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            ColorChoice::Auto => {
+                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
         }
     }
 }
@@ -122,7 +124,8 @@ pub fn run_command(command: Command, color: bool) -> i32 {
     let result = match command {
         Command::Check { file } => check(&file, &mut out),
         Command::Run(args) => run(&args, &mut out),
-        Command::Train(_) | Command::Repl { .. } => Err(Failure::plain(Diagnostic::new(
+        Command::Train(args) => train_command(&args, &mut out),
+        Command::Repl { .. } => Err(Failure::plain(Diagnostic::new(
             Code::Io,
             "this command is not available in this build yet",
         ))),
@@ -145,15 +148,24 @@ pub struct Failure {
 
 impl Failure {
     pub fn plain(d: Diagnostic) -> Failure {
-        Failure { sources: SourceMap::new(), diagnostics: vec![d] }
+        Failure {
+            sources: SourceMap::new(),
+            diagnostics: vec![d],
+        }
     }
     fn with(sources: &SourceMap, d: Diagnostic) -> Failure {
-        Failure { sources: sources.clone(), diagnostics: vec![d] }
+        Failure {
+            sources: sources.clone(),
+            diagnostics: vec![d],
+        }
     }
 }
 
 fn compile(file: &Path) -> Result<Compiled, Failure> {
-    compile_file(file).map_err(|(sources, diagnostics)| Failure { sources, diagnostics })
+    compile_file(file).map_err(|(sources, diagnostics)| Failure {
+        sources,
+        diagnostics,
+    })
 }
 
 /// `dp check`: `name : Type` for each def of the root file, in source order.
@@ -178,9 +190,11 @@ pub fn def_signatures(compiled: &Compiled) -> Vec<String> {
             _ => None,
         })
         .filter_map(|name| match compiled.program.globals.get(name.as_str()) {
-            Some(GlobalRef::Def(id)) => compiled.program.defs.get(*id).map(|def| {
-                format!("{} : {}", name, crate::types::pretty_scheme(&def.scheme))
-            }),
+            Some(GlobalRef::Def(id)) => compiled
+                .program
+                .defs
+                .get(*id)
+                .map(|def| format!("{} : {}", name, crate::types::pretty_scheme(&def.scheme))),
             _ => None,
         })
         .collect()
@@ -200,29 +214,46 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<(), Failure> {
         return apply_file(&compiled, &vocabs, &weights, name, input, out);
     }
     let Some(GlobalRef::Def(main)) = compiled.program.globals.get("main").copied() else {
-        let d = Diagnostic::new(Code::NoMain, format!("`{}` has no `main` to run", args.file.display()))
-            .help("define `def main = ...`, or evaluate an expression with `--eval EXPR`");
+        let d = Diagnostic::new(
+            Code::NoMain,
+            format!("`{}` has no `main` to run", args.file.display()),
+        )
+        .help("define `def main = ...`, or evaluate an expression with `--eval EXPR`");
         return Err(Failure::with(&compiled.sources, d));
     };
-    let ctx = Context { program: &compiled.program, vocabs: &vocabs, weights: &weights };
+    let ctx = Context {
+        program: &compiled.program,
+        vocabs: &vocabs,
+        weights: &weights,
+    };
     let ty = compiled.program.defs[main].scheme.ty.clone();
     let value = runtime::global_value(&ctx, &mut graph, main, 1)
         .map_err(|d| Failure::with(&compiled.sources, d))?;
-    let json = encode_one(&graph, &value, &ty, &compiled.program, &vocabs, &compiled.sources)?;
+    let json = encode_one(
+        &graph,
+        &value,
+        &ty,
+        &compiled.program,
+        &vocabs,
+        &compiled.sources,
+    )?;
     let _ = writeln!(out, "{json}");
     Ok(())
 }
 
 /// The run-time vocabularies and weights: from a file, or fresh (seed 0).
-pub fn load_weights(compiled: &Compiled, path: Option<&Path>) -> Result<(Vocabularies, Weights), Failure> {
+pub fn load_weights(
+    compiled: &Compiled,
+    path: Option<&Path>,
+) -> Result<(Vocabularies, Weights), Failure> {
     let program = &compiled.program;
-    let vocabs = Vocabularies::from_types(&program.types);
     if let Some(path) = path {
-        let d = Diagnostic::new(Code::BadWeights, format!("cannot load `{}`: weights files come with `dp train`", path.display()));
-        return Err(Failure::with(&compiled.sources, d));
+        let ckpt = crate::checkpoint::load(path, program, &Graph::inference())
+            .map_err(|d| Failure::with(&compiled.sources, d))?;
+        return Ok((ckpt.vocabs, ckpt.weights));
     }
-    let graph = Graph::inference();
-    let weights = runtime::weights::initialise(program, &vocabs, &graph, 0);
+    let vocabs = Vocabularies::from_types(&program.types);
+    let weights = crate::train::fresh_weights(compiled, &vocabs, 0)?;
     Ok((vocabs, weights))
 }
 
@@ -236,14 +267,30 @@ pub fn eval_text(
 ) -> Result<String, Failure> {
     let id = compiled.sources.add("<eval>", text);
     let (expr, diags) = crate::syntax::parse_expr(id, text);
-    let fail = |sources: &SourceMap, diagnostics| Failure { sources: sources.clone(), diagnostics };
+    let fail = |sources: &SourceMap, diagnostics| Failure {
+        sources: sources.clone(),
+        diagnostics,
+    };
     let Some(expr) = expr.filter(|_| diags.is_empty()) else {
         return Err(fail(&compiled.sources, diags));
     };
-    let typed = crate::types::check_expr(&compiled.program, &expr).map_err(|d| fail(&compiled.sources, d))?;
-    let ctx = Context { program: &compiled.program, vocabs, weights };
-    let value = runtime::eval_closed(&ctx, graph, &typed, 1).map_err(|d| fail(&compiled.sources, vec![d]))?;
-    encode_one(graph, &value, &typed.ty, &compiled.program, vocabs, &compiled.sources)
+    let typed = crate::types::check_expr(&compiled.program, &expr)
+        .map_err(|d| fail(&compiled.sources, d))?;
+    let ctx = Context {
+        program: &compiled.program,
+        vocabs,
+        weights,
+    };
+    let value = runtime::eval_closed(&ctx, graph, &typed, 1)
+        .map_err(|d| fail(&compiled.sources, vec![d]))?;
+    encode_one(
+        graph,
+        &value,
+        &typed.ty,
+        &compiled.program,
+        vocabs,
+        &compiled.sources,
+    )
 }
 
 fn encode_one(
@@ -256,8 +303,14 @@ fn encode_one(
 ) -> Result<String, Failure> {
     match codec::encode(graph, value, ty, &program.types, vocabs) {
         Ok(mut rows) if rows.len() == 1 => Ok(codec::format_json(&rows.remove(0))),
-        Ok(_) => Err(Failure::with(sources, Diagnostic::new(Code::RuntimeError, "internal: expected one value"))),
-        Err(msg) => Err(Failure::with(sources, Diagnostic::new(Code::RuntimeError, msg))),
+        Ok(_) => Err(Failure::with(
+            sources,
+            Diagnostic::new(Code::RuntimeError, "internal: expected one value"),
+        )),
+        Err(msg) => Err(Failure::with(
+            sources,
+            Diagnostic::new(Code::RuntimeError, msg),
+        )),
     }
 }
 
@@ -274,19 +327,29 @@ fn apply_file(
 ) -> Result<(), Failure> {
     let program = &compiled.program;
     let sources = &compiled.sources;
-    let (arg_ty, result_ty) = function_type(program, name).map_err(|d| Failure::with(sources, d))?;
+    let (arg_ty, result_ty) =
+        function_type(program, name).map_err(|d| Failure::with(sources, d))?;
     let text = read_text(input).map_err(|d| Failure::with(sources, d))?;
     let mut vocabs = vocabs.clone();
     let examples = codec::decode_lines(&text, &arg_ty, &program.types, &mut vocabs, false)
-        .map_err(|errors| Failure { sources: sources.clone(), diagnostics: data_errors(input, &arg_ty, errors) })?;
-    let ctx = Context { program, vocabs: &vocabs, weights };
+        .map_err(|errors| Failure {
+            sources: sources.clone(),
+            diagnostics: data_errors(input, &arg_ty, errors),
+        })?;
+    let ctx = Context {
+        program,
+        vocabs: &vocabs,
+        weights,
+    };
     for chunk in examples.chunks(APPLY_BATCH) {
         let mut graph = Graph::inference();
         let refs: Vec<_> = chunk.iter().collect();
         let arg = codec::assemble(&graph, &refs, &arg_ty, &program.types);
-        let f = global_function(&ctx, &mut graph, name, chunk.len()).map_err(|d| Failure::with(sources, d))?;
+        let f = global_function(&ctx, &mut graph, name, chunk.len())
+            .map_err(|d| Failure::with(sources, d))?;
         let span = crate::source::Span::default();
-        let value = runtime::apply(&ctx, &mut graph, &f, vec![arg], span).map_err(|d| Failure::with(sources, d))?;
+        let value = runtime::apply(&ctx, &mut graph, &f, vec![arg], span)
+            .map_err(|d| Failure::with(sources, d))?;
         let rows = codec::encode(&graph, &value, &result_ty, &program.types, &vocabs)
             .map_err(|m| Failure::with(sources, Diagnostic::new(Code::RuntimeError, m)))?;
         for row in rows {
@@ -305,21 +368,40 @@ pub fn function_type(program: &Program, name: &str) -> Result<(Type, Type), Diag
             Type::func(p.domain.clone(), p.codomain.clone())
         }
         _ => {
-            return Err(Diagnostic::new(Code::UnknownName, format!("the program defines no function `{name}`")));
+            return Err(Diagnostic::new(
+                Code::UnknownName,
+                format!("the program defines no function `{name}`"),
+            ));
         }
     };
     match ty {
         Type::Func(a, b) if !has_vars(&a) && !has_vars(&b) => Ok((*a, *b)),
-        Type::Func(..) => Err(Diagnostic::new(Code::AmbiguousType, format!("`{name}` is polymorphic (`{}`), so its input cannot be decoded", crate::types::pretty(&ty)))
-            .help(format!("annotate its parameter, e.g. `def {name} (x : T) = ...`"))),
-        _ => Err(Diagnostic::new(Code::NotAFunction, format!("`{name}` is not a function: it has type `{}`", crate::types::pretty(&ty)))),
+        Type::Func(..) => Err(Diagnostic::new(
+            Code::AmbiguousType,
+            format!(
+                "`{name}` is polymorphic (`{}`), so its input cannot be decoded",
+                crate::types::pretty(&ty)
+            ),
+        )
+        .help(format!(
+            "annotate its parameter, e.g. `def {name} (x : T) = ...`"
+        ))),
+        _ => Err(Diagnostic::new(
+            Code::NotAFunction,
+            format!(
+                "`{name}` is not a function: it has type `{}`",
+                crate::types::pretty(&ty)
+            ),
+        )),
     }
 }
 
 fn has_vars(ty: &Type) -> bool {
     match ty {
         Type::Var(_) => true,
-        Type::List(t) | Type::Tree(t) | Type::Grid(t) | Type::Window(_, t) | Type::Scores(t) => has_vars(t),
+        Type::List(t) | Type::Tree(t) | Type::Grid(t) | Type::Window(_, t) | Type::Scores(t) => {
+            has_vars(t)
+        }
         Type::Tuple(ts) => ts.iter().any(has_vars),
         Type::Func(a, b) => has_vars(a) || has_vars(b),
         _ => false,
@@ -327,11 +409,21 @@ fn has_vars(ty: &Type) -> bool {
 }
 
 /// The value of a global function (def or learned piece) over a batch.
-pub fn global_function(ctx: &Context, graph: &mut Graph, name: &str, batch: usize) -> Result<runtime::Value, Diagnostic> {
+pub fn global_function(
+    ctx: &Context,
+    graph: &mut Graph,
+    name: &str,
+    batch: usize,
+) -> Result<runtime::Value, Diagnostic> {
     match ctx.program.globals.get(name) {
         Some(GlobalRef::Def(id)) => runtime::global_value(ctx, graph, *id, batch),
-        Some(GlobalRef::Learned(id)) => Ok(runtime::Value::Func(std::rc::Rc::new(runtime::value::Func::Learned { id: *id, batch }))),
-        _ => Err(Diagnostic::new(Code::UnknownName, format!("the program defines no function `{name}`"))),
+        Some(GlobalRef::Learned(id)) => Ok(runtime::Value::Func(std::rc::Rc::new(
+            runtime::value::Func::Learned { id: *id, batch },
+        ))),
+        _ => Err(Diagnostic::new(
+            Code::UnknownName,
+            format!("the program defines no function `{name}`"),
+        )),
     }
 }
 
@@ -342,19 +434,53 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
 }
 
 /// Data errors as diagnostics: file, line, JSON path, expected, found.
-pub fn data_errors(file: &Path, ty: &Type, errors: Vec<(usize, codec::DataError)>) -> Vec<Diagnostic> {
+pub fn data_errors(
+    file: &Path,
+    ty: &Type,
+    errors: Vec<(usize, codec::DataError)>,
+) -> Vec<Diagnostic> {
     const SHOWN: usize = 10;
     let total = errors.len();
     let mut out: Vec<Diagnostic> = errors
         .into_iter()
         .take(SHOWN)
         .map(|(line, e)| {
-            Diagnostic::new(Code::BadData, format!("{}:{line}: at {}: expected {}, found {}", file.display(), e.path, e.expected, e.found))
-                .note(format!("each line must be a value of `{}`", crate::types::pretty(ty)))
+            Diagnostic::new(
+                Code::BadData,
+                format!(
+                    "{}:{line}: at {}: expected {}, found {}",
+                    file.display(),
+                    e.path,
+                    e.expected,
+                    e.found
+                ),
+            )
+            .note(format!(
+                "each line must be a value of `{}`",
+                crate::types::pretty(ty)
+            ))
         })
         .collect();
     if total > SHOWN {
-        out.push(Diagnostic::new(Code::BadData, format!("{} more bad lines in {}", total - SHOWN, file.display())));
+        out.push(Diagnostic::new(
+            Code::BadData,
+            format!("{} more bad lines in {}", total - SHOWN, file.display()),
+        ));
     }
     out
+}
+
+/// `dp train`.
+pub fn train_command(args: &TrainArgs, out: &mut impl Write) -> Result<(), Failure> {
+    let compiled = compile(&args.file)?;
+    let trained = crate::train::train(&compiled, args, out, None)?;
+    if let Some(path) = &args.save {
+        let _ = writeln!(
+            out,
+            "saved {} (epoch {})",
+            path.display(),
+            trained.epochs_done
+        );
+    }
+    Ok(())
 }

@@ -2,6 +2,8 @@
 //! graphs. See ARCHITECTURE.md for the pipeline and the code map.
 
 pub mod backend;
+pub mod checkpoint;
+pub mod cli;
 pub mod codec;
 pub mod diagnostic;
 pub mod driver;
@@ -9,4 +11,5 @@ pub mod ir;
 pub mod runtime;
 pub mod source;
 pub mod syntax;
+pub mod train;
 pub mod types;

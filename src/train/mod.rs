@@ -18,7 +18,9 @@ use rand::SeedableRng;
 
 use crate::backend::{Graph, Reduce};
 use crate::checkpoint::{self, Checkpoint};
-use crate::cli::{data_errors, function_type, global_function, read_text, Failure, OptimizerKind, TrainArgs};
+use crate::cli::{
+    data_errors, function_type, global_function, read_text, Failure, OptimizerKind, TrainArgs,
+};
 use crate::codec::{self, Example};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::driver::Compiled;
@@ -56,15 +58,26 @@ struct Data {
 
 /// Train as `dp train` does, printing one line per epoch to `out`.
 /// `cancel` (Ctrl-C in the REPL) stops after the current epoch.
-pub fn train(compiled: &Compiled, args: &TrainArgs, out: &mut dyn Write, cancel: Option<&AtomicBool>) -> Result<Trained, Failure> {
-    let fail = |d: Diagnostic| Failure { sources: compiled.sources.clone(), diagnostics: vec![d] };
+pub fn train(
+    compiled: &Compiled,
+    args: &TrainArgs,
+    out: &mut dyn Write,
+    cancel: Option<&AtomicBool>,
+) -> Result<Trained, Failure> {
+    let fail = |d: Diagnostic| Failure {
+        sources: compiled.sources.clone(),
+        diagnostics: vec![d],
+    };
     let program = &compiled.program;
     let init_graph = Graph::inference();
     let resume = match &args.resume {
         Some(p) => Some(checkpoint::load(p, program, &init_graph).map_err(fail)?),
         None => None,
     };
-    let mut vocabs = resume.as_ref().map_or_else(|| Vocabularies::from_types(&program.types), |r| r.vocabs.clone());
+    let mut vocabs = resume.as_ref().map_or_else(
+        || Vocabularies::from_types(&program.types),
+        |r| r.vocabs.clone(),
+    );
     let data = load_data(compiled, args, &mut vocabs, resume.is_none())?;
     let (mut weights, start_epoch, resumed_optimizer) = match resume {
         Some(r) => (r.weights, r.epoch, r.optimizer),
@@ -74,7 +87,11 @@ pub fn train(compiled: &Compiled, args: &TrainArgs, out: &mut dyn Write, cancel:
         OptimizerKind::Adam => 1e-3,
         OptimizerKind::Sgd => 0.1,
     });
-    let sizes: Vec<usize> = weights.tensors().iter().map(|t| t.rows() * t.cols()).collect();
+    let sizes: Vec<usize> = weights
+        .tensors()
+        .iter()
+        .map(|t| t.rows() * t.cols())
+        .collect();
     let mut optimizer = match resumed_optimizer {
         Some(o) if o.kind == args.optimizer => Optimizer { lr, ..o },
         _ => Optimizer::new(args.optimizer, lr, &sizes),
@@ -82,7 +99,16 @@ pub fn train(compiled: &Compiled, args: &TrainArgs, out: &mut dyn Write, cancel:
     let mut reports = Vec::new();
     let mut epochs_done = start_epoch;
     for epoch in start_epoch + 1..=start_epoch + args.epochs {
-        let report = run_epoch(compiled, args, &data, &vocabs, &mut weights, &mut optimizer, epoch).map_err(fail)?;
+        let report = run_epoch(
+            compiled,
+            args,
+            &data,
+            &vocabs,
+            &mut weights,
+            &mut optimizer,
+            epoch,
+        )
+        .map_err(fail)?;
         let _ = writeln!(out, "{}", format_report(&report, start_epoch + args.epochs));
         reports.push(report);
         epochs_done = epoch;
@@ -91,7 +117,13 @@ pub fn train(compiled: &Compiled, args: &TrainArgs, out: &mut dyn Write, cancel:
             break;
         }
     }
-    let trained = Trained { vocabs, weights, optimizer, epochs_done, reports };
+    let trained = Trained {
+        vocabs,
+        weights,
+        optimizer,
+        epochs_done,
+        reports,
+    };
     if let Some(path) = &args.save {
         save(compiled, path, &trained).map_err(fail)?;
     }
@@ -121,46 +153,88 @@ pub fn format_report(r: &EpochReport, total: usize) -> String {
     line
 }
 
-fn load_data(compiled: &Compiled, args: &TrainArgs, vocabs: &mut Vocabularies, grow: bool) -> Result<Data, Failure> {
+fn load_data(
+    compiled: &Compiled,
+    args: &TrainArgs,
+    vocabs: &mut Vocabularies,
+    grow: bool,
+) -> Result<Data, Failure> {
     let program = &compiled.program;
-    let fail = |diagnostics| Failure { sources: compiled.sources.clone(), diagnostics };
+    let fail = |diagnostics| Failure {
+        sources: compiled.sources.clone(),
+        diagnostics,
+    };
     let (arg_ty, result) = function_type(program, &args.objective).map_err(|d| fail(vec![d]))?;
     if result != Type::Float {
-        let d = Diagnostic::new(Code::TypeMismatch, format!("the objective `{}` must return a Float, it returns `{}`", args.objective, crate::types::pretty(&result)));
+        let d = Diagnostic::new(
+            Code::TypeMismatch,
+            format!(
+                "the objective `{}` must return a Float, it returns `{}`",
+                args.objective,
+                crate::types::pretty(&result)
+            ),
+        );
         return Err(fail(vec![d]));
     }
     if let Some(metric) = &args.metric {
         let (m_arg, m_res) = function_type(program, metric).map_err(|d| fail(vec![d]))?;
         if m_arg != arg_ty || m_res != Type::Float {
-            let d = Diagnostic::new(Code::TypeMismatch, format!("the metric `{metric}` must have type `{} -> Float`", crate::types::pretty(&arg_ty)));
+            let d = Diagnostic::new(
+                Code::TypeMismatch,
+                format!(
+                    "the metric `{metric}` must have type `{} -> Float`",
+                    crate::types::pretty(&arg_ty)
+                ),
+            );
             return Err(fail(vec![d]));
         }
     }
-    let decode = |path: &std::path::Path, vocabs: &mut Vocabularies, grow: bool| -> Result<Vec<Example>, Failure> {
+    let decode = |path: &std::path::Path,
+                  vocabs: &mut Vocabularies,
+                  grow: bool|
+     -> Result<Vec<Example>, Failure> {
         let text = read_text(path).map_err(|d| fail(vec![d]))?;
-        codec::decode_lines(&text, &arg_ty, &program.types, vocabs, grow).map_err(|e| fail(data_errors(path, &arg_ty, e)))
+        codec::decode_lines(&text, &arg_ty, &program.types, vocabs, grow)
+            .map_err(|e| fail(data_errors(path, &arg_ty, e)))
     };
     let train = decode(&args.data, vocabs, grow)?;
     if train.is_empty() {
-        return Err(fail(vec![Diagnostic::new(Code::BadData, format!("`{}` has no examples", args.data.display()))]));
+        return Err(fail(vec![Diagnostic::new(
+            Code::BadData,
+            format!("`{}` has no examples", args.data.display()),
+        )]));
     }
     let valid = match &args.valid {
         Some(p) => decode(p, vocabs, false)?,
         None => Vec::new(),
     };
-    Ok(Data { arg_ty, train, valid })
+    Ok(Data {
+        arg_ty,
+        train,
+        valid,
+    })
 }
 
 /// Fresh weights, with `param p : T = init` initialisers evaluated.
-pub fn fresh_weights(compiled: &Compiled, vocabs: &Vocabularies, seed: u64) -> Result<Weights, Failure> {
+pub fn fresh_weights(
+    compiled: &Compiled,
+    vocabs: &Vocabularies,
+    seed: u64,
+) -> Result<Weights, Failure> {
     let program = &compiled.program;
     let mut graph = Graph::inference();
     let mut weights = runtime::weights::initialise(program, vocabs, &graph, seed);
     for (i, p) in program.params.iter().enumerate() {
         let Some(init) = &p.init else { continue };
-        let ctx = Context { program, vocabs, weights: &weights };
-        let value = runtime::eval_closed(&ctx, &mut graph, init, 1)
-            .map_err(|d| Failure { sources: compiled.sources.clone(), diagnostics: vec![d] })?;
+        let ctx = Context {
+            program,
+            vocabs,
+            weights: &weights,
+        };
+        let value = runtime::eval_closed(&ctx, &mut graph, init, 1).map_err(|d| Failure {
+            sources: compiled.sources.clone(),
+            diagnostics: vec![d],
+        })?;
         if let Value::Real(r) = value {
             let data = graph.to_vec(&r);
             weights.params[i] = graph.from_vec(1, data.len(), data);
@@ -180,14 +254,16 @@ fn run_epoch(
 ) -> Result<EpochReport, Diagnostic> {
     let started = Instant::now();
     let mut order: Vec<usize> = (0..data.train.len()).collect();
-    let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9));
+    let mut rng =
+        rand::rngs::StdRng::seed_from_u64(args.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9));
     order.shuffle(&mut rng);
     let bar = progress_bar(order.len(), epoch);
     let mut total = 0.0f64;
     let batch = args.batch.max(1);
     for (bi, chunk) in order.chunks(batch).enumerate() {
         let examples: Vec<&Example> = chunk.iter().filter_map(|&i| data.train.get(i)).collect();
-        let loss = train_step(compiled, args, data, vocabs, weights, optimizer, &examples).map_err(|d| d.note(format!("in epoch {epoch}, batch {}", bi + 1)))?;
+        let loss = train_step(compiled, args, data, vocabs, weights, optimizer, &examples)
+            .map_err(|d| d.note(format!("in epoch {epoch}, batch {}", bi + 1)))?;
         if !loss.is_finite() {
             return Err(Diagnostic::new(Code::RuntimeError, format!("the objective became {loss} in epoch {epoch}, batch {}", bi + 1))
                 .note("training stopped; the weights are those before this batch")
@@ -202,7 +278,11 @@ fn run_epoch(
         b.finish_and_clear();
     }
     let seconds = started.elapsed().as_secs_f64().max(1e-9);
-    let ctx = Context { program: &compiled.program, vocabs, weights };
+    let ctx = Context {
+        program: &compiled.program,
+        vocabs,
+        weights,
+    };
     let valid_objective = mean_over(&ctx, &args.objective, &data.valid, &data.arg_ty)?;
     let metric = match &args.metric {
         Some(m) => mean_over(&ctx, m, &data.valid, &data.arg_ty)?.map(|v| (m.clone(), v)),
@@ -231,11 +311,25 @@ fn train_step(
     let program = &compiled.program;
     let mut graph = Graph::training();
     let grads = {
-        let ctx = Context { program, vocabs, weights };
+        let ctx = Context {
+            program,
+            vocabs,
+            weights,
+        };
         let arg = codec::assemble(&graph, examples, &data.arg_ty, &program.types);
         let f = global_function(&ctx, &mut graph, &args.objective, examples.len())?;
-        let Value::Real(losses) = runtime::apply(&ctx, &mut graph, &f, vec![arg], crate::source::Span::default())? else {
-            return Err(Diagnostic::new(Code::RuntimeError, "internal: the objective did not produce reals"));
+        let Value::Real(losses) = runtime::apply(
+            &ctx,
+            &mut graph,
+            &f,
+            vec![arg],
+            crate::source::Span::default(),
+        )?
+        else {
+            return Err(Diagnostic::new(
+                Code::RuntimeError,
+                "internal: the objective did not produce reals",
+            ));
         };
         let sum = graph.reduce_segments(Reduce::Sum, &losses, &[0, examples.len()]);
         let mean = graph.affine_scalar(&sum, 1.0 / examples.len() as f32, 0.0);
@@ -257,7 +351,12 @@ fn train_step(
 }
 
 /// The mean of a `_ -> Float` def over examples (inference), or None if there are none.
-pub fn mean_over(ctx: &Context, name: &str, examples: &[Example], arg_ty: &Type) -> Result<Option<f64>, Diagnostic> {
+pub fn mean_over(
+    ctx: &Context,
+    name: &str,
+    examples: &[Example],
+    arg_ty: &Type,
+) -> Result<Option<f64>, Diagnostic> {
     if examples.is_empty() {
         return Ok(None);
     }
@@ -267,7 +366,13 @@ pub fn mean_over(ctx: &Context, name: &str, examples: &[Example], arg_ty: &Type)
         let refs: Vec<&Example> = chunk.iter().collect();
         let arg = codec::assemble(&graph, &refs, arg_ty, &ctx.program.types);
         let f = global_function(ctx, &mut graph, name, chunk.len())?;
-        if let Value::Real(r) = runtime::apply(ctx, &mut graph, &f, vec![arg], crate::source::Span::default())? {
+        if let Value::Real(r) = runtime::apply(
+            ctx,
+            &mut graph,
+            &f,
+            vec![arg],
+            crate::source::Span::default(),
+        )? {
             total += graph.to_vec(&r).iter().map(|&x| x as f64).sum::<f64>();
         }
     }
@@ -279,7 +384,9 @@ fn progress_bar(len: usize, epoch: usize) -> Option<indicatif::ProgressBar> {
         return None;
     }
     let bar = indicatif::ProgressBar::new(len as u64);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("epoch {msg} [{bar:30}] {pos}/{len} {per_sec}") {
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("epoch {msg} [{bar:30}] {pos}/{len} {per_sec}")
+    {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_message(epoch.to_string());

@@ -17,7 +17,10 @@ fn sentiment() {
 
 #[test]
 fn eval_in_sentiment() {
-    expect!["Label"].assert_eq(&type_of(SENTIMENT, r#"argmax (model ["a", "fine", "film"])"#));
+    expect!["Label"].assert_eq(&type_of(
+        SENTIMENT,
+        r#"argmax (model ["a", "fine", "film"])"#,
+    ));
     expect!["Scores Label"].assert_eq(&type_of(SENTIMENT, r#"model ["a"]"#));
     expect!["Float"].assert_eq(&type_of(SENTIMENT, r#"loss (["a", "b"], "pos")"#));
     expect!["Hidden -> Word -> Hidden"].assert_eq(&type_of(SENTIMENT, "step"));
