@@ -111,9 +111,16 @@ fn non_empty(ev: &Eval, c: &Call, xs: &ListValue, name: &str) -> Result<(), Diag
 
 fn reduce(ev: &mut Eval, xs: &ListValue, op: Reduce, span: Span) -> Result<Value, Diagnostic> {
     let g = &mut *ev.graph;
+    let b = xs.batch_size();
     map_reals(
         &xs.elems,
-        &mut |r| Ok(g.reduce_segments(op, r, &xs.offsets)),
+        &mut |r| {
+            Ok(if r.rows() == 0 {
+                g.fill(b, r.cols(), 0.0)
+            } else {
+                g.reduce_segments(op, r, &xs.offsets)
+            })
+        },
         span,
     )
 }

@@ -4,6 +4,7 @@
 //! (`tests/batched.rs`) and gradients through the evaluator
 //! (`tests/grads.rs`). This file holds the shared helpers.
 
+mod batch_ops;
 mod batched;
 mod grads;
 mod ir;
