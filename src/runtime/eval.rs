@@ -24,6 +24,7 @@ use crate::backend::Graph;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{self, Expr, ExprKind, LocalId, Pattern};
 use crate::source::Span;
+use crate::types::ty::Type;
 
 use super::batch::{self, gather, merge, split_mask};
 use super::layout::{self, internal, resolve};
@@ -107,7 +108,12 @@ pub(crate) struct Eval<'e> {
     top_batch: usize,
     /// Free locals of `if` branches, by node address.
     free: HashMap<*const Expr, Rc<Vec<LocalId>>>,
+    /// Values of closed non-function defs (batch of one), by instantiation.
+    constants: HashMap<(ir::DefId, Vec<Type>), Value>,
 }
+
+/// The origin of rows that belong to no example in particular (constants).
+const NO_EXAMPLE: usize = usize::MAX;
 
 impl<'e> Eval<'e> {
     pub fn new(ctx: &'e Context<'e>, graph: &'e mut Graph, top_batch: usize) -> Eval<'e> {
@@ -116,6 +122,7 @@ impl<'e> Eval<'e> {
             graph,
             top_batch,
             free: HashMap::new(),
+            constants: HashMap::new(),
         }
     }
 
@@ -130,7 +137,7 @@ impl<'e> Eval<'e> {
     ) -> Diagnostic {
         let d = Diagnostic::new(Code::RuntimeError, message).at(span, label);
         match origin.get(row) {
-            Some(ex) if self.top_batch > 1 => d.note(format!(
+            Some(&ex) if self.top_batch > 1 && ex != NO_EXAMPLE => d.note(format!(
                 "in example {} of the batch of {}",
                 ex + 1,
                 self.top_batch
@@ -274,7 +281,7 @@ impl<'e> Eval<'e> {
         &mut self,
         env: &Env,
         def: ir::DefId,
-        inst: &[crate::types::ty::Type],
+        inst: &[Type],
         span: Span,
     ) -> Result<Value, Diagnostic> {
         let ctx = self.ctx;
@@ -288,12 +295,31 @@ impl<'e> Eval<'e> {
             .copied()
             .zip(inst.iter().cloned())
             .collect();
-        let mut inner = Env {
-            vars: HashMap::new(),
-            subst: Rc::new(subst),
-            origin: env.origin.clone(),
+        if matches!(d.body.kind, ExprKind::Lambda(_)) {
+            let mut inner = Env {
+                vars: HashMap::new(),
+                subst: Rc::new(subst),
+                origin: env.origin.clone(),
+            };
+            return self.eval(&mut inner, &d.body);
+        }
+        // A closed non-function def has the same value for every example:
+        // computed once (batch of one) per instantiation, then repeated.
+        let key = (def, inst.to_vec());
+        let one = match self.constants.get(&key) {
+            Some(v) => v.clone(),
+            None => {
+                let mut inner = Env {
+                    vars: HashMap::new(),
+                    subst: Rc::new(subst),
+                    origin: Rc::new(vec![NO_EXAMPLE]),
+                };
+                let v = self.eval(&mut inner, &d.body)?;
+                self.constants.insert(key, v.clone());
+                v
+            }
         };
-        self.eval(&mut inner, &d.body)
+        Ok(gather(self.graph, &one, &vec![0; env.batch()]))
     }
 
     fn param(&mut self, env: &Env, id: ir::ParamId, e: &Expr) -> Result<Value, Diagnostic> {
@@ -329,7 +355,7 @@ impl<'e> Eval<'e> {
         let k = es.len();
         if k == 0 {
             let ty = resolve(&e.ty, &env.subst);
-            let crate::types::ty::Type::List(elem) = &ty else {
+            let Type::List(elem) = &ty else {
                 return Err(internal(e.span, "a list literal whose type is not a list"));
             };
             let elems = layout::empty(self.ctx, self.graph, elem, e.span)?;

@@ -176,3 +176,16 @@ def lista ((n, x) : (Int, R[2])) : Float =
         &["[3, [1, 2]]", "[0, [5, -6]]", "[2, [0.5, 1]]"],
     );
 }
+
+/// A closed def is computed once per instantiation and repeated for every
+/// example; its gradient is the sum over all uses.
+#[test]
+fn constant_defs_and_params_gradients() {
+    let src = "
+param theta : R[2]
+learn lin : R[2] -> R[2]
+def scaled : R[2] = tanh (lin theta) * 2.0
+def loss (xs : List R[2]) : Float = sumList (map (\\x -> dot x scaled) xs) + sum theta
+";
+    grad_check(src, "loss", &["[[1, 2], [3, 4]]", "[]", "[[2, -1]]"]);
+}

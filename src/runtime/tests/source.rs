@@ -267,3 +267,26 @@ def start = zeros
         ],
     );
 }
+
+#[test]
+fn errors_in_constants_name_no_example() {
+    let src = "
+def bad : Float = last ([] : List Float)
+def f (x : Float) : Float = x + bad
+";
+    let c = compile(src);
+    let (vocabs, weights) = fresh(&c.program);
+    let ctx = Context {
+        program: &c.program,
+        vocabs: &vocabs,
+        weights: &weights,
+    };
+    let Some(crate::ir::GlobalRef::Def(id)) = c.program.globals.get("f").copied() else {
+        panic!()
+    };
+    let mut g = Graph::inference();
+    let f = crate::runtime::global_value(&ctx, &mut g, id, 3).unwrap();
+    let x = Value::Real(g.from_vec(3, 1, vec![1.0, 2.0, 3.0]));
+    let err = crate::runtime::apply(&ctx, &mut g, &f, vec![x], Span::default()).unwrap_err();
+    assert_eq!(error_text(&err), "error: `last` of an empty list");
+}
