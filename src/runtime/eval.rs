@@ -12,6 +12,16 @@
 //! untaken branch can neither raise an error (`last []` guarded by a length
 //! test) nor leak NaN gradients.
 //!
+//! A closed def that is not a function has the same value for every
+//! example, so it is computed once per instantiation (as a batch of one) in
+//! an evaluation run and repeated to the batch by a gather (gradients of the
+//! repeats are summed by the backend).
+//!
+//! Run-time errors are `Code::RuntimeError` diagnostics at the offending
+//! expression; with a batch of more than one example a note names the
+//! example (1-based), traced through `map`, `fold` etc. by each row's
+//! [`Origin`].
+//!
 //! This file holds the entry points, the expression walk and application.
 //! Operators are in `prims.rs`, builtins in `builtins.rs` and the files it
 //! dispatches to, learned pieces in `learned.rs`, type layouts in

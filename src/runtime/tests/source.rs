@@ -290,3 +290,36 @@ def f (x : Float) : Float = x + bad
     let err = crate::runtime::apply(&ctx, &mut g, &f, vec![x], Span::default()).unwrap_err();
     assert_eq!(error_text(&err), "error: `last` of an empty list");
 }
+
+/// An error inside `map` names the example the failing element belongs to.
+#[test]
+fn errors_inside_combinators_name_the_example() {
+    let src = "def f (xss : List (List Float)) : List Float = map last xss";
+    let c = compile(src);
+    let (mut vocabs, weights) = fresh(&c.program);
+    let Some(crate::ir::GlobalRef::Def(id)) = c.program.globals.get("f").copied() else {
+        panic!()
+    };
+    let ty = Type::list(Type::list(Type::Float));
+    let mut g = Graph::inference();
+    let parts: Vec<Value> = ["[[1], [2, 3]]", "[[4], [], [5]]", "[]"]
+        .iter()
+        .map(|j| {
+            let json = serde_json::from_str(j).unwrap();
+            let e = crate::codec::decode(&json, &ty, &c.program.types, &mut vocabs, true).unwrap();
+            crate::codec::assemble(&g, &[&e], &ty, &c.program.types)
+        })
+        .collect();
+    let arg = crate::runtime::batch::concat(&mut g, &parts);
+    let ctx = Context {
+        program: &c.program,
+        vocabs: &vocabs,
+        weights: &weights,
+    };
+    let f = crate::runtime::global_value(&ctx, &mut g, id, 3).unwrap();
+    let err = crate::runtime::apply(&ctx, &mut g, &f, vec![arg], Span::default()).unwrap_err();
+    assert_eq!(
+        error_text(&err),
+        "error: `last` of an empty list [in example 2 of the batch of 3]"
+    );
+}
