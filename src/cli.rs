@@ -124,7 +124,11 @@ pub fn run_command(command: Command, color: bool) -> i32 {
     let result = match command {
         Command::Check { file } => check(&file, &mut out),
         Command::Run(args) => run(&args, &mut out),
-        Command::Train(_) | Command::Repl { .. } => Err(Failure::plain(Diagnostic::new(
+        Command::Repl { file } => {
+            drop(out);
+            return crate::repl::run(file.as_deref(), color);
+        }
+        Command::Train(_) => Err(Failure::plain(Diagnostic::new(
             Code::Io,
             "this command is not available in this build yet",
         ))),
