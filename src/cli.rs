@@ -124,14 +124,11 @@ pub fn run_command(command: Command, color: bool) -> i32 {
     let result = match command {
         Command::Check { file } => check(&file, &mut out),
         Command::Run(args) => run(&args, &mut out),
+        Command::Train(args) => train_command(&args, &mut out),
         Command::Repl { file } => {
             drop(out);
             return crate::repl::run(file.as_deref(), color);
         }
-        Command::Train(_) => Err(Failure::plain(Diagnostic::new(
-            Code::Io,
-            "this command is not available in this build yet",
-        ))),
     };
     let _ = out.flush();
     match result {
@@ -250,19 +247,13 @@ pub fn load_weights(
     path: Option<&Path>,
 ) -> Result<(Vocabularies, Weights), Failure> {
     let program = &compiled.program;
-    let vocabs = Vocabularies::from_types(&program.types);
     if let Some(path) = path {
-        let d = Diagnostic::new(
-            Code::BadWeights,
-            format!(
-                "cannot load `{}`: weights files come with `dp train`",
-                path.display()
-            ),
-        );
-        return Err(Failure::with(&compiled.sources, d));
+        let ckpt = crate::checkpoint::load(path, program, &Graph::inference())
+            .map_err(|d| Failure::with(&compiled.sources, d))?;
+        return Ok((ckpt.vocabs, ckpt.weights));
     }
-    let graph = Graph::inference();
-    let weights = runtime::weights::initialise(program, &vocabs, &graph, 0);
+    let vocabs = Vocabularies::from_types(&program.types);
+    let weights = crate::train::fresh_weights(compiled, &vocabs, 0)?;
     Ok((vocabs, weights))
 }
 
@@ -477,4 +468,19 @@ pub fn data_errors(
         ));
     }
     out
+}
+
+/// `dp train`.
+pub fn train_command(args: &TrainArgs, out: &mut impl Write) -> Result<(), Failure> {
+    let compiled = compile(&args.file)?;
+    let trained = crate::train::train(&compiled, args, out, None)?;
+    if let Some(path) = &args.save {
+        let _ = writeln!(
+            out,
+            "saved {} (epoch {})",
+            path.display(),
+            trained.epochs_done
+        );
+    }
+    Ok(())
 }

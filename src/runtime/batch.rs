@@ -10,7 +10,7 @@
 
 use std::rc::Rc;
 
-use crate::backend::Graph;
+use crate::backend::{Graph, Real};
 
 use super::value::{offsets_of, Func, GridValue, ListValue, TreeNode, TreeValue, Value};
 
@@ -42,7 +42,7 @@ pub fn gather(graph: &mut Graph, v: &Value, idx: &[usize]) -> Value {
         return v.clone();
     }
     match v {
-        Value::Real(r) => Value::Real(graph.gather_rows(r, idx)),
+        Value::Real(r) => Value::Real(gather_real(graph, r, idx)),
         Value::Int(x) => Value::Int(Rc::new(idx.iter().map(|&i| x[i]).collect())),
         Value::Bool(x) => Value::Bool(Rc::new(idx.iter().map(|&i| x[i]).collect())),
         Value::Sym(x) => Value::Sym(Rc::new(idx.iter().map(|&i| x[i]).collect())),
@@ -52,6 +52,28 @@ pub fn gather(graph: &mut Graph, v: &Value, idx: &[usize]) -> Value {
         Value::Grid(g) => Value::Grid(Rc::new(gather_grid(graph, g, idx))),
         Value::Tree(t) => Value::Tree(Rc::new(gather_tree(graph, t, idx))),
         Value::Func(f) => Value::Func(Rc::new(gather_func(graph, f, idx))),
+    }
+}
+
+/// `gather_rows`, also for no rows or no columns (empty tensors are made
+/// directly: the backend's ops expect data).
+pub fn gather_real(graph: &mut Graph, x: &Real, idx: &[usize]) -> Real {
+    if idx.is_empty() || x.cols() == 0 {
+        return graph.fill(idx.len(), x.cols(), 0.0);
+    }
+    graph.gather_rows(x, idx)
+}
+
+/// `concat_rows`, skipping parts without rows.
+pub fn concat_reals(graph: &mut Graph, parts: &[Real]) -> Real {
+    let rows: usize = parts.iter().map(Real::rows).sum();
+    let cols = parts.first().map_or(0, Real::cols);
+    let full: Vec<Real> = parts.iter().filter(|p| p.rows() > 0).cloned().collect();
+    match full.as_slice() {
+        _ if cols == 0 => graph.fill(rows, 0, 0.0),
+        [] => graph.fill(0, cols, 0.0),
+        [one] => one.clone(),
+        _ => graph.concat_rows(&full),
     }
 }
 
@@ -186,7 +208,7 @@ pub fn concat(graph: &mut Graph, parts: &[Value]) -> Value {
     match &parts[0] {
         Value::Real(_) => {
             let reals: Vec<_> = parts.iter().filter_map(as_real).collect();
-            Value::Real(graph.concat_rows(&reals))
+            Value::Real(concat_reals(graph, &reals))
         }
         Value::Int(_) => Value::Int(Rc::new(host_concat(parts, |v| match v {
             Value::Int(x) => Some(x),
@@ -232,7 +254,7 @@ pub fn concat(graph: &mut Graph, parts: &[Value]) -> Value {
     }
 }
 
-fn as_real(v: &Value) -> Option<crate::backend::Real> {
+fn as_real(v: &Value) -> Option<Real> {
     match v {
         Value::Real(r) => Some(r.clone()),
         _ => None,

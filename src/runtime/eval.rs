@@ -318,7 +318,7 @@ impl<'e> Eval<'e> {
         let Some(w) = ctx.weights.params.get(id) else {
             return Err(internal(e.span, format!("no weights for param {id}")));
         };
-        let rows = self.graph.gather_rows(w, &vec![0; env.batch()]);
+        let rows = super::batch::gather_real(self.graph, w, &vec![0; env.batch()]);
         let ty = resolve(&e.ty, &env.subst);
         layout::unpack(ctx, self.graph, &rows, &ty, e.span)
     }
@@ -366,6 +366,9 @@ impl<'e> Eval<'e> {
 
     /// Apply a function value to arguments of its batch.
     pub fn apply(&mut self, f: &Value, args: Vec<Value>, span: Span) -> Result<Value, Diagnostic> {
+        if args.is_empty() {
+            return Ok(f.clone());
+        }
         match f {
             Value::Func(func) => self.apply_func(func, args, span),
             _ => Err(internal(span, "applying a value that is not a function")),

@@ -63,7 +63,9 @@ pub(crate) fn apply_learned(
                 }
                 idx.push(s as usize);
             }
-            Ok(Value::Real(ev.graph.gather_rows(table, &idx)))
+            Ok(Value::Real(super::batch::gather_real(
+                ev.graph, table, &idx,
+            )))
         }
     }
 }

@@ -115,7 +115,7 @@ fn apply_windows(
     let window = if is_rep(ev.ctx, elem) {
         let flat = pack(ev.graph, elems, c.span)?;
         let size = flat.cols();
-        let picked = ev.graph.gather_rows(&flat, &plan.rows);
+        let picked = super::batch::gather_real(ev.graph, &flat, &plan.rows);
         Value::Real(ev.graph.reshape(&picked, w, k * size))
     } else {
         let picked = gather(ev.graph, elems, &plan.rows);

@@ -52,11 +52,8 @@ impl Checker<'_> {
         for (i, arg) in args.iter().enumerate() {
             match self.subst.resolve(&fty) {
                 Type::Func(p, r) => {
-                    let label = match &name {
-                        Some(n) => format!("`{n}` expects `{}` here", self.show(&p)),
-                        None => format!("this function expects `{}`", self.show(&p)),
-                    };
-                    out.push(self.check(arg, &p, Origin::new(head.span, label)));
+                    let origin = self.param_origin(&name, &p, head.span);
+                    out.push(self.check(arg, &p, origin));
                     fty = *r;
                 }
                 Type::Var(v) if self.subst.is_unbound(v) => {
@@ -81,6 +78,27 @@ impl Checker<'_> {
             args: out,
         };
         node(kind, fty, e.span)
+    }
+
+    /// "`f` expects `T` here", for a label at the function.
+    fn param_origin(&self, name: &Option<String>, p: &Type, span: Span) -> Option<Origin> {
+        let who = name
+            .as_ref()
+            .map_or("this function".to_string(), |n| format!("`{n}`"));
+        let label = match self.subst.zonk(p) {
+            Type::Var(v) => {
+                let c = self.subst.constraint(v);
+                if c.has(Constraint::REPR) {
+                    format!("{who} needs a representation type here")
+                } else if c.has(Constraint::VOCAB) {
+                    format!("{who} needs a vocabulary symbol here")
+                } else {
+                    return None;
+                }
+            }
+            t => format!("{who} expects `{}` here", pretty(&t)),
+        };
+        Origin::new(span, label)
     }
 
     fn not_a_function(
@@ -216,7 +234,7 @@ impl Checker<'_> {
 
     fn compare(&mut self, op: BinOp, l: &ast::Expr, r: &ast::Expr, span: Span) -> ir::Expr {
         let a = self.infer(l);
-        let label = format!("the left operand has type `{}`", self.show(&a.ty));
+        let label = format!("the left operand {}", self.describe(&a.ty));
         let b = self.check(r, &a.ty, Origin::new(l.span, label));
         if let Err(_e) = self.subst.constrain(&a.ty, Constraint::COMPARABLE) {
             let t = self.show(&a.ty);
@@ -252,7 +270,7 @@ impl Checker<'_> {
                 .at(l.span, format!("this has type `{t}`")),
             );
         }
-        let label = format!("the left operand has type `{}`", self.show(&lt));
+        let label = format!("the left operand {}", self.describe(&lt));
         let b = self.check(r, &lt, Origin::new(l.span, label));
         prim_node(PrimOp::Append, vec![a, b], lt, span)
     }

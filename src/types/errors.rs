@@ -29,6 +29,36 @@ impl Checker<'_> {
         (a, n.print(&self.subst.zonk(b)))
     }
 
+    /// "has type `X`", or what a constrained variable stands for ("is a
+    /// number", ...), for labels.
+    pub fn describe(&self, t: &Type) -> String {
+        match self.subst.zonk(t) {
+            Type::Var(v) if self.subst.is_unbound(v) => {
+                let c = self.subst.constraint(v);
+                if c.has(Constraint::NUMLIT) {
+                    "is a number".to_string()
+                } else if c.has(Constraint::VOCAB) {
+                    "is a vocabulary symbol".to_string()
+                } else if c.has(Constraint::REPR) {
+                    "is a representation".to_string()
+                } else {
+                    format!("has type `{}`", pretty(&Type::Var(v)))
+                }
+            }
+            z => format!("has type `{}`", pretty(&z)),
+        }
+    }
+
+    /// What a constraint asks for, in words.
+    fn wanted(c: Constraint) -> &'static str {
+        match c {
+            Constraint::NUMLIT => "a number",
+            Constraint::VOCAB => "a vocabulary symbol",
+            Constraint::REPR => "a representation type",
+            _ => "a comparable type",
+        }
+    }
+
     /// `` `Hidden` (R[64]) `` for a rep, `` `T` `` otherwise.
     pub fn with_shape(&self, t: &Type) -> String {
         let t = self.subst.zonk(t);
@@ -66,12 +96,33 @@ impl Checker<'_> {
                 .at(span, format!("this would need `{x}` = `{y}`"))
                 .note("a type cannot contain itself; this is often a function applied to itself or a list put inside itself")
             }
-            UErr::Unsatisfied(t, c) => self.unsatisfied(&t, c, span),
+            UErr::Unsatisfied(t, c) => {
+                let open = |x: &Type| match self.subst.zonk(x) {
+                    Type::Var(v) => self.subst.is_unbound(v) && self.subst.constraint(v).has(c),
+                    _ => false,
+                };
+                let s = pretty(&t);
+                let w = Self::wanted(c);
+                let code = match c {
+                    Constraint::REPR => Code::NotRepresentation,
+                    Constraint::COMPARABLE => Code::NotComparable,
+                    _ => Code::TypeMismatch,
+                };
+                if open(found) && !open(expected) {
+                    Diagnostic::new(code, format!("expected `{s}`, found {w}"))
+                        .at(span, format!("this is {w}, not `{s}`"))
+                } else if open(expected) && !open(found) {
+                    Diagnostic::new(code, format!("expected {w}, found `{s}`"))
+                        .at(span, format!("this has type `{s}`"))
+                } else {
+                    self.unsatisfied(&t, c, span)
+                }
+            }
             UErr::Conflict(..) => Diagnostic::new(
                 Code::TypeMismatch,
                 "a vocabulary symbol cannot be used as a number or a representation",
             )
-            .at(span, "here")
+            .at(span, "a number or representation and a vocabulary symbol meet here")
             .note("string literals are vocabulary symbols; numbers and representations are Int, Float, R[..], reps, ..."),
         }
     }

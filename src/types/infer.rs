@@ -458,7 +458,7 @@ impl<'e> Checker<'e> {
             Some((t, o)) => (self.check(a, t, o.clone()), self.check(b, t, o)),
             None => {
                 let x = self.infer(a);
-                let label = format!("the `then` branch has type `{}`", self.show(&x.ty));
+                let label = format!("the `then` branch {}", self.describe(&x.ty));
                 let y = self.check(b, &x.ty, Origin::new(a.span, label));
                 (x, y)
             }
@@ -478,7 +478,7 @@ impl<'e> Checker<'e> {
         for x in es {
             let item = self.check(x, elem, origin.clone());
             if origin.is_none() {
-                let label = format!("the first element has type `{}`", self.show(&item.ty));
+                let label = format!("the first element {}", self.describe(&item.ty));
                 origin = Origin::new(x.span, label);
             }
             items.push(item);
