@@ -29,12 +29,28 @@ pub enum Command {
 pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("type", "EXPR", "show the type of an expression (also :t)"),
     ("load", "FILE", "start afresh with FILE and its imports"),
-    ("reload", "", "read the loaded file again, keeping this session's definitions"),
+    (
+        "reload",
+        "",
+        "read the loaded file again, keeping this session's definitions",
+    ),
     ("browse", "", "list the names in scope with their types"),
-    ("params", "", "list learned pieces and params: shapes and parameter counts"),
-    ("train", "ARGS", "train with the flags of `dp train` (e.g. --data FILE --epochs N)"),
+    (
+        "params",
+        "",
+        "list learned pieces and params: shapes and parameter counts",
+    ),
+    (
+        "train",
+        "ARGS",
+        "train with the flags of `dp train` (e.g. --data FILE --epochs N)",
+    ),
     ("weights", "W", "load weights from a safetensors file"),
-    ("save", "W", "save the session's weights to a safetensors file"),
+    (
+        "save",
+        "W",
+        "save the session's weights to a safetensors file",
+    ),
     ("help", "", "show this list"),
     ("quit", "", "leave the REPL (also Ctrl-D)"),
 ];
@@ -191,13 +207,11 @@ pub fn train_args(text: &str) -> Result<TrainArgs, String> {
         .no_binary_name(true)
         .disable_version_flag(true)
         .mut_arg("file", |a| {
-            a.required(false)
-                .hide(true)
-                .default_value(SESSION_FILE)
+            a.required(false).hide(true).default_value(SESSION_FILE)
         });
-    let matches: ArgMatches = cmd.try_get_matches_from(words).map_err(|e| {
-        e.render().to_string().trim_end().to_string()
-    })?;
+    let matches: ArgMatches = cmd
+        .try_get_matches_from(words)
+        .map_err(|e| e.render().to_string().trim_end().to_string())?;
     let args = TrainArgs::from_arg_matches(&matches).map_err(|e| e.to_string())?;
     if args.file != PathBuf::from(SESSION_FILE) {
         return Err(format!(
@@ -223,7 +237,9 @@ mod tests {
         assert_eq!(parse(":b"), Ok(Command::Browse));
         assert_eq!(parse(":q"), Ok(Command::Quit));
         assert_eq!(parse(":save 'a b.st'"), Ok(Command::Save("a b.st".into())));
-        assert!(parse(":brose").unwrap_err().contains("did you mean `:browse`"));
+        assert!(parse(":brose")
+            .unwrap_err()
+            .contains("did you mean `:browse`"));
         assert!(parse(":weights").unwrap_err().contains("needs W"));
         assert!(parse(":").is_err());
         assert!(parse(":zzzzzzzzzz").unwrap_err().contains(":help"));

@@ -4,7 +4,8 @@
 //! [`is_incomplete`] is also used when reading from a pipe, so scripts and
 //! terminals split input the same way: an input goes on while brackets are
 //! open, while its last token is `=`, `->`, `in`, `then` or `else`, or while
-//! the parser reports that it ended too early. Commands (`:…`) are one line.
+//! the parser reports that it ended too early; an empty line ends it anyway.
+//! Commands (`:…`) are one line.
 //! This module does not evaluate anything; the names to complete are
 //! handed to it by the session after every input.
 
@@ -28,6 +29,16 @@ pub const KEYWORDS: &[&str] = &[
 /// Does `text` need more lines before it can be run?
 pub fn is_incomplete(text: &str) -> bool {
     if text.trim_start().starts_with(':') {
+        return false;
+    }
+    // An empty line ends a continued input (as in Python's REPL), so an
+    // input that can never be completed does not swallow what follows.
+    if text
+        .rsplit('\n')
+        .next()
+        .is_some_and(|l| l.trim().is_empty())
+        && text.contains('\n')
+    {
         return false;
     }
     let (tokens, _) = lex(0, text);
@@ -171,7 +182,12 @@ pub fn highlight(text: &str) -> String {
         let end = text[start..]
             .find(char::is_whitespace)
             .map_or(text.len(), |i| start + i);
-        return format!("{}{COMMAND}{}{RESET}{}", &text[..start], &text[start..end], &text[end..]);
+        return format!(
+            "{}{COMMAND}{}{RESET}{}",
+            &text[..start],
+            &text[start..end],
+            &text[end..]
+        );
     }
     let (tokens, _) = lex(0, text);
     let mut out = String::with_capacity(text.len() * 2);
@@ -244,6 +260,9 @@ mod tests {
         assert!(!is_incomplete("1 )"));
         assert!(!is_incomplete(":type ("));
         assert!(!is_incomplete(""));
+        assert!(!is_incomplete("def f =\n"));
+        assert!(!is_incomplete("(((\n  \n"));
+        assert!(is_incomplete("def f =\n  x +"));
     }
 
     #[test]

@@ -150,7 +150,8 @@ impl Learned {
         cancel: &AtomicBool,
     ) -> Result<(), Failure> {
         let resume_file = if self.trained && args.resume.is_none() {
-            let path = std::env::temp_dir().join(format!("dp-repl-{}.safetensors", std::process::id()));
+            let path =
+                std::env::temp_dir().join(format!("dp-repl-{}.safetensors", std::process::id()));
             self.save(&path, &compiled.program)
                 .map_err(|d| plain(compiled, d))?;
             args.resume = Some(path.clone());

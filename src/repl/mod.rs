@@ -131,14 +131,20 @@ impl Repl {
             Command::Weights(file) => {
                 match Learned::load(Path::new(&file), &self.session.compiled.program) {
                     Ok(l) => {
-                        say(out, &format!("loaded weights from {file} (epoch {})", l.epoch));
+                        say(
+                            out,
+                            &format!("loaded weights from {file} (epoch {})", l.epoch),
+                        );
                         self.learned = l;
                     }
                     Err(d) => self.report(&self.session.failure(vec![d]), err),
                 }
             }
             Command::Save(file) => {
-                match self.learned.save(Path::new(&file), &self.session.compiled.program) {
+                match self
+                    .learned
+                    .save(Path::new(&file), &self.session.compiled.program)
+                {
                     Ok(n) => say(out, &format!("saved {n} tensors to {file}")),
                     Err(d) => self.report(&self.session.failure(vec![d]), err),
                 }
@@ -169,7 +175,10 @@ impl Repl {
             Ok(()) => {
                 let (learned, diags) = Learned::fresh(&self.session.compiled);
                 self.learned = learned;
-                say(out, &format!("loaded {}", describe(path, &self.session.compiled.program)));
+                say(
+                    out,
+                    &format!("loaded {}", describe(path, &self.session.compiled.program)),
+                );
                 if !diags.is_empty() {
                     self.report(&self.session.failure(diags), err);
                 }
@@ -182,8 +191,18 @@ impl Repl {
         let old = self.session.compiled.program.clone();
         match self.session.reload() {
             Ok(true) => {
-                let path = self.session.file().map(Path::to_path_buf).unwrap_or_default();
-                say(out, &format!("reloaded {}", describe(&path, &self.session.compiled.program)));
+                let path = self
+                    .session
+                    .file()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
+                say(
+                    out,
+                    &format!(
+                        "reloaded {}",
+                        describe(&path, &self.session.compiled.program)
+                    ),
+                );
                 self.after_change(&old, out, err);
             }
             Ok(false) => say(err, "error: no file is loaded; use `:load FILE`"),
@@ -208,7 +227,10 @@ impl Repl {
         match result {
             Ok(()) => say(
                 out,
-                &format!("the session has the weights of epoch {}", self.learned.epoch),
+                &format!(
+                    "the session has the weights of epoch {}",
+                    self.learned.epoch
+                ),
             ),
             Err(f) => self.report(&f, err),
         }
@@ -228,7 +250,11 @@ impl Repl {
     }
 
     fn report(&self, f: &Failure, err: &mut dyn Write) {
-        let _ = write!(err, "{}", render_diagnostics(&f.diagnostics, &f.sources, self.color));
+        let _ = write!(
+            err,
+            "{}",
+            render_diagnostics(&f.diagnostics, &f.sources, self.color)
+        );
         let _ = err.flush();
     }
 
@@ -240,7 +266,9 @@ impl Repl {
         names.extend(program.types.vocabs.keys().map(|n| n.to_string()));
         names.extend(program.types.aliases.keys().map(|n| n.to_string()));
         names.extend(crate::ir::Builtin::ALL.iter().map(|b| b.name().to_string()));
-        let types = ["Float", "Int", "Bool", "List", "Tree", "Grid", "Window", "Scores", "R"];
+        let types = [
+            "Float", "Int", "Bool", "List", "Tree", "Grid", "Window", "Scores", "R",
+        ];
         names.extend(types.iter().map(|t| t.to_string()));
         names
     }

@@ -127,10 +127,7 @@ pub fn params(program: &Program, weights: &Weights) -> Vec<String> {
         rows.push([piece.name.clone(), kind.into(), tensors, count.to_string()]);
     }
     for (p, t) in program.params.iter().zip(&weights.params) {
-        let shape = program
-            .types
-            .shape(&p.ty)
-            .unwrap_or_else(|| vec![t.cols()]);
+        let shape = program.types.shape(&p.ty).unwrap_or_else(|| vec![t.cols()]);
         let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
         let count = t.rows() * t.cols();
         total += count;
@@ -146,7 +143,12 @@ pub fn params(program: &Program, weights: &Weights) -> Vec<String> {
     }
     rows.insert(
         0,
-        ["name".into(), "kind".into(), "tensors".into(), "parameters".into()],
+        [
+            "name".into(),
+            "kind".into(),
+            "tensors".into(),
+            "parameters".into(),
+        ],
     );
     let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
     let (w0, w1, w2, w3) = (width(0), width(1), width(2), width(3));

@@ -39,9 +39,9 @@ impl Key {
 /// The name a declaration introduces, if any (imports introduce none).
 pub fn decl_key(d: &ast::Decl) -> Option<Key> {
     match &d.kind {
-        DeclKind::Def { name, .. } | DeclKind::Learn { name, .. } | DeclKind::Param { name, .. } => {
-            Some(Key::Value(name.name.clone()))
-        }
+        DeclKind::Def { name, .. }
+        | DeclKind::Learn { name, .. }
+        | DeclKind::Param { name, .. } => Some(Key::Value(name.name.clone())),
         DeclKind::Rep { name, .. }
         | DeclKind::TypeAlias { name, .. }
         | DeclKind::Vocab { name, .. } => Some(Key::Type(name.name.clone())),
@@ -150,7 +150,9 @@ impl Session {
         };
         let mut loader = Loader::new();
         loader.sources = self.loader.sources.clone();
-        loader.load_file(&path).map_err(|d| fail(&loader, vec![d]))?;
+        loader
+            .load_file(&path)
+            .map_err(|d| fail(&loader, vec![d]))?;
         for target in &self.repl_imports {
             loader.import(target, None);
         }
