@@ -4,8 +4,6 @@
 //!
 //! This module only parses; `mod.rs` carries the commands out.
 
-use std::path::PathBuf;
-
 use clap::{ArgMatches, Args, FromArgMatches};
 
 use crate::cli::TrainArgs;
@@ -213,7 +211,7 @@ pub fn train_args(text: &str) -> Result<TrainArgs, String> {
         .try_get_matches_from(words)
         .map_err(|e| e.render().to_string().trim_end().to_string())?;
     let args = TrainArgs::from_arg_matches(&matches).map_err(|e| e.to_string())?;
-    if args.file != PathBuf::from(SESSION_FILE) {
+    if args.file.as_os_str() != SESSION_FILE {
         return Err(format!(
             "`:train` trains the session; it takes no file (found `{}`)",
             args.file.display()
@@ -227,6 +225,7 @@ const SESSION_FILE: &str = "<session>";
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     #[test]
     fn commands_and_prefixes() {

@@ -132,8 +132,10 @@ impl Completer for DpHelper {
             }
         }
         let start = before
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '\''))
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '\''))
+            .map_or(0, |(i, c)| i + c.len_utf8());
         let word = &before[start..];
         let after_import = before[..start].trim_end().ends_with("import");
         if after_import && before[..start].ends_with('"') {
@@ -273,6 +275,29 @@ mod tests {
         assert!(h.contains(&format!("{COMMENT}-- one{RESET}")));
         assert_eq!(strip(&h), "def f = 1 -- one");
         assert_eq!(strip(&highlight("\"a\" ++ ä ~ x")), "\"a\" ++ ä ~ x");
+    }
+
+    fn complete(helper: &DpHelper, line: &str) -> (usize, Vec<String>) {
+        let history = rustyline::history::DefaultHistory::new();
+        let ctx = Context::new(&history);
+        let (start, pairs) = helper.complete(line, line.len(), &ctx).unwrap();
+        (start, pairs.into_iter().map(|p| p.replacement).collect())
+    }
+
+    #[test]
+    fn completion() {
+        let mut h = DpHelper::new(false);
+        h.names = vec!["double".into(), "dot".into(), "Hidden".into()];
+        assert_eq!(complete(&h, "1 + dou"), (4, vec!["double".to_string()]));
+        assert_eq!(
+            complete(&h, "(do"),
+            (1, vec!["dot".into(), "double".into()])
+        );
+        assert_eq!(complete(&h, ":br"), (0, vec![":browse".to_string()]));
+        assert_eq!(complete(&h, "import n"), (7, vec!["nn".to_string()]));
+        assert_eq!(complete(&h, "x : Hi"), (4, vec!["Hidden".to_string()]));
+        assert_eq!(complete(&h, "ä do").0, 3);
+        assert_eq!(complete(&h, "äx").0, 2);
     }
 
     fn strip(s: &str) -> String {

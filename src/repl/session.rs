@@ -244,7 +244,7 @@ fn module_decls(loader: &Loader) -> impl Iterator<Item = &ast::Decl> {
 fn effective<'a>(loader: &'a Loader, repl: &'a [ast::Decl]) -> Vec<&'a ast::Decl> {
     let replaced: HashSet<Key> = repl.iter().filter_map(decl_key).collect();
     module_decls(loader)
-        .filter(|d| decl_key(d).map_or(true, |k| !replaced.contains(&k)))
+        .filter(|d| !decl_key(d).is_some_and(|k| replaced.contains(&k)))
         .chain(repl.iter())
         .collect()
 }
