@@ -57,15 +57,17 @@ impl Optimizer {
                     return;
                 };
                 let t = self.step.max(1) as i32;
-                let c1 = 1.0 - BETA1.powi(t);
-                let c2 = 1.0 - BETA2.powi(t);
-                for i in 0..params.len().min(grad.len()).min(m.len()).min(v.len()) {
-                    let g = grad[i];
-                    m[i] = BETA1 * m[i] + (1.0 - BETA1) * g;
-                    v[i] = BETA2 * v[i] + (1.0 - BETA2) * g * g;
-                    let m_hat = m[i] / c1;
-                    let v_hat = v[i] / c2;
-                    params[i] -= self.lr * m_hat / (v_hat.sqrt() + EPSILON);
+                // Bias corrections folded into one step size and one scale.
+                let step_size = self.lr / (1.0 - BETA1.powi(t));
+                let v_scale = 1.0 / (1.0 - BETA2.powi(t)).sqrt();
+                let entries = params
+                    .iter_mut()
+                    .zip(grad)
+                    .zip(m.iter_mut().zip(v.iter_mut()));
+                for ((p, &g), (m, v)) in entries {
+                    *m = BETA1 * *m + (1.0 - BETA1) * g;
+                    *v = BETA2 * *v + (1.0 - BETA2) * g * g;
+                    *p -= step_size * *m / (v.sqrt() * v_scale + EPSILON);
                 }
             }
         }

@@ -120,12 +120,16 @@ impl Subst {
 
     /// Follows bindings at the head only.
     pub fn resolve(&self, t: &Type) -> Type {
-        let mut t = t.clone();
+        self.resolve_ref(t).clone()
+    }
+
+    /// Follows variable bindings without copying anything.
+    fn resolve_ref<'t>(&'t self, mut t: &'t Type) -> &'t Type {
         let mut steps = 0;
         while let Type::Var(v) = t {
-            match self.slot(v).and_then(|s| s.binding.as_ref()) {
+            match self.slot(*v).and_then(|s| s.binding.as_ref()) {
                 Some(b) if steps < 1_000_000 => {
-                    t = b.clone();
+                    t = b;
                     steps += 1;
                 }
                 _ => break,
@@ -134,17 +138,18 @@ impl Subst {
         t
     }
 
-    /// Applies the substitution everywhere in `t`.
+    /// Applies the substitution everywhere in `t`. Linear in the size of
+    /// the result: each node is visited once and nothing is copied twice.
     pub fn zonk(&self, t: &Type) -> Type {
-        match self.resolve(t) {
-            Type::Scores(a) => Type::Scores(Box::new(self.zonk(&a))),
-            Type::List(a) => Type::List(Box::new(self.zonk(&a))),
-            Type::Tree(a) => Type::Tree(Box::new(self.zonk(&a))),
-            Type::Grid(a) => Type::Grid(Box::new(self.zonk(&a))),
-            Type::Window(d, a) => Type::Window(d, Box::new(self.zonk(&a))),
+        match self.resolve_ref(t) {
+            Type::Scores(a) => Type::Scores(Box::new(self.zonk(a))),
+            Type::List(a) => Type::List(Box::new(self.zonk(a))),
+            Type::Tree(a) => Type::Tree(Box::new(self.zonk(a))),
+            Type::Grid(a) => Type::Grid(Box::new(self.zonk(a))),
+            Type::Window(d, a) => Type::Window(d.clone(), Box::new(self.zonk(a))),
             Type::Tuple(ts) => Type::Tuple(ts.iter().map(|t| self.zonk(t)).collect()),
-            Type::Func(a, b) => Type::func(self.zonk(&a), self.zonk(&b)),
-            t => t,
+            Type::Func(a, b) => Type::func(self.zonk(a), self.zonk(b)),
+            t => t.clone(),
         }
     }
 
