@@ -75,7 +75,8 @@ pub fn browse(program: &Program, vocabs: &Vocabularies) -> Vec<String> {
             }
             None => {
                 let n = vocabs.get(name).map_or(0, |v| v.len());
-                format!("vocab {name}  -- open, {n} symbols so far")
+                let s = if n == 1 { "" } else { "s" };
+                format!("vocab {name}  -- open, {n} symbol{s} so far")
             }
         });
     }

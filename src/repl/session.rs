@@ -124,8 +124,10 @@ impl Session {
     }
 
     /// Replace the session by `path` and its imports (`:load`). Declarations
-    /// typed at the prompt are dropped, as in GHCi.
+    /// typed at the prompt are dropped, as in GHCi. When the file does not
+    /// check, the session stays as it was but `:reload` will try `path`.
     pub fn load(&mut self, path: &Path) -> Result<(), Failure> {
+        self.file = Some(path.to_path_buf());
         let mut loader = Loader::new();
         loader.sources = self.loader.sources.clone();
         loader.load_file(path).map_err(|d| fail(&loader, vec![d]))?;
