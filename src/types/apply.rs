@@ -50,12 +50,22 @@ impl Checker<'_> {
         let name = head_name(head).map(str::to_string);
         let mut fty = func.ty.clone();
         let mut out = Vec::new();
+        let quiet = self.quiet;
         for (i, arg) in args.iter().enumerate() {
+            let before = self.diags.len();
             match self.subst.resolve(&fty) {
                 Type::Func(p, r) => {
                     let origin = self.param_origin(&name, &p, head.span);
                     out.push(self.check(arg, &p, origin));
                     fty = *r;
+                    if self.diags.len() > before || self.quiet > quiet {
+                        self.note_combinator(&func, i, before);
+                        // One mistake in an application is one error: the
+                        // later arguments' and the result's type errors
+                        // would only repeat it.
+                        self.quiet = quiet + 1;
+                        fty = self.fresh();
+                    }
                 }
                 Type::Var(v) if self.subst.is_unbound(v) => {
                     let (p, r) = (self.fresh(), self.fresh());
@@ -83,12 +93,33 @@ impl Checker<'_> {
                 }
             }
         }
+        self.quiet = quiet;
         self.solve_pending_from(from);
         let kind = ir::ExprKind::App {
             func: Box::new(func),
             args: out,
         };
         node(kind, fty, e.span)
+    }
+
+    /// A note on the argument order of a combinator's function, added to
+    /// the first error found in that argument.
+    fn note_combinator(&mut self, func: &ir::Expr, arg: usize, first: usize) {
+        use crate::ir::Builtin as B;
+        let ir::ExprKind::Builtin(b) = func.kind else {
+            return;
+        };
+        let note = match (b, arg) {
+            (B::Fold, 0) => "the step function of `fold` takes the state first, then the element: `fold : (s -> a -> s) -> s -> List a -> s`",
+            (B::MapAccumL | B::MapAccumR, 0) => "the step function takes the state first, then the element, and returns the new state and an output: `(s -> a -> (s, b))`",
+            (B::Unfold, 1) => "the step function of `unfold` takes the state and returns an output and the next state: `unfold : Int -> (s -> (b, s)) -> s -> List b`",
+            (B::Iterate, 1) => "the function given to `iterate` must return a value of the type it takes: `iterate : Int -> (a -> a) -> a -> a`",
+            (B::Cata, _) => "`cata leaf node tree`: `leaf : a -> r` handles a leaf, `node : r -> r -> r` combines two results",
+            _ => return,
+        };
+        if let Some(d) = self.diags.get_mut(first) {
+            d.notes.push(note.to_string());
+        }
     }
 
     /// "`f` expects `T` here", for a label at the function.
@@ -249,14 +280,12 @@ impl Checker<'_> {
         let a = self.infer(l);
         let label = format!("the left operand {}", self.describe(&a.ty));
         let b = self.check(r, &a.ty, Origin::new(l.span, label));
-        if let Err(_e) = self.subst.constrain(&a.ty, Constraint::COMPARABLE) {
-            let t = self.show(&a.ty);
-            self.error(
-                Diagnostic::new(Code::NotComparable, format!("values of type `{t}` cannot be compared"))
-                    .at(span, format!("`{}` on `{t}`", op.symbol()))
-                    .note("`==`, `!=`, `<`, `<=`, `>`, `>=` work on Int, Float, Bool and vocabulary symbols"),
-            );
-        }
+        self.pending.push(Pending::Comparable {
+            ty: a.ty.clone(),
+            op: op.symbol(),
+            span,
+        });
+        self.solve_pending_from(self.pending.len() - 1);
         let cmp = match op {
             BinOp::Eq => CmpOp::Eq,
             BinOp::Ne => CmpOp::Ne,
@@ -324,7 +353,7 @@ impl Checker<'_> {
     /// A (nested) list literal of numbers as a tensor of shape `dims`.
     pub fn tensor_lit(&mut self, e: &ast::Expr, dims: &[usize], ty: Type) -> ir::Expr {
         let mut data = Vec::new();
-        let ok = self.tensor_rows(e, dims, &ty, &mut data);
+        let ok = self.tensor_rows(e, dims, &ty, &mut Vec::new(), &mut data);
         let size: usize = dims.iter().product();
         if !ok || data.len() != size {
             data = vec![0.0; size];
@@ -341,55 +370,80 @@ impl Checker<'_> {
         e: &ast::Expr,
         dims: &[usize],
         ty: &Type,
+        path: &mut Vec<usize>,
         data: &mut Vec<f32>,
     ) -> bool {
         let Some((&n, rest)) = dims.split_first() else {
-            return match number(e) {
-                Some(x) => {
-                    data.push(x as f32);
-                    true
-                }
-                None => {
-                    let d =
-                        Diagnostic::new(Code::TypeMismatch, "a tensor literal holds only numbers")
-                            .at(e.span, "not a number literal")
-                            .note(format!(
-                                "this list literal is a tensor literal because `{}` is expected",
-                                pretty(ty)
-                            ));
-                    self.error(d);
-                    false
-                }
-            };
-        };
-        let ExprKind::List(items) = &e.kind else {
-            let d = Diagnostic::new(
-                Code::ShapeMismatch,
-                format!("expected a row of {n} elements"),
-            )
-            .at(e.span, format!("`{}` needs a row of {n} here", pretty(ty)));
+            if let Some(x) = number(e) {
+                data.push(x as f32);
+                return true;
+            }
+            let d = Diagnostic::new(Code::TypeMismatch, "a tensor literal holds only numbers")
+                .at(e.span, "not a number literal")
+                .note(format!(
+                    "this list literal is a tensor literal because `{}` is expected",
+                    pretty(ty)
+                ));
             self.error(d);
             return false;
         };
-        if items.len() != n {
+        let unit = if rest.is_empty() { "number" } else { "row" };
+        let what = match path.as_slice() {
+            [] => "this tensor literal".to_string(),
+            p => format!("row {}", join(p)),
+        };
+        let len = match &e.kind {
+            ExprKind::List(items) => items.len(),
+            _ => {
+                let d = Diagnostic::new(
+                    Code::ShapeMismatch,
+                    format!("{what} must be a list of {}", plural(n, unit)),
+                )
+                .at(e.span, format!("`{}` needs a list of {n} here", pretty(ty)));
+                self.error(d);
+                return false;
+            }
+        };
+        if len != n {
             let d = Diagnostic::new(
                 Code::ShapeMismatch,
                 format!(
-                    "this row has {} elements, but `{}` needs {n}",
-                    items.len(),
+                    "{what} has {}, `{}` needs {n}",
+                    plural(len, unit),
                     pretty(ty)
                 ),
             )
-            .at(e.span, format!("{} elements", items.len()));
+            .at(e.span, plural(len, unit));
             self.error(d);
             return false;
         }
+        let ExprKind::List(items) = &e.kind else {
+            return false;
+        };
         let mut ok = true;
-        for x in items {
-            ok &= self.tensor_rows(x, rest, ty, data);
+        for (i, x) in items.iter().enumerate() {
+            path.push(i);
+            ok &= self.tensor_rows(x, rest, ty, path, data);
+            path.pop();
         }
         ok
     }
+}
+
+/// `1 number`, `3 rows`.
+fn plural(n: usize, unit: &str) -> String {
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
+}
+
+fn join(p: &[usize]) -> String {
+    p.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The value of a number literal, possibly negated.

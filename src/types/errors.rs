@@ -22,6 +22,17 @@ impl Checker<'_> {
         pretty(&self.subst.zonk(t))
     }
 
+    /// Prints a type, showing integer-literal variables as `Int` (what
+    /// they default to).
+    pub fn show_lit(&self, t: &Type) -> String {
+        let z = self.subst.zonk(t);
+        let z = crate::types::unify::map_vars(&z, &mut |v| {
+            let lit = self.subst.constraint(v).has(Constraint::NUMLIT);
+            lit.then_some(Type::Int)
+        });
+        pretty(&z)
+    }
+
     /// Prints two types with shared variable names.
     pub fn show2(&self, a: &Type, b: &Type) -> (String, String) {
         let mut n = Namer::default();

@@ -72,13 +72,20 @@ pub struct Checker<'e> {
     pub had_error: bool,
     /// A type grew past [`MAX_TYPE_SIZE`] (reported once per item).
     pub too_big: bool,
+    /// While positive, type errors are consequences of one already
+    /// reported and are dropped (see `apply.rs`).
+    pub quiet: u32,
 }
 
-/// The most parts a type may have. Real programs stay far below; the limit
-/// keeps pathological nesting (20,000 nested lambdas, `d (d (d ..))` with
-/// `d x = (x, x)`) from exhausting memory, since every IR node owns its
-/// type.
-pub const MAX_TYPE_SIZE: usize = 400;
+/// The most parts a type may have. Real programs stay far below (a list
+/// nested 2,000 deep is fine); the limit keeps pathological nesting
+/// (lists nested 20,000 deep, `d (d (d ..))` with `d x = (x, x)`) from
+/// exhausting memory, since every IR node owns its type. Once it is hit,
+/// the rest of the item gets a small limit so that growth cannot restart.
+pub const MAX_TYPE_SIZE: usize = 3000;
+
+/// The limit after [`MAX_TYPE_SIZE`] was hit once in an item.
+const MAX_TYPE_SIZE_AFTER_ERROR: usize = 50;
 
 pub fn node(kind: ir::ExprKind, ty: Type, span: Span) -> ir::Expr {
     ir::Expr { kind, ty, span }
@@ -97,6 +104,7 @@ impl<'e> Checker<'e> {
             annots: Vec::new(),
             had_error: false,
             too_big: false,
+            quiet: 0,
         }
     }
 
@@ -106,7 +114,19 @@ impl<'e> Checker<'e> {
 
     pub fn error(&mut self, d: Diagnostic) {
         self.had_error = true;
-        self.diags.push(d);
+        let consequence = matches!(
+            d.code,
+            Code::TypeMismatch
+                | Code::RepMismatch
+                | Code::NotRepresentation
+                | Code::NotComparable
+                | Code::InfiniteType
+                | Code::NotAFunction
+                | Code::ShapeMismatch
+        );
+        if self.quiet == 0 || !consequence {
+            self.diags.push(d);
+        }
     }
 
     /// An error placeholder: a fresh variable that will not cause more errors.
@@ -150,7 +170,12 @@ impl<'e> Checker<'e> {
 
     /// Replaces a type that grew too large by a fresh variable.
     fn guard(&mut self, mut x: ir::Expr) -> ir::Expr {
-        if !self.exceeds(&x.ty, MAX_TYPE_SIZE) {
+        let limit = if self.too_big {
+            MAX_TYPE_SIZE_AFTER_ERROR
+        } else {
+            MAX_TYPE_SIZE
+        };
+        if !self.exceeds(&x.ty, limit) {
             return x;
         }
         if !self.too_big {
@@ -453,16 +478,13 @@ impl<'e> Checker<'e> {
             _ => {
                 let ts: Vec<Type> = ps.iter().map(|_| self.fresh()).collect();
                 if self.subst.unify(ty, &Type::Tuple(ts.clone())).is_err() {
-                    let found = self.show(ty);
+                    let found = self.show_lit(ty);
                     self.error(
                         Diagnostic::new(
                             Code::TypeMismatch,
-                            format!(
-                                "a tuple pattern of {} elements cannot match `{found}`",
-                                ps.len()
-                            ),
+                            format!("expected a tuple of {} elements, found `{found}`", ps.len()),
                         )
-                        .at(span, format!("the value here has type `{found}`")),
+                        .at(span, format!("this tuple pattern cannot match a value of type `{found}`")),
                     );
                 }
                 ts

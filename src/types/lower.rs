@@ -98,16 +98,43 @@ impl Checker<'_> {
                     self.error(d);
                 }
                 Type::Var(_) if !self.had_error => {
-                    let d = Diagnostic::new(
-                        Code::AmbiguousType,
-                        format!("cannot tell which vocabulary \"{}\" belongs to", s.text),
-                    )
-                    .at(s.span, "a symbol of an unknown vocabulary")
-                    .help(format!("annotate: `(\"{}\" : Word)`", s.text));
+                    let d = self.ambiguous_string(&s.text, s.span);
                     self.diags.push(d);
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// `AmbiguousType` for a string literal, naming the vocabularies it
+    /// could belong to (closed ones that contain it, and open ones).
+    fn ambiguous_string(&self, text: &str, span: crate::source::Span) -> Diagnostic {
+        let vocabs = &self.env.types.table.vocabs;
+        let fits: Vec<String> = vocabs
+            .values()
+            .filter(|v| {
+                v.symbols
+                    .as_ref()
+                    .is_none_or(|s| s.iter().any(|x| x == text))
+            })
+            .map(|v| format!("`(\"{text}\" : {})`", v.name))
+            .collect();
+        let d = Diagnostic::new(
+            Code::AmbiguousType,
+            format!("cannot tell which vocabulary \"{text}\" belongs to"),
+        )
+        .at(span, "a symbol of an unknown vocabulary")
+        .note("a string literal is a symbol of a vocabulary, decided by how it is used");
+        match fits.as_slice() {
+            [] if vocabs.is_empty() => d.help(format!(
+                "declare a vocabulary, e.g. `vocab Word`, and annotate: `(\"{text}\" : Word)`"
+            )),
+            [] => d.help(format!("no vocabulary of this program has \"{text}\"")),
+            [one] => d.help(format!("annotate: {one}")),
+            many => d.help(format!(
+                "annotate it, e.g. {}",
+                many[..many.len().min(3)].join(" or ")
+            )),
         }
     }
 

@@ -21,7 +21,7 @@ use crate::types::builtins::Special;
 use crate::types::errors::REPR_NOTE;
 use crate::types::infer::Checker;
 use crate::types::ty::Type;
-use crate::types::unify::Constraint;
+use crate::types::unify::{Constraint, UErr};
 
 #[derive(Clone, Debug)]
 pub enum Pending {
@@ -47,6 +47,13 @@ pub enum Pending {
     Special {
         special: Special,
         name: &'static str,
+        span: Span,
+    },
+    /// The operands of a comparison (decided early; reported once the
+    /// type is known, for a precise message).
+    Comparable {
+        ty: Type,
+        op: &'static str,
         span: Span,
     },
 }
@@ -116,7 +123,41 @@ impl Checker<'_> {
                 name,
                 span,
             } => self.solve_special(special, name, *span, last),
+            Pending::Comparable { ty, op, span } => self.solve_comparable(ty, op, *span, last),
         }
+    }
+
+    fn solve_comparable(&mut self, ty: &Type, op: &str, span: Span, last: bool) -> bool {
+        let t = self.subst.resolve(ty);
+        let ok_head = matches!(
+            t,
+            Type::Var(_) | Type::Int | Type::Float | Type::Bool | Type::Vocab(_)
+        );
+        if ok_head {
+            if let Err(e) = self.subst.constrain(ty, Constraint::COMPARABLE) {
+                let d = self.unify_diag(e, ty, ty, span);
+                self.error(d);
+            }
+            return true;
+        }
+        if !last && !self.subst.free_vars(ty).is_empty() {
+            return false;
+        }
+        // Integer literals are `Int` by now; say so in the message.
+        for v in self.subst.free_vars(ty) {
+            if self.subst.constraint(v).has(Constraint::NUMLIT) {
+                self.subst.force_bind(v, Type::Int);
+            }
+        }
+        let s = self.show(ty);
+        let d = Diagnostic::new(
+            Code::NotComparable,
+            format!("values of type `{s}` cannot be compared"),
+        )
+        .at(span, format!("`{op}` on `{s}`"))
+        .note("`==`, `!=`, `<`, `<=`, `>`, `>=` work on Int, Float, Bool and vocabulary symbols");
+        self.error(d);
+        true
     }
 
     fn is_open(&self, t: &Type) -> bool {
@@ -154,7 +195,7 @@ impl Checker<'_> {
         }
         match (self.is_open(&l), self.is_open(&r)) {
             (false, false) => {
-                self.real_arith(&l, &r, out, *span, *lspan, *rspan);
+                self.real_arith(*op, &l, &r, out, [*span, *lspan, *rspan]);
                 true
             }
             (true, true) => {
@@ -183,23 +224,21 @@ impl Checker<'_> {
                 } else {
                     (right, *rspan, &l, *lspan)
                 };
-                self.arith_one_open(v, vspan, c, cspan, out, *span, last)
+                self.arith_one_open(*op, (v, vspan), (c, cspan), out, *span, last)
             }
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn arith_one_open(
         &mut self,
-        v: &Type,
-        vspan: Span,
-        c: &Type,
-        cspan: Span,
+        op: BinOp,
+        (v, vspan): (&Type, Span),
+        (c, cspan): (&Type, Span),
         out: &Type,
         span: Span,
         last: bool,
     ) -> bool {
-        if !self.expect_repr(c, cspan) {
+        if !self.arith_operand(op, c, v, cspan) {
             return true;
         }
         let numlit = matches!(self.subst.resolve(v), Type::Var(x) if self.subst.constraint(x).has(Constraint::NUMLIT));
@@ -233,6 +272,41 @@ impl Checker<'_> {
             self.expect(out, &Type::Float, span, None);
         }
         true
+    }
+
+    /// An operand of real arithmetic must be a representation type
+    /// (`other` is the other operand, for the wording).
+    fn arith_operand(&mut self, op: BinOp, t: &Type, other: &Type, span: Span) -> bool {
+        let e = match self.subst.constrain(t, Constraint::REPR) {
+            Ok(()) => return true,
+            Err(e) => e,
+        };
+        let UErr::Unsatisfied(..) = e else {
+            let d = self.unify_diag(e, t, t, span);
+            self.error(d);
+            return false;
+        };
+        let s = self.show(t);
+        let numeric = match self.subst.resolve(other) {
+            Type::Int => true,
+            Type::Var(v) => self.subst.constraint(v).has(Constraint::NUMLIT),
+            _ => false,
+        };
+        let what = if numeric {
+            "a number"
+        } else {
+            "a representation type"
+        };
+        let mut d = Diagnostic::new(Code::NotRepresentation, format!("`{s}` is not {what}"))
+            .at(span, format!("`{}` on `{s}`", op.symbol()))
+            .note(REPR_NOTE);
+        if matches!(self.subst.resolve(t), Type::List(_)) {
+            d = d.help(
+                "combine lists elementwise with `zipWith` or `map`, or reduce one with `sumList`",
+            );
+        }
+        self.error(d);
+        false
     }
 
     fn expect_repr(&mut self, t: &Type, span: Span) -> bool {
@@ -272,8 +346,15 @@ impl Checker<'_> {
         }
     }
 
-    fn real_arith(&mut self, l: &Type, r: &Type, out: &Type, span: Span, lspan: Span, rspan: Span) {
-        if !self.expect_repr(l, lspan) || !self.expect_repr(r, rspan) {
+    fn real_arith(
+        &mut self,
+        op: BinOp,
+        l: &Type,
+        r: &Type,
+        out: &Type,
+        [span, lspan, rspan]: [Span; 3],
+    ) {
+        if !self.arith_operand(op, l, r, lspan) || !self.arith_operand(op, r, l, rspan) {
             return;
         }
         let (l, r) = (self.subst.resolve(l), self.subst.resolve(r));

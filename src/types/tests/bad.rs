@@ -168,14 +168,14 @@ fn tensor_literal_length() {
     bad(
         "def m = ([[1, 2], [3, 4, 5]] : R[2, 2])\n",
         expect![[r#"
-        [E0206] Error: this row has 3 elements, but `R[2, 2]` needs 2
-           ╭─[ test.dp:1:19 ]
-           │
-         1 │ def m = ([[1, 2], [3, 4, 5]] : R[2, 2])
-           │                   ────┬────  
-           │                       ╰────── 3 elements
-        ───╯
-    "#]],
+            [E0206] Error: row 1 has 3 numbers, `R[2, 2]` needs 2
+               ╭─[ test.dp:1:19 ]
+               │
+             1 │ def m = ([[1, 2], [3, 4, 5]] : R[2, 2])
+               │                   ────┬────  
+               │                       ╰────── 3 numbers
+            ───╯
+        "#]],
     );
 }
 
@@ -222,16 +222,18 @@ fn arithmetic_on_list() {
     bad(
         &with_prelude("def f (ws : List Word) = ws + ws\n"),
         expect![[r#"
-        [E0204] Error: `List Word` is not a representation type
-            ╭─[ test.dp:10:26 ]
-            │
-         10 │ def f (ws : List Word) = ws + ws
-            │                          ─┬  
-            │                           ╰── this has type `List Word`
-            │ 
-            │ Note: arithmetic and elementwise builtins such as `tanh` need Float, R[..], a rep, Scores v or a tuple of these
-        ────╯
-    "#]],
+            [E0204] Error: `List Word` is not a representation type
+                ╭─[ test.dp:10:26 ]
+                │
+             10 │ def f (ws : List Word) = ws + ws
+                │                          ─┬  
+                │                           ╰── `+` on `List Word`
+                │ 
+                │ Help: combine lists elementwise with `zipWith` or `map`, or reduce one with `sumList`
+                │ 
+                │ Note: arithmetic and elementwise builtins such as `tanh` need Float, R[..], a rep, Scores v or a tuple of these
+            ────╯
+        "#]],
     );
 }
 
@@ -348,16 +350,18 @@ fn ambiguous_string() {
     bad(
         "def s = \"a\"\n",
         expect![[r#"
-        [E0210] Error: cannot tell which vocabulary "a" belongs to
-           ╭─[ test.dp:1:9 ]
-           │
-         1 │ def s = "a"
-           │         ─┬─  
-           │          ╰─── a symbol of an unknown vocabulary
-           │ 
-           │ Help: annotate: `("a" : Word)`
-        ───╯
-    "#]],
+            [E0210] Error: cannot tell which vocabulary "a" belongs to
+               ╭─[ test.dp:1:9 ]
+               │
+             1 │ def s = "a"
+               │         ─┬─  
+               │          ╰─── a symbol of an unknown vocabulary
+               │ 
+               │ Help: declare a vocabulary, e.g. `vocab Word`, and annotate: `("a" : Word)`
+               │ 
+               │ Note: a string literal is a symbol of a vocabulary, decided by how it is used
+            ───╯
+        "#]],
     );
 }
 

@@ -337,12 +337,12 @@ fn errors_in_several_defs_are_all_reported() {
                │         ─────┬────  
                │              ╰────── not defined in this scope
             ───╯
-            [E0204] Error: `Bool` is not a representation type
+            [E0204] Error: `Bool` is not a number
                ╭─[ test.dp:2:13 ]
                │
              2 │ def b = 1 + true
                │             ──┬─  
-               │               ╰─── this has type `Bool`
+               │               ╰─── `+` on `Bool`
                │ 
                │ Note: arithmetic and elementwise builtins such as `tanh` need Float, R[..], a rep, Scores v or a tuple of these
             ───╯
@@ -366,14 +366,14 @@ fn param_init_mismatch() {
     bad(
         "rep H = R[2]\nparam p : H = [1, 2, 3]\n",
         expect![[r#"
-        [E0206] Error: this row has 3 elements, but `H` needs 2
-           ╭─[ test.dp:2:15 ]
-           │
-         2 │ param p : H = [1, 2, 3]
-           │               ────┬────  
-           │                   ╰────── 3 elements
-        ───╯
-    "#]],
+            [E0206] Error: this tensor literal has 3 numbers, `H` needs 2
+               ╭─[ test.dp:2:15 ]
+               │
+             2 │ param p : H = [1, 2, 3]
+               │               ────┬────  
+               │                   ╰────── 3 numbers
+            ───╯
+        "#]],
     );
 }
 

@@ -42,10 +42,11 @@ fn long_operator_chain() {
 #[test]
 fn nested_lambdas() {
     on_big_stack(|| {
-        let src = format!("def f = {}1\n", "\\x -> ".repeat(150));
-        let out = time("150 lambdas", src);
+        let src = format!("def f = {}1\n", "\\x -> ".repeat(1400));
+        let out = time("1400 lambdas", src);
         assert!(out.starts_with("f : a -> b -> "), "{}", &out[..40]);
-        let src = format!("def f = {}1\n", "\\x -> ".repeat(DEPTH));
+        // The parser refuses more than 2,000 nested lambdas.
+        let src = format!("def f = {}1\n", "\\x -> ".repeat(1900));
         let out = time("lambdas", src);
         assert!(out.contains("[E0007]"), "{}", &out[..40]);
     });
@@ -72,5 +73,20 @@ fn exponential_types_are_cut_off() {
         );
         let out = time("exponential", src);
         assert!(out.contains("[E0007]"), "{out}");
+    });
+}
+
+#[test]
+fn nested_lists() {
+    on_big_stack(|| {
+        let src = format!("def f = length {}1{}\n", "[".repeat(2000), "]".repeat(2000));
+        assert_eq!(time("2000 lists", src), "f : Int\n");
+        let src = format!(
+            "def f = length {}1{}\n",
+            "[".repeat(DEPTH),
+            "]".repeat(DEPTH)
+        );
+        let out = time("20000 lists", src);
+        assert!(out.contains("[E0007]"), "{}", &out[..40]);
     });
 }
