@@ -39,6 +39,8 @@ struct Encoder<'a> {
 }
 
 fn real(x: f32) -> Json {
+    // -0.0 prints as 0.0 (a sum over nothing may come out as -0.0).
+    let x = if x == 0.0 { 0.0 } else { x };
     // Shortest decimal that round-trips the f32, so 0.1f32 prints as 0.1.
     let shortest: f64 = format!("{x}").parse().unwrap_or(x as f64);
     Number::from_f64(shortest).map_or(Json::Null, Json::Number)
