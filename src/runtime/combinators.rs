@@ -54,12 +54,15 @@ pub(crate) fn call(
         (Builtin::MapAccumL | Builtin::MapAccumR, [f, s, Value::List(xs)]) => {
             map_accum(ev, c, b == Builtin::MapAccumR, f, s, xs)
         }
-        (Builtin::Unfold, [Value::Int(n), f, s]) => unfold(ev, c, &counts(n), f, s),
+        (Builtin::Unfold, [Value::Int(n), f, s]) => {
+            unfold(ev, c, &step_counts(n, "unfold", span)?, f, s)
+        }
         (Builtin::Iterate, [Value::Int(n), f, x]) => {
+            let n = step_counts(n, "iterate", span)?;
             let mut step = |ev: &mut Eval, fa: &Value, st: Value, _: usize, _: &[usize]| {
                 Ok((ev.apply(fa, vec![st], span)?, None))
             };
-            let (fin, _) = run_steps(ev, f, x, &counts(n), &mut step)?;
+            let (fin, _) = run_steps(ev, f, x, &n, &mut step)?;
             Ok(fin)
         }
         _ => Err(internal(
@@ -133,6 +136,27 @@ type StepOutputs = Vec<(Vec<usize>, Value)>;
 /// Run example b for `steps[b]` steps from `init`, retiring examples as they
 /// finish. Returns the final states (batch B, in order) and each step's
 /// outputs.
+/// Most steps one `unfold` or `iterate` may run: beyond it a program would
+/// run for hours or exhaust memory, so it is a run-time error instead.
+pub const MAX_STEPS: usize = 1_000_000;
+
+/// Per-example step counts (negative counts are zero steps), refused
+/// beyond [`MAX_STEPS`].
+fn step_counts(n: &[i64], what: &str, span: Span) -> Result<Vec<usize>, Diagnostic> {
+    let steps = counts(n);
+    match steps.iter().position(|&k| k > MAX_STEPS) {
+        None => Ok(steps),
+        Some(b) => Err(Diagnostic::new(
+            crate::diagnostic::Code::RuntimeError,
+            format!(
+                "`{what}` of {} steps is more than the limit of {MAX_STEPS}",
+                n[b]
+            ),
+        )
+        .at(span, "too many steps")),
+    }
+}
+
 fn run_steps(
     ev: &mut Eval,
     f: &Value,

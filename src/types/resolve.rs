@@ -16,6 +16,10 @@ use crate::syntax::ast::{Ident, TypeExpr, TypeExprKind};
 use crate::types::pretty::pretty;
 use crate::types::ty::{RepDef, Type, TypeTable, VocabDef};
 
+/// Most reals one value of a tensor type may hold (2^24, 64 MiB of f32):
+/// larger shapes would exhaust memory at run time, so they are refused here.
+pub const MAX_TENSOR_SIZE: usize = 1 << 24;
+
 /// Builtin type constructor names (with their arity).
 pub const BUILTIN_TYPES: &[(&str, usize)] = &[
     ("Float", 0),
@@ -296,6 +300,17 @@ impl TypeResolver {
                     return None;
                 }
             }
+        }
+        let total = out.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n));
+        if total.is_none_or(|t| t > MAX_TENSOR_SIZE) {
+            self.diags.push(
+                Diagnostic::new(Code::BadTypeExpr, "this shape is too large")
+                    .at(span, "more reals than one value may hold")
+                    .note(format!(
+                        "a tensor type holds at most {MAX_TENSOR_SIZE} reals"
+                    )),
+            );
+            return None;
         }
         Some(out)
     }
