@@ -64,7 +64,7 @@ impl Brackets {
             enclosing.push(stack.last().copied());
             if closer_of(tok).is_some() {
                 stack.push(i);
-                if depth_at.last().map_or(true, |&(_, m)| stack.len() > m) {
+                if depth_at.last().is_none_or(|&(_, m)| stack.len() > m) {
                     depth_at.push((i, stack.len()));
                 }
             } else if is_closer(tok) {
@@ -221,6 +221,14 @@ impl Context<'_> {
         }
     }
 
+    /// A found token for a message; numbers as written in the source.
+    fn describe(&self, l: usize, tok: &Token, r: usize) -> String {
+        match (tok, self.text.get(l..r)) {
+            (Token::Int(_) | Token::Float(_), Some(s)) if s.len() <= 24 => format!("number `{s}`"),
+            _ => tok.describe(),
+        }
+    }
+
     /// Index of the token starting at byte `l` (or the end).
     fn index_of(&self, l: usize) -> usize {
         self.tokens.partition_point(|(s, _, _)| *s < l)
@@ -243,9 +251,9 @@ impl Context<'_> {
         } else {
             Code::UnexpectedEnd
         };
-        let unexpected = match what {
-            Some(t) => format!("unexpected {}", t.describe()),
-            None => "the input ends here".to_string(),
+        let unexpected = match &found {
+            Ok((l, t, r)) => format!("unexpected {}", self.describe(*l, t, *r)),
+            Err(_) => "the input ends here".to_string(),
         };
         let special = self
             .unmatched_closer(index, what, here)

@@ -8,6 +8,10 @@
 //! overflow the stack here), and turns lalrpop's errors into our own
 //! [`Diagnostic`]s (see `parse_errors.rs`).
 //!
+//! An input that stops in the middle of a construct (including an unclosed
+//! bracket at the end) is reported with `Code::UnexpectedEnd`, which the
+//! REPL can take as "read a continuation line".
+//!
 //! What it does not do: resolve names, check types, or desugar anything.
 //! `x |> f` stays a `Binary(Pipe, ..)`.
 
