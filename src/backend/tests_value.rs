@@ -107,6 +107,10 @@ fn reduce_max_tie_goes_to_first() {
         g.reduce_cols(Reduce::Max, x, 3)
     });
     assert_close(&grad, &[1.0, 0.0, 0.0]);
+    let grad = grad_of_sum(vec![1.0, 5.0, 3.0, 5.0, 3.0, 0.0], 3, 2, |g, x| {
+        g.reduce_segments(Reduce::Max, x, &[0, 3])
+    });
+    assert_close(&grad, &[0.0, 1.0, 1.0, 0.0, 0.0, 0.0]);
 }
 
 #[test]
