@@ -19,6 +19,36 @@ fn argmax(values: impl Iterator<Item = f32>) -> Option<usize> {
     best.map(|(i, _)| i)
 }
 
+/// Reduces rows `lo..hi` of `xv` (`c` columns, row-major) into `out`
+/// (zeros on entry), row by row. For `Max`, `win` receives each column's
+/// winning row (first maximum); an empty segment leaves zeros.
+fn reduce_segment(
+    op: Reduce,
+    xv: &[f32],
+    c: usize,
+    (lo, hi): (usize, usize),
+    out: &mut [f32],
+    win: &mut [usize],
+) {
+    for i in lo..hi {
+        let row = &xv[i * c..(i + 1) * c];
+        if op != Reduce::Max {
+            out.iter_mut().zip(row).for_each(|(o, &v)| *o += v);
+            continue;
+        }
+        for (j, &v) in row.iter().enumerate() {
+            if i == lo || v > out[j] {
+                out[j] = v;
+                win[j] = i;
+            }
+        }
+    }
+    if op == Reduce::Mean && hi > lo {
+        let scale = 1.0 / (hi - lo) as f32;
+        out.iter_mut().for_each(|o| *o *= scale);
+    }
+}
+
 impl Graph {
     pub(super) fn reduce_cols_impl(&mut self, op: Reduce, x: &Real, group: usize) -> Real {
         let (rows, cols) = (x.rows(), x.cols());
@@ -67,22 +97,9 @@ impl Graph {
         // For `Max`, the input row of each output entry's winner.
         let mut winners = vec![usize::MAX; if op == Reduce::Max { segs * c } else { 0 }];
         for (s, w) in offsets.windows(2).enumerate() {
-            let (lo, hi) = (w[0], w[1]);
             let out = &mut data[s * c..(s + 1) * c];
-            for j in 0..c {
-                let column = (lo..hi).map(|i| xv[i * c + j]);
-                out[j] = match op {
-                    Reduce::Sum => column.sum(),
-                    Reduce::Mean => column.sum::<f32>() / (hi - lo).max(1) as f32,
-                    Reduce::Max => match argmax(column) {
-                        Some(i) => {
-                            winners[s * c + j] = lo + i;
-                            xv[(lo + i) * c + j]
-                        }
-                        None => 0.0,
-                    },
-                };
-            }
+            let win = winners.get_mut(s * c..(s + 1) * c).unwrap_or_default();
+            reduce_segment(op, &xv, c, (w[0], w[1]), out, win);
         }
         let offsets = offsets.to_vec();
         self.custom(&[x], (segs, c), data, move |_, g, gi| {

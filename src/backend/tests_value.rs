@@ -107,6 +107,10 @@ fn reduce_max_tie_goes_to_first() {
         g.reduce_cols(Reduce::Max, x, 3)
     });
     assert_close(&grad, &[1.0, 0.0, 0.0]);
+    let grad = grad_of_sum(vec![1.0, 5.0, 3.0, 5.0, 3.0, 0.0], 3, 2, |g, x| {
+        g.reduce_segments(Reduce::Max, x, &[0, 3])
+    });
+    assert_close(&grad, &[0.0, 1.0, 1.0, 0.0, 0.0, 0.0]);
 }
 
 #[test]
@@ -373,4 +377,45 @@ fn timing_affine_128_on_32_rows() {
     }
     let per = start.elapsed() / n;
     eprintln!("affine 32x128 @ 128x128 + tanh, forward+backward+grad read: {per:?}");
+}
+
+#[test]
+#[ignore]
+fn timing_breakdown() {
+    let time = |name: &str, f: &mut dyn FnMut()| {
+        let n = 1000;
+        let start = std::time::Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        eprintln!("{name}: {:?}", start.elapsed() / n);
+    };
+    let g0 = Graph::inference();
+    let w = g0.gaussian(128, 128, 0.0, 0.1, 1);
+    let b = g0.fill(1, 128, 0.0);
+    let x = g0.gaussian(32, 128, 0.0, 1.0, 2);
+    let k = g0.gaussian(128, 128, 0.0, 1.0, 2);
+    let mut gi = Graph::inference();
+    time("inference affine", &mut || drop(gi.affine(&x, &w, &b)));
+    time("inference matmul", &mut || drop(gi.matmul(&x, &k)));
+    time("inference tanh", &mut || drop(gi.unary(Unary::Tanh, &x)));
+    time("inference add", &mut || {
+        drop(gi.binary(Binary::Add, &x, &x))
+    });
+    let mut g = Graph::training();
+    time("train matmul+bwd", &mut || {
+        let y = g.matmul(&x, &k);
+        drop(g.backward(&y));
+    });
+    time("train affine+bwd", &mut || {
+        let y = g.affine(&x, &w, &b);
+        drop(g.backward(&y));
+    });
+    time("train tanh+bwd", &mut || {
+        let y = g.unary(Unary::Tanh, &x);
+        drop(g.backward(&y));
+    });
+    time("train bwd only", &mut || {
+        drop(g.backward(&x));
+    });
 }
