@@ -302,7 +302,8 @@ impl Checker<'_> {
         let elem = self.fresh();
         let lt = Type::List(Box::new(elem));
         let a = self.infer(l);
-        if self.subst.unify(&lt, &a.ty).is_err() {
+        let left_ok = self.subst.unify(&lt, &a.ty).is_ok();
+        if !left_ok {
             let t = self.show(&a.ty);
             self.error(
                 Diagnostic::new(
@@ -311,9 +312,14 @@ impl Checker<'_> {
                 )
                 .at(l.span, format!("this has type `{t}`")),
             );
+            // The right operand's type errors would repeat this one.
+            self.quiet += 1;
         }
         let label = format!("the left operand {}", self.describe(&lt));
         let b = self.check(r, &lt, Origin::new(l.span, label));
+        if !left_ok {
+            self.quiet -= 1;
+        }
         prim_node(PrimOp::Append, vec![a, b], lt, span)
     }
 

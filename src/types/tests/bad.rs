@@ -639,3 +639,51 @@ fn concat_of_open_scores() {
         "#]],
     );
 }
+
+#[test]
+fn one_error_per_application() {
+    bad(
+        "def f (xs : List Bool) : Int = fold (\\(b : Bool) (n : Int) -> n) 0 xs\n",
+        expect![[r#"
+            [E0201] Error: expected `Bool`, found `Int`
+               ╭─[ test.dp:1:63 ]
+               │
+             1 │ def f (xs : List Bool) : Int = fold (\(b : Bool) (n : Int) -> n) 0 xs
+               │                                                               ┬  
+               │                                                               ╰── this has type `Int`
+               │ 
+               │ Note: the step function of `fold` takes the state first, then the element: `fold : (s -> a -> s) -> s -> List a -> s`
+            ───╯
+        "#]],
+    );
+}
+
+#[test]
+fn independent_errors_in_one_def_are_reported() {
+    bad(
+        "def f (x : Int) = (x && true, undefinedName, x ++ x)\n",
+        expect![[r#"
+            [E0201] Error: expected `Bool`, found `Int`
+               ╭─[ test.dp:1:20 ]
+               │
+             1 │ def f (x : Int) = (x && true, undefinedName, x ++ x)
+               │                    ┬  
+               │                    ╰── this has type `Int`
+            ───╯
+            [E0101] Error: unknown name `undefinedName`
+               ╭─[ test.dp:1:31 ]
+               │
+             1 │ def f (x : Int) = (x && true, undefinedName, x ++ x)
+               │                               ──────┬──────  
+               │                                     ╰──────── not defined in this scope
+            ───╯
+            [E0201] Error: `++` joins lists, but this is `Int`
+               ╭─[ test.dp:1:46 ]
+               │
+             1 │ def f (x : Int) = (x && true, undefinedName, x ++ x)
+               │                                              ┬  
+               │                                              ╰── this has type `Int`
+            ───╯
+        "#]],
+    );
+}
