@@ -323,3 +323,10 @@ fn errors_inside_combinators_name_the_example() {
         "error: `last` of an empty list [in example 2 of the batch of 3]"
     );
 }
+
+#[test]
+fn main_and_expressions() {
+    let src = "def xs : List Float = [1.0, 2.0, 3.0]\ndef main = sumList xs";
+    assert_eq!(run(src, "main"), "6");
+    assert_eq!(run(src, "map (\\x -> x * 2.0) xs"), "[2, 4, 6]");
+}
