@@ -294,7 +294,10 @@ def f (x : Float) : Float = x + bad
 /// An error inside `map` names the example the failing element belongs to.
 #[test]
 fn errors_inside_combinators_name_the_example() {
-    let src = "def f (xss : List (List Float)) : List Float = map last xss";
+    let src = "
+def lasts : List (List Float) -> List Float = map last
+def f (xss : List (List Float)) : List Float = lasts xss
+";
     let c = compile(src);
     let (mut vocabs, weights) = fresh(&c.program);
     let Some(crate::ir::GlobalRef::Def(id)) = c.program.globals.get("f").copied() else {
