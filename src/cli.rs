@@ -125,10 +125,10 @@ pub fn run_command(command: Command, color: bool) -> i32 {
         Command::Check { file } => check(&file, &mut out),
         Command::Run(args) => run(&args, &mut out),
         Command::Train(args) => train_command(&args, &mut out),
-        Command::Repl { .. } => Err(Failure::plain(Diagnostic::new(
-            Code::Io,
-            "this command is not available in this build yet",
-        ))),
+        Command::Repl { file } => {
+            drop(out);
+            return crate::repl::run(file.as_deref(), color);
+        }
     };
     let _ = out.flush();
     match result {

@@ -37,31 +37,26 @@ enum ModuleKey {
     File(PathBuf),
 }
 
-struct Loader {
-    sources: SourceMap,
-    modules: Vec<(SourceId, Module)>,
+/// Reads and parses modules and their imports, each once. Also used by the
+/// REPL, which keeps one loader for a session: `sources` then holds the
+/// REPL's inputs too, and `modules` grows with each `import`.
+#[derive(Clone)]
+pub struct Loader {
+    pub sources: SourceMap,
+    /// Parsed modules, dependencies first.
+    pub modules: Vec<(SourceId, Module)>,
     done: HashMap<ModuleKey, SourceId>,
     in_progress: Vec<ModuleKey>,
-    diagnostics: Vec<Diagnostic>,
+    /// Read and parse errors so far.
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 /// Read, parse and check the program rooted at `path`.
 pub fn compile_file(path: &Path) -> Result<Compiled, (SourceMap, Vec<Diagnostic>)> {
     let mut loader = Loader::new();
-    let text = match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(e) => {
-            let d = Diagnostic::new(Code::Io, format!("cannot read `{}`: {e}", path.display()));
-            return Err((loader.sources, vec![d]));
-        }
-    };
-    let key = ModuleKey::File(canonical(path));
-    loader.load(
-        key,
-        path.display().to_string(),
-        text,
-        path.parent().map(Path::to_path_buf),
-    );
+    if let Err(d) = loader.load_file(path) {
+        return Err((loader.sources, vec![d]));
+    }
     loader.finish()
 }
 
@@ -81,8 +76,14 @@ fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
+impl Default for Loader {
+    fn default() -> Self {
+        Loader::new()
+    }
+}
+
 impl Loader {
-    fn new() -> Loader {
+    pub fn new() -> Loader {
         Loader {
             sources: SourceMap::new(),
             modules: Vec::new(),
@@ -90,6 +91,22 @@ impl Loader {
             in_progress: Vec::new(),
             diagnostics: Vec::new(),
         }
+    }
+
+    /// Read and parse the file at `path` and its imports; its id.
+    pub fn load_file(&mut self, path: &Path) -> Result<SourceId, Diagnostic> {
+        let text = std::fs::read(path)
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .map_err(|e| {
+                Diagnostic::new(Code::Io, format!("cannot read `{}`: {e}", path.display()))
+            })?;
+        let key = ModuleKey::File(canonical(path));
+        Ok(self.load(
+            key,
+            path.display().to_string(),
+            text,
+            path.parent().map(Path::to_path_buf),
+        ))
     }
 
     fn finish(mut self) -> Result<Compiled, (SourceMap, Vec<Diagnostic>)> {
@@ -136,7 +153,9 @@ impl Loader {
         id
     }
 
-    fn import(&mut self, target: &ImportTarget, dir: Option<&Path>) {
+    /// Load an imported module (and its imports) unless already loaded;
+    /// a file is relative to `dir`. Problems go to `diagnostics`.
+    pub fn import(&mut self, target: &ImportTarget, dir: Option<&Path>) {
         let (key, span, shown) = match target {
             ImportTarget::Module(name) => (
                 ModuleKey::Stdlib(name.name.clone()),

@@ -8,6 +8,7 @@ pub mod codec;
 pub mod diagnostic;
 pub mod driver;
 pub mod ir;
+pub mod repl;
 pub mod runtime;
 pub mod source;
 pub mod syntax;

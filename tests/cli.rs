@@ -19,20 +19,48 @@ struct Run {
 
 impl Run {
     fn describe(&self) -> String {
-        format!("status {:?}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
+        format!(
+            "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
     }
 
     fn assert_code(&self, code: i32) {
-        assert_eq!(self.code, Some(code), "unexpected exit status\n{}", self.describe());
+        assert_eq!(
+            self.code,
+            Some(code),
+            "unexpected exit status\n{}",
+            self.describe()
+        );
     }
 
     /// No panic message, no colour codes, not killed by a signal.
     fn assert_sane(&self) {
-        assert!(self.code.is_some(), "dp was killed by a signal (a crash)\n{}", self.describe());
-        assert!(!self.stderr.contains("panicked"), "dp panicked\n{}", self.describe());
-        assert!(!self.stderr.contains("RUST_BACKTRACE"), "dp panicked\n{}", self.describe());
-        assert!(!self.stderr.contains("\x1b["), "colour codes on a non-terminal stderr\n{}", self.describe());
-        assert!(!self.stdout.contains("\x1b["), "colour codes on a non-terminal stdout\n{}", self.describe());
+        assert!(
+            self.code.is_some(),
+            "dp was killed by a signal (a crash)\n{}",
+            self.describe()
+        );
+        assert!(
+            !self.stderr.contains("panicked"),
+            "dp panicked\n{}",
+            self.describe()
+        );
+        assert!(
+            !self.stderr.contains("RUST_BACKTRACE"),
+            "dp panicked\n{}",
+            self.describe()
+        );
+        assert!(
+            !self.stderr.contains("\x1b["),
+            "colour codes on a non-terminal stderr\n{}",
+            self.describe()
+        );
+        assert!(
+            !self.stdout.contains("\x1b["),
+            "colour codes on a non-terminal stdout\n{}",
+            self.describe()
+        );
     }
 }
 
@@ -76,7 +104,11 @@ fn dp(args: &[&str]) -> Run {
     };
     let stdout = String::from_utf8_lossy(&out_t.join().unwrap()).into_owned();
     let stderr = String::from_utf8_lossy(&err_t.join().unwrap()).into_owned();
-    Run { code: status.code(), stdout, stderr }
+    Run {
+        code: status.code(),
+        stdout,
+        stderr,
+    }
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -88,7 +120,10 @@ fn temp_file(stem: &str, ext: &str, contents: impl AsRef<[u8]>) -> PathBuf {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    let path = std::env::temp_dir().join(format!("dp-cli-{}-{n}-{nanos}-{stem}.{ext}", std::process::id()));
+    let path = std::env::temp_dir().join(format!(
+        "dp-cli-{}-{n}-{nanos}-{stem}.{ext}",
+        std::process::id()
+    ));
     std::fs::write(&path, contents).expect("write temp file");
     path
 }
@@ -98,7 +133,9 @@ fn program(stem: &str, text: &str) -> PathBuf {
 }
 
 fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 fn s(p: &Path) -> &str {
@@ -142,7 +179,11 @@ fn check_good_file_prints_signatures_and_exits_0() {
         "{}",
         r.describe()
     );
-    assert!(r.stderr.trim().is_empty(), "nothing on stderr for a good file\n{}", r.describe());
+    assert!(
+        r.stderr.trim().is_empty(),
+        "nothing on stderr for a good file\n{}",
+        r.describe()
+    );
 }
 
 #[test]
@@ -151,7 +192,12 @@ fn check_polymorphic_signature_uses_a_b_in_order() {
     let r = dp(&["check", s(&p)]);
     r.assert_sane();
     r.assert_code(0);
-    assert_eq!(r.stdout, "compose2 : (a -> b) -> (c -> a) -> c -> b\nkonst : a -> b -> a\n", "{}", r.describe());
+    assert_eq!(
+        r.stdout,
+        "compose2 : (a -> b) -> (c -> a) -> c -> b\nkonst : a -> b -> a\n",
+        "{}",
+        r.describe()
+    );
 }
 
 #[test]
@@ -160,11 +206,27 @@ fn check_bad_file_exits_1_with_diagnostic_on_stderr_without_colour() {
     let r = dp(&["check", s(&p)]);
     r.assert_sane();
     r.assert_code(1);
-    assert!(!r.stderr.trim().is_empty(), "a diagnostic on stderr\n{}", r.describe());
-    assert!(r.stderr.contains("bad"), "the diagnostic points at the bad def\n{}", r.describe());
+    assert!(
+        !r.stderr.trim().is_empty(),
+        "a diagnostic on stderr\n{}",
+        r.describe()
+    );
+    assert!(
+        r.stderr.contains("bad"),
+        "the diagnostic points at the bad def\n{}",
+        r.describe()
+    );
     let file_name = p.file_name().unwrap().to_str().unwrap();
-    assert!(r.stderr.contains(file_name), "the diagnostic names the file\n{}", r.describe());
-    assert!(!r.stdout.contains("ok : Int"), "no signatures are printed for a bad program\n{}", r.describe());
+    assert!(
+        r.stderr.contains(file_name),
+        "the diagnostic names the file\n{}",
+        r.describe()
+    );
+    assert!(
+        !r.stdout.contains("ok : Int"),
+        "no signatures are printed for a bad program\n{}",
+        r.describe()
+    );
 }
 
 #[test]
@@ -182,17 +244,30 @@ fn check_unknown_character_reports_position() {
     let r = dp(&["check", s(&p)]);
     r.assert_sane();
     r.assert_code(1);
-    assert!(r.stderr.contains('$'), "the diagnostic shows the character\n{}", r.describe());
-    assert!(r.stderr.contains(":1:15"), "the diagnostic gives line 1, column 15\n{}", r.describe());
+    assert!(
+        r.stderr.contains('$'),
+        "the diagnostic shows the character\n{}",
+        r.describe()
+    );
+    assert!(
+        r.stderr.contains(":1:15"),
+        "the diagnostic gives line 1, column 15\n{}",
+        r.describe()
+    );
 }
 
 #[test]
 fn check_missing_file_exits_1() {
-    let missing = std::env::temp_dir().join(format!("dp-cli-{}-does-not-exist.dp", std::process::id()));
+    let missing =
+        std::env::temp_dir().join(format!("dp-cli-{}-does-not-exist.dp", std::process::id()));
     let r = dp(&["check", s(&missing)]);
     r.assert_sane();
     r.assert_code(1);
-    assert!(r.stderr.contains("does-not-exist.dp"), "the message names the file\n{}", r.describe());
+    assert!(
+        r.stderr.contains("does-not-exist.dp"),
+        "the message names the file\n{}",
+        r.describe()
+    );
 }
 
 #[test]
@@ -220,8 +295,16 @@ fn check_with_imports_lists_only_the_root_defs() {
         COUNTER.fetch_add(1, Ordering::SeqCst)
     ));
     std::fs::create_dir_all(dir.join("lib")).unwrap();
-    std::fs::write(dir.join("lib/helper.dp"), "def triple (x : Int) : Int = x * 3\n").unwrap();
-    std::fs::write(dir.join("main.dp"), "import nn\nimport \"lib/helper.dp\"\ndef nine : Int = triple 3\n").unwrap();
+    std::fs::write(
+        dir.join("lib/helper.dp"),
+        "def triple (x : Int) : Int = x * 3\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("main.dp"),
+        "import nn\nimport \"lib/helper.dp\"\ndef nine : Int = triple 3\n",
+    )
+    .unwrap();
     let r = dp(&["check", s(&dir.join("main.dp"))]);
     r.assert_sane();
     r.assert_code(0);
@@ -254,7 +337,12 @@ fn run_prints_floats_tuples_symbols_and_scores() {
     let r = dp(&["run", s(&p)]);
     r.assert_sane();
     r.assert_code(0);
-    assert_eq!(r.stdout, "[[0.5,1.0],\"pos\",{\"neg\":0.0,\"pos\":0.0},[1.0,2.0]]\n", "{}", r.describe());
+    assert_eq!(
+        r.stdout,
+        "[[0.5,1.0],\"pos\",{\"neg\":0.0,\"pos\":0.0},[1.0,2.0]]\n",
+        "{}",
+        r.describe()
+    );
 }
 
 #[test]
@@ -316,7 +404,11 @@ fn run_without_main_exits_1() {
     let r = dp(&["run", s(&p)]);
     r.assert_sane();
     r.assert_code(1);
-    assert!(r.stderr.contains("main"), "the message mentions `main`\n{}", r.describe());
+    assert!(
+        r.stderr.contains("main"),
+        "the message mentions `main`\n{}",
+        r.describe()
+    );
 }
 
 #[test]
@@ -326,7 +418,11 @@ fn run_time_error_exits_1_with_position() {
     r.assert_sane();
     r.assert_code(1);
     let file_name = p.file_name().unwrap().to_str().unwrap();
-    assert!(r.stderr.contains(&format!("{file_name}:2:")), "the error gives the source position (line 2)\n{}", r.describe());
+    assert!(
+        r.stderr.contains(&format!("{file_name}:2:")),
+        "the error gives the source position (line 2)\n{}",
+        r.describe()
+    );
 }
 
 #[test]
@@ -340,7 +436,8 @@ fn run_bad_program_exits_1() {
 #[test]
 fn run_missing_weights_file_exits_1() {
     let p = program("weights", GOOD);
-    let missing = std::env::temp_dir().join(format!("dp-cli-{}-missing.safetensors", std::process::id()));
+    let missing =
+        std::env::temp_dir().join(format!("dp-cli-{}-missing.safetensors", std::process::id()));
     let r = dp(&["run", s(&p), "--weights", s(&missing)]);
     r.assert_sane();
     r.assert_code(1);
@@ -348,7 +445,10 @@ fn run_missing_weights_file_exits_1() {
 
 #[test]
 fn run_garbage_weights_file_exits_1() {
-    let p = program("weights2", "rep H = R[2]\nlearn f : H -> H\ndef main = f zeros\n");
+    let p = program(
+        "weights2",
+        "rep H = R[2]\nlearn f : H -> H\ndef main = f zeros\n",
+    );
     let w = temp_file("garbage", "safetensors", b"this is not a safetensors file");
     let r = dp(&["run", s(&p), "--weights", s(&w)]);
     r.assert_sane();
@@ -360,7 +460,14 @@ fn run_garbage_weights_file_exits_1() {
 #[test]
 fn apply_prints_one_json_line_per_input_line() {
     let p = program("apply", GOOD);
-    let r = dp(&["run", s(&p), "--apply", "count", "--input", s(&data("count_ok.jsonl"))]);
+    let r = dp(&[
+        "run",
+        s(&p),
+        "--apply",
+        "count",
+        "--input",
+        s(&data("count_ok.jsonl")),
+    ]);
     r.assert_sane();
     r.assert_code(0);
     assert_eq!(r.stdout, "3\n0\n0\n2\n", "{}", r.describe());
@@ -369,11 +476,25 @@ fn apply_prints_one_json_line_per_input_line() {
 #[test]
 fn apply_symbols_and_reps() {
     let p = program("apply2", GOOD);
-    let r = dp(&["run", s(&p), "--apply", "flip", "--input", s(&data("labels_ok.jsonl"))]);
+    let r = dp(&[
+        "run",
+        s(&p),
+        "--apply",
+        "flip",
+        "--input",
+        s(&data("labels_ok.jsonl")),
+    ]);
     r.assert_sane();
     r.assert_code(0);
     assert_eq!(r.stdout, "\"pos\"\n\"neg\"\n\"pos\"\n", "{}", r.describe());
-    let r = dp(&["run", s(&p), "--apply", "shift", "--input", s(&data("vec2_ok.jsonl"))]);
+    let r = dp(&[
+        "run",
+        s(&p),
+        "--apply",
+        "shift",
+        "--input",
+        s(&data("vec2_ok.jsonl")),
+    ]);
     r.assert_sane();
     r.assert_code(0);
     assert_eq!(r.stdout, "[1.0,2.0]\n[0.5,-1.0]\n", "{}", r.describe());
@@ -383,10 +504,22 @@ fn apply_symbols_and_reps() {
 fn apply_a_learned_piece() {
     // zero input through an affine map with a zero bias
     let p = program("apply-learned", "rep H = R[2]\nlearn f : H -> R[3]\n");
-    let r = dp(&["run", s(&p), "--apply", "f", "--input", s(&data("vec2_zeros.jsonl"))]);
+    let r = dp(&[
+        "run",
+        s(&p),
+        "--apply",
+        "f",
+        "--input",
+        s(&data("vec2_zeros.jsonl")),
+    ]);
     r.assert_sane();
     r.assert_code(0);
-    assert_eq!(r.stdout, "[0.0,0.0,0.0]\n[0.0,0.0,0.0]\n", "{}", r.describe());
+    assert_eq!(
+        r.stdout,
+        "[0.0,0.0,0.0]\n[0.0,0.0,0.0]\n",
+        "{}",
+        r.describe()
+    );
 }
 
 #[test]
@@ -397,42 +530,103 @@ fn apply_bad_line_names_file_line_path_expected_and_found() {
     r.assert_sane();
     r.assert_code(1);
     let e = &r.stderr;
-    assert!(e.contains("count_bad.jsonl"), "names the file\n{}", r.describe());
-    assert!(e.contains(":2") || e.contains("line 2"), "names line 2\n{}", r.describe());
-    assert!(e.contains("$[0][1]"), "names the path inside the value\n{}", r.describe());
-    assert!(e.contains("Int") || e.contains("integer"), "says what was expected\n{}", r.describe());
-    assert!(e.contains("string") || e.contains("\"x\""), "says what was found\n{}", r.describe());
+    assert!(
+        e.contains("count_bad.jsonl"),
+        "names the file\n{}",
+        r.describe()
+    );
+    assert!(
+        e.contains(":2") || e.contains("line 2"),
+        "names line 2\n{}",
+        r.describe()
+    );
+    assert!(
+        e.contains("$[0][1]"),
+        "names the path inside the value\n{}",
+        r.describe()
+    );
+    assert!(
+        e.contains("Int") || e.contains("integer"),
+        "says what was expected\n{}",
+        r.describe()
+    );
+    assert!(
+        e.contains("string") || e.contains("\"x\""),
+        "says what was found\n{}",
+        r.describe()
+    );
 }
 
 #[test]
 fn apply_wrong_tuple_length_is_a_data_error() {
     let p = program("apply-tuple", GOOD);
-    let r = dp(&["run", s(&p), "--apply", "count", "--input", s(&data("count_bad_tuple.jsonl"))]);
+    let r = dp(&[
+        "run",
+        s(&p),
+        "--apply",
+        "count",
+        "--input",
+        s(&data("count_bad_tuple.jsonl")),
+    ]);
     r.assert_sane();
     r.assert_code(1);
-    assert!(r.stderr.contains("count_bad_tuple.jsonl"), "{}", r.describe());
-    assert!(r.stderr.contains(":1") || r.stderr.contains("line 1"), "names line 1\n{}", r.describe());
+    assert!(
+        r.stderr.contains("count_bad_tuple.jsonl"),
+        "{}",
+        r.describe()
+    );
+    assert!(
+        r.stderr.contains(":1") || r.stderr.contains("line 1"),
+        "names line 1\n{}",
+        r.describe()
+    );
 }
 
 #[test]
 fn apply_unknown_symbol_of_closed_vocab_is_a_data_error() {
     let p = program("apply-sym", GOOD);
-    let r = dp(&["run", s(&p), "--apply", "flip", "--input", s(&data("labels_bad.jsonl"))]);
+    let r = dp(&[
+        "run",
+        s(&p),
+        "--apply",
+        "flip",
+        "--input",
+        s(&data("labels_bad.jsonl")),
+    ]);
     r.assert_sane();
     r.assert_code(1);
     assert!(r.stderr.contains("labels_bad.jsonl"), "{}", r.describe());
-    assert!(r.stderr.contains("neutral"), "names the unknown symbol\n{}", r.describe());
-    assert!(r.stderr.contains(":3") || r.stderr.contains("line 3"), "names line 3\n{}", r.describe());
+    assert!(
+        r.stderr.contains("neutral"),
+        "names the unknown symbol\n{}",
+        r.describe()
+    );
+    assert!(
+        r.stderr.contains(":3") || r.stderr.contains("line 3"),
+        "names line 3\n{}",
+        r.describe()
+    );
 }
 
 #[test]
 fn apply_wrong_tensor_length_is_a_data_error() {
     let p = program("apply-len", GOOD);
-    let r = dp(&["run", s(&p), "--apply", "shift", "--input", s(&data("vec2_bad.jsonl"))]);
+    let r = dp(&[
+        "run",
+        s(&p),
+        "--apply",
+        "shift",
+        "--input",
+        s(&data("vec2_bad.jsonl")),
+    ]);
     r.assert_sane();
     r.assert_code(1);
     assert!(r.stderr.contains("vec2_bad.jsonl"), "{}", r.describe());
-    assert!(r.stderr.contains(":2") || r.stderr.contains("line 2"), "names line 2\n{}", r.describe());
+    assert!(
+        r.stderr.contains(":2") || r.stderr.contains("line 2"),
+        "names line 2\n{}",
+        r.describe()
+    );
 }
 
 #[test]
@@ -442,7 +636,11 @@ fn apply_invalid_json_is_a_data_error() {
     let r = dp(&["run", s(&p), "--apply", "count", "--input", s(&input)]);
     r.assert_sane();
     r.assert_code(1);
-    assert!(r.stderr.contains(":2") || r.stderr.contains("line 2"), "names line 2\n{}", r.describe());
+    assert!(
+        r.stderr.contains(":2") || r.stderr.contains("line 2"),
+        "names line 2\n{}",
+        r.describe()
+    );
 }
 
 #[test]
@@ -457,7 +655,10 @@ fn apply_deeply_nested_json_does_not_crash() {
 
 #[test]
 fn apply_deep_tree_data_does_not_crash() {
-    let p = program("apply-tree", "def size (t : Tree Int) : Int = length (leaves t)\n");
+    let p = program(
+        "apply-tree",
+        "def size (t : Tree Int) : Int = length (leaves t)\n",
+    );
     let depth = 50_000;
     let line = format!("{}1{}\n", "[0, ".repeat(depth), "]".repeat(depth));
     let input = temp_file("deeptree", "jsonl", line);
@@ -473,13 +674,24 @@ fn apply_missing_input_file_exits_1() {
     let r = dp(&["run", s(&p), "--apply", "count", "--input", s(&missing)]);
     r.assert_sane();
     r.assert_code(1);
-    assert!(r.stderr.contains("missing.jsonl"), "names the file\n{}", r.describe());
+    assert!(
+        r.stderr.contains("missing.jsonl"),
+        "names the file\n{}",
+        r.describe()
+    );
 }
 
 #[test]
 fn apply_unknown_function_exits_1() {
     let p = program("apply-unknown", GOOD);
-    let r = dp(&["run", s(&p), "--apply", "nope", "--input", s(&data("count_ok.jsonl"))]);
+    let r = dp(&[
+        "run",
+        s(&p),
+        "--apply",
+        "nope",
+        "--input",
+        s(&data("count_ok.jsonl")),
+    ]);
     r.assert_sane();
     r.assert_code(1);
     assert!(r.stderr.contains("nope"), "{}", r.describe());
@@ -488,7 +700,14 @@ fn apply_unknown_function_exits_1() {
 #[test]
 fn apply_non_function_exits_1() {
     let p = program("apply-nonfn", GOOD);
-    let r = dp(&["run", s(&p), "--apply", "main", "--input", s(&data("count_ok.jsonl"))]);
+    let r = dp(&[
+        "run",
+        s(&p),
+        "--apply",
+        "main",
+        "--input",
+        s(&data("count_ok.jsonl")),
+    ]);
     r.assert_sane();
     r.assert_code(1);
 }
@@ -508,7 +727,16 @@ fn usage_errors_exit_2() {
         vec!["run", s(&p), "--eval"],
         vec!["run", s(&p), "--apply", "count"],
         vec!["run", s(&p), "--input", "x.jsonl"],
-        vec!["run", s(&p), "--eval", "inc 1", "--apply", "count", "--input", "x.jsonl"],
+        vec![
+            "run",
+            s(&p),
+            "--eval",
+            "inc 1",
+            "--apply",
+            "count",
+            "--input",
+            "x.jsonl",
+        ],
         vec!["train", s(&p)],
         vec!["train", s(&p), "--data", "x.jsonl", "--epochs", "many"],
         vec!["train", s(&p), "--data", "x.jsonl", "--optimizer", "lbfgs"],
@@ -516,8 +744,19 @@ fn usage_errors_exit_2() {
     for args in cases {
         let r = dp(&args);
         r.assert_sane();
-        assert_eq!(r.code, Some(2), "`dp {}` is a usage error\n{}", args.join(" "), r.describe());
-        assert!(!r.stderr.trim().is_empty(), "`dp {}` explains the usage error\n{}", args.join(" "), r.describe());
+        assert_eq!(
+            r.code,
+            Some(2),
+            "`dp {}` is a usage error\n{}",
+            args.join(" "),
+            r.describe()
+        );
+        assert!(
+            !r.stderr.trim().is_empty(),
+            "`dp {}` explains the usage error\n{}",
+            args.join(" "),
+            r.describe()
+        );
     }
 }
 
@@ -526,7 +765,11 @@ fn help_exits_0() {
     let r = dp(&["--help"]);
     r.assert_sane();
     r.assert_code(0);
-    assert!(r.stdout.contains("check") && r.stdout.contains("run"), "{}", r.describe());
+    assert!(
+        r.stdout.contains("check") && r.stdout.contains("run"),
+        "{}",
+        r.describe()
+    );
 }
 
 // -------------------------------------------------------------- robustness
@@ -552,7 +795,12 @@ fn random_bytes_exit_1_without_panic() {
         for cmd in ["check", "run"] {
             let r = dp(&[cmd, s(&p)]);
             r.assert_sane();
-            assert_eq!(r.code, Some(1), "random bytes (seed {seed}) are not a program\n{}", r.describe());
+            assert_eq!(
+                r.code,
+                Some(1),
+                "random bytes (seed {seed}) are not a program\n{}",
+                r.describe()
+            );
         }
     }
 }
@@ -561,10 +809,60 @@ fn random_bytes_exit_1_without_panic() {
 fn random_tokens_exit_1_without_panic() {
     // Random sequences of real tokens get further into the parser than bytes do.
     const TOKENS: &[&str] = &[
-        "(", ")", "[", "]", ",", ":", "=", "->", "\\", "_", "+", "-", "*", "/", "@", "++", "|>", "==", "!=", "<",
-        "<=", ">", ">=", "&&", "||", "def", "let", "in", "if", "then", "else", "rep", "type", "vocab", "learn",
-        "param", "import", "true", "false", "x", "f", "R[2]", "Window[2]", "List", "Tree", "Int", "Float", "1",
-        "2.5", "\"s\"", "fold", "map", "zeros", "\n",
+        "(",
+        ")",
+        "[",
+        "]",
+        ",",
+        ":",
+        "=",
+        "->",
+        "\\",
+        "_",
+        "+",
+        "-",
+        "*",
+        "/",
+        "@",
+        "++",
+        "|>",
+        "==",
+        "!=",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "&&",
+        "||",
+        "def",
+        "let",
+        "in",
+        "if",
+        "then",
+        "else",
+        "rep",
+        "type",
+        "vocab",
+        "learn",
+        "param",
+        "import",
+        "true",
+        "false",
+        "x",
+        "f",
+        "R[2]",
+        "Window[2]",
+        "List",
+        "Tree",
+        "Int",
+        "Float",
+        "1",
+        "2.5",
+        "\"s\"",
+        "fold",
+        "map",
+        "zeros",
+        "\n",
     ];
     for seed in 1..=8u64 {
         let bytes = random_bytes(seed + 100, 600);
@@ -576,7 +874,11 @@ fn random_tokens_exit_1_without_panic() {
         let p = program(&format!("tokens{seed}"), &text);
         let r = dp(&["check", s(&p)]);
         r.assert_sane();
-        assert!(matches!(r.code, Some(0) | Some(1)), "seed {seed}\n{}", r.describe());
+        assert!(
+            matches!(r.code, Some(0) | Some(1)),
+            "seed {seed}\n{}",
+            r.describe()
+        );
     }
 }
 
@@ -596,7 +898,11 @@ fn deep_parentheses_do_not_crash() {
     for cmd in ["check", "run"] {
         let r = dp(&[cmd, s(&p)]);
         r.assert_sane();
-        assert!(matches!(r.code, Some(0) | Some(1)), "{cmd}\n{}", r.describe());
+        assert!(
+            matches!(r.code, Some(0) | Some(1)),
+            "{cmd}\n{}",
+            r.describe()
+        );
         if cmd == "run" && r.code == Some(0) {
             assert_eq!(r.stdout, "1\n", "{}", r.describe());
         }
@@ -627,7 +933,11 @@ fn deep_lambdas_do_not_crash() {
     for cmd in ["check", "run"] {
         let r = dp(&[cmd, s(&p)]);
         r.assert_sane();
-        assert!(matches!(r.code, Some(0) | Some(1)), "{cmd}\n{}", r.describe());
+        assert!(
+            matches!(r.code, Some(0) | Some(1)),
+            "{cmd}\n{}",
+            r.describe()
+        );
         if cmd == "run" && r.code == Some(0) {
             assert_eq!(r.stdout, format!("{}\n", n - 1), "{}", r.describe());
         }
@@ -641,7 +951,11 @@ fn deep_curried_lambda_does_not_crash() {
     // for n = 500 (about n^6); after it, n = 20,000 still takes about 3 minutes.
     let n = 2_000;
     let args: Vec<String> = (1..=n).map(|i| i.to_string()).collect();
-    let text = format!("def main : Int = ({}a) {}\n", "\\a -> ".repeat(n), args.join(" "));
+    let text = format!(
+        "def main : Int = ({}a) {}\n",
+        "\\a -> ".repeat(n),
+        args.join(" ")
+    );
     let p = program("curried", &text);
     let r = dp(&["run", s(&p)]);
     r.assert_sane();
@@ -669,7 +983,11 @@ fn deep_list_nesting_does_not_crash() {
     // 5,000 rather than 20,000: checking is quadratic in the nesting depth at the time of
     // writing (1.2 s at 2,000, 4.6 s at 4,000, 47 s at 10,000), so 20,000 takes minutes.
     let n = 5_000;
-    let text = format!("def main : Int = length {}1{}\n", "[".repeat(n), "]".repeat(n));
+    let text = format!(
+        "def main : Int = length {}1{}\n",
+        "[".repeat(n),
+        "]".repeat(n)
+    );
     let p = program("lists", &text);
     let r = dp(&["run", s(&p)]);
     r.assert_sane();
@@ -681,7 +999,11 @@ fn deep_type_nesting_does_not_crash() {
     // 10,000 rather than 20,000: quadratic in the depth at the time of writing (0.6 s at
     // 2,000, 3.2 s at 4,000).
     let n = 10_000;
-    let text = format!("def f (x : {}Int{}) = x\n", "List (".repeat(n), ")".repeat(n));
+    let text = format!(
+        "def f (x : {}Int{}) = x\n",
+        "List (".repeat(n),
+        ")".repeat(n)
+    );
     let p = program("types", &text);
     let r = dp(&["check", s(&p)]);
     r.assert_sane();

@@ -14,7 +14,8 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("dp-examples-seq-{}-{name}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("dp-examples-seq-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create temp dir");
         TempDir(dir)
@@ -66,11 +67,16 @@ fn train(name: &str, data: &str, metric: &str, flags: &[&str], save: &str) -> Ve
                 .iter()
                 .position(|w| *w == metric)
                 .unwrap_or_else(|| panic!("no `{metric}` in epoch line: {l}"));
-            words[at + 1].parse().unwrap_or_else(|_| panic!("bad metric in: {l}"))
+            words[at + 1]
+                .parse()
+                .unwrap_or_else(|_| panic!("bad metric in: {l}"))
         })
         .collect();
     assert!(!metrics.is_empty(), "no epoch lines in:\n{stdout}");
-    assert!(std::path::Path::new(save).exists(), "no weights saved at {save}");
+    assert!(
+        std::path::Path::new(save).exists(),
+        "no weights saved at {save}"
+    );
     metrics
 }
 
@@ -80,10 +86,23 @@ fn last(metrics: &[f64]) -> f64 {
 
 /// The mean of `dp run --apply NAME` over a data file (one number a line).
 fn apply_mean(program: &str, weights: &str, name: &str, input: &str) -> f64 {
-    let stdout = dp(&["run", program, "--weights", weights, "--apply", name, "--input", input]);
+    let stdout = dp(&[
+        "run",
+        program,
+        "--weights",
+        weights,
+        "--apply",
+        name,
+        "--input",
+        input,
+    ]);
     let values: Vec<f64> = stdout
         .lines()
-        .map(|l| l.trim().parse().unwrap_or_else(|_| panic!("not a number: {l}")))
+        .map(|l| {
+            l.trim()
+                .parse()
+                .unwrap_or_else(|_| panic!("not a number: {l}"))
+        })
         .collect();
     assert!(!values.is_empty(), "no output from --apply {name}");
     values.iter().sum::<f64>() / values.len() as f64
@@ -94,7 +113,13 @@ fn apply_mean(program: &str, weights: &str, name: &str, input: &str) -> f64 {
 fn sentiment_fold_reaches_90_percent() {
     let tmp = TempDir::new("sentiment");
     let w = tmp.file("sentiment.safetensors");
-    let acc = train("sentiment", "sentiment", "accuracy", &["--epochs", "3", "--lr", "0.01"], &w);
+    let acc = train(
+        "sentiment",
+        "sentiment",
+        "accuracy",
+        &["--epochs", "3", "--lr", "0.01"],
+        &w,
+    );
     assert!(last(&acc) >= 0.90, "sentiment accuracy {acc:?}");
 }
 
@@ -103,9 +128,22 @@ fn sentiment_fold_reaches_90_percent() {
 fn dyck_lm_unfold_generates_90_percent_valid() {
     let tmp = TempDir::new("dyck");
     let w = tmp.file("dyck.safetensors");
-    let valid = train("dyck_lm", "dyck", "valid_completion", &["--epochs", "4", "--lr", "0.01"], &w);
+    let valid = train(
+        "dyck_lm",
+        "dyck",
+        "valid_completion",
+        &["--epochs", "4", "--lr", "0.01"],
+        &w,
+    );
     assert!(last(&valid) >= 0.90, "dyck valid completions {valid:?}");
-    let out = dp(&["run", "examples/dyck_lm.dp", "--weights", &w, "--eval", "is_valid (complete [])"]);
+    let out = dp(&[
+        "run",
+        "examples/dyck_lm.dp",
+        "--weights",
+        &w,
+        "--eval",
+        "is_valid (complete [])",
+    ]);
     assert_eq!(out.trim(), "true", "generation from the empty prompt");
 }
 
@@ -114,7 +152,13 @@ fn dyck_lm_unfold_generates_90_percent_valid() {
 fn depth_tagger_mapaccuml_reaches_95_percent() {
     let tmp = TempDir::new("depth");
     let w = tmp.file("depth.safetensors");
-    let acc = train("depth_tagger", "depth", "accuracy", &["--epochs", "6", "--lr", "0.01"], &w);
+    let acc = train(
+        "depth_tagger",
+        "depth",
+        "accuracy",
+        &["--epochs", "6", "--lr", "0.01"],
+        &w,
+    );
     assert!(last(&acc) >= 0.95, "depth token accuracy {acc:?}");
 }
 
@@ -124,8 +168,20 @@ fn depth_tagger_mapaccuml_reaches_95_percent() {
 fn occurs_later_bidirectional_beats_forward() {
     let tmp = TempDir::new("later");
     let flags = ["--epochs", "5", "--lr", "0.01"];
-    let bi = train("occurs_later", "recur", "accuracy", &flags, &tmp.file("bi.safetensors"));
-    let fw = train("occurs_later_forward", "recur", "accuracy", &flags, &tmp.file("fw.safetensors"));
+    let bi = train(
+        "occurs_later",
+        "recur",
+        "accuracy",
+        &flags,
+        &tmp.file("bi.safetensors"),
+    );
+    let fw = train(
+        "occurs_later_forward",
+        "recur",
+        "accuracy",
+        &flags,
+        &tmp.file("fw.safetensors"),
+    );
     let (bi, fw) = (last(&bi), last(&fw));
     assert!(bi >= 0.95, "bidirectional accuracy {bi}");
     assert!(bi > fw + 0.15, "bidirectional {bi} vs forward {fw}");
@@ -136,7 +192,13 @@ fn occurs_later_bidirectional_beats_forward() {
 fn motif_conv_windowmap_reaches_95_percent() {
     let tmp = TempDir::new("motif");
     let w = tmp.file("motif.safetensors");
-    let acc = train("motif_conv", "motif", "accuracy", &["--epochs", "3", "--lr", "0.01"], &w);
+    let acc = train(
+        "motif_conv",
+        "motif",
+        "accuracy",
+        &["--epochs", "3", "--lr", "0.01"],
+        &w,
+    );
     assert!(last(&acc) >= 0.95, "motif accuracy {acc:?}");
 }
 

@@ -13,7 +13,8 @@ const DP: &str = env!("CARGO_BIN_EXE_dp");
 
 /// A fresh directory for one test's weights.
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dp-examples-vision-{}-{name}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("dp-examples-vision-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create a temporary directory");
     dir
@@ -63,7 +64,11 @@ fn apply_mean(program: &str, weights: Option<&Path>, name: &str, input: &str) ->
     assert!(!lines.is_empty(), "{name} printed nothing");
     let sum: f64 = lines
         .iter()
-        .map(|l| l.trim().parse::<f64>().unwrap_or_else(|_| panic!("{name} printed {l:?}")))
+        .map(|l| {
+            l.trim()
+                .parse::<f64>()
+                .unwrap_or_else(|_| panic!("{name} printed {l:?}"))
+        })
         .sum();
     sum / lines.len() as f64
 }
@@ -75,10 +80,24 @@ fn digits_convolution_reaches_90_percent() {
     train(
         "examples/digits.dp",
         "examples/data/digits_train.jsonl",
-        &["--valid", "examples/data/digits_test.jsonl", "--metric", "accuracy", "--epochs", "10", "--lr", "0.01"],
+        &[
+            "--valid",
+            "examples/data/digits_test.jsonl",
+            "--metric",
+            "accuracy",
+            "--epochs",
+            "10",
+            "--lr",
+            "0.01",
+        ],
         &w,
     );
-    let acc = apply_mean("examples/digits.dp", Some(&w), "accuracy", "examples/data/digits_test.jsonl");
+    let acc = apply_mean(
+        "examples/digits.dp",
+        Some(&w),
+        "accuracy",
+        "examples/data/digits_test.jsonl",
+    );
     println!("digits: test accuracy {acc:.4} (297 held-out images)");
     assert!(acc >= 0.90, "digits test accuracy {acc} < 0.90");
     let _ = std::fs::remove_dir_all(&dir);
@@ -91,10 +110,24 @@ fn arith_treenet_reaches_90_percent() {
     train(
         "examples/arith.dp",
         "examples/data/arith_train.jsonl",
-        &["--valid", "examples/data/arith_test.jsonl", "--metric", "accuracy", "--epochs", "20", "--lr", "0.003"],
+        &[
+            "--valid",
+            "examples/data/arith_test.jsonl",
+            "--metric",
+            "accuracy",
+            "--epochs",
+            "20",
+            "--lr",
+            "0.003",
+        ],
         &w,
     );
-    let acc = apply_mean("examples/arith.dp", Some(&w), "accuracy", "examples/data/arith_test.jsonl");
+    let acc = apply_mean(
+        "examples/arith.dp",
+        Some(&w),
+        "accuracy",
+        "examples/data/arith_test.jsonl",
+    );
     println!("arith: test accuracy {acc:.4} (1000 held-out expressions)");
     assert!(acc >= 0.90, "arith test accuracy {acc} < 0.90");
     let _ = std::fs::remove_dir_all(&dir);
@@ -107,13 +140,37 @@ fn caption_exact_match_reaches_80_percent() {
     train(
         "examples/caption.dp",
         "examples/data/caption_train.jsonl",
-        &["--valid", "examples/data/caption_test.jsonl", "--metric", "exact", "--epochs", "12", "--lr", "0.001"],
+        &[
+            "--valid",
+            "examples/data/caption_test.jsonl",
+            "--metric",
+            "exact",
+            "--epochs",
+            "12",
+            "--lr",
+            "0.001",
+        ],
         &w,
     );
-    let exact = apply_mean("examples/caption.dp", Some(&w), "exact", "examples/data/caption_test.jsonl");
-    let words = apply_mean("examples/caption.dp", Some(&w), "word_accuracy", "examples/data/caption_test.jsonl");
+    let exact = apply_mean(
+        "examples/caption.dp",
+        Some(&w),
+        "exact",
+        "examples/data/caption_test.jsonl",
+    );
+    let words = apply_mean(
+        "examples/caption.dp",
+        Some(&w),
+        "word_accuracy",
+        "examples/data/caption_test.jsonl",
+    );
     // The greedy captions themselves, compared with the data's.
-    let predicted = apply("examples/caption.dp", Some(&w), "predict", "examples/data/caption_test.jsonl");
+    let predicted = apply(
+        "examples/caption.dp",
+        Some(&w),
+        "predict",
+        "examples/data/caption_test.jsonl",
+    );
     let truth: Vec<String> = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/caption_test.jsonl"),
     )
@@ -130,7 +187,10 @@ fn caption_exact_match_reaches_80_percent() {
         "caption: exact match {exact:.4} ({same}/{} greedy captions), word accuracy {words:.4}",
         truth.len()
     );
-    assert!((same as f64 / truth.len() as f64 - exact).abs() < 1e-9, "predict and exact disagree");
+    assert!(
+        (same as f64 / truth.len() as f64 - exact).abs() < 1e-9,
+        "predict and exact disagree"
+    );
     assert!(exact >= 0.80, "caption exact match {exact} < 0.80");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -155,19 +215,35 @@ fn ista_curve(program: &str, input: &str) -> Vec<f64> {
 #[test]
 fn lista_beats_ista_by_10x_iterations() {
     let program = "examples/lista.dp";
-    let (train_data, test) = ("examples/data/lista_train.jsonl", "examples/data/lista_test.jsonl");
+    let (train_data, test) = (
+        "examples/data/lista_train.jsonl",
+        "examples/data/lista_test.jsonl",
+    );
     let dir = temp_dir("lista");
     let energy = apply_mean(program, None, "energy", test);
     let ista = ista_curve(program, test);
     let db = |e: f64| 10.0 * (e / energy).log10();
-    let mut table = String::from("| T | LISTA error (dB) | ISTA iterations to reach it |\n| --- | --- | --- |\n");
+    let mut table = String::from(
+        "| T | LISTA error (dB) | ISTA iterations to reach it |\n| --- | --- | --- |\n",
+    );
     for t in [1usize, 2, 4] {
         let w = dir.join(format!("lista{t}.safetensors"));
         let (objective, metric) = (format!("loss{t}"), format!("sq_err{t}"));
         train(
             program,
             train_data,
-            &["--valid", test, "--objective", &objective, "--metric", &metric, "--epochs", "20", "--lr", "0.003"],
+            &[
+                "--valid",
+                test,
+                "--objective",
+                &objective,
+                "--metric",
+                &metric,
+                "--epochs",
+                "20",
+                "--lr",
+                "0.003",
+            ],
             &w,
         );
         let err = apply_mean(program, Some(&w), &metric, test);
@@ -176,7 +252,12 @@ fn lista_beats_ista_by_10x_iterations() {
         table.push_str(&format!("| {t} | {:.1} | {k_text} |\n", db(err)));
         if t <= 2 {
             let k = k.unwrap_or(usize::MAX);
-            assert!(k >= 10 * t, "LISTA T={t} ({:.2} dB) is matched by ISTA after {k} < {} iterations", db(err), 10 * t);
+            assert!(
+                k >= 10 * t,
+                "LISTA T={t} ({:.2} dB) is matched by ISTA after {k} < {} iterations",
+                db(err),
+                10 * t
+            );
         }
     }
     println!(
@@ -200,7 +281,10 @@ fn nmi(a: &[i64], b: &[i64]) -> f64 {
         *pab.entry((x, y)).or_default() += 1.0 / n;
     }
     let h = |p: &HashMap<i64, f64>| -p.values().map(|&q| q * q.ln()).sum::<f64>();
-    let mi: f64 = pab.iter().map(|(&(x, y), &q)| q * (q / (pa[&x] * pb[&y])).ln()).sum();
+    let mi: f64 = pab
+        .iter()
+        .map(|(&(x, y), &q)| q * (q / (pa[&x] * pb[&y])).ln())
+        .sum();
     let (ha, hb) = (h(&pa), h(&pb));
     if ha + hb == 0.0 {
         1.0
@@ -217,7 +301,16 @@ fn kmeans_network_clusters_with_nmi_above_0_9() {
     train(
         "examples/kmeans.dp",
         "examples/data/kmeans_train.jsonl",
-        &["--valid", test, "--metric", "distortion", "--epochs", "20", "--lr", "0.01"],
+        &[
+            "--valid",
+            test,
+            "--metric",
+            "distortion",
+            "--epochs",
+            "20",
+            "--lr",
+            "0.01",
+        ],
         &w,
     );
     let clusters: Vec<i64> = apply("examples/kmeans.dp", Some(&w), "cluster", test)
@@ -251,7 +344,9 @@ fn nnsc_relu_layer_recovers_codes() {
     train(
         program,
         "examples/data/nnsc_train.jsonl",
-        &["--valid", test, "--metric", "sq_err", "--epochs", "30", "--lr", "0.003"],
+        &[
+            "--valid", test, "--metric", "sq_err", "--epochs", "30", "--lr", "0.003",
+        ],
         &w,
     );
     let energy = apply_mean(program, None, "energy", test);
@@ -260,7 +355,13 @@ fn nnsc_relu_layer_recovers_codes() {
     let ista1 = db(apply_mean(program, None, "ista1_err", test));
     let ista100 = db(apply_mean(program, None, "ista100_err", test));
     println!("nnsc: learned ReLU layer {relu:.1} dB, non-negative ISTA 1 step {ista1:.1} dB, 100 steps {ista100:.1} dB");
-    assert!(relu <= -5.0, "the ReLU layer's error {relu:.2} dB is above -5 dB");
-    assert!(relu < ista1 - 3.0, "the ReLU layer ({relu:.2} dB) is not clearly better than one ISTA step ({ista1:.2} dB)");
+    assert!(
+        relu <= -5.0,
+        "the ReLU layer's error {relu:.2} dB is above -5 dB"
+    );
+    assert!(
+        relu < ista1 - 3.0,
+        "the ReLU layer ({relu:.2} dB) is not clearly better than one ISTA step ({ista1:.2} dB)"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -105,11 +105,18 @@ fn guard_lambda_depth(source: SourceId, top: Top, diags: &mut Vec<Diagnostic>) -
     let Some(span) = at else {
         return Some(top);
     };
-    let start = Span::new(source, span.start as usize, (span.start as usize + 1).min(span.end as usize));
+    let start = Span::new(
+        source,
+        span.start as usize,
+        (span.start as usize + 1).min(span.end as usize),
+    );
     diags.push(
-        Diagnostic::new(Code::TooDeep, format!("lambdas nested more than {MAX_LAMBDA_DEPTH} parameters deep"))
-            .at(start, "this lambda is too deeply nested")
-            .help("name the inner functions with `def` instead of nesting them"),
+        Diagnostic::new(
+            Code::TooDeep,
+            format!("lambdas nested more than {MAX_LAMBDA_DEPTH} parameters deep"),
+        )
+        .at(start, "this lambda is too deeply nested")
+        .help("name the inner functions with `def` instead of nesting them"),
     );
     None
 }
