@@ -305,7 +305,7 @@ impl<'e> Eval<'e> {
             .copied()
             .zip(inst.iter().cloned())
             .collect();
-        if matches!(d.body.kind, ExprKind::Lambda(_)) {
+        if matches!(d.scheme.ty, Type::Func(..)) {
             let mut inner = Env {
                 vars: HashMap::new(),
                 subst: Rc::new(subst),
@@ -315,6 +315,8 @@ impl<'e> Eval<'e> {
         }
         // A closed non-function def has the same value for every example:
         // computed once (batch of one) per instantiation, then repeated.
+        // (Function-typed defs are not cached: the errors of their
+        // applications must name the example.)
         let key = (def, inst.to_vec());
         let one = match self.constants.get(&key) {
             Some(v) => v.clone(),

@@ -294,7 +294,10 @@ def f (x : Float) : Float = x + bad
 /// An error inside `map` names the example the failing element belongs to.
 #[test]
 fn errors_inside_combinators_name_the_example() {
-    let src = "def f (xss : List (List Float)) : List Float = map last xss";
+    let src = "
+def lasts : List (List Float) -> List Float = map last
+def f (xss : List (List Float)) : List Float = lasts xss
+";
     let c = compile(src);
     let (mut vocabs, weights) = fresh(&c.program);
     let Some(crate::ir::GlobalRef::Def(id)) = c.program.globals.get("f").copied() else {
@@ -322,4 +325,11 @@ fn errors_inside_combinators_name_the_example() {
         error_text(&err),
         "error: `last` of an empty list [in example 2 of the batch of 3]"
     );
+}
+
+#[test]
+fn main_and_expressions() {
+    let src = "def xs : List Float = [1.0, 2.0, 3.0]\ndef main = sumList xs";
+    assert_eq!(run(src, "main"), "6");
+    assert_eq!(run(src, "map (\\x -> x * 2.0) xs"), "[2, 4, 6]");
 }
