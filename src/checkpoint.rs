@@ -83,7 +83,9 @@ pub fn save(
     {
         tensors.push((named.name, named.shape, le_bytes(&graph.to_vec(t))));
     }
-    let mut meta = HashMap::new();
+    // Kept in a BTreeMap and stored as one JSON string under the key `dp`,
+    // so the file's header is the same bytes on every run.
+    let mut meta = std::collections::BTreeMap::new();
     meta.insert("dp.format".to_string(), "1".to_string());
     meta.insert("dp.fingerprint".to_string(), fingerprint(program));
     meta.insert("dp.epoch".to_string(), ckpt.epoch.to_string());
@@ -120,7 +122,11 @@ pub fn save(
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| io("bad tensor", &e))?;
-    let bytes = safetensors::serialize(views, &Some(meta)).map_err(|e| io("serialize", &e))?;
+    let header = HashMap::from([(
+        "dp".to_string(),
+        serde_json::to_string(&meta).map_err(|e| io("metadata", &e))?,
+    )]);
+    let bytes = safetensors::serialize(views, &Some(header)).map_err(|e| io("serialize", &e))?;
     write_atomically(path, &bytes).map_err(|e| io("write", &e))
 }
 
@@ -158,7 +164,14 @@ pub fn load(path: &Path, program: &Program, graph: &Graph) -> Result<Checkpoint,
         .map_err(|e| bad(format!("not a safetensors file ({e})")))?;
     let (_, header) =
         SafeTensors::read_metadata(&bytes).map_err(|e| bad(format!("bad header ({e})")))?;
-    let meta = header.metadata().clone().unwrap_or_default();
+    let meta: HashMap<String, String> = header
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get("dp"))
+        .map(|json| serde_json::from_str(json))
+        .transpose()
+        .map_err(|e| bad(format!("bad dp metadata ({e})")))?
+        .unwrap_or_default();
     let vocabs = read_vocabs(program, &meta).map_err(bad)?;
     let mut read = |name: &str, shape: &[usize]| -> Result<Vec<f32>, Diagnostic> {
         let (found, data) = fetch(&st, name).ok_or_else(|| {

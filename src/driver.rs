@@ -19,6 +19,7 @@ use crate::syntax::ast::{DeclKind, ImportTarget, Module};
 pub const STDLIB: &[(&str, &str)] = &[
     ("nn", include_str!("../stdlib/nn.dp")),
     ("losses", include_str!("../stdlib/losses.dp")),
+    ("cells", include_str!("../stdlib/cells.dp")),
 ];
 
 /// A checked program with the sources its spans point into.

@@ -65,9 +65,35 @@ pub(crate) fn call(
 ) -> Result<Value, Diagnostic> {
     use Builtin::*;
     let c = Call { ty, origin, span };
-    match (b, args.as_slice()) {
-        (Zeros, []) => layout::constant(ev.ctx, ev.graph, ty, 0.0, origin.len(), span),
-        (Ones, []) => layout::constant(ev.ctx, ev.graph, ty, 1.0, origin.len(), span),
+    match b {
+        Map | Fold | Unfold | MapAccumL | MapAccumR | Zip | ZipWith | Iterate => {
+            combinators::call(ev, b, &c, args)
+        }
+        WindowMap | WindowMap2 | Maxpool2 | Elems => windows::call(ev, b, &c, args),
+        Cata | Leaves | Leaf | Node => trees::call(ev, b, &c, args),
+        Length | Reverse | Take | Drop | Last | SumList | MeanList | MaxList | Flatten | Grid => {
+            lists::call(ev, b, &c, args)
+        }
+        Argmax | Score | CrossEntropy | Mse | Bce | FloatOf => scores_and_losses(ev, b, &c, &args),
+        _ => reals(ev, b, &c, &args),
+    }
+}
+
+fn wrong_args(b: Builtin, span: Span) -> Diagnostic {
+    internal(
+        span,
+        format!("`{}` applied to arguments of the wrong kind", b.name()),
+    )
+}
+
+/// Constants, tuple access, elementwise functions and reductions.
+fn reals(ev: &mut Eval, b: Builtin, c: &Call, args: &[Value]) -> Result<Value, Diagnostic> {
+    use Builtin::*;
+    let span = c.span;
+    let batch = c.origin.len();
+    match (b, args) {
+        (Zeros, []) => layout::constant(ev.ctx, ev.graph, c.ty, 0.0, batch, span),
+        (Ones, []) => layout::constant(ev.ctx, ev.graph, c.ty, 1.0, batch, span),
         (Fst | Snd, [Value::Tuple(parts)]) if parts.len() == 2 => {
             Ok(parts[usize::from(b == Snd)].clone())
         }
@@ -77,7 +103,7 @@ pub(crate) fn call(
         }
         (SoftThreshold, [t, x]) => soft_threshold(ev, t, x, span),
         (HardThreshold, [t, x]) => hard_threshold(ev, t, x, span),
-        (Topk, [k, x]) => topk(ev, &c, k, x),
+        (Topk, [k, x]) => topk(ev, c, k, x),
         (Sum | Mean | Max, [x]) => {
             let r = pack(ev.graph, x, span)?;
             let op = match b {
@@ -103,21 +129,35 @@ pub(crate) fn call(
             let s = ev.graph.reduce_cols(Reduce::Sum, &sq, sq.cols());
             Ok(Value::Real(ev.graph.unary(Unary::Sqrt, &s)))
         }
-        (Softmax | LogSoftmax, [x]) => softmax(ev, &c, b == Softmax, x),
+        (Softmax | LogSoftmax, [x]) => softmax(ev, c, b == Softmax, x),
         (Concat, [x, y]) => {
             let p = pack(ev.graph, x, span)?;
             let q = pack(ev.graph, y, span)?;
             Ok(Value::Real(ev.graph.concat_cols(&[p, q])))
         }
+        _ => Err(wrong_args(b, span)),
+    }
+}
+
+/// `float`, `argmax`, `score` and the losses.
+fn scores_and_losses(
+    ev: &mut Eval,
+    b: Builtin,
+    c: &Call,
+    args: &[Value],
+) -> Result<Value, Diagnostic> {
+    use Builtin::*;
+    let span = c.span;
+    match (b, args) {
         (FloatOf, [Value::Int(n)]) => {
             let data = n.iter().map(|&v| v as f32).collect();
             Ok(Value::Real(ev.graph.from_vec(n.len(), 1, data)))
         }
-        (Argmax, [x]) => argmax(ev, &c, x),
-        (Score, [s, Value::Sym(v)]) => score(ev, &c, s, v),
+        (Argmax, [x]) => argmax(ev, c, x),
+        (Score, [s, Value::Sym(v)]) => score(ev, c, s, v),
         (CrossEntropy, [s, Value::Sym(v)]) => {
             let logits = pack(ev.graph, s, span)?;
-            let targets = check_symbols(ev, &c, v, logits.cols())?;
+            let targets = check_symbols(ev, c, v, logits.cols())?;
             Ok(Value::Real(ev.graph.cross_entropy(&logits, &targets)))
         }
         (Mse, [x, y]) => {
@@ -138,19 +178,7 @@ pub(crate) fn call(
         (Bce, [Value::Real(logit), Value::Bool(labels)]) => {
             Ok(Value::Real(ev.graph.bce_with_logits(logit, labels)))
         }
-        (Map | Fold | Unfold | MapAccumL | MapAccumR | Zip | ZipWith | Iterate, _) => {
-            combinators::call(ev, b, &c, args)
-        }
-        (WindowMap | WindowMap2 | Maxpool2 | Elems, _) => windows::call(ev, b, &c, args),
-        (Cata | Leaves | Leaf | Node, _) => trees::call(ev, b, &c, args),
-        (
-            Length | Reverse | Take | Drop | Last | SumList | MeanList | MaxList | Flatten | Grid,
-            _,
-        ) => lists::call(ev, b, &c, args),
-        _ => Err(internal(
-            span,
-            format!("`{}` applied to arguments of the wrong kind", b.name()),
-        )),
+        _ => Err(wrong_args(b, span)),
     }
 }
 

@@ -12,6 +12,16 @@
 //! untaken branch can neither raise an error (`last []` guarded by a length
 //! test) nor leak NaN gradients.
 //!
+//! A closed def that is not a function has the same value for every
+//! example, so it is computed once per instantiation (as a batch of one) in
+//! an evaluation run and repeated to the batch by a gather (gradients of the
+//! repeats are summed by the backend).
+//!
+//! Run-time errors are `Code::RuntimeError` diagnostics at the offending
+//! expression; with a batch of more than one example a note names the
+//! example (1-based), traced through `map`, `fold` etc. by each row's
+//! [`Origin`].
+//!
 //! This file holds the entry points, the expression walk and application.
 //! Operators are in `prims.rs`, builtins in `builtins.rs` and the files it
 //! dispatches to, learned pieces in `learned.rs`, type layouts in
@@ -24,6 +34,7 @@ use crate::backend::Graph;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{self, Expr, ExprKind, LocalId, Pattern};
 use crate::source::Span;
+use crate::types::ty::Type;
 
 use super::batch::{self, gather, merge, split_mask};
 use super::layout::{self, internal, resolve};
@@ -107,7 +118,12 @@ pub(crate) struct Eval<'e> {
     top_batch: usize,
     /// Free locals of `if` branches, by node address.
     free: HashMap<*const Expr, Rc<Vec<LocalId>>>,
+    /// Values of closed non-function defs (batch of one), by instantiation.
+    constants: HashMap<(ir::DefId, Vec<Type>), Value>,
 }
+
+/// The origin of rows that belong to no example in particular (constants).
+const NO_EXAMPLE: usize = usize::MAX;
 
 impl<'e> Eval<'e> {
     pub fn new(ctx: &'e Context<'e>, graph: &'e mut Graph, top_batch: usize) -> Eval<'e> {
@@ -116,6 +132,7 @@ impl<'e> Eval<'e> {
             graph,
             top_batch,
             free: HashMap::new(),
+            constants: HashMap::new(),
         }
     }
 
@@ -130,7 +147,7 @@ impl<'e> Eval<'e> {
     ) -> Diagnostic {
         let d = Diagnostic::new(Code::RuntimeError, message).at(span, label);
         match origin.get(row) {
-            Some(ex) if self.top_batch > 1 => d.note(format!(
+            Some(&ex) if self.top_batch > 1 && ex != NO_EXAMPLE => d.note(format!(
                 "in example {} of the batch of {}",
                 ex + 1,
                 self.top_batch
@@ -153,19 +170,7 @@ impl<'e> Eval<'e> {
             }
             ExprKind::Learned(id) => Ok(Value::func(Func::Learned { id: *id, batch: b })),
             ExprKind::Param(id) => self.param(env, *id, e),
-            ExprKind::Builtin(builtin) => {
-                let ty = resolve(&e.ty, &env.subst);
-                if builtin.arity() == 0 {
-                    super::builtins::call(self, *builtin, &ty, Vec::new(), &env.origin, e.span)
-                } else {
-                    Ok(Value::func(Func::Partial {
-                        builtin: *builtin,
-                        ty,
-                        args: Vec::new(),
-                        origin: env.origin.clone(),
-                    }))
-                }
-            }
+            ExprKind::Builtin(builtin) => self.builtin(env, *builtin, e),
             ExprKind::Int(n) => Ok(Value::Int(Rc::new(vec![*n; b]))),
             ExprKind::Float(x) => Ok(Value::Real(self.graph.fill(b, 1, *x as f32))),
             ExprKind::Bool(x) => Ok(Value::Bool(Rc::new(vec![*x; b]))),
@@ -174,29 +179,10 @@ impl<'e> Eval<'e> {
                 let all: Vec<f32> = (0..b).flat_map(|_| data.iter().copied()).collect();
                 Ok(Value::Real(self.graph.from_vec(b, data.len(), all)))
             }
-            ExprKind::Lambda(lambda) => {
-                let captured = lambda
-                    .captures
-                    .iter()
-                    .map(|id| {
-                        env.vars.get(id).cloned().ok_or_else(|| {
-                            internal(e.span, format!("captured local {id} is unbound"))
-                        })
-                    })
-                    .collect::<Result<_, _>>()?;
-                Ok(Value::func(Func::Closure {
-                    lambda: lambda.clone(),
-                    captured,
-                    subst: env.subst.clone(),
-                    origin: env.origin.clone(),
-                }))
-            }
+            ExprKind::Lambda(lambda) => closure(env, lambda, e.span),
             ExprKind::App { func, args } => {
                 let f = self.eval(env, func)?;
-                let args = args
-                    .iter()
-                    .map(|a| self.eval(env, a))
-                    .collect::<Result<_, _>>()?;
+                let args = self.eval_all(env, args)?;
                 self.apply(&f, args, e.span)
             }
             ExprKind::Let {
@@ -217,14 +203,28 @@ impl<'e> Eval<'e> {
                 self.branch(env, &mask, then_branch, else_branch)
             }
             ExprKind::Tuple(es) if es.is_empty() => Ok(Value::Unit(b)),
-            ExprKind::Tuple(es) => Ok(Value::tuple(
-                es.iter()
-                    .map(|x| self.eval(env, x))
-                    .collect::<Result<_, _>>()?,
-            )),
+            ExprKind::Tuple(es) => Ok(Value::tuple(self.eval_all(env, es)?)),
             ExprKind::List(es) => self.list_literal(env, es, e),
             ExprKind::Prim { op, args } => super::prims::eval_prim(self, env, *op, args, e),
         }
+    }
+
+    fn eval_all(&mut self, env: &mut Env, es: &[Expr]) -> Result<Vec<Value>, Diagnostic> {
+        es.iter().map(|x| self.eval(env, x)).collect()
+    }
+
+    /// A builtin as a value: `zeros`/`ones` computed, others partial.
+    fn builtin(&mut self, env: &Env, b: ir::Builtin, e: &Expr) -> Result<Value, Diagnostic> {
+        let ty = resolve(&e.ty, &env.subst);
+        if b.arity() == 0 {
+            return super::builtins::call(self, b, &ty, Vec::new(), &env.origin, e.span);
+        }
+        Ok(Value::func(Func::Partial {
+            builtin: b,
+            ty,
+            args: Vec::new(),
+            origin: env.origin.clone(),
+        }))
     }
 
     pub fn eval_bool(&mut self, env: &mut Env, e: &Expr) -> Result<Rc<Vec<bool>>, Diagnostic> {
@@ -291,7 +291,7 @@ impl<'e> Eval<'e> {
         &mut self,
         env: &Env,
         def: ir::DefId,
-        inst: &[crate::types::ty::Type],
+        inst: &[Type],
         span: Span,
     ) -> Result<Value, Diagnostic> {
         let ctx = self.ctx;
@@ -305,12 +305,31 @@ impl<'e> Eval<'e> {
             .copied()
             .zip(inst.iter().cloned())
             .collect();
-        let mut inner = Env {
-            vars: HashMap::new(),
-            subst: Rc::new(subst),
-            origin: env.origin.clone(),
+        if matches!(d.body.kind, ExprKind::Lambda(_)) {
+            let mut inner = Env {
+                vars: HashMap::new(),
+                subst: Rc::new(subst),
+                origin: env.origin.clone(),
+            };
+            return self.eval(&mut inner, &d.body);
+        }
+        // A closed non-function def has the same value for every example:
+        // computed once (batch of one) per instantiation, then repeated.
+        let key = (def, inst.to_vec());
+        let one = match self.constants.get(&key) {
+            Some(v) => v.clone(),
+            None => {
+                let mut inner = Env {
+                    vars: HashMap::new(),
+                    subst: Rc::new(subst),
+                    origin: Rc::new(vec![NO_EXAMPLE]),
+                };
+                let v = self.eval(&mut inner, &d.body)?;
+                self.constants.insert(key, v.clone());
+                v
+            }
         };
-        self.eval(&mut inner, &d.body)
+        Ok(gather(self.graph, &one, &vec![0; env.batch()]))
     }
 
     fn param(&mut self, env: &Env, id: ir::ParamId, e: &Expr) -> Result<Value, Diagnostic> {
@@ -346,7 +365,7 @@ impl<'e> Eval<'e> {
         let k = es.len();
         if k == 0 {
             let ty = resolve(&e.ty, &env.subst);
-            let crate::types::ty::Type::List(elem) = &ty else {
+            let Type::List(elem) = &ty else {
                 return Err(internal(e.span, "a list literal whose type is not a list"));
             };
             let elems = layout::empty(self.ctx, self.graph, elem, e.span)?;
@@ -393,57 +412,8 @@ impl<'e> Eval<'e> {
             ));
         }
         match &**f {
-            Func::Closure {
-                lambda,
-                captured,
-                subst,
-                origin,
-            } => {
-                let k = lambda.params.len();
-                if args.len() < k {
-                    return Ok(Value::func(Func::Applied {
-                        func: f.clone(),
-                        args,
-                    }));
-                }
-                let rest = args.split_off(k);
-                let mut env = Env {
-                    vars: lambda
-                        .captures
-                        .iter()
-                        .copied()
-                        .zip(captured.iter().cloned())
-                        .collect(),
-                    subst: subst.clone(),
-                    origin: origin.clone(),
-                };
-                for (p, v) in lambda.params.iter().zip(args) {
-                    bind(p, v, &mut env, span)?;
-                }
-                let r = self.eval(&mut env, &lambda.body)?;
-                self.apply(&r, rest, span)
-            }
-            Func::Partial {
-                builtin,
-                ty,
-                args: pre,
-                origin,
-            } => {
-                let mut all = pre.clone();
-                all.extend(args);
-                let k = builtin.arity();
-                if all.len() < k {
-                    return Ok(Value::func(Func::Partial {
-                        builtin: *builtin,
-                        ty: ty.clone(),
-                        args: all,
-                        origin: origin.clone(),
-                    }));
-                }
-                let rest = all.split_off(k);
-                let r = super::builtins::call(self, *builtin, ty, all, origin, span)?;
-                self.apply(&r, rest, span)
-            }
+            Func::Closure { .. } => self.apply_closure(f, args, span),
+            Func::Partial { .. } => self.apply_partial(f, args, span),
             Func::Learned { id, .. } => {
                 let rest = args.split_off(1);
                 let x = args.pop().ok_or_else(|| internal(span, "no argument"))?;
@@ -470,6 +440,77 @@ impl<'e> Eval<'e> {
             }
             Func::Mixed { parts, pick } => self.apply_mixed(parts, pick, args, span),
         }
+    }
+
+    fn apply_closure(
+        &mut self,
+        f: &Rc<Func>,
+        mut args: Vec<Value>,
+        span: Span,
+    ) -> Result<Value, Diagnostic> {
+        let Func::Closure {
+            lambda,
+            captured,
+            subst,
+            origin,
+        } = &**f
+        else {
+            return Err(internal(span, "not a closure"));
+        };
+        let k = lambda.params.len();
+        if args.len() < k {
+            return Ok(Value::func(Func::Applied {
+                func: f.clone(),
+                args,
+            }));
+        }
+        let rest = args.split_off(k);
+        let mut env = Env {
+            vars: lambda
+                .captures
+                .iter()
+                .copied()
+                .zip(captured.iter().cloned())
+                .collect(),
+            subst: subst.clone(),
+            origin: origin.clone(),
+        };
+        for (p, v) in lambda.params.iter().zip(args) {
+            bind(p, v, &mut env, span)?;
+        }
+        let r = self.eval(&mut env, &lambda.body)?;
+        self.apply(&r, rest, span)
+    }
+
+    fn apply_partial(
+        &mut self,
+        f: &Rc<Func>,
+        args: Vec<Value>,
+        span: Span,
+    ) -> Result<Value, Diagnostic> {
+        let Func::Partial {
+            builtin,
+            ty,
+            args: pre,
+            origin,
+        } = &**f
+        else {
+            return Err(internal(span, "not a partial builtin"));
+        };
+        let mut all = pre.clone();
+        all.extend(args);
+        let k = builtin.arity();
+        if all.len() < k {
+            return Ok(Value::func(Func::Partial {
+                builtin: *builtin,
+                ty: ty.clone(),
+                args: all,
+                origin: origin.clone(),
+            }));
+        }
+        let rest = all.split_off(k);
+        let r = super::builtins::call(self, *builtin, ty, all, origin, span)?;
+        self.apply(&r, rest, span)
     }
 
     /// Apply each part of a mixed function to its own examples, then put
@@ -504,6 +545,26 @@ impl<'e> Eval<'e> {
         let all = batch::concat(self.graph, &results);
         Ok(gather(self.graph, &all, &slot))
     }
+}
+
+/// A lambda as a closure over the current batch.
+fn closure(env: &Env, lambda: &Rc<ir::Lambda>, span: Span) -> Result<Value, Diagnostic> {
+    let captured = lambda
+        .captures
+        .iter()
+        .map(|id| {
+            env.vars
+                .get(id)
+                .cloned()
+                .ok_or_else(|| internal(span, format!("captured local {id} is unbound")))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Value::func(Func::Closure {
+        lambda: lambda.clone(),
+        captured,
+        subst: env.subst.clone(),
+        origin: env.origin.clone(),
+    }))
 }
 
 /// Bind a pattern to a value in `env`.

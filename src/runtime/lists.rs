@@ -111,9 +111,16 @@ fn non_empty(ev: &Eval, c: &Call, xs: &ListValue, name: &str) -> Result<(), Diag
 
 fn reduce(ev: &mut Eval, xs: &ListValue, op: Reduce, span: Span) -> Result<Value, Diagnostic> {
     let g = &mut *ev.graph;
+    let b = xs.batch_size();
     map_reals(
         &xs.elems,
-        &mut |r| Ok(g.reduce_segments(op, r, &xs.offsets)),
+        &mut |r| {
+            Ok(if r.rows() == 0 {
+                g.fill(b, r.cols(), 0.0)
+            } else {
+                g.reduce_segments(op, r, &xs.offsets)
+            })
+        },
         span,
     )
 }
@@ -157,11 +164,10 @@ fn grid(ev: &mut Eval, c: &Call, outer: &ListValue) -> Result<Value, Diagnostic>
         for (k, r) in rows.clone().enumerate() {
             let len = inner.len_of(r);
             if len != width {
+                let cells = if len == 1 { "cell" } else { "cells" };
                 let msg = format!(
-                    "ragged grid: row {} has {} cells, row 1 has {}",
-                    k + 1,
-                    len,
-                    width
+                    "ragged grid: row {} has {len} {cells}, row 1 has {width}",
+                    k + 1
                 );
                 return Err(ev.fail(c.span, c.origin, b, msg, "rows of different lengths"));
             }

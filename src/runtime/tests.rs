@@ -4,7 +4,11 @@
 //! (`tests/batched.rs`) and gradients through the evaluator
 //! (`tests/grads.rs`). This file holds the shared helpers.
 
+mod batch_ops;
+mod batched;
+mod grads;
 mod ir;
+mod source;
 
 use std::rc::Rc;
 
@@ -143,4 +147,65 @@ pub fn with_ctx<T>(program: &Program, f: impl FnOnce(&Context, &mut Graph) -> T)
     };
     let mut graph = Graph::inference();
     f(&ctx, &mut graph)
+}
+
+// ---- from dp source ----
+
+/// A checked program; panics with the rendered diagnostics if it fails.
+pub fn compile(src: &str) -> crate::driver::Compiled {
+    match crate::driver::compile_source("test.dp", src) {
+        Ok(c) => c,
+        Err((sources, diags)) => panic!("{}", crate::diagnostic::render(&diags, &sources, false)),
+    }
+}
+
+/// Fresh run-time vocabularies and weights (seed 0) of a program.
+pub fn fresh(program: &Program) -> (Vocabularies, Weights) {
+    let vocabs = Vocabularies::from_types(&program.types);
+    let weights = super::weights::initialise(program, &vocabs, &Graph::inference(), 0);
+    (vocabs, weights)
+}
+
+/// Check and evaluate `expr` in the scope of program `src` (batch of one);
+/// the value printed with [`round4`], or `error: message [notes]`.
+pub fn run(src: &str, expr: &str) -> String {
+    let mut c = compile(src);
+    let (vocabs, weights) = fresh(&c.program);
+    eval_str(&mut c, &vocabs, &weights, expr)
+}
+
+pub fn eval_str(
+    c: &mut crate::driver::Compiled,
+    vocabs: &Vocabularies,
+    weights: &Weights,
+    expr: &str,
+) -> String {
+    let id = c.sources.add("<eval>", expr);
+    let (e, diags) = crate::syntax::parse_expr(id, expr);
+    let Some(e) = e.filter(|_| diags.is_empty()) else {
+        return crate::diagnostic::render(&diags, &c.sources, false);
+    };
+    let typed = match crate::types::check_expr(&c.program, &e) {
+        Ok(t) => t,
+        Err(d) => return crate::diagnostic::render(&d, &c.sources, false),
+    };
+    let ctx = Context {
+        program: &c.program,
+        vocabs,
+        weights,
+    };
+    let mut graph = Graph::inference();
+    match super::eval::eval_closed(&ctx, &mut graph, &typed, 1) {
+        Ok(v) => show_all(&graph, &c.program, vocabs, &v, &typed.ty).join(" | "),
+        Err(d) => error_text(&d),
+    }
+}
+
+/// `error: message [note; note]`.
+pub fn error_text(d: &crate::diagnostic::Diagnostic) -> String {
+    if d.notes.is_empty() {
+        format!("error: {}", d.message)
+    } else {
+        format!("error: {} [{}]", d.message, d.notes.join("; "))
+    }
 }

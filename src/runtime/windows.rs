@@ -190,7 +190,7 @@ fn maxpool2(ev: &mut Eval, c: &Call, k: &[i64], g: &GridValue) -> Result<Value, 
     } else {
         let mut seg = vec![0];
         for (b, &n) in blocks.iter().enumerate() {
-            let kb = k[b].max(0) as usize;
+            let kb = k.get(b).copied().unwrap_or(0).max(0) as usize;
             for _ in 0..n {
                 seg.push(seg.last().copied().unwrap_or(0) + kb * kb);
             }

@@ -5,6 +5,7 @@
 //! and return plain data (the AST and diagnostics); nothing here resolves
 //! names or checks types.
 pub mod ast;
+pub mod depth;
 pub mod lexer;
 pub mod parse_errors;
 pub mod parser;

@@ -95,6 +95,32 @@ pub fn parse_repl_input(source: SourceId, text: &str) -> (ReplInput, Vec<Diagnos
     (input, diags)
 }
 
+/// Drops a tree whose lambdas nest deeper than the checker can afford.
+fn guard_lambda_depth(source: SourceId, top: Top, diags: &mut Vec<Diagnostic>) -> Option<Top> {
+    use crate::syntax::depth::{decl_roots, too_many_nested_lambdas, MAX_LAMBDA_DEPTH};
+    let at = match &top {
+        Top::Module(decls) => too_many_nested_lambdas(decl_roots(decls)),
+        Top::Expr(e) => too_many_nested_lambdas(std::iter::once((e, 0))),
+    };
+    let Some(span) = at else {
+        return Some(top);
+    };
+    let start = Span::new(
+        source,
+        span.start as usize,
+        (span.start as usize + 1).min(span.end as usize),
+    );
+    diags.push(
+        Diagnostic::new(
+            Code::TooDeep,
+            format!("lambdas nested more than {MAX_LAMBDA_DEPTH} parameters deep"),
+        )
+        .at(start, "this lambda is too deeply nested")
+        .help("name the inner functions with `def` instead of nesting them"),
+    );
+    None
+}
+
 /// Prepare the tokens, check the nesting depth, run the generated parser and
 /// translate its errors. Returns `None` only when nothing could be built.
 fn run(
@@ -126,7 +152,7 @@ fn run(
         .filter_map(|r| ctx.diagnostic(r.error))
         .collect();
     let top = match result {
-        Ok(top) => Some(top),
+        Ok(top) => guard_lambda_depth(source, top, diags),
         Err(e) => {
             syntax.extend(ctx.diagnostic(e));
             None

@@ -235,10 +235,12 @@ pub fn fresh_weights(
             sources: compiled.sources.clone(),
             diagnostics: vec![d],
         })?;
-        if let Value::Real(r) = value {
-            let data = graph.to_vec(&r);
-            weights.params[i] = graph.from_vec(1, data.len(), data);
-        }
+        let packed = runtime::layout::pack(&mut graph, &value, init.span).map_err(|d| Failure {
+            sources: compiled.sources.clone(),
+            diagnostics: vec![d],
+        })?;
+        let data = graph.to_vec(&packed);
+        weights.params[i] = graph.from_vec(1, data.len(), data);
     }
     Ok(weights)
 }

@@ -45,6 +45,7 @@ impl Checker<'_> {
     /// `f a1 ... an`.
     pub fn app(&mut self, e: &ast::Expr) -> ir::Expr {
         let (head, args) = spine(e);
+        let from = self.pending.len();
         let func = self.infer(head);
         let name = head_name(head).map(str::to_string);
         let mut fty = func.ty.clone();
@@ -58,7 +59,17 @@ impl Checker<'_> {
                 }
                 Type::Var(v) if self.subst.is_unbound(v) => {
                     let (p, r) = (self.fresh(), self.fresh());
-                    let _ = self.subst.unify(&fty, &Type::func(p.clone(), r.clone()));
+                    let f = Type::func(p.clone(), r.clone());
+                    if self.subst.unify(&fty, &f).is_err() {
+                        let what = self.describe(&fty);
+                        let d = Diagnostic::new(
+                            Code::NotAFunction,
+                            format!("this is applied to an argument, but it {what}"),
+                        )
+                        .at(head.span, format!("this {what}"))
+                        .also(arg.span, "the argument");
+                        self.error(d);
+                    }
                     out.push(self.check(arg, &p, None));
                     fty = r;
                 }
@@ -72,7 +83,7 @@ impl Checker<'_> {
                 }
             }
         }
-        self.solve_pending(false);
+        self.solve_pending_from(from);
         let kind = ir::ExprKind::App {
             func: Box::new(func),
             args: out,
@@ -172,6 +183,7 @@ impl Checker<'_> {
                     lspan: l.span,
                     rspan: r.span,
                 });
+                self.solve_pending_from(self.pending.len() - 1);
                 let op = PrimOp::MatMul {
                     m: 0,
                     n: 0,
@@ -218,6 +230,7 @@ impl Checker<'_> {
             lspan: l.span,
             rspan: r.span,
         });
+        self.solve_pending_from(self.pending.len() - 1);
         prim_node(prim, vec![a, b], out, span)
     }
 
@@ -292,6 +305,7 @@ impl Checker<'_> {
             ty: ty.clone(),
             span,
         });
+        self.solve_pending_from(self.pending.len() - 1);
         prim_node(PrimOp::RealNeg, vec![a], ty, span)
     }
 

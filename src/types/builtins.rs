@@ -59,11 +59,56 @@ fn pair(a: Type, b: Type) -> Type {
 
 /// The type of builtin `b` with fresh variables, and its side condition.
 pub fn instantiate(b: Builtin, s: &mut Subst) -> (Type, Option<Special>) {
+    if let Some((t, sp)) = special(b, s) {
+        return (t, Some(sp));
+    }
+    let any = Constraint::NONE;
+    let (a, bb, c) = (s.fresh_ty(any), s.fresh_ty(any), s.fresh_ty(any));
+    match structural(b, a, bb, c) {
+        Some(t) => (t, None),
+        None => (numeric(b, s), None),
+    }
+}
+
+/// The four builtins with a side condition.
+fn special(b: Builtin, s: &mut Subst) -> Option<(Type, Special)> {
     use Builtin::*;
     let any = Constraint::NONE;
-    let rep = Constraint::REPR;
     let (a, bb, c) = (s.fresh_ty(any), s.fresh_ty(any), s.fresh_ty(any));
-    let ty = match b {
+    match b {
+        WindowMap | WindowMap2 => {
+            let dims = if b == WindowMap { 1 } else { 2 };
+            let wrap = if dims == 1 { list } else { grid };
+            let ty = f2(c.clone(), wrap(a.clone()), wrap(bb.clone()));
+            let special = Special::Window {
+                dims,
+                func: c,
+                elem: a,
+                out: bb,
+            };
+            Some((ty, special))
+        }
+        Elems => Some((
+            f(c.clone(), list(a.clone())),
+            Special::Elems { arg: c, elem: a },
+        )),
+        Concat => {
+            let ty = f2(a.clone(), bb.clone(), c.clone());
+            let special = Special::Concat {
+                left: a,
+                right: bb,
+                out: c,
+            };
+            Some((ty, special))
+        }
+        _ => None,
+    }
+}
+
+/// Combinators and structure helpers: plain polymorphic schemes.
+fn structural(b: Builtin, a: Type, bb: Type, c: Type) -> Option<Type> {
+    use Builtin::*;
+    Some(match b {
         Map => f2(f(a.clone(), bb.clone()), list(a), list(bb)),
         Fold => f3(f2(c.clone(), a.clone(), c.clone()), c.clone(), list(a), c),
         Unfold => f3(
@@ -85,19 +130,6 @@ pub fn instantiate(b: Builtin, s: &mut Subst) -> (Type, Option<Special>) {
             list(bb),
             list(c),
         ),
-        WindowMap | WindowMap2 => {
-            let dims = if b == WindowMap { 1 } else { 2 };
-            let func = s.fresh_ty(any);
-            let wrap = if dims == 1 { list } else { grid };
-            let ty = f2(func.clone(), wrap(a.clone()), wrap(bb.clone()));
-            let special = Special::Window {
-                dims,
-                func,
-                elem: a,
-                out: bb,
-            };
-            return (ty, Some(special));
-        }
         Cata => f3(
             f(a.clone(), c.clone()),
             f2(c.clone(), c.clone(), c.clone()),
@@ -109,52 +141,30 @@ pub fn instantiate(b: Builtin, s: &mut Subst) -> (Type, Option<Special>) {
         Reverse => f(list(a.clone()), list(a)),
         Take | Drop => f2(Type::Int, list(a.clone()), list(a)),
         Last => f(list(a.clone()), a),
-        SumList | MeanList | MaxList => {
-            let r = s.fresh_ty(rep);
-            f(list(r.clone()), r)
-        }
         Leaves => f(tree(a.clone()), list(a)),
         Flatten => f(grid(a.clone()), list(a)),
-        Maxpool2 => {
-            let r = s.fresh_ty(rep);
-            f2(Type::Int, grid(r.clone()), grid(r))
-        }
         Fst => f(pair(a.clone(), bb), a),
         Snd => f(pair(a, bb.clone()), bb),
-        Elems => {
-            let ty = f(c.clone(), list(a.clone()));
-            return (ty, Some(Special::Elems { arg: c, elem: a }));
-        }
         Leaf => f(a.clone(), tree(a)),
         Node => f2(tree(a.clone()), tree(a.clone()), tree(a)),
         Grid => f(list(list(a.clone())), grid(a)),
-        Tanh | Sigmoid | Relu | Exp | Log | Sqrt | Abs | Softmax | LogSoftmax => {
-            let r = s.fresh_ty(rep);
-            f(r.clone(), r)
-        }
-        SoftThreshold | HardThreshold => {
-            let r = s.fresh_ty(rep);
-            f2(r.clone(), r.clone(), r)
-        }
-        Topk => {
-            let r = s.fresh_ty(rep);
-            f2(Type::Int, r.clone(), r)
-        }
-        Sum | Mean | Max | Norm => f(s.fresh_ty(rep), Type::Float),
-        Dot | Mse => {
-            let r = s.fresh_ty(rep);
-            f2(r.clone(), r, Type::Float)
-        }
-        Concat => {
-            let ty = f2(a.clone(), bb.clone(), c.clone());
-            let special = Special::Concat {
-                left: a,
-                right: bb,
-                out: c,
-            };
-            return (ty, Some(special));
-        }
         FloatOf => f(Type::Int, Type::Float),
+        Bce => f2(Type::Float, Type::Bool, Type::Float),
+        _ => return None,
+    })
+}
+
+/// Builtins over a representation type `r` or a vocabulary `v`.
+fn numeric(b: Builtin, s: &mut Subst) -> Type {
+    use Builtin::*;
+    let r = s.fresh_ty(Constraint::REPR);
+    match b {
+        SumList | MeanList | MaxList => f(list(r.clone()), r),
+        Maxpool2 => f2(Type::Int, grid(r.clone()), grid(r)),
+        SoftThreshold | HardThreshold => f2(r.clone(), r.clone(), r),
+        Topk => f2(Type::Int, r.clone(), r),
+        Sum | Mean | Max | Norm => f(r, Type::Float),
+        Dot | Mse => f2(r.clone(), r, Type::Float),
         Argmax => {
             let v = s.fresh_ty(Constraint::VOCAB);
             f(Type::Scores(Box::new(v.clone())), v)
@@ -163,8 +173,8 @@ pub fn instantiate(b: Builtin, s: &mut Subst) -> (Type, Option<Special>) {
             let v = s.fresh_ty(Constraint::VOCAB);
             f2(Type::Scores(Box::new(v.clone())), v, Type::Float)
         }
-        Bce => f2(Type::Float, Type::Bool, Type::Float),
-        Zeros | Ones => s.fresh_ty(rep),
-    };
-    (ty, None)
+        Zeros | Ones => r,
+        // Tanh Sigmoid Relu Exp Log Sqrt Abs Softmax LogSoftmax
+        _ => f(r.clone(), r),
+    }
 }

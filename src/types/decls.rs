@@ -5,6 +5,8 @@
 //! The order in which declarations are checked and how names are
 //! registered is `program.rs`'s business, not this module's.
 
+#![allow(clippy::result_large_err)]
+
 use std::rc::Rc;
 
 use crate::diagnostic::{Code, Diagnostic};
@@ -144,49 +146,57 @@ pub fn learned_kind(
         .at(cod_span, why)
         .note(CODOMAIN_NOTE)
     })?;
-    let kind = match &**a {
-        Type::Vocab(v) => {
-            let dim = match (&**b, table.flat_size(b)) {
-                (Type::Tuple(_), _) | (_, None) => {
-                    return Err(Diagnostic::new(
-                        Code::BadLearnedPiece,
-                        format!("an embedding of `{v}` needs a single representation of known size, not `{}`", pretty(b)),
-                    )
-                    .at(cod_span, "not a representation of known size")
-                    .help(format!("e.g. `learn embed : {v} -> R[32]`")))
-                }
-                (_, Some(n)) => n,
-            };
-            LearnedKind::Embedding {
+    let kind = domain_kind(table, a, b, outputs, dom_span, cod_span)?;
+    Ok(((**a).clone(), (**b).clone(), kind))
+}
+
+/// The kind of a learned piece from its domain `a` (codomain `b`).
+fn domain_kind(
+    table: &TypeTable,
+    a: &Type,
+    b: &Type,
+    outputs: Vec<Option<usize>>,
+    dom_span: Span,
+    cod_span: Span,
+) -> Result<LearnedKind, Diagnostic> {
+    if let Type::Vocab(v) = a {
+        return match (b, table.flat_size(b)) {
+            (Type::Tuple(_), _) | (_, None) => Err(Diagnostic::new(
+                Code::BadLearnedPiece,
+                format!(
+                    "an embedding of `{v}` needs a single representation of known size, not `{}`",
+                    pretty(b)
+                ),
+            )
+            .at(cod_span, "not a representation of known size")
+            .help(format!("e.g. `learn embed : {v} -> R[32]`"))),
+            (_, Some(dim)) => Ok(LearnedKind::Embedding {
                 vocab: v.clone(),
                 dim,
-            }
-        }
-        t if table.is_representation(t) => match table.flat_size(t) {
-            Some(input) => LearnedKind::Affine { input, outputs },
-            None => {
-                return Err(Diagnostic::new(
-                    Code::BadLearnedPiece,
-                    format!(
-                        "the size of the input `{}` is not known statically",
-                        pretty(t)
-                    ),
-                )
-                .at(dom_span, "size unknown")
-                .note("`Scores` of an open vocabulary grows with the data"))
-            }
-        },
-        t => {
-            return Err(Diagnostic::new(
-                Code::BadLearnedPiece,
-                format!("`{}` cannot be the input of a learned piece", pretty(t)),
-            )
-            .at(dom_span, "not a representation type or a vocabulary")
-            .note(DOMAIN_NOTE)
-            .help("map over the structure with a combinator and learn a function of its elements"))
-        }
-    };
-    Ok(((**a).clone(), (**b).clone(), kind))
+            }),
+        };
+    }
+    if !table.is_representation(a) {
+        return Err(Diagnostic::new(
+            Code::BadLearnedPiece,
+            format!("`{}` cannot be the input of a learned piece", pretty(a)),
+        )
+        .at(dom_span, "not a representation type or a vocabulary")
+        .note(DOMAIN_NOTE)
+        .help("map over the structure with a combinator and learn a function of its elements"));
+    }
+    match table.flat_size(a) {
+        Some(input) => Ok(LearnedKind::Affine { input, outputs }),
+        None => Err(Diagnostic::new(
+            Code::BadLearnedPiece,
+            format!(
+                "the size of the input `{}` is not known statically",
+                pretty(a)
+            ),
+        )
+        .at(dom_span, "size unknown")
+        .note("`Scores` of an open vocabulary grows with the data")),
+    }
 }
 
 fn codomain_sizes(table: &TypeTable, b: &Type) -> Result<Vec<Option<usize>>, String> {

@@ -70,7 +70,15 @@ pub struct Checker<'e> {
     /// Type variables named in this item's annotations.
     pub annots: Vec<(String, TyVar, Span)>,
     pub had_error: bool,
+    /// A type grew past [`MAX_TYPE_SIZE`] (reported once per item).
+    pub too_big: bool,
 }
+
+/// The most parts a type may have. Real programs stay far below; the limit
+/// keeps pathological nesting (20,000 nested lambdas, `d (d (d ..))` with
+/// `d x = (x, x)`) from exhausting memory, since every IR node owns its
+/// type.
+pub const MAX_TYPE_SIZE: usize = 400;
 
 pub fn node(kind: ir::ExprKind, ty: Type, span: Span) -> ir::Expr {
     ir::Expr { kind, ty, span }
@@ -88,6 +96,7 @@ impl<'e> Checker<'e> {
             strings: Vec::new(),
             annots: Vec::new(),
             had_error: false,
+            too_big: false,
         }
     }
 
@@ -129,6 +138,61 @@ impl<'e> Checker<'e> {
 
     /// Infers the type of `e`.
     pub fn infer(&mut self, e: &ast::Expr) -> ir::Expr {
+        let x = self.infer_inner(e);
+        self.guard(x)
+    }
+
+    /// Checks `e` against `expected`.
+    pub fn check(&mut self, e: &ast::Expr, expected: &Type, origin: Option<Origin>) -> ir::Expr {
+        let x = self.check_inner(e, expected, origin);
+        self.guard(x)
+    }
+
+    /// Replaces a type that grew too large by a fresh variable.
+    fn guard(&mut self, mut x: ir::Expr) -> ir::Expr {
+        if !self.exceeds(&x.ty, MAX_TYPE_SIZE) {
+            return x;
+        }
+        if !self.too_big {
+            self.too_big = true;
+            let d = Diagnostic::new(
+                Code::TooDeep,
+                format!(
+                    "the type of this expression is too large (more than {MAX_TYPE_SIZE} parts)"
+                ),
+            )
+            .at(x.span, "its type grows too large here")
+            .note("this is an implementation limit; real programs have far smaller types");
+            self.error(d);
+        }
+        x.ty = self.fresh();
+        x
+    }
+
+    /// Does `t` (through the substitution) have more than `limit` parts?
+    pub fn exceeds(&self, t: &Type, limit: usize) -> bool {
+        let mut count = 0usize;
+        let mut stack = vec![t];
+        while let Some(t) = stack.pop() {
+            count += 1;
+            if count > limit {
+                return true;
+            }
+            match self.subst.resolve_ref(t) {
+                Type::Scores(a) | Type::List(a) | Type::Tree(a) | Type::Grid(a) => stack.push(a),
+                Type::Window(_, a) => stack.push(a),
+                Type::Tuple(ts) => stack.extend(ts.iter()),
+                Type::Func(a, b) => {
+                    stack.push(a);
+                    stack.push(b);
+                }
+                _ => {}
+            }
+        }
+        false
+    }
+
+    fn infer_inner(&mut self, e: &ast::Expr) -> ir::Expr {
         let span = e.span;
         match &e.kind {
             ExprKind::Var(name) => self.var(name, span),
@@ -162,8 +226,7 @@ impl<'e> Checker<'e> {
         }
     }
 
-    /// Checks `e` against `expected`.
-    pub fn check(&mut self, e: &ast::Expr, expected: &Type, origin: Option<Origin>) -> ir::Expr {
+    fn check_inner(&mut self, e: &ast::Expr, expected: &Type, origin: Option<Origin>) -> ir::Expr {
         let span = e.span;
         let want = self.subst.resolve(expected);
         match (&e.kind, &want) {
@@ -428,7 +491,6 @@ impl<'e> Checker<'e> {
             }
             _ => self.infer(value),
         };
-        self.solve_pending(false);
         let mark = self.scope.len();
         let pattern = self.bind_pattern(p, &value.ty, &mut Vec::new());
         let body = match expected {

@@ -30,7 +30,7 @@ impl Checker<'_> {
     /// Finishes an item whose body is `body`; with `generalise`, its free
     /// type variables are quantified, otherwise defaulted.
     pub fn finish(&mut self, mut body: ir::Expr, generalise: bool) -> (Scheme, ir::Expr) {
-        self.solve_pending(true);
+        self.solve_pending();
         for v in self.subst.vars_since(FRESH_BASE) {
             if self.subst.is_unbound(v) && self.subst.constraint(v).has(Constraint::NUMLIT) {
                 self.subst.force_bind(v, Type::Int);
@@ -61,8 +61,11 @@ impl Checker<'_> {
                 self.subst.force_bind(v, t);
             }
         }
-        let mut reported = false;
-        self.lower_expr(&mut body, &canon, &mut reported);
+        let mut fin = Fin {
+            canon: &canon,
+            reported: false,
+        };
+        self.lower_expr(&mut body, &mut fin);
         let scheme = Scheme {
             vars: vars.iter().filter_map(|v| canon.get(v).copied()).collect(),
             ty: body.ty.clone(),
@@ -148,97 +151,111 @@ impl Checker<'_> {
     }
 
     /// Zonks `e` in place; returns its free locals.
-    fn lower_expr(
-        &mut self,
-        e: &mut ir::Expr,
-        canon: &HashMap<TyVar, TyVar>,
-        reported: &mut bool,
-    ) -> BTreeSet<LocalId> {
-        e.ty = self.final_ty(&e.ty, canon);
-        let mut free = BTreeSet::new();
+    fn lower_expr(&mut self, e: &mut ir::Expr, fin: &mut Fin) -> BTreeSet<LocalId> {
+        e.ty = self.final_ty(&e.ty, fin.canon);
         if let ir::ExprKind::Int(n) = e.kind {
             if e.ty == Type::Float {
                 e.kind = ir::ExprKind::Float(n as f64);
             }
-            return free;
+            return BTreeSet::new();
         }
-        let mut check_structure = matches!(e.kind, ir::ExprKind::List(_));
-        match &mut e.kind {
-            ir::ExprKind::Local(id) => {
-                free.insert(*id);
-            }
-            ir::ExprKind::Global { inst, .. } => {
+        let builds = matches!(e.kind, ir::ExprKind::List(_) | ir::ExprKind::App { .. });
+        let free = self.lower_kind(&mut e.kind, &e.ty, fin);
+        if builds && !fin.reported && holds_functions(&e.ty, false) {
+            fin.reported = true;
+            self.unsupported(&e.ty, e.span);
+        }
+        free
+    }
+
+    fn lower_all<'x>(
+        &mut self,
+        es: impl IntoIterator<Item = &'x mut ir::Expr>,
+        fin: &mut Fin,
+    ) -> BTreeSet<LocalId> {
+        let mut free = BTreeSet::new();
+        for e in es {
+            free.extend(self.lower_expr(e, fin));
+        }
+        free
+    }
+
+    fn lower_kind(
+        &mut self,
+        kind: &mut ir::ExprKind,
+        ty: &Type,
+        fin: &mut Fin,
+    ) -> BTreeSet<LocalId> {
+        use ir::ExprKind as K;
+        match kind {
+            K::Local(id) => BTreeSet::from([*id]),
+            K::Global { inst, .. } => {
                 for t in inst.iter_mut() {
-                    *t = self.final_ty(t, canon);
+                    *t = self.final_ty(t, fin.canon);
                 }
+                BTreeSet::new()
             }
-            ir::ExprKind::Symbol { vocab, .. } => {
-                if let Type::Vocab(v) = &e.ty {
+            K::Symbol { vocab, .. } => {
+                if let Type::Vocab(v) = ty {
                     *vocab = v.clone();
                 }
+                BTreeSet::new()
             }
-            ir::ExprKind::Lambda(lam) => {
+            K::Lambda(lam) => {
                 let lam = Rc::make_mut(lam);
-                free = self.lower_expr(&mut lam.body, canon, reported);
-                for p in &lam.params {
-                    remove_bound(p, &mut free);
-                }
+                let mut free = self.lower_expr(&mut lam.body, fin);
+                lam.params.iter().for_each(|p| remove_bound(p, &mut free));
                 lam.captures = free.iter().copied().collect();
+                free
             }
-            ir::ExprKind::App { func, args } => {
-                free = self.lower_expr(func, canon, reported);
-                for a in args.iter_mut() {
-                    free.extend(self.lower_expr(a, canon, reported));
-                }
-                check_structure = true;
+            K::App { func, args } => {
+                let mut free = self.lower_expr(func, fin);
+                free.extend(self.lower_all(args.iter_mut(), fin));
+                free
             }
-            ir::ExprKind::Let {
+            K::Let {
                 pattern,
                 value,
                 body,
             } => {
-                let mut inner = self.lower_expr(body, canon, reported);
+                let mut inner = self.lower_expr(body, fin);
                 remove_bound(pattern, &mut inner);
-                free = self.lower_expr(value, canon, reported);
+                let mut free = self.lower_expr(value, fin);
                 free.extend(inner);
+                free
             }
-            ir::ExprKind::If {
+            K::If {
                 cond,
                 then_branch,
                 else_branch,
-            } => {
-                free = self.lower_expr(cond, canon, reported);
-                free.extend(self.lower_expr(then_branch, canon, reported));
-                free.extend(self.lower_expr(else_branch, canon, reported));
-            }
-            ir::ExprKind::Tuple(items) | ir::ExprKind::List(items) => {
-                for a in items.iter_mut() {
-                    free.extend(self.lower_expr(a, canon, reported));
-                }
-            }
-            ir::ExprKind::Prim { op, args } => {
-                for a in args.iter_mut() {
-                    free.extend(self.lower_expr(a, canon, reported));
-                }
+            } => self.lower_all([&mut **cond, &mut **then_branch, &mut **else_branch], fin),
+            K::Tuple(items) | K::List(items) => self.lower_all(items.iter_mut(), fin),
+            K::Prim { op, args } => {
+                let free = self.lower_all(args.iter_mut(), fin);
                 *op = decide(*op, args);
+                free
             }
-            _ => {}
+            _ => BTreeSet::new(),
         }
-        if check_structure && !*reported && holds_functions(&e.ty, false) {
-            *reported = true;
-            let s = pretty(&e.ty);
-            let d = Diagnostic::new(
-                Code::UnsupportedType,
-                format!("the batched runtime cannot store functions in lists/trees/grids: `{s}`"),
-            )
-            .at(e.span, format!("this builds a `{s}`"))
-            .note(
-                "a tuple of functions is fine; apply the functions before collecting the results",
-            );
-            self.error(d);
-        }
-        free
     }
+
+    fn unsupported(&mut self, ty: &Type, span: crate::source::Span) {
+        let s = pretty(ty);
+        let d = Diagnostic::new(
+            Code::UnsupportedType,
+            format!("the batched runtime cannot store functions in lists/trees/grids: `{s}`"),
+        )
+        .at(span, format!("this builds a `{s}`"))
+        .note("a tuple of functions is fine; apply the functions before collecting the results");
+        self.error(d);
+    }
+}
+
+/// State of the final walk over one item.
+struct Fin<'a> {
+    canon: &'a HashMap<TyVar, TyVar>,
+    /// An `UnsupportedType` was reported (once per item).
+    reported: bool,
 }
 
 fn remove_bound(p: &ir::Pattern, free: &mut BTreeSet<LocalId>) {

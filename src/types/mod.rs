@@ -5,6 +5,7 @@
 //! - [`extend_program`]: declarations added to a checked program (REPL);
 //! - [`check_expr`]: an expression in a program's global scope
 //!   (`--eval`, the REPL), its type closed by defaulting;
+//! - [`type_of_expr`]: an expression's most general type (`:type`);
 //! - [`pretty`] / [`pretty_scheme`]: canonical type printing;
 //! - [`signatures`]: the `name : Type` lines of `dp check`.
 //!
@@ -83,16 +84,31 @@ pub fn check_expr(program: &Program, expr: &ast::Expr) -> Result<ir::Expr, Vec<D
     }
 }
 
-/// `name : Type` for each def, in source order, one per line. With
+/// The most general type of an expression (for the REPL's `:type`):
+/// like [`check_expr`] but generalised instead of defaulted, so `map`
+/// prints as `(a -> b) -> List a -> List b`.
+pub fn type_of_expr(program: &Program, expr: &ast::Expr) -> Result<ir::Scheme, Vec<Diagnostic>> {
+    let mut env = program::env_of(program);
+    let mut c = infer::Checker::new(&mut env);
+    let e = c.infer(expr);
+    let (scheme, _) = c.finish(e, true);
+    let mut diags = c.diags;
+    diags.extend(env.types.diags);
+    if diags.is_empty() {
+        Ok(scheme)
+    } else {
+        Err(diags)
+    }
+}
+
+/// `name : Type` for each def, in declaration order (imported modules
+/// first, as the driver passes them), one per line. With
 /// `source`, only the defs written in that file.
 pub fn signatures(program: &Program, source: Option<SourceId>) -> String {
-    let mut defs: Vec<&ir::Def> = program
+    program
         .defs
         .iter()
-        .filter(|d| source.map_or(true, |s| d.span.source == s))
-        .collect();
-    defs.sort_by_key(|d| (d.span.source, d.span.start));
-    defs.iter()
+        .filter(|d| source.is_none_or(|s| d.span.source == s))
         .map(|d| format!("{} : {}\n", d.name, pretty_scheme(&d.scheme)))
         .collect()
 }

@@ -4,9 +4,9 @@
 //! `a + b` may be Int arithmetic, same-type real arithmetic, or a `Float`
 //! broadcast against another representation; `@` needs both shapes;
 //! `windowMap f` needs `f`'s window size; `concat` needs both sizes. Each is
-//! a [`Pending`] retried as types become known (`solve_pending(false)`);
-//! at the end of an item the remaining ones get their defaults
-//! (`solve_pending(true)`): two unknown arithmetic operands are the same
+//! a [`Pending`] tried when created, after the application it belongs to
+//! (`solve_pending_from`), and again at the end of the item;
+//! there the remaining ones get their defaults (`solve_pending`): two unknown arithmetic operands are the same
 //! type (an integer literal's type is then `Int`, otherwise a
 //! representation), an unknown operand next to a known representation
 //! has its type, except that next to a `Float` it is `Float` unless it is
@@ -52,37 +52,57 @@ pub enum Pending {
 }
 
 impl Checker<'_> {
-    /// Retries pending constraints until none progresses; with `last`, then
-    /// applies defaults one at a time and reports what stays undecided.
-    pub fn solve_pending(&mut self, last: bool) {
-        self.solve_round();
-        if !last {
+    /// Retries the pending constraints from index `from` on (those an
+    /// application just created); keeps the undecided ones.
+    pub fn solve_pending_from(&mut self, from: usize) {
+        if from >= self.pending.len() {
             return;
         }
-        while !self.pending.is_empty() {
-            let p = self.pending.remove(0);
-            self.solve_one(&p, true);
-            self.solve_round();
+        let items = self.pending.split_off(from);
+        for p in items {
+            if !self.solve_one(&p, false) {
+                self.pending.push(p);
+            }
         }
     }
 
-    fn solve_round(&mut self) {
-        loop {
-            let items = std::mem::take(&mut self.pending);
-            let before = items.len();
-            let mut keep = Vec::new();
-            for p in items {
-                if !self.solve_one(&p, false) {
-                    keep.push(p);
-                }
-            }
-            let progressed = keep.len() < before;
-            keep.append(&mut self.pending);
-            self.pending = keep;
-            if !progressed {
+    /// At the end of an item: retries everything a few times, then decides
+    /// the rest in order of creation (inner operators first), applying
+    /// defaults and reporting what stays undecided. Linear in the number
+    /// of constraints apart from the bounded retries.
+    pub fn solve_pending(&mut self) {
+        for _ in 0..8 {
+            if !self.solve_round() {
                 break;
             }
         }
+        let items = std::mem::take(&mut self.pending);
+        for p in items {
+            if !self.solve_one(&p, false) {
+                self.solve_one(&p, true);
+            }
+        }
+        // Defaults never create constraints, but be safe.
+        let rest = std::mem::take(&mut self.pending);
+        for p in rest {
+            self.solve_one(&p, true);
+        }
+    }
+
+    /// One pass over all constraints; `true` if any was decided.
+    fn solve_round(&mut self) -> bool {
+        let items = std::mem::take(&mut self.pending);
+        let before = items.len();
+        let mut keep = Vec::new();
+        for p in items {
+            if !self.solve_one(&p, false) {
+                keep.push(p);
+            }
+        }
+        let progressed = keep.len() < before;
+        keep.append(&mut self.pending);
+        self.pending = keep;
+        progressed
     }
 
     /// Tries to decide one constraint; `true` when it is done.

@@ -223,9 +223,8 @@ impl TypeResolver {
             d = d.also(*sp, format!("`{n}` is used here"));
         }
         self.diags.push(d);
-        for (n, _) in self.stack[i..].to_vec() {
-            self.failed.insert(n);
-        }
+        let names: Vec<String> = self.stack[i..].iter().map(|(n, _)| n.clone()).collect();
+        self.failed.extend(names);
     }
 
     /// Resolves a type expression. `vars` maps a type variable name to its
@@ -415,7 +414,7 @@ pub fn suggest(name: &str, candidates: impl IntoIterator<Item = String>) -> Opti
         let d = edit_distance(name, &c);
         let better = best
             .as_ref()
-            .map_or(true, |(bd, bc)| d < *bd || (d == *bd && c < *bc));
+            .is_none_or(|(bd, bc)| d < *bd || (d == *bd && c < *bc));
         if d <= limit && better {
             best = Some((d, c));
         }
@@ -432,8 +431,8 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {

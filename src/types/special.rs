@@ -76,38 +76,44 @@ impl Checker<'_> {
             }
             t if self.is_var(t) => {
                 if last && !self.had_error {
-                    let d = Diagnostic::new(
-                        Code::BadWindow,
-                        format!("the window size of the function given to `{name}` is not known"),
-                    )
-                    .at(span, "the size of the window cannot be inferred here")
-                    .note(format!(
-                        "`{name}` takes the window size from its function's parameter type"
-                    ))
-                    .help(Self::window_help(dims));
-                    self.error(d);
+                    self.window_unknown(dims, name, span);
                 }
                 last
             }
             t => {
-                let s = self.show(t);
-                let want = if dims == 1 {
-                    "Window[k] a"
-                } else {
-                    "Window[kh, kw] a"
-                };
-                let d = Diagnostic::new(
-                    Code::BadWindow,
-                    format!(
-                        "the function given to `{name}` must take a `{want}`, but it takes `{s}`"
-                    ),
-                )
-                .at(span, format!("`{name}` needs a function of a `{want}`"))
-                .help(Self::window_help(dims));
-                self.error(d);
+                self.window_wrong(dims, t, name, span);
                 true
             }
         }
+    }
+
+    fn window_unknown(&mut self, dims: usize, name: &str, span: Span) {
+        let d = Diagnostic::new(
+            Code::BadWindow,
+            format!("the window size of the function given to `{name}` is not known"),
+        )
+        .at(span, "the size of the window cannot be inferred here")
+        .note(format!(
+            "`{name}` takes the window size from its function's parameter type"
+        ))
+        .help(Self::window_help(dims));
+        self.error(d);
+    }
+
+    fn window_wrong(&mut self, dims: usize, t: &Type, name: &str, span: Span) {
+        let s = self.show(t);
+        let want = if dims == 1 {
+            "Window[k] a"
+        } else {
+            "Window[kh, kw] a"
+        };
+        let d = Diagnostic::new(
+            Code::BadWindow,
+            format!("the function given to `{name}` must take a `{want}`, but it takes `{s}`"),
+        )
+        .at(span, format!("`{name}` needs a function of a `{want}`"))
+        .help(Self::window_help(dims));
+        self.error(d);
     }
 
     fn is_var(&self, t: &Type) -> bool {

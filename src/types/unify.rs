@@ -124,7 +124,7 @@ impl Subst {
     }
 
     /// Follows variable bindings without copying anything.
-    fn resolve_ref<'t>(&'t self, mut t: &'t Type) -> &'t Type {
+    pub fn resolve_ref<'t>(&'t self, mut t: &'t Type) -> &'t Type {
         let mut steps = 0;
         while let Type::Var(v) = t {
             match self.slot(*v).and_then(|s| s.binding.as_ref()) {
@@ -312,11 +312,7 @@ pub fn occurs(v: TyVar, t: &Type) -> bool {
 /// The variables of `t`, each once, in order of appearance.
 pub fn collect_vars(t: &Type, out: &mut Vec<TyVar>) {
     match t {
-        Type::Var(v) => {
-            if !out.contains(v) {
-                out.push(*v);
-            }
-        }
+        Type::Var(v) if !out.contains(v) => out.push(*v),
         Type::Scores(a) | Type::List(a) | Type::Tree(a) | Type::Grid(a) | Type::Window(_, a) => {
             collect_vars(a, out)
         }

@@ -1,5 +1,5 @@
-//! Deep nesting: 20,000 nested parentheses or lambdas parse (the LR parser
-//! is iterative), and brackets nested more than `MAX_DEPTH` deep are
+//! Deep nesting: 20,000 nested parentheses parse (the LR parser is
+//! iterative); lambdas nested beyond `MAX_LAMBDA_DEPTH` and brackets nested more than `MAX_DEPTH` deep are
 //! refused with a `TooDeep` diagnostic instead of being parsed.
 //!
 //! Later stages recurse over the tree, so like the driver these tests run
@@ -55,16 +55,28 @@ fn twenty_thousand_nested_tuples() {
 }
 
 #[test]
-fn twenty_thousand_nested_lambdas() {
+fn nested_lambdas_up_to_the_limit_parse() {
+    use crate::syntax::depth::MAX_LAMBDA_DEPTH;
     on_big_stack(|| {
-        let text = format!("def f = {}x", "\\x -> ".repeat(DEPTH));
+        let text = format!("def f = {}x", "\\x -> ".repeat(MAX_LAMBDA_DEPTH));
         let (m, diags) = parse_module(0, &text);
         assert!(diags.is_empty(), "{diags:?}");
         let depth = m.decls.first().map(|d| match &d.kind {
             crate::syntax::ast::DeclKind::Def { body, .. } => lambda_depth(body),
             _ => 0,
         });
-        assert_eq!(depth, Some(DEPTH));
+        assert_eq!(depth, Some(MAX_LAMBDA_DEPTH));
+    });
+}
+
+#[test]
+fn twenty_thousand_nested_lambdas_are_too_deep() {
+    on_big_stack(|| {
+        let text = format!("def f = {}x", "\\x -> ".repeat(DEPTH));
+        let (m, diags) = parse_module(0, &text);
+        let codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
+        assert_eq!(codes, vec![Code::TooDeep]);
+        assert!(m.decls.is_empty());
     });
 }
 

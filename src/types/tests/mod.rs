@@ -4,8 +4,12 @@
 //! expect-test (`UPDATE_EXPECT=1 cargo test --lib types` rewrites them).
 
 mod bad;
+mod bad_decls;
+mod deep;
+mod fuzz;
 mod good;
 mod ir_shape;
+mod repl;
 
 use crate::diagnostic::render;
 use crate::ir::Program;
@@ -25,6 +29,9 @@ pub(super) fn compile(src: &str) -> Result<Program, String> {
     );
     let (prog, diags) = check_program(&[(id, m)], &sources);
     if diags.is_empty() {
+        if let Err(e) = fuzz::closed(&prog) {
+            panic!("the IR is not closed: {e}");
+        }
         Ok(prog)
     } else {
         Err(render(&diags, &sources, false))

@@ -1,0 +1,374 @@
+//! The batched runtime equals per-example evaluation.
+//!
+//! For programs built on every batching mechanism (fold, mapAccumL/R and
+//! unfold freezing finished examples, windows gathered once, cata one height
+//! at a time, iterate with per-example counts, zipWith of ragged lists,
+//! if-select of sub-batches, nested lists, closures applied to elements),
+//! the objective of a batch of examples of different sizes, evaluated at
+//! once, equals each example evaluated alone (1e-5 relative), and the
+//! gradient of the summed objective equals the sum of the per-example
+//! gradients (1e-4 relative to the tensor's gradient scale). Batches are
+//! also evaluated in another order and as sub-batches.
+
+mod common;
+
+use common::{try_setup, Lcg, Setup};
+
+/// Everything that differs between batched and per-example evaluation.
+fn batching_problems(s: &Setup, seed: u64) -> Vec<String> {
+    let mut problems = Vec::new();
+    let w = s.weights(seed);
+    let n = s.examples.len();
+    let all = s.all();
+    let alone: Vec<f64> = all.iter().map(|&i| s.values(&w, &[i])[0]).collect();
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-5 * a.abs().max(b.abs()) + 1e-6;
+    // Several batch compositions: all in order, reversed, every other one.
+    let reversed: Vec<usize> = all.iter().rev().copied().collect();
+    let odd: Vec<usize> = all.iter().copied().filter(|i| i % 2 == 1).collect();
+    let rotated: Vec<usize> = (0..n).map(|i| (i + 2) % n).collect();
+    for (what, idx) in [
+        ("the whole batch", &all),
+        ("the batch reversed", &reversed),
+        ("every other example", &odd),
+        ("the batch rotated", &rotated),
+    ] {
+        let batched = s.values(&w, idx);
+        for (row, &i) in idx.iter().enumerate() {
+            if !close(batched[row], alone[i]) {
+                problems.push(format!(
+                    "example {i} in {what}: batched {:.7}, alone {:.7}",
+                    batched[row], alone[i]
+                ));
+            }
+        }
+    }
+    // Gradients of the summed objective.
+    let names = s.tensor_names(&w);
+    let (total, batched) = s.gradients(&w, &all, false);
+    let sum_alone: f64 = alone.iter().sum();
+    if !close(total, sum_alone) {
+        problems.push(format!(
+            "summed objective: batched {total:.7}, sum of examples {sum_alone:.7}"
+        ));
+    }
+    let mut summed: Vec<Vec<f64>> = batched.iter().map(|g| vec![0.0; g.len()]).collect();
+    for &i in &all {
+        let (_, g) = s.gradients(&w, &[i], false);
+        for (acc, gi) in summed.iter_mut().zip(&g) {
+            for (a, x) in acc.iter_mut().zip(gi) {
+                *a += *x as f64;
+            }
+        }
+    }
+    let mut any = false;
+    for (k, (gb, gs)) in batched.iter().zip(&summed).enumerate() {
+        let scale = gs.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        any |= scale > 1e-6;
+        let mut bad = 0;
+        let mut first = String::new();
+        for (j, (b, a)) in gb.iter().zip(gs).enumerate() {
+            let b = *b as f64;
+            if (b - a).abs() > 1e-4 * scale.max(b.abs()).max(a.abs()) + 1e-7 || !b.is_finite() {
+                if bad == 0 {
+                    first = format!("[{j}]: batched {b:.7}, sum of examples {a:.7}");
+                }
+                bad += 1;
+            }
+        }
+        if bad > 0 {
+            problems.push(format!(
+                "gradient of {}: {bad} of {} entries differ, first {first}",
+                names[k],
+                gb.len()
+            ));
+        }
+    }
+    if !any {
+        problems.push("every gradient is zero: the check tests nothing".into());
+    }
+    problems
+}
+
+fn run_cases(cases: &[(&str, &str, Vec<String>)]) {
+    let mut failures = Vec::new();
+    for (label, src, lines) in cases {
+        assert!(lines.len() >= 5, "{label}: at least 5 examples");
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let s = match try_setup(src, "loss", &lines) {
+            Ok(s) => s,
+            Err(e) => {
+                failures.push(format!("{label}: does not compile or decode:\n{e}"));
+                continue;
+            }
+        };
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| batching_problems(&s, 5)));
+        match result {
+            Ok(p) if p.is_empty() => {}
+            Ok(p) => failures.push(format!("{label}:\n    {}", p.join("\n    "))),
+            Err(e) => failures.push(format!(
+                "{label}: panicked: {}",
+                e.downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default()
+            )),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+fn vec_json(rng: &mut Lcg, n: usize) -> String {
+    let xs: Vec<String> = (0..n)
+        .map(|_| format!("{:.3}", rng.range(-1.0, 1.0)))
+        .collect();
+    format!("[{}]", xs.join(", "))
+}
+
+fn list_json(rng: &mut Lcg, len: usize) -> String {
+    let xs: Vec<String> = (0..len).map(|_| vec_json(rng, 2)).collect();
+    format!("[{}]", xs.join(", "))
+}
+
+fn grid_json(rng: &mut Lcg, h: usize, w: usize) -> String {
+    let rows: Vec<String> = (0..h).map(|_| list_json(rng, w)).collect();
+    format!("[{}]", rows.join(", "))
+}
+
+/// List lengths of the examples: different, including empty and 1.
+const LENS: [usize; 7] = [3, 0, 5, 1, 4, 2, 6];
+
+fn lists() -> Vec<String> {
+    let mut rng = Lcg(31);
+    LENS.iter().map(|&l| list_json(&mut rng, l)).collect()
+}
+
+#[test]
+fn recurrences() {
+    let fold = r#"
+learn cell : (R[3], R[2]) -> R[3]
+learn out : R[3] -> Float
+def loss (xs : List R[2]) : Float = out (fold (\h x -> tanh (cell (h, x))) zeros xs)
+"#;
+    let accum_l = r#"
+learn cell : (R[3], R[2]) -> R[3]
+learn emit : R[3] -> R[2]
+def loss (xs : List R[2]) : Float =
+  let (h, ys) = mapAccumL (\h x -> let h2 = tanh (cell (h, x)) in (h2, emit h2)) zeros xs in
+  sum h + sumList (map (\y -> sum (tanh y) * 0.5) ys) + float (length ys)
+"#;
+    let accum_r = r#"
+learn cell : (R[3], R[2]) -> R[3]
+learn emit : R[3] -> R[2]
+learn read : (R[3], R[2]) -> R[3]
+def loss (xs : List R[2]) : Float =
+  let (h, ys) = mapAccumR (\h x -> let h2 = tanh (cell (h, x)) in (h2, emit h2)) zeros xs in
+  sum (fold (\s y -> tanh (read (s, y))) h ys)
+"#;
+    let birnn = r#"
+vocab Label = ["a", "b", "c"]
+learn fw : (R[3], R[2]) -> R[3]
+learn bw : (R[3], R[2]) -> R[3]
+learn tag : (R[3], R[3]) -> Scores Label
+def loss (xs : List R[2]) : Float =
+  let (_, f) = mapAccumL (\h x -> let h2 = tanh (fw (h, x)) in (h2, h2)) zeros xs in
+  let (_, b) = mapAccumR (\h x -> let h2 = tanh (bw (h, x)) in (h2, h2)) zeros xs in
+  sumList (zipWith (\l r -> cross_entropy (tag (l, r)) "b") f b)
+"#;
+    let unfold = r#"
+learn init : R[2] -> R[3]
+learn cell : R[3] -> R[3]
+learn emit : R[3] -> R[2]
+def loss ((n, x) : (Int, R[2])) : Float =
+  let ys = unfold n (\s -> (emit s, tanh (cell s))) (init x) in
+  sumList (map (\y -> sum (tanh y)) ys) + sum (fold (\s y -> tanh (cell s + init y)) zeros ys)
+"#;
+    let seq2seq = r#"
+learn enc : (R[3], R[2]) -> R[3]
+learn dec : R[3] -> R[3]
+learn emit : R[3] -> R[2]
+def loss ((n, xs) : (Int, List R[2])) : Float =
+  let h = fold (\h x -> tanh (enc (h, x))) zeros xs in
+  let ys = unfold (n + length xs) (\s -> (emit s, tanh (dec s + h))) h in
+  sumList (zipWith (\y x -> mse y x) ys (xs ++ xs))
+"#;
+    let iterate = r#"
+learn w : R[3] -> R[3]
+learn b : R[2] -> R[3]
+def loss ((n, x) : (Int, R[2])) : Float =
+  let c = b x in
+  sum (iterate n (\z -> tanh (w z + c)) c) + sum (iterate 2 (\z -> sigmoid (w z)) c)
+"#;
+    let mut rng = Lcg(7);
+    let counts = [3, 0, 5, 1, 2, 4];
+    let unfold_lines: Vec<String> = counts
+        .iter()
+        .map(|n| format!("[{n}, {}]", vec_json(&mut rng, 2)))
+        .collect();
+    let s2s_lines: Vec<String> = counts
+        .iter()
+        .zip(LENS)
+        .map(|(n, l)| format!("[{n}, {}]", list_json(&mut rng, l)))
+        .collect();
+    run_cases(&[
+        ("fold", fold, lists()),
+        ("mapAccumL", accum_l, lists()),
+        ("mapAccumR", accum_r, lists()),
+        (
+            "bidirectional zipWith of mapAccumL and mapAccumR",
+            birnn,
+            lists(),
+        ),
+        (
+            "unfold with per-example step counts",
+            unfold,
+            unfold_lines.clone(),
+        ),
+        ("fold then unfold", seq2seq, s2s_lines),
+        ("iterate with per-example counts", iterate, unfold_lines),
+    ]);
+}
+
+#[test]
+fn windows_and_trees() {
+    let window = r#"
+learn conv : Window[3] R[2] -> R[4]
+learn out : R[4] -> Float
+def loss (xs : List R[2]) : Float =
+  sumList (map out (windowMap (\w -> tanh (conv w)) xs)) + sumList (windowMap (\(w : Window[2] R[2]) -> sum (maxList (elems w))) xs)
+"#;
+    let window2 = r#"
+learn conv : Window[2, 2] R[2] -> R[3]
+learn conv2 : Window[2, 2] R[3] -> R[2]
+learn cell : (R[2], R[2]) -> R[2]
+def loss (g : Grid R[2]) : Float =
+  let h = windowMap2 (\w -> tanh (conv w)) g in
+  sum (fold (\s x -> tanh (cell (s, x))) zeros (flatten (windowMap2 (\w -> conv2 w) h)))
+    + sumList (map sum (flatten (maxpool2 2 h)))
+"#;
+    let cata = r#"
+learn lf : R[2] -> R[3]
+learn comb : (R[3], R[3]) -> R[3]
+learn out : R[3] -> Float
+def loss (t : Tree R[2]) : Float =
+  out (cata (\x -> tanh (lf x)) (\l r -> tanh (comb (l, r))) t)
+    + sumList (map sum (leaves t)) * float (cata (\x -> 1) (\l r -> l + r + 1) t)
+"#;
+    let mut rng = Lcg(13);
+    let wl: Vec<String> = [5, 2, 3, 7, 0, 4]
+        .iter()
+        .map(|&l| list_json(&mut rng, l))
+        .collect();
+    let gl: Vec<String> = [(3, 4), (2, 2), (5, 5), (1, 3), (4, 3), (3, 6)]
+        .iter()
+        .map(|&(h, w)| grid_json(&mut rng, h, w))
+        .collect();
+    let mut leaf = || format!("{{\"leaf\": {}}}", vec_json(&mut rng, 2));
+    let trees = vec![
+        format!("[[{}, {}], {}]", leaf(), leaf(), leaf()),
+        leaf(),
+        format!("[{}, [{}, [{}, {}]]]", leaf(), leaf(), leaf(), leaf()),
+        format!("[[{}, {}], [{}, {}]]", leaf(), leaf(), leaf(), leaf()),
+        format!("[{}, {}]", leaf(), leaf()),
+        format!(
+            "[[[{}, {}], {}], [{}, [{}, [{}, {}]]]]",
+            leaf(),
+            leaf(),
+            leaf(),
+            leaf(),
+            leaf(),
+            leaf(),
+            leaf()
+        ),
+    ];
+    run_cases(&[
+        ("windowMap (and lists shorter than the window)", window, wl),
+        (
+            "windowMap2, flatten, maxpool2 on grids of different sizes",
+            window2,
+            gl,
+        ),
+        ("cata over trees of different shapes", cata, trees),
+    ]);
+}
+
+#[test]
+fn selection_zips_and_nesting() {
+    let zipwith = r#"
+learn f : R[2] -> R[3]
+learn g : R[2] -> R[3]
+def loss ((xs, ys) : (List R[2], List R[2])) : Float =
+  sumList (zipWith (\a b -> dot (tanh (f a)) (g b)) xs ys)
+    + sumList (map (\(a, b) -> sum (f a * g b)) (zip (reverse xs) ys))
+"#;
+    let select = r#"
+learn f : R[2] -> R[3]
+learn g : R[2] -> R[3]
+learn cell : (R[3], R[2]) -> R[3]
+def loss (xs : List R[2]) : Float =
+  (if length xs > 2 then sum (fold (\h x -> tanh (cell (h, x))) (f (last xs)) xs) else 0.5 * float (length xs))
+    + sumList (map (\x -> if sum x > 0.0 then sum (tanh (f x)) else sum (sigmoid (g x))) xs)
+    + (if length xs == 0 then 0.0 else sum (last (map g xs)))
+"#;
+    let nested = r#"
+learn cell : (R[3], R[2]) -> R[3]
+learn outer : (R[3], R[3]) -> R[3]
+learn out : R[3] -> Float
+def loss (xss : List (List R[2])) : Float =
+  let inner = map (\xs -> fold (\h x -> tanh (cell (h, x))) zeros xs) xss in
+  out (fold (\h s -> tanh (outer (h, s))) zeros inner)
+    + sumList (map (\xs -> sumList (map (\x -> out (cell (meanList inner, x))) xs)) xss)
+"#;
+    let embed = r#"
+vocab Word
+vocab Label = ["neg", "pos"]
+learn embed : Word -> R[3]
+learn cell : (R[3], R[3]) -> R[3]
+learn decide : R[3] -> Scores Label
+def loss ((ws, y) : (List Word, Label)) : Float =
+  cross_entropy (decide (fold (\h w -> tanh (cell (h, embed w))) zeros ws)) y
+    + sumList (map (\w -> sum (embed w)) (take 2 (drop 1 ws)))
+"#;
+    let mut rng = Lcg(19);
+    let pairs: Vec<String> = [(3, 2), (0, 4), (5, 5), (1, 0), (4, 6), (2, 1)]
+        .iter()
+        .map(|&(a, b)| format!("[{}, {}]", list_json(&mut rng, a), list_json(&mut rng, b)))
+        .collect();
+    let nested_lines: Vec<String> = [
+        vec![2, 3],
+        vec![],
+        vec![1],
+        vec![4, 0, 2],
+        vec![3, 3, 1, 2],
+        vec![0],
+    ]
+    .iter()
+    .map(|ls| {
+        let inner: Vec<String> = ls.iter().map(|&l| list_json(&mut rng, l)).collect();
+        format!("[{}]", inner.join(", "))
+    })
+    .collect();
+    let words = [
+        r#"[["a", "good", "film"], "pos"]"#,
+        r#"[[], "neg"]"#,
+        r#"[["bad"], "neg"]"#,
+        r#"[["not", "a", "bad", "film", "at", "all"], "pos"]"#,
+        r#"[["film", "film"], "neg"]"#,
+        r#"[["good", "good", "good", "a"], "pos"]"#,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    run_cases(&[
+        ("zipWith and zip of ragged lists", zipwith, pairs),
+        ("if-select", select, lists()),
+        ("map over nested lists", nested, nested_lines),
+        ("embedding, take, drop", embed, words),
+    ]);
+}

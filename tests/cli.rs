@@ -1,0 +1,1020 @@
+//! Integration tests of the `dp` binary (spec section 9): output streams,
+//! exit statuses (0 success, 1 an error in the program / data / weights,
+//! 2 a usage error), `--eval`, `--apply`, data-error messages, and
+//! robustness (no input may make `dp` panic or crash).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// What one run of `dp` produced.
+struct Run {
+    /// `None` when the process was ended by a signal (a crash).
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn describe(&self) -> String {
+        format!(
+            "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+
+    fn assert_code(&self, code: i32) {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "unexpected exit status\n{}",
+            self.describe()
+        );
+    }
+
+    /// No panic message, no colour codes, not killed by a signal.
+    fn assert_sane(&self) {
+        assert!(
+            self.code.is_some(),
+            "dp was killed by a signal (a crash)\n{}",
+            self.describe()
+        );
+        assert!(
+            !self.stderr.contains("panicked"),
+            "dp panicked\n{}",
+            self.describe()
+        );
+        assert!(
+            !self.stderr.contains("RUST_BACKTRACE"),
+            "dp panicked\n{}",
+            self.describe()
+        );
+        assert!(
+            !self.stderr.contains("\x1b["),
+            "colour codes on a non-terminal stderr\n{}",
+            self.describe()
+        );
+        assert!(
+            !self.stdout.contains("\x1b["),
+            "colour codes on a non-terminal stdout\n{}",
+            self.describe()
+        );
+    }
+}
+
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Run `dp ARGS` with stdin closed and pipes for stdout and stderr (so not
+/// a terminal), killing it after [`TIMEOUT`].
+fn dp(args: &[&str]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dp"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("FORCE_COLOR")
+        .spawn()
+        .expect("start dp");
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out_t = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = out.read_to_end(&mut b);
+        b
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = err.read_to_end(&mut b);
+        b
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait for dp") {
+            break s;
+        }
+        if start.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("dp {args:?} did not finish within {TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stdout = String::from_utf8_lossy(&out_t.join().unwrap()).into_owned();
+    let stderr = String::from_utf8_lossy(&err_t.join().unwrap()).into_owned();
+    Run {
+        code: status.code(),
+        stdout,
+        stderr,
+    }
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh file in the temp dir holding `contents`; its path.
+fn temp_file(stem: &str, ext: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let path = std::env::temp_dir().join(format!(
+        "dp-cli-{}-{n}-{nanos}-{stem}.{ext}",
+        std::process::id()
+    ));
+    std::fs::write(&path, contents).expect("write temp file");
+    path
+}
+
+fn program(stem: &str, text: &str) -> PathBuf {
+    temp_file(stem, "dp", text)
+}
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+const GOOD: &str = "\
+-- a small well-typed program
+vocab Label = [\"neg\", \"pos\"]
+rep V = R[2]
+
+def inc (x : Int) : Int = x + 1
+def pair (x : Int) = (x, true)
+def flip (l : Label) : Label = if l == \"neg\" then \"pos\" else \"neg\"
+def count ((xs, b) : (List Int, Bool)) : Int = if b then length xs else 0
+def shift (v : V) : V = v + 1.0
+def main = [inc 1, inc 2]
+";
+
+const BAD_TYPE: &str = "\
+def ok : Int = 1
+def bad : Int = 1 + true
+";
+
+// ---------------------------------------------------------------- dp check
+
+#[test]
+fn check_good_file_prints_signatures_and_exits_0() {
+    let p = program("good", GOOD);
+    let r = dp(&["check", s(&p)]);
+    r.assert_sane();
+    r.assert_code(0);
+    assert_eq!(
+        r.stdout,
+        "inc : Int -> Int\n\
+         pair : Int -> (Int, Bool)\n\
+         flip : Label -> Label\n\
+         count : (List Int, Bool) -> Int\n\
+         shift : V -> V\n\
+         main : List Int\n",
+        "{}",
+        r.describe()
+    );
+    assert!(
+        r.stderr.trim().is_empty(),
+        "nothing on stderr for a good file\n{}",
+        r.describe()
+    );
+}
+
+#[test]
+fn check_polymorphic_signature_uses_a_b_in_order() {
+    let p = program("poly", "def compose2 f g x = f (g x)\ndef konst x _ = x\n");
+    let r = dp(&["check", s(&p)]);
+    r.assert_sane();
+    r.assert_code(0);
+    assert_eq!(
+        r.stdout,
+        "compose2 : (a -> b) -> (c -> a) -> c -> b\nkonst : a -> b -> a\n",
+        "{}",
+        r.describe()
+    );
+}
+
+#[test]
+fn check_bad_file_exits_1_with_diagnostic_on_stderr_without_colour() {
+    let p = program("bad", BAD_TYPE);
+    let r = dp(&["check", s(&p)]);
+    r.assert_sane();
+    r.assert_code(1);
+    assert!(
+        !r.stderr.trim().is_empty(),
+        "a diagnostic on stderr\n{}",
+        r.describe()
+    );
+    assert!(
+        r.stderr.contains("bad"),
+        "the diagnostic points at the bad def\n{}",
+        r.describe()
+    );
+    let file_name = p.file_name().unwrap().to_str().unwrap();
+    assert!(
+        r.stderr.contains(file_name),
+        "the diagnostic names the file\n{}",
+        r.describe()
+    );
+    assert!(
+        !r.stdout.contains("ok : Int"),
+        "no signatures are printed for a bad program\n{}",
+        r.describe()
+    );
+}
+
+#[test]
+fn check_syntax_error_exits_1() {
+    let p = program("syntax", "def f = (1 +\n");
+    let r = dp(&["check", s(&p)]);
+    r.assert_sane();
+    r.assert_code(1);
+    assert!(!r.stderr.trim().is_empty(), "{}", r.describe());
+}
+
+#[test]
+fn check_unknown_character_reports_position() {
+    let p = program("char", "def f = 1 + 2 $ 3\n");
+    let r = dp(&["check", s(&p)]);
+    r.assert_sane();
+    r.assert_code(1);
+    assert!(
+        r.stderr.contains('$'),
+        "the diagnostic shows the character\n{}",
+        r.describe()
+    );
+    assert!(
+        r.stderr.contains(":1:15"),
+        "the diagnostic gives line 1, column 15\n{}",
+        r.describe()
+    );
+}
+
+#[test]
+fn check_missing_file_exits_1() {
+    let missing =
+        std::env::temp_dir().join(format!("dp-cli-{}-does-not-exist.dp", std::process::id()));
+    let r = dp(&["check", s(&missing)]);
+    r.assert_sane();
+    r.assert_code(1);
+    assert!(
+        r.stderr.contains("does-not-exist.dp"),
+        "the message names the file\n{}",
+        r.describe()
+    );
+}
+
+#[test]
+fn check_directory_exits_1() {
+    let dir = std::env::temp_dir();
+    let r = dp(&["check", s(&dir)]);
+    r.assert_sane();
+    r.assert_code(1);
+}
+
+#[test]
+fn check_empty_program_is_fine() {
+    let p = program("empty", "");
+    let r = dp(&["check", s(&p)]);
+    r.assert_sane();
+    r.assert_code(0);
+    assert_eq!(r.stdout, "", "{}", r.describe());
+}
+
+#[test]
+fn check_with_imports_lists_only_the_root_defs() {
+    let dir = std::env::temp_dir().join(format!(
+        "dp-cli-{}-{}-imports",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(dir.join("lib")).unwrap();
+    std::fs::write(
+        dir.join("lib/helper.dp"),
+        "def triple (x : Int) : Int = x * 3\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("main.dp"),
+        "import nn\nimport \"lib/helper.dp\"\ndef nine : Int = triple 3\n",
+    )
+    .unwrap();
+    let r = dp(&["check", s(&dir.join("main.dp"))]);
+    r.assert_sane();
+    r.assert_code(0);
+    assert_eq!(r.stdout, "nine : Int\n", "{}", r.describe());
+    let r = dp(&["run", s(&dir.join("main.dp")), "--eval", "nine"]);
+    r.assert_sane();
+    r.assert_code(0);
+    assert_eq!(r.stdout, "9\n", "{}", r.describe());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ------------------------------------------------------------------ dp run
+
+#[test]
+fn run_prints_main_as_json() {
+    let p = program("main", GOOD);
+    let r = dp(&["run", s(&p)]);
+    r.assert_sane();
+    r.assert_code(0);
+    assert_eq!(r.stdout, "[2,3]\n", "{}", r.describe());
+}
+
+#[test]
+fn run_prints_floats_tuples_symbols_and_scores() {
+    let p = program(
+        "printing",
+        "vocab Label = [\"neg\", \"pos\"]\n\
+         def main = ((0.5, 1.0), (\"pos\" : Label), (zeros : Scores Label), ([1, 2] : R[2]))\n",
+    );
+    let r = dp(&["run", s(&p)]);
+    r.assert_sane();
+    r.assert_code(0);
+    assert_eq!(
+        r.stdout,
+        "[[0.5,1.0],\"pos\",{\"neg\":0.0,\"pos\":0.0},[1.0,2.0]]\n",
+        "{}",
+        r.describe()
+    );
+}
+
+#[test]
+fn run_eval_prints_the_expression() {
+    let p = program("eval", GOOD);
+    let r = dp(&["run", s(&p), "--eval", "inc 41"]);
+    r.assert_sane();
+    r.assert_code(0);
+    assert_eq!(r.stdout, "42\n", "{}", r.describe());
+    let r = dp(&["run", s(&p), "--eval", "shift [1.0, 2.5]"]);
+    r.assert_sane();
+    r.assert_code(0);
+    assert_eq!(r.stdout, "[2.0,3.5]\n", "{}", r.describe());
+    let r = dp(&["run", s(&p), "--eval", "flip \"neg\""]);
+    r.assert_sane();
+    r.assert_code(0);
+    assert_eq!(r.stdout, "\"pos\"\n", "{}", r.describe());
+}
+
+#[test]
+fn run_eval_without_main_works() {
+    let p = program("nomain-eval", "def inc (x : Int) : Int = x + 1\n");
+    let r = dp(&["run", s(&p), "--eval", "inc (inc 1)"]);
+    r.assert_sane();
+    r.assert_code(0);
+    assert_eq!(r.stdout, "3\n", "{}", r.describe());
+}
+
+#[test]
+fn run_eval_type_error_exits_1() {
+    let p = program("eval-bad", GOOD);
+    let r = dp(&["run", s(&p), "--eval", "inc true"]);
+    r.assert_sane();
+    r.assert_code(1);
+    assert!(!r.stderr.trim().is_empty(), "{}", r.describe());
+    assert!(r.stdout.trim().is_empty(), "{}", r.describe());
+}
+
+#[test]
+fn run_eval_syntax_error_exits_1() {
+    let p = program("eval-syntax", GOOD);
+    let r = dp(&["run", s(&p), "--eval", "inc ("]);
+    r.assert_sane();
+    r.assert_code(1);
+}
+
+#[test]
+fn run_eval_of_a_function_exits_1() {
+    // A function has no JSON encoding.
+    let p = program("eval-fn", GOOD);
+    let r = dp(&["run", s(&p), "--eval", "inc"]);
+    r.assert_sane();
+    r.assert_code(1);
+}
+
+#[test]
+fn run_without_main_exits_1() {
+    let p = program("nomain", "def inc (x : Int) : Int = x + 1\n");
+    let r = dp(&["run", s(&p)]);
+    r.assert_sane();
+    r.assert_code(1);
+    assert!(
+        r.stderr.contains("main"),
+        "the message mentions `main`\n{}",
+        r.describe()
+    );
+}
+
+#[test]
+fn run_time_error_exits_1_with_position() {
+    let p = program("runtime", "def xs : List Int = []\ndef main = last xs\n");
+    let r = dp(&["run", s(&p)]);
+    r.assert_sane();
+    r.assert_code(1);
+    let file_name = p.file_name().unwrap().to_str().unwrap();
+    assert!(
+        r.stderr.contains(&format!("{file_name}:2:")),
+        "the error gives the source position (line 2)\n{}",
+        r.describe()
+    );
+}
+
+#[test]
+fn run_bad_program_exits_1() {
+    let p = program("run-bad", BAD_TYPE);
+    let r = dp(&["run", s(&p)]);
+    r.assert_sane();
+    r.assert_code(1);
+}
+
+#[test]
+fn run_missing_weights_file_exits_1() {
+    let p = program("weights", GOOD);
+    let missing =
+        std::env::temp_dir().join(format!("dp-cli-{}-missing.safetensors", std::process::id()));
+    let r = dp(&["run", s(&p), "--weights", s(&missing)]);
+    r.assert_sane();
+    r.assert_code(1);
+}
+
+#[test]
+fn run_garbage_weights_file_exits_1() {
+    let p = program(
+        "weights2",
+        "rep H = R[2]\nlearn f : H -> H\ndef main = f zeros\n",
+    );
+    let w = temp_file("garbage", "safetensors", b"this is not a safetensors file");
+    let r = dp(&["run", s(&p), "--weights", s(&w)]);
+    r.assert_sane();
+    r.assert_code(1);
+}
+
+// ---------------------------------------------------------------- --apply
+
+#[test]
+fn apply_prints_one_json_line_per_input_line() {
+    let p = program("apply", GOOD);
+    let r = dp(&[
+        "run",
+        s(&p),
+        "--apply",
+        "count",
+        "--input",
+        s(&data("count_ok.jsonl")),
+    ]);
+    r.assert_sane();
+    r.assert_code(0);
+    assert_eq!(r.stdout, "3\n0\n0\n2\n", "{}", r.describe());
+}
+
+#[test]
+fn apply_symbols_and_reps() {
+    let p = program("apply2", GOOD);
+    let r = dp(&[
+        "run",
+        s(&p),
+        "--apply",
+        "flip",
+        "--input",
+        s(&data("labels_ok.jsonl")),
+    ]);
+    r.assert_sane();
+    r.assert_code(0);
+    assert_eq!(r.stdout, "\"pos\"\n\"neg\"\n\"pos\"\n", "{}", r.describe());
+    let r = dp(&[
+        "run",
+        s(&p),
+        "--apply",
+        "shift",
+        "--input",
+        s(&data("vec2_ok.jsonl")),
+    ]);
+    r.assert_sane();
+    r.assert_code(0);
+    assert_eq!(r.stdout, "[1.0,2.0]\n[0.5,-1.0]\n", "{}", r.describe());
+}
+
+#[test]
+fn apply_a_learned_piece() {
+    // zero input through an affine map with a zero bias
+    let p = program("apply-learned", "rep H = R[2]\nlearn f : H -> R[3]\n");
+    let r = dp(&[
+        "run",
+        s(&p),
+        "--apply",
+        "f",
+        "--input",
+        s(&data("vec2_zeros.jsonl")),
+    ]);
+    r.assert_sane();
+    r.assert_code(0);
+    assert_eq!(
+        r.stdout,
+        "[0.0,0.0,0.0]\n[0.0,0.0,0.0]\n",
+        "{}",
+        r.describe()
+    );
+}
+
+#[test]
+fn apply_bad_line_names_file_line_path_expected_and_found() {
+    let p = program("apply-bad", GOOD);
+    let input = data("count_bad.jsonl");
+    let r = dp(&["run", s(&p), "--apply", "count", "--input", s(&input)]);
+    r.assert_sane();
+    r.assert_code(1);
+    let e = &r.stderr;
+    assert!(
+        e.contains("count_bad.jsonl"),
+        "names the file\n{}",
+        r.describe()
+    );
+    assert!(
+        e.contains(":2") || e.contains("line 2"),
+        "names line 2\n{}",
+        r.describe()
+    );
+    assert!(
+        e.contains("$[0][1]"),
+        "names the path inside the value\n{}",
+        r.describe()
+    );
+    assert!(
+        e.contains("Int") || e.contains("integer"),
+        "says what was expected\n{}",
+        r.describe()
+    );
+    assert!(
+        e.contains("string") || e.contains("\"x\""),
+        "says what was found\n{}",
+        r.describe()
+    );
+}
+
+#[test]
+fn apply_wrong_tuple_length_is_a_data_error() {
+    let p = program("apply-tuple", GOOD);
+    let r = dp(&[
+        "run",
+        s(&p),
+        "--apply",
+        "count",
+        "--input",
+        s(&data("count_bad_tuple.jsonl")),
+    ]);
+    r.assert_sane();
+    r.assert_code(1);
+    assert!(
+        r.stderr.contains("count_bad_tuple.jsonl"),
+        "{}",
+        r.describe()
+    );
+    assert!(
+        r.stderr.contains(":1") || r.stderr.contains("line 1"),
+        "names line 1\n{}",
+        r.describe()
+    );
+}
+
+#[test]
+fn apply_unknown_symbol_of_closed_vocab_is_a_data_error() {
+    let p = program("apply-sym", GOOD);
+    let r = dp(&[
+        "run",
+        s(&p),
+        "--apply",
+        "flip",
+        "--input",
+        s(&data("labels_bad.jsonl")),
+    ]);
+    r.assert_sane();
+    r.assert_code(1);
+    assert!(r.stderr.contains("labels_bad.jsonl"), "{}", r.describe());
+    assert!(
+        r.stderr.contains("neutral"),
+        "names the unknown symbol\n{}",
+        r.describe()
+    );
+    assert!(
+        r.stderr.contains(":3") || r.stderr.contains("line 3"),
+        "names line 3\n{}",
+        r.describe()
+    );
+}
+
+#[test]
+fn apply_wrong_tensor_length_is_a_data_error() {
+    let p = program("apply-len", GOOD);
+    let r = dp(&[
+        "run",
+        s(&p),
+        "--apply",
+        "shift",
+        "--input",
+        s(&data("vec2_bad.jsonl")),
+    ]);
+    r.assert_sane();
+    r.assert_code(1);
+    assert!(r.stderr.contains("vec2_bad.jsonl"), "{}", r.describe());
+    assert!(
+        r.stderr.contains(":2") || r.stderr.contains("line 2"),
+        "names line 2\n{}",
+        r.describe()
+    );
+}
+
+#[test]
+fn apply_invalid_json_is_a_data_error() {
+    let p = program("apply-json", GOOD);
+    let input = temp_file("invalid", "jsonl", "[[1], true]\n[[1, true\n");
+    let r = dp(&["run", s(&p), "--apply", "count", "--input", s(&input)]);
+    r.assert_sane();
+    r.assert_code(1);
+    assert!(
+        r.stderr.contains(":2") || r.stderr.contains("line 2"),
+        "names line 2\n{}",
+        r.describe()
+    );
+}
+
+#[test]
+fn apply_deeply_nested_json_does_not_crash() {
+    let p = program("apply-deep", GOOD);
+    let line = format!("{}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let input = temp_file("deep", "jsonl", line);
+    let r = dp(&["run", s(&p), "--apply", "count", "--input", s(&input)]);
+    r.assert_sane();
+    r.assert_code(1);
+}
+
+#[test]
+fn apply_deep_tree_data_does_not_crash() {
+    let p = program(
+        "apply-tree",
+        "def size (t : Tree Int) : Int = length (leaves t)\n",
+    );
+    let depth = 50_000;
+    let line = format!("{}1{}\n", "[0, ".repeat(depth), "]".repeat(depth));
+    let input = temp_file("deeptree", "jsonl", line);
+    let r = dp(&["run", s(&p), "--apply", "size", "--input", s(&input)]);
+    r.assert_sane();
+    assert!(matches!(r.code, Some(0) | Some(1)), "{}", r.describe());
+}
+
+#[test]
+fn apply_missing_input_file_exits_1() {
+    let p = program("apply-missing", GOOD);
+    let missing = std::env::temp_dir().join(format!("dp-cli-{}-missing.jsonl", std::process::id()));
+    let r = dp(&["run", s(&p), "--apply", "count", "--input", s(&missing)]);
+    r.assert_sane();
+    r.assert_code(1);
+    assert!(
+        r.stderr.contains("missing.jsonl"),
+        "names the file\n{}",
+        r.describe()
+    );
+}
+
+#[test]
+fn apply_unknown_function_exits_1() {
+    let p = program("apply-unknown", GOOD);
+    let r = dp(&[
+        "run",
+        s(&p),
+        "--apply",
+        "nope",
+        "--input",
+        s(&data("count_ok.jsonl")),
+    ]);
+    r.assert_sane();
+    r.assert_code(1);
+    assert!(r.stderr.contains("nope"), "{}", r.describe());
+}
+
+#[test]
+fn apply_non_function_exits_1() {
+    let p = program("apply-nonfn", GOOD);
+    let r = dp(&[
+        "run",
+        s(&p),
+        "--apply",
+        "main",
+        "--input",
+        s(&data("count_ok.jsonl")),
+    ]);
+    r.assert_sane();
+    r.assert_code(1);
+}
+
+// ------------------------------------------------------------------- usage
+
+#[test]
+fn usage_errors_exit_2() {
+    let p = program("usage", GOOD);
+    let cases: Vec<Vec<&str>> = vec![
+        vec![],
+        vec!["frobnicate"],
+        vec!["check"],
+        vec!["run"],
+        vec!["check", s(&p), "--frobnicate"],
+        vec!["run", s(&p), "--frobnicate"],
+        vec!["run", s(&p), "--eval"],
+        vec!["run", s(&p), "--apply", "count"],
+        vec!["run", s(&p), "--input", "x.jsonl"],
+        vec![
+            "run",
+            s(&p),
+            "--eval",
+            "inc 1",
+            "--apply",
+            "count",
+            "--input",
+            "x.jsonl",
+        ],
+        vec!["train", s(&p)],
+        vec!["train", s(&p), "--data", "x.jsonl", "--epochs", "many"],
+        vec!["train", s(&p), "--data", "x.jsonl", "--optimizer", "lbfgs"],
+    ];
+    for args in cases {
+        let r = dp(&args);
+        r.assert_sane();
+        assert_eq!(
+            r.code,
+            Some(2),
+            "`dp {}` is a usage error\n{}",
+            args.join(" "),
+            r.describe()
+        );
+        assert!(
+            !r.stderr.trim().is_empty(),
+            "`dp {}` explains the usage error\n{}",
+            args.join(" "),
+            r.describe()
+        );
+    }
+}
+
+#[test]
+fn help_exits_0() {
+    let r = dp(&["--help"]);
+    r.assert_sane();
+    r.assert_code(0);
+    assert!(
+        r.stdout.contains("check") && r.stdout.contains("run"),
+        "{}",
+        r.describe()
+    );
+}
+
+// -------------------------------------------------------------- robustness
+
+/// Deterministic pseudo-random bytes (xorshift), so failures reproduce.
+fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+#[test]
+fn random_bytes_exit_1_without_panic() {
+    for seed in 1..=8u64 {
+        let bytes = random_bytes(seed, 4096);
+        let p = temp_file(&format!("random{seed}"), "dp", &bytes);
+        for cmd in ["check", "run"] {
+            let r = dp(&[cmd, s(&p)]);
+            r.assert_sane();
+            assert_eq!(
+                r.code,
+                Some(1),
+                "random bytes (seed {seed}) are not a program\n{}",
+                r.describe()
+            );
+        }
+    }
+}
+
+#[test]
+fn random_tokens_exit_1_without_panic() {
+    // Random sequences of real tokens get further into the parser than bytes do.
+    const TOKENS: &[&str] = &[
+        "(",
+        ")",
+        "[",
+        "]",
+        ",",
+        ":",
+        "=",
+        "->",
+        "\\",
+        "_",
+        "+",
+        "-",
+        "*",
+        "/",
+        "@",
+        "++",
+        "|>",
+        "==",
+        "!=",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "&&",
+        "||",
+        "def",
+        "let",
+        "in",
+        "if",
+        "then",
+        "else",
+        "rep",
+        "type",
+        "vocab",
+        "learn",
+        "param",
+        "import",
+        "true",
+        "false",
+        "x",
+        "f",
+        "R[2]",
+        "Window[2]",
+        "List",
+        "Tree",
+        "Int",
+        "Float",
+        "1",
+        "2.5",
+        "\"s\"",
+        "fold",
+        "map",
+        "zeros",
+        "\n",
+    ];
+    for seed in 1..=8u64 {
+        let bytes = random_bytes(seed + 100, 600);
+        let mut text = String::from("def f = ");
+        for b in bytes {
+            text.push_str(TOKENS[b as usize % TOKENS.len()]);
+            text.push(' ');
+        }
+        let p = program(&format!("tokens{seed}"), &text);
+        let r = dp(&["check", s(&p)]);
+        r.assert_sane();
+        assert!(
+            matches!(r.code, Some(0) | Some(1)),
+            "seed {seed}\n{}",
+            r.describe()
+        );
+    }
+}
+
+#[test]
+fn invalid_utf8_exits_1_without_panic() {
+    let p = temp_file("utf8", "dp", b"def f = \xff\xfe 1\n");
+    let r = dp(&["check", s(&p)]);
+    r.assert_sane();
+    r.assert_code(1);
+}
+
+#[test]
+fn deep_parentheses_do_not_crash() {
+    let n = 20_000;
+    let text = format!("def main : Int = {}1{}\n", "(".repeat(n), ")".repeat(n));
+    let p = program("parens", &text);
+    for cmd in ["check", "run"] {
+        let r = dp(&[cmd, s(&p)]);
+        r.assert_sane();
+        assert!(
+            matches!(r.code, Some(0) | Some(1)),
+            "{cmd}\n{}",
+            r.describe()
+        );
+        if cmd == "run" && r.code == Some(0) {
+            assert_eq!(r.stdout, "1\n", "{}", r.describe());
+        }
+    }
+}
+
+#[test]
+fn deep_unclosed_parentheses_do_not_crash() {
+    let text = format!("def main : Int = {}1\n", "(".repeat(20_000));
+    let p = program("parens-open", &text);
+    let r = dp(&["check", s(&p)]);
+    r.assert_sane();
+    r.assert_code(1);
+}
+
+#[test]
+fn deep_lambdas_do_not_crash() {
+    let n = 20_000;
+    // (\x -> (\x -> ... (\x -> x) (x + 1) ...) (x + 1)) 0  ==  n - 1
+    let mut text = String::from("def main : Int = ");
+    text.push_str(&"(\\x -> ".repeat(n));
+    text.push('x');
+    for i in 0..n {
+        text.push_str(if i + 1 == n { ") 0" } else { ") (x + 1)" });
+    }
+    text.push('\n');
+    let p = program("lambdas", &text);
+    for cmd in ["check", "run"] {
+        let r = dp(&[cmd, s(&p)]);
+        r.assert_sane();
+        assert!(
+            matches!(r.code, Some(0) | Some(1)),
+            "{cmd}\n{}",
+            r.describe()
+        );
+        if cmd == "run" && r.code == Some(0) {
+            assert_eq!(r.stdout, format!("{}\n", n - 1), "{}", r.describe());
+        }
+    }
+}
+
+#[test]
+fn deep_curried_lambda_does_not_crash() {
+    // One lambda of n curried parameters applied to n arguments. 2,000 (the depth of
+    // tests/golden/deep.dp) rather than 20,000: before commit bf9da89 the checker took 16 s
+    // for n = 500 (about n^6); after it, n = 20,000 still takes about 3 minutes.
+    let n = 2_000;
+    let args: Vec<String> = (1..=n).map(|i| i.to_string()).collect();
+    let text = format!(
+        "def main : Int = ({}a) {}\n",
+        "\\a -> ".repeat(n),
+        args.join(" ")
+    );
+    let p = program("curried", &text);
+    let r = dp(&["run", s(&p)]);
+    r.assert_sane();
+    assert!(matches!(r.code, Some(0) | Some(1)), "{}", r.describe());
+    if r.code == Some(0) {
+        assert_eq!(r.stdout, format!("{n}\n"), "{}", r.describe());
+    }
+}
+
+#[test]
+fn long_operator_chain_does_not_crash() {
+    let n = 20_000;
+    let text = format!("def main : Int = {}\n", vec!["1"; n].join(" + "));
+    let p = program("chain", &text);
+    let r = dp(&["run", s(&p)]);
+    r.assert_sane();
+    assert!(matches!(r.code, Some(0) | Some(1)), "{}", r.describe());
+    if r.code == Some(0) {
+        assert_eq!(r.stdout, format!("{n}\n"), "{}", r.describe());
+    }
+}
+
+#[test]
+fn deep_list_nesting_does_not_crash() {
+    // 5,000 rather than 20,000: checking is quadratic in the nesting depth at the time of
+    // writing (1.2 s at 2,000, 4.6 s at 4,000, 47 s at 10,000), so 20,000 takes minutes.
+    let n = 5_000;
+    let text = format!(
+        "def main : Int = length {}1{}\n",
+        "[".repeat(n),
+        "]".repeat(n)
+    );
+    let p = program("lists", &text);
+    let r = dp(&["run", s(&p)]);
+    r.assert_sane();
+    assert!(matches!(r.code, Some(0) | Some(1)), "{}", r.describe());
+}
+
+#[test]
+fn deep_type_nesting_does_not_crash() {
+    // 10,000 rather than 20,000: quadratic in the depth at the time of writing (0.6 s at
+    // 2,000, 3.2 s at 4,000).
+    let n = 10_000;
+    let text = format!(
+        "def f (x : {}Int{}) = x\n",
+        "List (".repeat(n),
+        ")".repeat(n)
+    );
+    let p = program("types", &text);
+    let r = dp(&["check", s(&p)]);
+    r.assert_sane();
+    assert!(matches!(r.code, Some(0) | Some(1)), "{}", r.describe());
+}
+
+#[test]
+fn eval_with_deep_nesting_does_not_crash() {
+    let p = program("eval-deep", GOOD);
+    let expr = format!("{}1{}", "(".repeat(20_000), ")".repeat(20_000));
+    let r = dp(&["run", s(&p), "--eval", &expr]);
+    r.assert_sane();
+    assert!(matches!(r.code, Some(0) | Some(1)), "{}", r.describe());
+}

@@ -1,0 +1,362 @@
+//! Shared helpers of the verification tests (`tests/gradients.rs`,
+//! `tests/batching.rs`, `tests/training.rs`): compile a dp program from
+//! text, decode data lines by the objective's parameter type, evaluate the
+//! objective per example in inference mode, compute the analytic gradient
+//! of the mean (or summed) objective with respect to every weight tensor
+//! exactly as `dp::train`'s training step does, and compare it with
+//! central finite differences.
+
+#![allow(dead_code)]
+
+use dp::backend::{Graph, Real, Reduce};
+use dp::codec::{self, Example};
+use dp::driver::{compile_source, Compiled};
+use dp::runtime::{self, Context, Value, Vocabularies, Weights};
+use dp::source::Span;
+use dp::types::ty::Type;
+
+/// A compiled program, its objective, decoded examples and vocabularies.
+pub struct Setup {
+    pub compiled: Compiled,
+    pub objective: String,
+    pub arg_ty: Type,
+    pub vocabs: Vocabularies,
+    pub examples: Vec<Example>,
+}
+
+/// Compile `src`; panics with the rendered diagnostics if it does not check.
+pub fn compile(src: &str) -> Compiled {
+    match compile_source("test.dp", src) {
+        Ok(c) => c,
+        Err((sources, diags)) => panic!(
+            "the program does not compile:\n{}\n--- source ---\n{src}",
+            dp::diagnostic::render(&diags, &sources, false)
+        ),
+    }
+}
+
+/// Like [`compile`], but an error is returned as rendered text.
+pub fn try_compile(src: &str) -> Result<Compiled, String> {
+    compile_source("test.dp", src)
+        .map_err(|(sources, diags)| dp::diagnostic::render(&diags, &sources, false))
+}
+
+/// Compile, and decode `lines` (JSON, one example each) by the parameter
+/// type of `objective`, growing open vocabularies as training does.
+pub fn setup(src: &str, objective: &str, lines: &[&str]) -> Setup {
+    try_setup(src, objective, lines).unwrap_or_else(|e| panic!("{e}\n--- source ---\n{src}"))
+}
+
+pub fn try_setup(src: &str, objective: &str, lines: &[&str]) -> Result<Setup, String> {
+    let compiled = try_compile(src)?;
+    let (arg_ty, result) = dp::cli::function_type(&compiled.program, objective)
+        .map_err(|d| format!("{}: {}", objective, d.message))?;
+    if result != Type::Float {
+        return Err(format!("`{objective}` does not return a Float"));
+    }
+    let mut vocabs = Vocabularies::from_types(&compiled.program.types);
+    let text = lines.join("\n");
+    let examples = codec::decode_lines(&text, &arg_ty, &compiled.program.types, &mut vocabs, true)
+        .map_err(|errs| {
+            errs.iter()
+                .map(|(l, e)| {
+                    format!(
+                        "line {l}: at {}: expected {}, found {}",
+                        e.path, e.expected, e.found
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        })?;
+    Ok(Setup {
+        compiled,
+        objective: objective.to_string(),
+        arg_ty,
+        vocabs,
+        examples,
+    })
+}
+
+impl Setup {
+    /// Fresh weights as `dp train` makes them (params' initialisers applied).
+    pub fn weights(&self, seed: u64) -> Weights {
+        match dp::train::fresh_weights(&self.compiled, &self.vocabs, seed) {
+            Ok(w) => w,
+            Err(f) => panic!(
+                "fresh_weights failed:\n{}",
+                dp::diagnostic::render(&f.diagnostics, &f.sources, false)
+            ),
+        }
+    }
+
+    /// Names of the weight tensors, in the order of `Weights::tensors`.
+    pub fn tensor_names(&self, w: &Weights) -> Vec<String> {
+        w.names(&self.compiled.program)
+            .into_iter()
+            .map(|n| n.name)
+            .collect()
+    }
+
+    /// The objective of each example of `idx`, evaluated as one batch:
+    /// returns the `[B, 1]` real in `graph`.
+    pub fn objective_real(
+        &self,
+        w: &Weights,
+        idx: &[usize],
+        graph: &mut Graph,
+    ) -> Result<Real, String> {
+        let ctx = Context {
+            program: &self.compiled.program,
+            vocabs: &self.vocabs,
+            weights: w,
+        };
+        let refs: Vec<&Example> = idx.iter().map(|&i| &self.examples[i]).collect();
+        let arg = codec::assemble(graph, &refs, &self.arg_ty, &self.compiled.program.types);
+        let f = dp::cli::global_function(&ctx, graph, &self.objective, refs.len())
+            .map_err(|d| self.show(d))?;
+        match runtime::apply(&ctx, graph, &f, vec![arg], Span::default()) {
+            Ok(Value::Real(r)) => Ok(r),
+            Ok(_) => Err("the objective did not produce reals".into()),
+            Err(d) => Err(self.show(d)),
+        }
+    }
+
+    fn show(&self, d: dp::diagnostic::Diagnostic) -> String {
+        dp::diagnostic::render(&[d], &self.compiled.sources, false)
+    }
+
+    /// Per-example objective values of the examples `idx`, evaluated as one
+    /// batch in inference mode.
+    pub fn values(&self, w: &Weights, idx: &[usize]) -> Vec<f64> {
+        let mut g = Graph::inference();
+        let r = self
+            .objective_real(w, idx, &mut g)
+            .unwrap_or_else(|e| panic!("evaluation failed:\n{e}"));
+        let v = g.to_vec(&r);
+        assert_eq!(v.len(), idx.len(), "one objective value per example");
+        v.into_iter().map(|x| x as f64).collect()
+    }
+
+    /// All example indices.
+    pub fn all(&self) -> Vec<usize> {
+        (0..self.examples.len()).collect()
+    }
+
+    /// The mean (or sum) of the objective over `idx` (inference, f64 sum).
+    pub fn reduced(&self, w: &Weights, idx: &[usize], mean: bool) -> f64 {
+        let s: f64 = self.values(w, idx).iter().sum();
+        if mean {
+            s / idx.len() as f64
+        } else {
+            s
+        }
+    }
+
+    /// The reduced objective over `idx` and its gradient with respect to
+    /// every weight tensor, as `train_step` computes it: one forward pass
+    /// on a training graph, `reduce_segments` (+ `affine_scalar` for the
+    /// mean), one backward pass. A tensor that took no part has zeros.
+    pub fn gradients(&self, w: &Weights, idx: &[usize], mean: bool) -> (f64, Vec<Vec<f32>>) {
+        let mut g = Graph::training();
+        let losses = self
+            .objective_real(w, idx, &mut g)
+            .unwrap_or_else(|e| panic!("evaluation failed:\n{e}"));
+        let sum = g.reduce_segments(Reduce::Sum, &losses, &[0, idx.len()]);
+        let total = if mean {
+            g.affine_scalar(&sum, 1.0 / idx.len() as f32, 0.0)
+        } else {
+            sum
+        };
+        let value = g.to_vec(&total)[0] as f64;
+        let grads = g.backward(&total);
+        let out = w
+            .tensors()
+            .iter()
+            .map(|t| {
+                grads
+                    .get(t)
+                    .unwrap_or_else(|| vec![0.0; t.rows() * t.cols()])
+            })
+            .collect();
+        (value, out)
+    }
+}
+
+/// A copy of `w` with entry `i` of tensor `k` moved by `delta`.
+pub fn perturbed(w: &Weights, k: usize, i: usize, delta: f32) -> Weights {
+    let g = Graph::inference();
+    let mut w2 = w.clone();
+    let t = w.tensors()[k].clone();
+    let mut data = g.to_vec(&t);
+    data[i] += delta;
+    *w2.tensors_mut()[k] = g.from_vec(t.rows(), t.cols(), data);
+    w2
+}
+
+/// Up to `n` distinct indices of `0..len`, deterministic for `seed`.
+pub fn sample_indices(len: usize, n: usize, seed: u64) -> Vec<usize> {
+    if len <= n {
+        return (0..len).collect();
+    }
+    let mut rng = Lcg(seed
+        .wrapping_mul(2_862_933_555_777_941_757)
+        .wrapping_add(3_037_000_493));
+    let mut all: Vec<usize> = (0..len).collect();
+    for i in 0..n {
+        let j = i + (rng.next() as usize) % (len - i);
+        all.swap(i, j);
+    }
+    let mut out = all[..n].to_vec();
+    out.sort_unstable();
+    out
+}
+
+/// A tiny deterministic generator for test data.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
+    }
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next() % (1 << 24)) as f64 / (1u64 << 24) as f64
+    }
+    /// Uniform in [lo, hi).
+    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.unit()
+    }
+    /// Uniform integer in [0, n).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// Options of a finite-difference check.
+#[derive(Clone, Copy, Debug)]
+pub struct CheckOpts {
+    /// Step of the central difference.
+    pub eps: f32,
+    /// Relative tolerance.
+    pub rtol: f64,
+    /// Absolute tolerance (floor).
+    pub atol: f64,
+    /// Entries checked per tensor (a random subset when larger).
+    pub per_tensor: usize,
+    /// Seed of the weights.
+    pub seed: u64,
+    /// Differentiate the mean (as training does) or the sum.
+    pub mean: bool,
+}
+
+impl Default for CheckOpts {
+    fn default() -> Self {
+        CheckOpts {
+            eps: 1e-2,
+            rtol: 2e-2,
+            atol: 2e-3,
+            per_tensor: 20,
+            seed: 7,
+            mean: true,
+        }
+    }
+}
+
+/// What a finite-difference check found.
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    /// Entries compared.
+    pub checked: usize,
+    /// Entries skipped because the objective is not smooth within the step
+    /// (the central differences with `eps` and `eps / 2` disagree: a kink
+    /// of relu/abs/max/topk/thresholds was crossed).
+    pub kinks: usize,
+    /// Largest |numeric gradient| seen (to make sure something was tested).
+    pub max_numeric: f64,
+    /// Mismatches, described.
+    pub failures: Vec<String>,
+}
+
+/// Central differences against the analytic gradient of the mean
+/// objective over all examples, for a random subset of the entries of
+/// every weight tensor.
+pub fn grad_check(s: &Setup, opts: CheckOpts) -> CheckReport {
+    let w = s.weights(opts.seed);
+    let idx = s.all();
+    let (_, analytic) = s.gradients(&w, &idx, opts.mean);
+    let names = s.tensor_names(&w);
+    let mut report = CheckReport::default();
+    let f = |w2: &Weights| s.reduced(w2, &idx, opts.mean);
+    for (k, t) in w.tensors().iter().enumerate() {
+        let len = t.rows() * t.cols();
+        assert_eq!(
+            analytic[k].len(),
+            len,
+            "gradient of {} has the wrong size",
+            names[k]
+        );
+        for i in sample_indices(len, opts.per_tensor, opts.seed + k as u64) {
+            let central = |eps: f32| {
+                (f(&perturbed(&w, k, i, eps)) - f(&perturbed(&w, k, i, -eps))) / (2.0 * eps as f64)
+            };
+            let n1 = central(opts.eps);
+            let a = analytic[k][i] as f64;
+            let tol = |x: f64, y: f64| opts.rtol * x.abs().max(y.abs()) + opts.atol;
+            if (a - n1).abs() <= tol(a, n1) && a.is_finite() {
+                report.checked += 1;
+                report.max_numeric = report.max_numeric.max(n1.abs());
+                continue;
+            }
+            // Disagreement: is the objective smooth here? A kink shows as
+            // central differences that change with the step.
+            let n2 = central(opts.eps / 2.0);
+            let n3 = central(opts.eps / 4.0);
+            let smooth = (n1 - n2).abs() <= tol(n1, n2) && (n2 - n3).abs() <= tol(n2, n3);
+            if std::env::var_os("DP_GRAD_DEBUG").is_some() {
+                eprintln!("{}[{i}]: analytic {a} numeric {n1} {n2} {n3}", names[k]);
+            }
+            if !smooth {
+                report.kinks += 1;
+                continue;
+            }
+            report.checked += 1;
+            report.failures.push(format!(
+                "{}[{}]: analytic {a:.6}, numeric {n1:.6} (eps/2: {n2:.6})",
+                names[k], i
+            ));
+        }
+    }
+    report
+}
+
+/// Run [`grad_check`] and describe any problem (None when all is well).
+pub fn grad_problems(s: &Setup, opts: CheckOpts) -> Option<String> {
+    let r = grad_check(s, opts);
+    let mut problems = r.failures.clone();
+    if r.checked == 0 {
+        problems.push("no entry could be checked".into());
+    } else if r.kinks * 4 > r.checked + r.kinks {
+        problems.push(format!(
+            "{} of {} entries sit on kinks: choose other inputs",
+            r.kinks,
+            r.checked + r.kinks
+        ));
+    }
+    if r.max_numeric < 1e-4 {
+        problems.push(format!(
+            "every numeric gradient is ~0 (max {:.2e}): the check tests nothing",
+            r.max_numeric
+        ));
+    }
+    (!problems.is_empty()).then(|| problems.join("\n    "))
+}
+
+/// Relative closeness: |a - b| <= rtol * max(1e-3, |a|, |b|)... with an
+/// absolute floor `atol`.
+pub fn close(a: f64, b: f64, rtol: f64, atol: f64) -> bool {
+    (a - b).abs() <= rtol * a.abs().max(b.abs()) + atol
+}
