@@ -143,6 +143,8 @@ pub fn help() -> String {
         let head = format!(":{name} {arg}");
         s.push_str(&format!("  {head:<16} {what}\n"));
     }
+    s.push_str("An input goes on over several lines while brackets are open or a line ends in\n");
+    s.push_str("=, ->, in, then or else; an empty line ends it.\n");
     s.push_str("Commands may be shortened to a prefix (:t, :b, :r). Ctrl-C cancels a line or a\n");
     s.push_str("running :train (after the current epoch); Ctrl-D quits.\n");
     s
