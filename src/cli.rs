@@ -241,6 +241,13 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Notes for the user, on stderr.
+fn print_notes(notes: &[String]) {
+    for n in notes {
+        eprintln!("note: {n}");
+    }
+}
+
 /// The run-time vocabularies and weights: from a file, or fresh (seed 0).
 pub fn load_weights(
     compiled: &Compiled,
@@ -250,6 +257,7 @@ pub fn load_weights(
     if let Some(path) = path {
         let ckpt = crate::checkpoint::load(path, program, &Graph::inference())
             .map_err(|d| Failure::with(&compiled.sources, d))?;
+        print_notes(&ckpt.notes);
         return Ok((ckpt.vocabs, ckpt.weights));
     }
     let vocabs = Vocabularies::from_types(&program.types);
@@ -474,6 +482,7 @@ pub fn data_errors(
 pub fn train_command(args: &TrainArgs, out: &mut impl Write) -> Result<(), Failure> {
     let compiled = compile(&args.file)?;
     let trained = crate::train::train(&compiled, args, out, None)?;
+    print_notes(&trained.notes);
     if let Some(path) = &args.save {
         let _ = writeln!(
             out,

@@ -612,6 +612,65 @@ fn weights_of_another_program_are_an_error_naming_the_tensor() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Weights that still fit every shape but not the program's meaning: a
+/// reordered closed vocabulary, a learned piece whose tuple input was
+/// swapped. `--weights`, `--resume` and the REPL's `:weights` all refuse
+/// them, naming the vocabulary or the piece.
+#[test]
+fn weights_of_a_changed_declaration_are_refused_everywhere() {
+    let dir = tmpdir("changed-decl");
+    let w = dir.join("w.safetensors");
+    let ws = s(&w);
+    train_classifier(&dir, &["--epochs", "1", "--save", &ws]);
+    let text = std::fs::read_to_string(program("train_classifier.dp")).expect("program");
+    let cases = [
+        (
+            "reordered",
+            text.replace(r#"Ans = ["no", "yes"]"#, r#"Ans = ["yes", "no"]"#),
+            "the closed vocabulary `Ans` differs",
+        ),
+        (
+            "swapped",
+            text.replace("cell   : (H, E) -> H", "cell   : (E, H) -> H")
+                .replace("cell (h, embed x)", "cell (embed x, h)"),
+            "`cell` was trained as `(H, E) -> H`, the program declares `(E, H) -> H`",
+        ),
+    ];
+    for (name, source, says) in cases {
+        assert_ne!(source, text, "{name}: the edit applies");
+        let file = dir.join(format!("{name}.dp"));
+        std::fs::write(&file, &source).expect("write program");
+        let prog = s(&file);
+        let run = dp(&["run", &prog, "--weights", &ws, "--eval", r#"model ["1"]"#]);
+        let data = data_file("train_good.jsonl");
+        let resume = dp(&["train", &prog, "--data", &data, "--resume", &ws]);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dp"))
+            .args(["repl", &prog])
+            .env("NO_COLOR", "1")
+            .env("XDG_DATA_HOME", dir.join("data"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("dp repl");
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write;
+            let _ = writeln!(stdin, ":weights {ws}");
+        }
+        let repl = child.wait_with_output().expect("dp repl");
+        let repl_err = String::from_utf8_lossy(&repl.stderr);
+        for (how, code, stderr) in [
+            ("--weights", run.code, run.stderr.as_str()),
+            ("--resume", resume.code, resume.stderr.as_str()),
+        ] {
+            assert_eq!(code, Some(1), "{name} {how}:\n{stderr}");
+            assert!(stderr.contains(says), "{name} {how}:\n{stderr}");
+        }
+        assert!(repl_err.contains(says), "{name} :weights:\n{repl_err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn broken_weights_files_are_errors_not_panics() {
     let dir = tmpdir("broken");

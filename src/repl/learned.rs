@@ -123,21 +123,23 @@ impl Learned {
             weights: self.weights.clone(),
             optimizer: self.optimizer.clone(),
             epoch: self.epoch,
+            notes: Vec::new(),
         };
         checkpoint::save(path, program, &Graph::inference(), &ckpt)?;
         Ok(self.weights.tensors().len())
     }
 
-    /// `:weights W`.
-    pub fn load(path: &Path, program: &Program) -> Result<Learned, Diagnostic> {
+    /// `:weights W`, with the notes for stderr.
+    pub fn load(path: &Path, program: &Program) -> Result<(Learned, Vec<String>), Diagnostic> {
         let c = checkpoint::load(path, program, &Graph::inference())?;
-        Ok(Learned {
+        let learned = Learned {
             vocabs: c.vocabs,
             weights: c.weights,
             optimizer: c.optimizer,
             epoch: c.epoch,
             trained: true,
-        })
+        };
+        Ok((learned, c.notes))
     }
 
     /// `:train`: train as `dp train` does, printing its epoch lines to `out`;

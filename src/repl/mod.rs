@@ -130,7 +130,10 @@ impl Repl {
             Command::Train(args) => self.train(&args, out, err),
             Command::Weights(file) => {
                 match Learned::load(Path::new(&file), &self.session.compiled.program) {
-                    Ok(l) => {
+                    Ok((l, notes)) => {
+                        for n in notes {
+                            say(err, &format!("note: {n}"));
+                        }
                         say(
                             out,
                             &format!("loaded weights from {file} (epoch {})", l.epoch),

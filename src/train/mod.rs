@@ -48,6 +48,8 @@ pub struct Trained {
     pub optimizer: Optimizer,
     pub epochs_done: usize,
     pub reports: Vec<EpochReport>,
+    /// Notes on the weights resumed from, for stderr.
+    pub notes: Vec<String>,
 }
 
 struct Data {
@@ -79,9 +81,14 @@ pub fn train(
         |r| r.vocabs.clone(),
     );
     let data = load_data(compiled, args, &mut vocabs, resume.is_none())?;
-    let (mut weights, start_epoch, resumed_optimizer) = match resume {
-        Some(r) => (r.weights, r.epoch, r.optimizer),
-        None => (fresh_weights(compiled, &vocabs, args.seed)?, 0, None),
+    let (mut weights, start_epoch, resumed_optimizer, notes) = match resume {
+        Some(r) => (r.weights, r.epoch, r.optimizer, r.notes),
+        None => (
+            fresh_weights(compiled, &vocabs, args.seed)?,
+            0,
+            None,
+            Vec::new(),
+        ),
     };
     let lr = args.lr.unwrap_or(match args.optimizer {
         OptimizerKind::Adam => 1e-3,
@@ -123,6 +130,7 @@ pub fn train(
         optimizer,
         epochs_done,
         reports,
+        notes,
     };
     if let Some(path) = &args.save {
         save(compiled, path, &trained).map_err(fail)?;
@@ -137,6 +145,7 @@ pub fn save(compiled: &Compiled, path: &std::path::Path, t: &Trained) -> Result<
         weights: t.weights.clone(),
         optimizer: Some(t.optimizer.clone()),
         epoch: t.epochs_done,
+        notes: Vec::new(),
     };
     checkpoint::save(path, &compiled.program, &Graph::inference(), &ckpt)
 }
