@@ -134,7 +134,7 @@ pub fn run_command(command: Command, color: bool) -> i32 {
     match result {
         Ok(()) => 0,
         Err(f) => {
-            eprint!("{}", render(&f.diagnostics, &f.sources, color));
+            eprint_quietly(&render(&f.diagnostics, &f.sources, color));
             1
         }
     }
@@ -244,8 +244,14 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<(), Failure> {
 /// Notes for the user, on stderr.
 fn print_notes(notes: &[String]) {
     for n in notes {
-        eprintln!("note: {n}");
+        eprint_quietly(&format!("note: {n}\n"));
     }
+}
+
+/// Write to stderr; a closed stderr (`2>&1 | head -1`) is not an error, as
+/// for any Unix tool. (`eprint!` panics on it.)
+pub fn eprint_quietly(text: &str) {
+    let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
 /// The run-time vocabularies and weights: from a file, or fresh (seed 0).
@@ -361,7 +367,9 @@ fn apply_file(
         let rows = codec::encode(&graph, &value, &result_ty, &program.types, &vocabs)
             .map_err(|m| Failure::with(sources, Diagnostic::new(Code::RuntimeError, m)))?;
         for row in rows {
-            let _ = writeln!(out, "{}", codec::format_json(&row));
+            if writeln!(out, "{}", codec::format_json(&row)).is_err() {
+                return Ok(()); // stdout closed (`| head`): nobody reads the rest
+            }
         }
     }
     Ok(())

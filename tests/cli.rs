@@ -1018,3 +1018,54 @@ fn eval_with_deep_nesting_does_not_crash() {
     r.assert_sane();
     assert!(matches!(r.code, Some(0) | Some(1)), "{}", r.describe());
 }
+
+// ---------------------------------------------------------------- closed pipes
+
+/// `dp ARGS` whose stdout and stderr are pipes closed before it writes
+/// (as `dp check bad.dp 2>&1 | head -1` leaves them); its exit status.
+fn dp_into_closed_pipes(args: &[&str], stdin: &str) -> Option<i32> {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dp"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start dp");
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    if let Some(mut input) = child.stdin.take() {
+        let _ = input.write_all(stdin.as_bytes());
+    }
+    child.wait().expect("wait for dp").code()
+}
+
+/// Writing to a closed stdout or stderr ends quietly, as Unix tools do:
+/// the exit status is the command's own, never a panic's 101.
+#[test]
+fn closed_pipes_end_quietly() {
+    let many_errors: String = (0..200)
+        .map(|i| format!("def bad{i} : Int = 1 + true\n"))
+        .collect();
+    let bad = program("many_errors", &many_errors);
+    let good = program("pipe_good", GOOD);
+    let lines: String = (0..5000).map(|i| format!("{i}\n")).collect();
+    let input = temp_file("pipe_ints", "jsonl", lines);
+    let cases: [(&[&str], &str, i32); 5] = [
+        (&["check", s(&bad)], "", 1),
+        (&["check", s(&good)], "", 0),
+        (&["run", s(&good), "--eval", "[1, 2, 3]"], "", 0),
+        (
+            &["run", s(&good), "--apply", "inc", "--input", s(&input)],
+            "",
+            0,
+        ),
+        (&["repl", s(&good)], "inc 1\n1 + true\n:type inc\n", 0),
+    ];
+    for (args, stdin, code) in cases {
+        assert_eq!(dp_into_closed_pipes(args, stdin), Some(code), "dp {args:?}");
+    }
+    for p in [bad, good, input] {
+        let _ = std::fs::remove_file(p);
+    }
+}

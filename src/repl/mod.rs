@@ -314,7 +314,9 @@ pub fn run(file: Option<&Path>, color: bool) -> i32 {
     }
     if interactive {
         if let Err(e) = run_interactive(&mut repl) {
-            eprintln!("error: the line editor failed ({e}); reading plain lines");
+            crate::cli::eprint_quietly(&format!(
+                "error: the line editor failed ({e}); reading plain lines\n"
+            ));
             run_piped(&mut repl);
         }
     } else {
@@ -329,7 +331,7 @@ fn install_interrupt_handler() {
         let _ = ctrlc::set_handler(|| {
             if TRAINING.load(Ordering::SeqCst) {
                 CANCEL.store(true, Ordering::SeqCst);
-                eprintln!("\ninterrupt: stopping after the current epoch");
+                crate::cli::eprint_quietly("\ninterrupt: stopping after the current epoch\n");
             } else if !INTERACTIVE.load(Ordering::SeqCst) {
                 std::process::exit(130);
             }
@@ -390,7 +392,10 @@ fn run_interactive(repl: &mut Repl) -> rustyline::Result<()> {
     if let Some(p) = &history {
         let _ = rl.load_history(p);
     }
-    println!("dp repl: expressions, declarations, :help for commands, Ctrl-D to leave");
+    say(
+        &mut std::io::stdout(),
+        "dp repl: expressions, declarations, :help for commands, Ctrl-D to leave",
+    );
     loop {
         if let Some(h) = rl.helper_mut() {
             h.names = repl.names();
