@@ -1069,3 +1069,45 @@ fn closed_pipes_end_quietly() {
         let _ = std::fs::remove_file(p);
     }
 }
+
+// ---------------------------------------------------------------- non-finite reals
+
+/// Non-finite reals print as `Infinity`, `-Infinity` and `NaN` (section
+/// 11.6), with exit 0, and the same tokens are read in data; a string
+/// "NaN" is still not a number.
+#[test]
+fn non_finite_reals_print_and_read_as_python_json_does() {
+    let p = program("nonfinite", "def id (x : R[3]) : R[3] = x\n");
+    for (expr, printed) in [
+        ("1.0 / 0.0", "Infinity"),
+        ("0.0 - 1.0 / 0.0", "-Infinity"),
+        ("log 0.0", "-Infinity"),
+        ("sqrt (0.0 - 1.0)", "NaN"),
+        ("[1.0 / 0.0, 0.5, log 0.0]", "[Infinity,0.5,-Infinity]"),
+    ] {
+        let r = dp(&["run", s(&p), "--eval", expr]);
+        r.assert_sane();
+        r.assert_code(0);
+        assert_eq!(r.stdout.trim(), printed, "{expr}");
+    }
+    let input = temp_file(
+        "nonfinite",
+        "jsonl",
+        "[NaN, Infinity, -Infinity]\n[1,-Infinity,2]\n",
+    );
+    let r = dp(&["run", s(&p), "--apply", "id", "--input", s(&input)]);
+    r.assert_code(0);
+    assert_eq!(r.stdout, "[NaN,Infinity,-Infinity]\n[1.0,-Infinity,2.0]\n");
+    let quoted = temp_file("nonfinite_quoted", "jsonl", "[1, \"NaN\", 2]\n");
+    let r = dp(&["run", s(&p), "--apply", "id", "--input", s(&quoted)]);
+    r.assert_code(1);
+    assert!(
+        r.stderr
+            .contains("at $[1]: expected a number, found the string \"NaN\""),
+        "{}",
+        r.describe()
+    );
+    for f in [p, input, quoted] {
+        let _ = std::fs::remove_file(f);
+    }
+}

@@ -4,6 +4,7 @@ use std::rc::Rc;
 
 use serde_json::Value as Json;
 
+use super::printed::{self, Printed};
 use crate::backend::Graph;
 use crate::runtime::value::{GridValue, ListValue, TreeNode, TreeValue, Value};
 use crate::runtime::vocab::Vocabularies;
@@ -44,6 +45,8 @@ struct Decoder<'a> {
     vocabs: &'a mut Vocabularies,
     /// Open vocabularies take in new symbols (training data).
     grow: bool,
+    /// Strings may be the markers of non-finite reals ([`printed::prepare`]).
+    markers: bool,
 }
 
 /// Check `json` against `ty` and decode it. With `grow`, symbols of open
@@ -59,6 +62,7 @@ pub fn decode(
         types,
         vocabs,
         grow,
+        markers: false,
     };
     let mut path = String::from("$");
     d.value(json, ty, &mut path)
@@ -79,12 +83,22 @@ pub fn decode_lines(
         if line.trim().is_empty() {
             continue;
         }
-        let parsed = serde_json::from_str::<Json>(line).map_err(|e| DataError {
+        let (line, markers) = printed::prepare(line);
+        let parsed = serde_json::from_str::<Json>(&line).map_err(|e| DataError {
             path: "$".into(),
             expected: "a JSON value".into(),
             found: format!("invalid JSON ({e})"),
         });
-        match parsed.and_then(|json| decode(&json, ty, types, vocabs, grow)) {
+        let decoded = parsed.and_then(|json| {
+            let mut d = Decoder {
+                types,
+                vocabs: &mut *vocabs,
+                grow,
+                markers,
+            };
+            d.value(&json, ty, &mut String::from("$"))
+        });
+        match decoded {
             Ok(ex) => examples.push(ex),
             Err(e) => errors.push((i + 1, e)),
         }
@@ -96,7 +110,8 @@ pub fn decode_lines(
     }
 }
 
-fn describe(json: &Json) -> String {
+/// What `json` is, in words; `markers` as in [`Decoder`].
+fn describe(json: &Json, markers: bool) -> String {
     let short = |s: String| {
         if s.chars().count() > 40 {
             format!("{}…", s.chars().take(40).collect::<String>())
@@ -108,7 +123,10 @@ fn describe(json: &Json) -> String {
         Json::Null => "null".into(),
         Json::Bool(b) => format!("`{b}`"),
         Json::Number(n) => format!("the number {n}"),
-        Json::String(s) => short(format!("the string {:?}", s)),
+        Json::String(s) => match printed::nonfinite(s).filter(|_| markers) {
+            Some(x) => format!("the number {}", Printed::Real(x).to_json_text()),
+            None => short(format!("the string {:?}", s)),
+        },
         Json::Array(a) => format!("an array of {} element{}", a.len(), plural(a.len())),
         Json::Object(_) => "an object".into(),
     }
@@ -132,7 +150,7 @@ impl Decoder<'_> {
         Err(DataError {
             path: path.to_string(),
             expected: expected.into(),
-            found: describe(json),
+            found: describe(json, self.markers),
         })
     }
 
@@ -166,7 +184,7 @@ impl Decoder<'_> {
             other => Err(DataError {
                 path: path.clone(),
                 expected: format!("a type that data can hold, not `{}`", pretty(other)),
-                found: describe(json),
+                found: describe(json, self.markers),
             }),
         }
     }
@@ -180,9 +198,13 @@ impl Decoder<'_> {
         out: &mut Vec<f32>,
     ) -> Result<(), DataError> {
         let Some((&n, rest)) = shape.split_first() else {
-            return match json.as_f64() {
+            let marked = match json {
+                Json::String(s) if self.markers => printed::nonfinite(s),
+                _ => None,
+            };
+            return match marked.or_else(|| json.as_f64().map(|x| x as f32)) {
                 Some(x) => {
-                    out.push(x as f32);
+                    out.push(x);
                     Ok(())
                 }
                 None => self.fail(path, "a number", json),

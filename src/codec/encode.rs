@@ -2,8 +2,7 @@
 //! encoding data is read in; `Scores v` prints as an object from symbol to
 //! score).
 
-use serde_json::{Map, Number, Value as Json};
-
+use super::printed::Printed;
 use crate::backend::Graph;
 use crate::runtime::value::{TreeNode, TreeValue, Value};
 use crate::runtime::vocab::Vocabularies;
@@ -18,7 +17,7 @@ pub fn encode(
     ty: &Type,
     types: &TypeTable,
     vocabs: &Vocabularies,
-) -> Result<Vec<Json>, String> {
+) -> Result<Vec<Printed>, String> {
     Encoder {
         graph,
         types,
@@ -27,9 +26,10 @@ pub fn encode(
     .value(value, ty)
 }
 
-/// Compact JSON text, with floats printed in their shortest f32 form.
-pub fn format_json(json: &Json) -> String {
-    serde_json::to_string(json).unwrap_or_else(|_| "null".into())
+/// Compact JSON text, with floats printed in their shortest f32 form and
+/// non-finite ones as `Infinity`, `-Infinity`, `NaN` (section 11.6).
+pub fn format_json(json: &Printed) -> String {
+    json.to_json_text()
 }
 
 struct Encoder<'a> {
@@ -38,40 +38,32 @@ struct Encoder<'a> {
     vocabs: &'a Vocabularies,
 }
 
-fn real(x: f32) -> Json {
-    // -0.0 prints as 0.0 (a sum over nothing may come out as -0.0).
-    let x = if x == 0.0 { 0.0 } else { x };
-    // Shortest decimal that round-trips the f32, so 0.1f32 prints as 0.1.
-    let shortest: f64 = format!("{x}").parse().unwrap_or(x as f64);
-    Number::from_f64(shortest).map_or(Json::Null, Json::Number)
-}
-
-fn nest(data: &[f32], shape: &[usize]) -> Json {
+fn nest(data: &[f32], shape: &[usize]) -> Printed {
     match shape.split_first() {
-        None => data.first().map_or(Json::Null, |&x| real(x)),
+        None => data.first().map_or(Printed::Null, |&x| Printed::Real(x)),
         Some((_, rest)) => {
             let inner: usize = rest.iter().product();
             if inner == 0 {
-                return Json::Array(Vec::new());
+                return Printed::List(Vec::new());
             }
-            Json::Array(data.chunks(inner).map(|c| nest(c, rest)).collect())
+            Printed::List(data.chunks(inner).map(|c| nest(c, rest)).collect())
         }
     }
 }
 
 impl Encoder<'_> {
-    fn value(&self, value: &Value, ty: &Type) -> Result<Vec<Json>, String> {
+    fn value(&self, value: &Value, ty: &Type) -> Result<Vec<Printed>, String> {
         match (value, ty) {
             (Value::Real(r), _) => self.reals(&self.graph.to_vec(r), r.cols(), ty),
-            (Value::Int(v), _) => Ok(v.iter().map(|&i| Json::from(i)).collect()),
-            (Value::Bool(v), _) => Ok(v.iter().map(|&b| Json::Bool(b)).collect()),
+            (Value::Int(v), _) => Ok(v.iter().map(|&i| Printed::Int(i)).collect()),
+            (Value::Bool(v), _) => Ok(v.iter().map(|&b| Printed::Bool(b)).collect()),
             (Value::Sym(v), Type::Vocab(name)) => {
                 let vocab = self.vocabs.get(name);
                 Ok(v.iter()
-                    .map(|&s| Json::String(vocab.map_or("<unk>", |v| v.symbol(s)).to_string()))
+                    .map(|&s| Printed::Str(vocab.map_or("<unk>", |v| v.symbol(s)).to_string()))
                     .collect())
             }
-            (Value::Unit(b), _) => Ok(vec![Json::Array(Vec::new()); *b]),
+            (Value::Unit(b), _) => Ok(vec![Printed::List(Vec::new()); *b]),
             (Value::Tuple(parts), Type::Tuple(ts)) => {
                 let columns = parts
                     .iter()
@@ -81,7 +73,7 @@ impl Encoder<'_> {
                 let batch = columns.first().map_or(0, |c| c.len());
                 Ok((0..batch)
                     .map(|b| {
-                        Json::Array(columns.iter().filter_map(|c| c.get(b).cloned()).collect())
+                        Printed::List(columns.iter().filter_map(|c| c.get(b).cloned()).collect())
                     })
                     .collect())
             }
@@ -89,7 +81,7 @@ impl Encoder<'_> {
                 let elems = self.value(&l.elems, t)?;
                 Ok(l.offsets
                     .windows(2)
-                    .map(|w| Json::Array(elems.get(w[0]..w[1]).unwrap_or(&[]).to_vec()))
+                    .map(|w| Printed::List(elems.get(w[0]..w[1]).unwrap_or(&[]).to_vec()))
                     .collect())
             }
             (Value::Grid(g), Type::Grid(t)) => {
@@ -100,11 +92,11 @@ impl Encoder<'_> {
                     .map(|(&(_, w), o)| {
                         let mine = cells.get(o[0]..o[1]).unwrap_or(&[]);
                         if w == 0 {
-                            return Json::Array(Vec::new());
+                            return Printed::List(Vec::new());
                         }
-                        Json::Array(
+                        Printed::List(
                             mine.chunks(w)
-                                .map(|row| Json::Array(row.to_vec()))
+                                .map(|row| Printed::List(row.to_vec()))
                                 .collect(),
                         )
                     })
@@ -122,7 +114,7 @@ impl Encoder<'_> {
         }
     }
 
-    fn reals(&self, data: &[f32], cols: usize, ty: &Type) -> Result<Vec<Json>, String> {
+    fn reals(&self, data: &[f32], cols: usize, ty: &Type) -> Result<Vec<Printed>, String> {
         if cols == 0 {
             return Ok(Vec::new());
         }
@@ -135,13 +127,12 @@ impl Encoder<'_> {
                 };
                 Ok(rows
                     .map(|row| {
-                        let mut m = Map::new();
-                        for (i, &x) in row.iter().enumerate() {
+                        let fields = row.iter().enumerate().map(|(i, &x)| {
                             let key = vocab
                                 .map_or_else(|| i.to_string(), |v| v.symbol(i as u32).to_string());
-                            m.insert(key, real(x));
-                        }
-                        Json::Object(m)
+                            (key, Printed::Real(x))
+                        });
+                        Printed::Object(fields.collect())
                     })
                     .collect())
             }
@@ -160,9 +151,9 @@ impl Encoder<'_> {
                             self.reals(part, n, t)
                                 .ok()
                                 .and_then(|v| v.into_iter().next())
-                                .unwrap_or(Json::Null)
+                                .unwrap_or(Printed::Null)
                         });
-                        Json::Array(parts.collect())
+                        Printed::List(parts.collect())
                     })
                     .collect())
             }
@@ -175,9 +166,9 @@ impl Encoder<'_> {
                             self.reals(c, n, t)
                                 .ok()
                                 .and_then(|v| v.into_iter().next())
-                                .unwrap_or(Json::Null)
+                                .unwrap_or(Printed::Null)
                         });
-                        Json::Array(elems.collect())
+                        Printed::List(elems.collect())
                     })
                     .collect())
             }
@@ -188,7 +179,7 @@ impl Encoder<'_> {
         }
     }
 
-    fn trees(&self, tree: &TreeValue, t: &Type) -> Result<Vec<Json>, String> {
+    fn trees(&self, tree: &TreeValue, t: &Type) -> Result<Vec<Printed>, String> {
         let leaves = self.value(&tree.leaves, t)?;
         let wrap = matches!(
             t,
@@ -196,22 +187,20 @@ impl Encoder<'_> {
         ) || (matches!(t, Type::Rep(_))
             && self.types.shape(t).is_some_and(|s| !s.is_empty()));
         // Children have smaller ids than parents: build bottom-up, no recursion.
-        let mut built: Vec<Json> = Vec::with_capacity(tree.nodes.len());
+        let mut built: Vec<Printed> = Vec::with_capacity(tree.nodes.len());
         for node in &tree.nodes {
             let json = match *node {
                 TreeNode::Leaf(i) => {
-                    let v = leaves.get(i).cloned().unwrap_or(Json::Null);
+                    let v = leaves.get(i).cloned().unwrap_or(Printed::Null);
                     if wrap {
-                        let mut m = Map::new();
-                        m.insert("leaf".into(), v);
-                        Json::Object(m)
+                        Printed::Object(vec![("leaf".into(), v)])
                     } else {
                         v
                     }
                 }
-                TreeNode::Node(l, r) => Json::Array(vec![
-                    built.get(l).cloned().unwrap_or(Json::Null),
-                    built.get(r).cloned().unwrap_or(Json::Null),
+                TreeNode::Node(l, r) => Printed::List(vec![
+                    built.get(l).cloned().unwrap_or(Printed::Null),
+                    built.get(r).cloned().unwrap_or(Printed::Null),
                 ]),
             };
             built.push(json);
@@ -219,7 +208,7 @@ impl Encoder<'_> {
         Ok(tree
             .roots
             .iter()
-            .map(|&r| built.get(r).cloned().unwrap_or(Json::Null))
+            .map(|&r| built.get(r).cloned().unwrap_or(Printed::Null))
             .collect())
     }
 }

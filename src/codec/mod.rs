@@ -9,6 +9,8 @@
 
 mod decode;
 mod encode;
+mod printed;
 
 pub use decode::{assemble, decode, decode_lines, DataError, Example};
 pub use encode::{encode, format_json};
+pub use printed::Printed;

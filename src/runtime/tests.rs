@@ -12,7 +12,7 @@ mod source;
 
 use std::rc::Rc;
 
-use serde_json::Value as Json;
+use crate::codec::Printed;
 
 use crate::backend::Graph;
 use crate::ir::{Builtin, Expr, ExprKind, Lambda, LocalId, Pattern, PrimOp, Program};
@@ -25,10 +25,11 @@ use super::vocab::Vocabularies;
 use super::weights::Weights;
 
 /// A JSON value printed compactly with every number rounded to 4 places.
-pub fn round4(j: &Json) -> String {
+pub fn round4(j: &Printed) -> String {
     match j {
-        Json::Number(n) => {
-            let x = n.as_f64().unwrap_or(f64::NAN);
+        Printed::Real(x) if x.is_finite() => {
+            // From the shortest decimal of the f32, as it prints.
+            let x: f64 = format!("{x}").parse().unwrap_or(f64::NAN);
             let r = (x * 1e4).round() / 1e4;
             if r == 0.0 {
                 "0".to_string()
@@ -36,15 +37,15 @@ pub fn round4(j: &Json) -> String {
                 format!("{r}")
             }
         }
-        Json::Array(xs) => format!("[{}]", xs.iter().map(round4).collect::<Vec<_>>().join(", ")),
-        Json::Object(m) => format!(
+        Printed::List(xs) => format!("[{}]", xs.iter().map(round4).collect::<Vec<_>>().join(", ")),
+        Printed::Object(m) => format!(
             "{{{}}}",
             m.iter()
                 .map(|(k, v)| format!("{k:?}: {}", round4(v)))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        other => other.to_string(),
+        other => other.to_json_text(),
     }
 }
 
