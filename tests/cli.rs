@@ -1111,3 +1111,33 @@ fn non_finite_reals_print_and_read_as_python_json_does() {
         let _ = std::fs::remove_file(f);
     }
 }
+
+// ---------------------------------------------------------------- data read exactly
+
+/// A number beyond f32's range is a data error naming file, line and JSON
+/// path (it would silently become infinite); a grid of empty rows prints
+/// as its rows and reads back as the same grid.
+#[test]
+fn data_is_read_exactly_or_refused() {
+    let p = program(
+        "exact",
+        "def v (x : R[2]) : R[2] = x\ndef g (x : Grid Int) : Grid Int = x\n",
+    );
+    let reals = temp_file("range", "jsonl", "[1, 3.4e38]\n[1, 3e39]\n");
+    let r = dp(&["run", s(&p), "--apply", "v", "--input", s(&reals)]);
+    r.assert_sane();
+    r.assert_code(1);
+    assert!(
+        r.stderr
+            .contains("range.jsonl:2: at $[1]: expected a number within a 32-bit float's range"),
+        "{}",
+        r.describe()
+    );
+    let grids = temp_file("grids", "jsonl", "[[], [], []]\n[]\n[[1, 2]]\n");
+    let r = dp(&["run", s(&p), "--apply", "g", "--input", s(&grids)]);
+    r.assert_code(0);
+    assert_eq!(r.stdout, "[[],[],[]]\n[]\n[[1,2]]\n");
+    for f in [p, reals, grids] {
+        let _ = std::fs::remove_file(f);
+    }
+}

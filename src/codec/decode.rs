@@ -203,6 +203,13 @@ impl Decoder<'_> {
                 _ => None,
             };
             return match marked.or_else(|| json.as_f64().map(|x| x as f32)) {
+                // A finite number beyond f32's range would silently become
+                // infinite.
+                Some(x) if x.is_infinite() && marked.is_none() => self.fail(
+                    path,
+                    format!("a number within a 32-bit float's range (±{:e})", f32::MAX),
+                    json,
+                ),
                 Some(x) => {
                     out.push(x);
                     Ok(())

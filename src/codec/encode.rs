@@ -89,10 +89,12 @@ impl Encoder<'_> {
                 Ok(g.dims
                     .iter()
                     .zip(g.offsets.windows(2))
-                    .map(|(&(_, w), o)| {
+                    .map(|(&(h, w), o)| {
                         let mine = cells.get(o[0]..o[1]).unwrap_or(&[]);
                         if w == 0 {
-                            return Printed::List(Vec::new());
+                            // Rows without cells are still rows: `[[], []]`
+                            // reads back as this grid, `[]` would not.
+                            return Printed::List(vec![Printed::List(Vec::new()); h]);
                         }
                         Printed::List(
                             mine.chunks(w)
