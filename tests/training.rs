@@ -486,6 +486,28 @@ fn a_nan_objective_stops_with_epoch_and_batch() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `norm` of a zero vector has the subgradient 0 (as in PyTorch), so a
+/// param initialised at zeros trains instead of stopping at a NaN gradient.
+#[test]
+fn norm_of_a_zero_param_trains() {
+    let dir = tmpdir("norm0");
+    let prog = dir.join("norm.dp");
+    std::fs::write(
+        &prog,
+        "param v : R[3]\ndef loss (x : Float) : Float = norm v + x\n",
+    )
+    .expect("write program");
+    let data = write_lines(&dir.join("d.jsonl"), &["1.0".into(), "2.0".into()]);
+    let out = dp(&["train", &s(&prog), "--data", &data, "--epochs", "3"]);
+    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("epoch 3/3  objective 1.5000"),
+        "{}",
+        out.stdout
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `sqrt` of a negative learned value from the start: epoch 1, batch 1.
 #[test]
 fn a_nan_in_the_first_batch() {

@@ -203,6 +203,11 @@ impl Graph {
     pub fn affine_scalar(&mut self, x: &Real, s: f32, t: f32) -> Real {
         self.affine_scalar_impl(x, s, t)
     }
+    /// The Euclidean norm of each row, `[r, c]` to `[r, 1]`; its gradient
+    /// at the zero vector is 0.
+    pub fn norm_rows(&mut self, x: &Real) -> Real {
+        self.norm_rows_impl(x)
+    }
     /// Reduce each run of `group` consecutive columns: `[r, c]` to
     /// `[r, c / group]`. `group == cols` reduces whole rows to `[r, 1]`.
     pub fn reduce_cols(&mut self, op: Reduce, x: &Real, group: usize) -> Real {

@@ -126,6 +126,29 @@ impl Graph {
         })
     }
 
+    /// The Euclidean norm of each row: `[r, c]` to `[r, 1]`.
+    pub(super) fn norm_rows_impl(&mut self, x: &Real) -> Real {
+        let c = x.cols().max(1);
+        let xv = x.host();
+        let norms: Vec<f32> = xv
+            .chunks_exact(c)
+            .map(|row| row.iter().map(|v| v * v).sum::<f32>().sqrt())
+            .collect();
+        let out = norms.clone();
+        self.custom(&[x], (x.rows(), 1), out, move |_, g, gi| {
+            // d||x||/dx = x / ||x||; at the zero vector, where no gradient
+            // exists, the subgradient 0 (as PyTorch's `norm`), not NaN.
+            let rows = xv.chunks_exact(c).zip(gi.chunks_exact_mut(c));
+            for ((row, gis), (&n, &g)) in rows.zip(norms.iter().zip(g)) {
+                if n > 0.0 {
+                    gis.iter_mut()
+                        .zip(row)
+                        .for_each(|(gi, &v)| *gi += g * v / n);
+                }
+            }
+        })
+    }
+
     /// Softmax (or log-softmax) over runs of `group` columns.
     pub(super) fn softmax_impl(&mut self, x: &Real, group: usize, log: bool) -> Real {
         let mut y = x.host();

@@ -85,6 +85,12 @@ fn broadcast_and_affine_scalar() {
 }
 
 #[test]
+fn norm_rows() {
+    assert_gradients(&[u(3, 4, -2.0, 2.0, 16)], |g, xs| g.norm_rows(&xs[0]));
+    assert_gradients(&[u(2, 1, -2.0, 2.0, 17)], |g, xs| g.norm_rows(&xs[0]));
+}
+
+#[test]
 fn reduce_cols_all_ops() {
     for op in [Reduce::Sum, Reduce::Mean, Reduce::Max] {
         for group in [6, 2, 3] {

@@ -77,6 +77,26 @@ fn max_ties_send_gradient_left() {
     assert_close(&grads.get(&b).unwrap(), &[0.0, 1.0]);
 }
 
+/// At edge points where a finite subgradient exists, the one PyTorch uses:
+/// `abs` and `relu` at 0 give 0, `norm` at the zero vector gives 0 (a
+/// zero row beside a non-zero one keeps its own gradient).
+#[test]
+fn edge_points_have_finite_subgradients() {
+    let mut g = Graph::training();
+    let x = g.from_vec(1, 3, vec![0.0, 0.0, 0.0]);
+    let y = g.unary(Unary::Abs, &x);
+    let z = g.unary(Unary::Relu, &x);
+    let sum = g.binary(Binary::Add, &y, &z);
+    let grads = g.backward(&sum);
+    assert_close(&grads.get(&x).unwrap(), &[0.0, 0.0, 0.0]);
+    let mut g = Graph::training();
+    let x = g.from_vec(2, 2, vec![0.0, 0.0, 3.0, -4.0]);
+    let n = g.norm_rows(&x);
+    assert_close(&g.to_vec(&n), &[0.0, 5.0]);
+    let grads = g.backward(&n);
+    assert_close(&grads.get(&x).unwrap(), &[0.0, 0.0, 0.6, -0.8]);
+}
+
 #[test]
 fn reductions_values() {
     let mut g = Graph::inference();

@@ -125,9 +125,7 @@ fn reals(ev: &mut Eval, b: Builtin, c: &Call, args: &[Value]) -> Result<Value, D
         }
         (Norm, [x]) => {
             let r = pack(ev.graph, x, span)?;
-            let sq = ev.graph.unary(Unary::Square, &r);
-            let s = ev.graph.reduce_cols(Reduce::Sum, &sq, sq.cols());
-            Ok(Value::Real(ev.graph.unary(Unary::Sqrt, &s)))
+            Ok(Value::Real(ev.graph.norm_rows(&r)))
         }
         (Softmax | LogSoftmax, [x]) => softmax(ev, c, b == Softmax, x),
         (Concat, [x, y]) => {
