@@ -57,6 +57,20 @@ pub struct Def {
     pub span: Span,
 }
 
+impl Program {
+    /// The def whose body most closely encloses `span` (a lambda's body,
+    /// say), if any.
+    pub fn def_at(&self, span: Span) -> Option<&Def> {
+        self.defs
+            .iter()
+            .filter(|d| {
+                let b = d.body.span;
+                b.source == span.source && b.start <= span.start && span.end <= b.end
+            })
+            .min_by_key(|d| d.body.span.end - d.body.span.start)
+    }
+}
+
 /// `learn name : domain -> codomain`.
 #[derive(Clone, Debug)]
 pub struct LearnedPiece {

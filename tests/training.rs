@@ -433,7 +433,19 @@ fn a_nan_objective_stops_with_epoch_and_batch() {
         "epoch 1 was fine:\n{}",
         out.stdout
     );
-    // No corrupt file: either none, or one that loads.
+    assert!(
+        e.contains("`loss` is the first def whose value became non-finite"),
+        "names the def:\n{e}"
+    );
+    // --save holds the last finite weights, those of epoch 1, and says so.
+    assert!(
+        e.contains("holds the last finite weights, those of epoch 1"),
+        "says what was saved:\n{e}"
+    );
+    assert_eq!(
+        read_weights(&w).1.get("dp.epoch").map(String::as_str),
+        Some("1")
+    );
     let files = listing(&dir);
     assert!(
         files
@@ -441,7 +453,7 @@ fn a_nan_objective_stops_with_epoch_and_batch() {
             .all(|f| f == "nan.jsonl" || f == "w.safetensors"),
         "stray files: {files:?}"
     );
-    if w.exists() {
+    {
         let run = dp(&[
             "run",
             &prog,
@@ -482,6 +494,42 @@ fn a_nan_objective_stops_with_epoch_and_batch() {
             "the weights file was overwritten with a corrupt one:\n{}",
             run.stderr
         );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A non-finite gradient of a finite objective (`sqrt` at 0) stops
+/// training naming the weight; a non-finite objective names the innermost
+/// def whose value became non-finite; a fresh run that fails in epoch 1
+/// writes no file.
+#[test]
+fn non_finite_gradients_and_values_are_named() {
+    let dir = tmpdir("nonfinite");
+    let data = write_lines(&dir.join("z.jsonl"), &["0.0".into(), "0.0".into()]);
+    let w = dir.join("w.safetensors");
+    let cases = [
+        (
+            "def root (x : Float) : Float = sqrt (x * p)\ndef loss (x : Float) : Float = root x\n",
+            "the gradient of `p` became NaN in epoch 1, batch 1",
+        ),
+        (
+            "def inner (x : Float) : Float = log (x * p)\ndef loss (x : Float) : Float = 2.0 * inner x\n",
+            "`inner` is the first def whose value became non-finite",
+        ),
+    ];
+    for (defs, says) in cases {
+        let prog = dir.join("p.dp");
+        std::fs::write(&prog, format!("param p : Float = 1.0\n{defs}")).expect("program");
+        let out = dp(&["train", &s(&prog), "--data", &data, "--save", &s(&w)]);
+        assert_eq!(out.code, Some(1), "{}{}", out.stdout, out.stderr);
+        assert!(out.stderr.contains(says), "{says}:\n{}", out.stderr);
+        assert!(
+            out.stderr
+                .contains("no epoch was completed, so nothing was saved"),
+            "{}",
+            out.stderr
+        );
+        assert!(!w.exists(), "a fresh run that failed at once wrote weights");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

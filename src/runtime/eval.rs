@@ -75,6 +75,23 @@ pub fn apply(
     ev.apply(f, args, span)
 }
 
+/// [`apply`], also returning where a value first became non-finite: the
+/// span of the first lambda (innermost first) whose application gave a
+/// non-finite real. Slower than `apply` (every application's result is
+/// read back); training uses it only to explain a non-finite objective.
+pub fn apply_watching(
+    ctx: &Context,
+    graph: &mut Graph,
+    f: &Value,
+    args: Vec<Value>,
+) -> (Result<Value, Diagnostic>, Option<Span>) {
+    let batch = batch::batch_size(f);
+    let mut ev = Eval::new(ctx, graph, batch);
+    ev.watch = true;
+    let result = ev.apply(f, args, Span::default());
+    (result, ev.nonfinite_at)
+}
+
 /// The value of a global def over a batch (a Func for function-typed defs).
 /// Quantified type variables of the def default to `Float`.
 pub fn global_value(
@@ -120,6 +137,10 @@ pub(crate) struct Eval<'e> {
     free: HashMap<*const Expr, Rc<Vec<LocalId>>>,
     /// Values of closed non-function defs (batch of one), by instantiation.
     constants: HashMap<(ir::DefId, Vec<Type>), Value>,
+    /// Check each lambda application's result for non-finite reals
+    /// ([`apply_watching`]), recording the first in `nonfinite_at`.
+    watch: bool,
+    nonfinite_at: Option<Span>,
 }
 
 /// The origin of rows that belong to no example in particular (constants).
@@ -133,6 +154,20 @@ impl<'e> Eval<'e> {
             top_batch,
             free: HashMap::new(),
             constants: HashMap::new(),
+            watch: false,
+            nonfinite_at: None,
+        }
+    }
+
+    /// Does `v` hold a non-finite real anywhere?
+    fn has_nonfinite(&self, v: &Value) -> bool {
+        match v {
+            Value::Real(r) => self.graph.to_vec(r).iter().any(|x| !x.is_finite()),
+            Value::Tuple(parts) => parts.iter().any(|p| self.has_nonfinite(p)),
+            Value::List(l) => self.has_nonfinite(&l.elems),
+            Value::Grid(g) => self.has_nonfinite(&g.cells),
+            Value::Tree(t) => self.has_nonfinite(&t.leaves),
+            _ => false,
         }
     }
 
@@ -481,6 +516,9 @@ impl<'e> Eval<'e> {
             bind(p, v, &mut env, span)?;
         }
         let r = self.eval(&mut env, &lambda.body)?;
+        if self.watch && self.nonfinite_at.is_none() && self.has_nonfinite(&r) {
+            self.nonfinite_at = Some(lambda.body.span);
+        }
         self.apply(&r, rest, span)
     }
 

@@ -16,7 +16,7 @@ pub mod vocab;
 pub mod weights;
 mod windows;
 
-pub use eval::{apply, eval_closed, global_value, Context};
+pub use eval::{apply, apply_watching, eval_closed, global_value, Context};
 pub use value::Value;
 pub use vocab::Vocabularies;
 pub use weights::Weights;

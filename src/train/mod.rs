@@ -7,6 +7,7 @@
 //! all examples at once; there is no loop over examples here. This module
 //! does not parse or check programs (it receives a `Compiled`).
 
+mod nonfinite;
 pub mod optim;
 
 use std::io::{IsTerminal, Write};
@@ -26,6 +27,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::driver::Compiled;
 use crate::runtime::{self, Context, Value, Vocabularies, Weights};
 use crate::types::ty::Type;
+use nonfinite::{At, LastFinite, NonFinite};
 use optim::Optimizer;
 
 /// Examples per batch when evaluating (validation, metrics).
@@ -105,8 +107,15 @@ pub fn train(
     };
     let mut reports = Vec::new();
     let mut epochs_done = start_epoch;
+    let mut last_finite = LastFinite {
+        vocabs: vocabs.clone(),
+        weights: weights.clone(),
+        optimizer: optimizer.clone(),
+        epoch: start_epoch,
+        trained: args.resume.is_some(),
+    };
     for epoch in start_epoch + 1..=start_epoch + args.epochs {
-        let report = run_epoch(
+        let stepped = run_epoch(
             compiled,
             args,
             &data,
@@ -114,8 +123,21 @@ pub fn train(
             &mut weights,
             &mut optimizer,
             epoch,
-        )
-        .map_err(fail)?;
+        );
+        let report = match stepped {
+            Ok(report) => report,
+            Err(Stop::Error(d)) => return Err(fail(d)),
+            Err(Stop::NonFinite(d)) => {
+                return Err(fail(keep_last_finite(compiled, args, &last_finite, d)))
+            }
+        };
+        last_finite = LastFinite {
+            vocabs: vocabs.clone(),
+            weights: weights.clone(),
+            optimizer: optimizer.clone(),
+            epoch,
+            trained: true,
+        };
         let _ = writeln!(out, "{}", format_report(&report, start_epoch + args.epochs));
         reports.push(report);
         epochs_done = epoch;
@@ -136,6 +158,43 @@ pub fn train(
         save(compiled, path, &trained).map_err(fail)?;
     }
     Ok(trained)
+}
+
+/// After a non-finite stop: save the last finite weights to `--save` (if
+/// they are trained or resumed ones) and say so in the diagnostic.
+fn keep_last_finite(
+    compiled: &Compiled,
+    args: &TrainArgs,
+    last: &LastFinite,
+    d: Diagnostic,
+) -> Diagnostic {
+    let Some(path) = &args.save else {
+        return d;
+    };
+    if !last.trained {
+        return d.note(format!(
+            "no epoch was completed, so nothing was saved to `{}`",
+            path.display()
+        ));
+    }
+    let ckpt = Checkpoint {
+        vocabs: last.vocabs.clone(),
+        weights: last.weights.clone(),
+        optimizer: Some(last.optimizer.clone()),
+        epoch: last.epoch,
+        notes: Vec::new(),
+    };
+    match checkpoint::save(path, &compiled.program, &Graph::inference(), &ckpt) {
+        Ok(()) => d.note(format!(
+            "`{}` holds the last finite weights, those of epoch {}",
+            path.display(),
+            last.epoch
+        )),
+        Err(e) => d.note(format!(
+            "the last finite weights could not be saved: {}",
+            e.message
+        )),
+    }
 }
 
 /// Write a trained state to a weights file.
@@ -254,6 +313,13 @@ pub fn fresh_weights(
     Ok(weights)
 }
 
+/// Why an epoch stopped.
+enum Stop {
+    Error(Diagnostic),
+    /// A non-finite objective or gradient (the weights are still finite).
+    NonFinite(Diagnostic),
+}
+
 fn run_epoch(
     compiled: &Compiled,
     args: &TrainArgs,
@@ -262,7 +328,7 @@ fn run_epoch(
     weights: &mut Weights,
     optimizer: &mut Optimizer,
     epoch: usize,
-) -> Result<EpochReport, Diagnostic> {
+) -> Result<EpochReport, Stop> {
     let started = Instant::now();
     let mut order: Vec<usize> = (0..data.train.len()).collect();
     let mut rng =
@@ -273,13 +339,13 @@ fn run_epoch(
     let batch = args.batch.max(1);
     for (bi, chunk) in order.chunks(batch).enumerate() {
         let examples: Vec<&Example> = chunk.iter().filter_map(|&i| data.train.get(i)).collect();
+        let at = At {
+            epoch,
+            batch: bi + 1,
+        };
         let loss = train_step(compiled, args, data, vocabs, weights, optimizer, &examples)
-            .map_err(|d| d.note(format!("in epoch {epoch}, batch {}", bi + 1)))?;
-        if !loss.is_finite() {
-            return Err(Diagnostic::new(Code::RuntimeError, format!("the objective became {loss} in epoch {epoch}, batch {}", bi + 1))
-                .note("training stopped; the weights are those before this batch")
-                .help("lower the learning rate (--lr) or check the objective for log/sqrt of non-positive values"));
-        }
+            .map_err(|d| Stop::Error(d.note(format!("in epoch {epoch}, batch {}", bi + 1))))?
+            .map_err(|nf| Stop::NonFinite(nf.diagnostic(at)))?;
         total += loss as f64 * examples.len() as f64;
         if let Some(b) = &bar {
             b.inc(examples.len() as u64);
@@ -294,9 +360,12 @@ fn run_epoch(
         vocabs,
         weights,
     };
-    let valid_objective = mean_over(&ctx, &args.objective, &data.valid, &data.arg_ty)?;
+    let valid_objective =
+        mean_over(&ctx, &args.objective, &data.valid, &data.arg_ty).map_err(Stop::Error)?;
     let metric = match &args.metric {
-        Some(m) => mean_over(&ctx, m, &data.valid, &data.arg_ty)?.map(|v| (m.clone(), v)),
+        Some(m) => mean_over(&ctx, m, &data.valid, &data.arg_ty)
+            .map_err(Stop::Error)?
+            .map(|v| (m.clone(), v)),
         None => None,
     };
     Ok(EpochReport {
@@ -309,7 +378,8 @@ fn run_epoch(
 }
 
 /// One forward and backward pass over a minibatch, then one optimizer step.
-/// Returns the batch's mean objective; weights are untouched if it is not finite.
+/// Returns the batch's mean objective; weights are untouched if it or a
+/// gradient is not finite (then `Err(NonFinite)`, saying which).
 fn train_step(
     compiled: &Compiled,
     args: &TrainArgs,
@@ -318,7 +388,7 @@ fn train_step(
     weights: &mut Weights,
     optimizer: &mut Optimizer,
     examples: &[&Example],
-) -> Result<f32, Diagnostic> {
+) -> Result<Result<f32, NonFinite>, Diagnostic> {
     let program = &compiled.program;
     let mut graph = Graph::training();
     let grads = {
@@ -346,19 +416,28 @@ fn train_step(
         let mean = graph.affine_scalar(&sum, 1.0 / examples.len() as f32, 0.0);
         let value = graph.to_vec(&mean).first().copied().unwrap_or(f32::NAN);
         if !value.is_finite() {
-            return Ok(value);
+            let def = nonfinite::locate(compiled, &ctx, &args.objective, examples, &data.arg_ty);
+            return Ok(Err(NonFinite::Objective { value, def }));
         }
         (graph.backward(&mean), value)
     };
     let (grads, value) = grads;
+    let grads: Vec<Option<Vec<f32>>> = weights.tensors().iter().map(|t| grads.get(t)).collect();
+    for (slot, g) in grads.iter().enumerate() {
+        if let Some(&bad) = g.iter().flatten().find(|x| !x.is_finite()) {
+            let names = weights.names(program);
+            let tensor = names.get(slot).map_or(String::new(), |n| n.name.clone());
+            return Ok(Err(NonFinite::Gradient { value: bad, tensor }));
+        }
+    }
     optimizer.begin_step();
-    for (slot, t) in weights.tensors_mut().into_iter().enumerate() {
-        let Some(g) = grads.get(t) else { continue };
+    for (slot, (t, g)) in weights.tensors_mut().into_iter().zip(grads).enumerate() {
+        let Some(g) = g else { continue };
         let mut p = graph.to_vec(t);
         optimizer.update(slot, &mut p, &g);
         *t = graph.from_vec(t.rows(), t.cols(), p);
     }
-    Ok(value)
+    Ok(Ok(value))
 }
 
 /// The mean of a `_ -> Float` def over examples (inference), or None if there are none.
