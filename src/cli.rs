@@ -47,7 +47,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub weights: Option<PathBuf>,
     /// An expression to evaluate in the program's scope instead of `main`.
-    #[arg(long, conflicts_with = "apply")]
+    #[arg(long, conflicts_with = "apply", allow_hyphen_values = true)]
     pub eval: Option<String>,
     /// A function to apply to every line of --input.
     #[arg(long, requires = "input")]
@@ -70,17 +70,17 @@ pub struct TrainArgs {
     /// The def to minimise.
     #[arg(long, default_value = "loss")]
     pub objective: String,
-    /// A def averaged over the validation set each epoch.
-    #[arg(long)]
+    /// A def averaged over the validation set each epoch (needs --valid).
+    #[arg(long, requires = "valid")]
     pub metric: Option<String>,
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = at_least_one)]
     pub epochs: usize,
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = at_least_one)]
     pub batch: usize,
     #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]
     pub optimizer: OptimizerKind,
     /// Learning rate (default 1e-3 for adam, 1e-1 for sgd).
-    #[arg(long)]
+    #[arg(long, value_parser = learning_rate, allow_hyphen_values = true)]
     pub lr: Option<f32>,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -90,6 +90,24 @@ pub struct TrainArgs {
     /// Weights (and optimizer state) to continue from.
     #[arg(long)]
     pub resume: Option<PathBuf>,
+}
+
+/// A count of at least one (`--epochs`, `--batch`).
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A finite, positive learning rate.
+fn learning_rate(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        Ok(x) => Err(format!("must be a finite number above 0, not {x}")),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,6 +222,14 @@ pub fn def_signatures(compiled: &Compiled) -> Vec<String> {
 pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<(), Failure> {
     let mut compiled = compile(&args.file)?;
     let (vocabs, weights) = load_weights(&compiled, args.weights.as_deref())?;
+    let program = &compiled.program;
+    if args.weights.is_none() && !(program.learned.is_empty() && program.params.is_empty()) {
+        print_notes(&[format!(
+            "`{}` has learned pieces and no --weights was given: running with fresh \
+             weights drawn with seed 0",
+            args.file.display()
+        )]);
+    }
     let mut graph = Graph::inference();
     if let Some(expr) = &args.eval {
         let json = eval_text(&mut compiled, &vocabs, &weights, &mut graph, expr)?;
@@ -384,10 +410,25 @@ pub fn function_type(program: &Program, name: &str) -> Result<(Type, Type), Diag
             Type::func(p.domain.clone(), p.codomain.clone())
         }
         _ => {
-            return Err(Diagnostic::new(
+            let d = Diagnostic::new(
                 Code::UnknownName,
                 format!("the program defines no function `{name}`"),
-            ));
+            );
+            let known = program.globals.iter().filter(|(_, g)| match g {
+                GlobalRef::Def(id) => {
+                    matches!(
+                        program.defs.get(*id).map(|d| &d.scheme.ty),
+                        Some(Type::Func(..))
+                    )
+                }
+                GlobalRef::Learned(_) => true,
+                GlobalRef::Param(_) => false,
+            });
+            let names = known.map(|(n, _)| n.clone());
+            return Err(match crate::types::resolve::suggest(name, names) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d,
+            });
         }
     };
     match ty {

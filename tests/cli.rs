@@ -1141,3 +1141,68 @@ fn data_is_read_exactly_or_refused() {
         let _ = std::fs::remove_file(f);
     }
 }
+
+// ---------------------------------------------------------------- command-line sharp edges
+
+/// Flags that cannot mean anything are usage errors (exit 2); a metric
+/// without validation data, or empty validation data, is an error; an
+/// `--eval` expression may start with `-`; unknown function names get a
+/// "did you mean"; running learned pieces without weights says so.
+#[test]
+fn command_line_sharp_edges() {
+    let prog = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/train_classifier.dp");
+    let p = s(&prog);
+    let train = data("train_good.jsonl");
+    let t = s(&train);
+    let empty = temp_file("empty_valid", "jsonl", "");
+    let usage: [&[&str]; 6] = [
+        &["--batch", "0"],
+        &["--epochs", "0"],
+        &["--lr", "nan"],
+        &["--lr", "-1"],
+        &["--lr", "0"],
+        &["--metric", "accuracy"],
+    ];
+    for flags in usage {
+        let mut args = vec!["train", p, "--data", t];
+        args.extend_from_slice(flags);
+        let r = dp(&args);
+        r.assert_sane();
+        r.assert_code(2);
+        assert!(r.stderr.contains(flags[0]), "{flags:?}: {}", r.describe());
+    }
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["train", p, "--data", t, "--valid", s(&empty)],
+            "has no examples",
+        ),
+        (
+            &["train", p, "--data", t, "--objective", "los"],
+            "did you mean `loss`?",
+        ),
+        (
+            &["train", p, "--data", t, "--valid", t, "--metric", "acuracy"],
+            "did you mean `accuracy`?",
+        ),
+        (
+            &["run", p, "--apply", "modle", "--input", t],
+            "did you mean `model`?",
+        ),
+    ];
+    for (args, says) in cases {
+        let r = dp(args);
+        r.assert_sane();
+        r.assert_code(1);
+        assert!(r.stderr.contains(says), "{args:?}: {}", r.describe());
+    }
+    let r = dp(&["run", p, "--eval", "-1 + 3"]);
+    r.assert_code(0);
+    assert_eq!(r.stdout.trim(), "2");
+    assert!(
+        r.stderr
+            .contains("running with fresh weights drawn with seed 0"),
+        "{}",
+        r.describe()
+    );
+    let _ = std::fs::remove_file(empty);
+}

@@ -265,17 +265,23 @@ fn load_data(
         codec::decode_lines(&text, &arg_ty, &program.types, vocabs, grow)
             .map_err(|e| fail(data_errors(path, &arg_ty, e)))
     };
+    let no_examples = |path: &std::path::Path| {
+        fail(vec![Diagnostic::new(
+            Code::BadData,
+            format!("`{}` has no examples", path.display()),
+        )])
+    };
     let train = decode(&args.data, vocabs, grow)?;
     if train.is_empty() {
-        return Err(fail(vec![Diagnostic::new(
-            Code::BadData,
-            format!("`{}` has no examples", args.data.display()),
-        )]));
+        return Err(no_examples(&args.data));
     }
     let valid = match &args.valid {
         Some(p) => decode(p, vocabs, false)?,
         None => Vec::new(),
     };
+    if let Some(p) = args.valid.as_deref().filter(|_| valid.is_empty()) {
+        return Err(no_examples(p));
+    }
     Ok(Data {
         arg_ty,
         train,
