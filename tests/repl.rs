@@ -178,6 +178,20 @@ fn load_reload_and_bad_files() {
     let (out, err, _) = repl_in(&dir, &["bad.dp"], ":reload\n:load a.dp\n:reload\n");
     assert!(err.matches("bad.dp").count() >= 2, "{err}");
     assert_eq!(out, "loaded a.dp (1 def)\nreloaded a.dp (1 def)\n");
+    // A file that cannot be read is not: `:reload` reads the last good one.
+    let (out, err, _) = repl_in(&dir, &[], ":load a.dp\n:load nope.dp\n:reload\none\n");
+    assert_eq!(err.matches("nope.dp").count(), 1, "{err}");
+    assert_eq!(out, "loaded a.dp (1 def)\nreloaded a.dp (1 def)\n1 : Int\n");
+}
+
+#[test]
+fn function_values_print_their_most_general_type() {
+    let (out, _) = repl("def f x = x\nf\n(f, 1)\ntanh\n");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[1], "<function> : a -> a", "{out}");
+    assert_eq!(lines[2], "<function> : (a -> a, Int)", "{out}");
+    assert!(lines[3].starts_with("<function> : "), "{out}");
+    assert!(!out.contains("()"), "{out}");
 }
 
 #[test]

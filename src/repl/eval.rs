@@ -24,7 +24,9 @@ pub fn evaluate(session: &Session, learned: &Learned, expr: &ast::Expr) -> Resul
     let program = &session.compiled.program;
     let typed = crate::types::check_expr(program, expr).map_err(|d| session.failure(d))?;
     if has_function(&typed.ty) {
-        return Ok(value_line("<function>", &typed.ty));
+        // The most general type, as `:type` shows it (`a -> a`); the
+        // instantiated one has unsolved variables.
+        return Ok(format!("<function> : {}", type_of(session, expr)?));
     }
     let ctx = Context {
         program,

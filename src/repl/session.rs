@@ -125,12 +125,13 @@ impl Session {
 
     /// Replace the session by `path` and its imports (`:load`). Declarations
     /// typed at the prompt are dropped, as in GHCi. When the file does not
-    /// check, the session stays as it was but `:reload` will try `path`.
+    /// check, the session stays as it was but `:reload` will try `path`;
+    /// a file that cannot be read is forgotten.
     pub fn load(&mut self, path: &Path) -> Result<(), Failure> {
-        self.file = Some(path.to_path_buf());
         let mut loader = Loader::new();
         loader.sources = self.loader.sources.clone();
         loader.load_file(path).map_err(|d| fail(&loader, vec![d]))?;
+        self.file = Some(path.to_path_buf());
         if !loader.diagnostics.is_empty() {
             let diags = std::mem::take(&mut loader.diagnostics);
             return Err(fail(&loader, diags));
