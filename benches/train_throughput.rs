@@ -345,7 +345,8 @@ fn random_tree(rng: &mut StdRng, n: usize) -> Tree {
 }
 
 fn write_jsonl<T>(name: &str, data: &[T], enc: impl Fn(&T) -> Json) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("dp-bench-{}-{name}.jsonl", std::process::id()));
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("dp-bench-{}-{name}.jsonl", std::process::id()));
     let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("temp file"));
     for ex in data {
         writeln!(f, "{}", enc(ex)).expect("write temp file");

@@ -120,7 +120,7 @@ fn temp_file(stem: &str, ext: &str, contents: impl AsRef<[u8]>) -> PathBuf {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    let path = std::env::temp_dir().join(format!(
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
         "dp-cli-{}-{n}-{nanos}-{stem}.{ext}",
         std::process::id()
     ));
@@ -258,8 +258,8 @@ fn check_unknown_character_reports_position() {
 
 #[test]
 fn check_missing_file_exits_1() {
-    let missing =
-        std::env::temp_dir().join(format!("dp-cli-{}-does-not-exist.dp", std::process::id()));
+    let missing = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("dp-cli-{}-does-not-exist.dp", std::process::id()));
     let r = dp(&["check", s(&missing)]);
     r.assert_sane();
     r.assert_code(1);
@@ -272,7 +272,7 @@ fn check_missing_file_exits_1() {
 
 #[test]
 fn check_directory_exits_1() {
-    let dir = std::env::temp_dir();
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let r = dp(&["check", s(&dir)]);
     r.assert_sane();
     r.assert_code(1);
@@ -289,7 +289,7 @@ fn check_empty_program_is_fine() {
 
 #[test]
 fn check_with_imports_lists_only_the_root_defs() {
-    let dir = std::env::temp_dir().join(format!(
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
         "dp-cli-{}-{}-imports",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::SeqCst)
@@ -436,8 +436,8 @@ fn run_bad_program_exits_1() {
 #[test]
 fn run_missing_weights_file_exits_1() {
     let p = program("weights", GOOD);
-    let missing =
-        std::env::temp_dir().join(format!("dp-cli-{}-missing.safetensors", std::process::id()));
+    let missing = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("dp-cli-{}-missing.safetensors", std::process::id()));
     let r = dp(&["run", s(&p), "--weights", s(&missing)]);
     r.assert_sane();
     r.assert_code(1);
@@ -670,7 +670,8 @@ fn apply_deep_tree_data_does_not_crash() {
 #[test]
 fn apply_missing_input_file_exits_1() {
     let p = program("apply-missing", GOOD);
-    let missing = std::env::temp_dir().join(format!("dp-cli-{}-missing.jsonl", std::process::id()));
+    let missing = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("dp-cli-{}-missing.jsonl", std::process::id()));
     let r = dp(&["run", s(&p), "--apply", "count", "--input", s(&missing)]);
     r.assert_sane();
     r.assert_code(1);
@@ -1205,4 +1206,74 @@ fn command_line_sharp_edges() {
         r.describe()
     );
     let _ = std::fs::remove_file(empty);
+}
+
+// ---------------------------------------------------------------- no stray files
+
+/// Training, saving and the REPL's `:train` leave nothing in the system's
+/// temporary directory (TMPDIR points at an empty one here); and no test
+/// of the suite writes there either.
+#[test]
+fn nothing_is_left_in_the_temporary_directory() {
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("dp-tmpdir-{}", std::process::id()));
+    let tmp = root.join("tmp");
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&tmp).expect("temp dir");
+    let prog = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/train_classifier.dp");
+    let train = data("train_good.jsonl");
+    let w = root.join("w.safetensors");
+    let status = Command::new(env!("CARGO_BIN_EXE_dp"))
+        .args([
+            "train",
+            s(&prog),
+            "--data",
+            s(&train),
+            "--epochs",
+            "1",
+            "--save",
+            s(&w),
+        ])
+        .env("TMPDIR", &tmp)
+        .output()
+        .expect("dp train")
+        .status;
+    assert!(status.success());
+    let mut repl = Command::new(env!("CARGO_BIN_EXE_dp"))
+        .args(["repl", s(&prog)])
+        .env("TMPDIR", &tmp)
+        .env("XDG_DATA_HOME", root.join("data"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("dp repl");
+    if let Some(mut stdin) = repl.stdin.take() {
+        use std::io::Write;
+        let command = format!(
+            ":train --data {} --epochs 1\n:train --data {} --epochs 1\n",
+            s(&train),
+            s(&train)
+        );
+        let _ = stdin.write_all(command.as_bytes());
+    }
+    assert!(repl.wait_with_output().expect("dp repl").status.success());
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .expect("temp dir")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "left in TMPDIR: {left:?}");
+    let _ = std::fs::remove_dir_all(&root);
+    // The tests themselves write under target/ (CARGO_TARGET_TMPDIR) only.
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    for entry in std::fs::read_dir(&tests).expect("tests dir").flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        let needle = ["std::env::", "temp_dir()"].concat();
+        assert!(
+            !text.contains(&needle),
+            "{:?} writes to the system's temporary directory",
+            entry.path()
+        );
+    }
 }

@@ -54,7 +54,8 @@ fn data_file(name: &str) -> String {
 
 /// A fresh, empty temporary directory for one test.
 fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("dp-training-{}-{name}", std::process::id()));
+    let d = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("dp-training-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).expect("create temp dir");
     d
@@ -738,6 +739,66 @@ fn weights_of_a_changed_declaration_are_refused_everywhere() {
         }
         assert!(repl_err.contains(says), "{name} :weights:\n{repl_err}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `dp train --save W` killed before, during, between write and rename,
+/// and after its save (the test-only fault points of `write_atomically`)
+/// always leaves a W that loads: the old weights, or after the rename the
+/// new ones; `--resume W` goes on from it, and the next save removes the
+/// temporary files the killed saves left.
+#[test]
+fn a_killed_save_leaves_the_old_weights_or_the_new() {
+    let dir = tmpdir("killed");
+    let w = dir.join("w.safetensors");
+    let ws = s(&w);
+    train_classifier(&dir, &["--epochs", "1", "--save", &ws]);
+    let data = s(&dir.join("train.jsonl"));
+    let prog = program("train_classifier.dp");
+    let train_again = |fault: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dp"));
+        cmd.args(["train", &prog, "--data", &data, "--epochs", "1"])
+            .args(["--resume", &ws, "--save", &ws])
+            .env("NO_COLOR", "1");
+        if let Some(point) = fault {
+            cmd.env("DP_FAULT", point);
+        }
+        cmd.output().expect("run dp")
+    };
+    let temporaries = || {
+        listing(&dir)
+            .into_iter()
+            .filter(|f| f.starts_with(".w.safetensors.tmp"))
+            .count()
+    };
+    for point in ["save:before", "save:during", "save:written", "save:after"] {
+        let before = std::fs::read(&w).expect("weights");
+        let epoch_before: usize = read_weights(&w).1["dp.epoch"].parse().expect("epoch");
+        let out = train_again(Some(point));
+        assert_eq!(out.status.code(), None, "{point}: dp was not stopped");
+        let run = dp(&["run", &prog, "--weights", &ws, "--eval", r#"model ["1"]"#]);
+        assert_eq!(
+            run.code,
+            Some(0),
+            "{point}: W does not load:\n{}",
+            run.stderr
+        );
+        let epoch: usize = read_weights(&w).1["dp.epoch"].parse().expect("epoch");
+        if point == "save:after" {
+            assert_eq!(epoch, epoch_before + 1, "{point}: the new weights");
+        } else {
+            assert!(
+                std::fs::read(&w).expect("weights") == before,
+                "{point}: the old weights"
+            );
+        }
+        if point == "save:written" {
+            assert_eq!(temporaries(), 1, "{point} leaves its temporary file");
+        }
+    }
+    let out = train_again(None);
+    assert_eq!(out.status.code(), Some(0), "--resume after the kills");
+    assert_eq!(temporaries(), 0, "stale temporaries: {:?}", listing(&dir));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -174,7 +174,10 @@ pub fn to_bytes(program: &Program, graph: &Graph, ckpt: &Checkpoint) -> Result<V
     safetensors::serialize(views, &Some(header)).map_err(|e| io("serialize", &e))
 }
 
-/// Write to a temporary file beside `path`, then rename over it.
+/// Write to a temporary file beside `path` (`.NAME.tmpPID`), then rename
+/// over it, so `path` is always the old file or the new one. Temporary
+/// files of earlier saves to the same path whose process is gone (killed
+/// mid-save) are removed first.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path
@@ -185,15 +188,63 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    remove_stale_temporaries(dir, &name);
     let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    fault_point("save:before");
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        let (first, rest) = bytes.split_at(bytes.len() / 2);
+        f.write_all(first)?;
+        fault_point("save:during");
+        f.write_all(rest)?;
         f.sync_all()?;
+        fault_point("save:written");
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
+    fault_point("save:after");
     result
+}
+
+/// Remove `.NAME.tmpPID` files in `dir` left by saves whose process no
+/// longer runs (on systems without /proc: those older than an hour).
+fn remove_stale_temporaries(dir: &Path, name: &str) {
+    let prefix = format!(".{name}.tmp");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let procfs = Path::new("/proc/self").exists();
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = file.strip_prefix(&prefix) else {
+            continue;
+        };
+        let Ok(pid) = pid.parse::<u32>() else {
+            continue;
+        };
+        let gone = if procfs {
+            pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
+        } else {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age.as_secs() > 3600)
+        };
+        if gone {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// A test-only fault point: when the environment variable `DP_FAULT`
+/// names this point, the process aborts here, as if killed (the kill -9
+/// tests of tests/training.rs). Unset, it does nothing.
+fn fault_point(point: &str) {
+    if std::env::var_os("DP_FAULT").is_some_and(|v| v == point) {
+        std::process::abort();
+    }
 }
