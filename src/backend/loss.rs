@@ -14,10 +14,12 @@ impl Graph {
         let mut probs = logits.host();
         let mut data = Vec::with_capacity(rows);
         for (row, &t) in probs.chunks_exact_mut(v.max(1)).zip(targets) {
+            // ln s - (z_t - m), with m = max z and s = sum exp(z - m):
+            // never m + ln s, which loses ln s's digits when |m| is large.
             let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let lse = m + row.iter().map(|&z| (z - m).exp()).sum::<f32>().ln();
-            data.push(lse - row[t]);
-            row.iter_mut().for_each(|z| *z = (*z - lse).exp());
+            let s: f32 = row.iter().map(|&z| (z - m).exp()).sum();
+            data.push(s.ln() - (row[t] - m));
+            row.iter_mut().for_each(|z| *z = (*z - m).exp() / s);
         }
         let targets = targets.to_vec();
         self.custom(&[logits], (rows, 1), data, move |_, g, gi| {

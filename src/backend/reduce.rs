@@ -153,10 +153,18 @@ impl Graph {
     pub(super) fn softmax_impl(&mut self, x: &Real, group: usize, log: bool) -> Real {
         let mut y = x.host();
         for chunk in y.chunks_exact_mut(group) {
+            // Stable at any scale: with m = max z and s = sum exp(z - m),
+            // softmax = exp(z - m) / s and log_softmax = (z - m) - ln s.
+            // (Forming m + ln s first loses ln s's digits when |m| is large.)
             let m = chunk.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let lse = m + chunk.iter().map(|&v| (v - m).exp()).sum::<f32>().ln();
+            let s: f32 = chunk.iter().map(|&v| (v - m).exp()).sum();
+            let ln_s = s.ln();
             for v in chunk.iter_mut() {
-                *v = if log { *v - lse } else { (*v - lse).exp() };
+                *v = if log {
+                    (*v - m) - ln_s
+                } else {
+                    (*v - m).exp() / s
+                };
             }
         }
         let out = y.clone();

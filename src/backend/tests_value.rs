@@ -97,6 +97,50 @@ fn edge_points_have_finite_subgradients() {
     assert_close(&grads.get(&x).unwrap(), &[0.0, 0.0, 0.6, -0.8]);
 }
 
+/// The softmax family at |z| = 1e4 against a float64 reference: relative
+/// error at f32's precision (forming `m + ln s` first gave 4e-4).
+#[test]
+fn softmax_family_is_stable_for_large_logits() {
+    let z: Vec<f32> = vec![
+        1e4,
+        1e4 - 1.5,
+        1e4 - 3.0,
+        1e4 - 0.25,
+        -1e4,
+        2e4 - 0.5,
+        2e4,
+        2e4 - 7.0,
+    ];
+    let reference = |row: &[f32]| {
+        let m = row
+            .iter()
+            .map(|&v| v as f64)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let s: f64 = row.iter().map(|&v| (v as f64 - m).exp()).sum();
+        let log: Vec<f64> = row.iter().map(|&v| (v as f64 - m) - s.ln()).collect();
+        log
+    };
+    let want: Vec<f64> = z.chunks(4).flat_map(reference).collect();
+    let close = |got: &[f32], want: &[f64], what: &str| {
+        for (g, w) in got.iter().zip(want) {
+            let err = (*g as f64 - w).abs() / w.abs().max(1e-30);
+            assert!(
+                err < 1e-6,
+                "{what}: {g} against {w} (relative error {err:e})"
+            );
+        }
+    };
+    let mut g = Graph::inference();
+    let x = g.from_vec(2, 4, z.clone());
+    let log = g.log_softmax(&x, 4);
+    close(&g.to_vec(&log), &want, "log_softmax");
+    let soft = g.softmax(&x, 4);
+    let probs: Vec<f64> = want.iter().map(|l| l.exp()).collect();
+    close(&g.to_vec(&soft), &probs, "softmax");
+    let ce = g.cross_entropy(&x, &[1, 3]);
+    close(&g.to_vec(&ce), &[-want[1], -want[7]], "cross_entropy");
+}
+
 #[test]
 fn reductions_values() {
     let mut g = Graph::inference();
