@@ -286,6 +286,7 @@ fn bench_dp(program: &str, data: &std::path::Path, batch: usize, epochs: usize) 
             seed: 0,
             save: None,
             resume: None,
+            threads: None,
         };
         let mut sink = Vec::new();
         match dp::train::train(&compiled, &args, &mut sink, None) {

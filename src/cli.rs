@@ -55,6 +55,9 @@ pub struct RunArgs {
     /// JSON Lines input for --apply, one argument per line.
     #[arg(long, requires = "apply")]
     pub input: Option<PathBuf>,
+    /// Threads for the kernels (default: the number of cores).
+    #[arg(long, value_parser = at_least_one)]
+    pub threads: Option<usize>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -90,6 +93,9 @@ pub struct TrainArgs {
     /// Weights (and optimizer state) to continue from.
     #[arg(long)]
     pub resume: Option<PathBuf>,
+    /// Threads for the kernels (default: the number of cores).
+    #[arg(long, value_parser = at_least_one)]
+    pub threads: Option<usize>,
 }
 
 /// A count of at least one (`--epochs`, `--batch`).
@@ -138,6 +144,12 @@ impl ColorChoice {
 
 /// Run one command; returns the exit status.
 pub fn run_command(command: Command, color: bool) -> i32 {
+    let threads = match &command {
+        Command::Run(a) => a.threads,
+        Command::Train(a) => a.threads,
+        _ => None,
+    };
+    crate::backend::threads::configure(threads.unwrap_or_else(crate::backend::threads::available));
     let mut out = std::io::stdout().lock();
     let result = match command {
         Command::Check { file } => check(&file, &mut out),

@@ -30,6 +30,7 @@ mod loss;
 mod reduce;
 mod structure;
 mod tape;
+pub mod threads;
 
 #[cfg(test)]
 pub(crate) mod grad_check;

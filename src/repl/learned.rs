@@ -162,6 +162,9 @@ impl Learned {
             None
         };
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if let Some(n) = args.threads {
+                crate::backend::threads::configure(n);
+            }
             crate::train::train(compiled, &args, out, Some(cancel))
         }));
         if let Some(path) = resume_file {
