@@ -372,3 +372,27 @@ def loss ((ws, y) : (List Word, Label)) : Float =
         ("embedding, take, drop", embed, words),
     ]);
 }
+
+/// `@` with a matrix that is the same for every example (a `param`, a
+/// closed def) is one shared-weight product: on the left of a vector, on
+/// the right of each example's matrix, inside `iterate`.
+#[test]
+fn shared_matrices() {
+    let shared = r#"
+param w : R[3, 2] = [[0.5, -1.0], [0.25, 2.0], [1.0, 0.0]]
+param m : R[2, 2] = [[0.5, 0.25], [-0.75, 1.0]]
+def c : R[3, 2] = [[1, 2], [3, 4], [5, 6]]
+def loss ((n, x, a) : (Int, R[2], R[3, 2])) : Float =
+  sum (tanh (w @ x)) + sum (c @ x) + sum (iterate n (\z -> tanh (m @ z + x)) x)
+    + sum (tanh (a @ m)) + sum (a @ (m @ m))
+"#;
+    let mut rng = Lcg(23);
+    let lines: Vec<String> = [3, 0, 5, 1, 2, 4]
+        .iter()
+        .map(|n| {
+            let rows: Vec<String> = (0..3).map(|_| vec_json(&mut rng, 2)).collect();
+            format!("[{n}, {}, [{}]]", vec_json(&mut rng, 2), rows.join(", "))
+        })
+        .collect();
+    run_cases(&[("shared matrices with @", shared, lines)]);
+}

@@ -212,6 +212,15 @@ def loss ((x, y) : (R[3], R[3])) : Float =
   let m = nk y in
   sum (tanh (mk x @ (m @ (m @ v x))))
 "#;
+    // A param on either side of `@`: one shared-weight product.
+    let src_shared = r#"
+param w : R[2, 3] = [[0.5, -1.0, 0.25], [1.5, 0.5, -0.5]]
+param s : R[3, 3] = [[0.5, 0.0, 0.25], [0.0, 0.5, -0.25], [0.25, 0.0, 0.5]]
+learn nk : R[3] -> R[3, 2]
+def loss ((x, y) : (R[3], R[3])) : Float =
+  sum (tanh (w @ iterate 2 (\z -> tanh (s @ z + y)) x)) + sum (tanh (nk y @ (w @ s)))
+    + sum (tanh (s @ nk x)) + sum (tanh (nk x @ w))
+"#;
     let mut rng = Lcg(5);
     let lines: Vec<String> = (0..4)
         .map(|_| {
@@ -229,8 +238,9 @@ def loss ((x, y) : (R[3], R[3])) : Float =
             (
                 "@ chained, a matrix used twice",
                 src_chain.to_string(),
-                lines,
+                lines.clone(),
             ),
+            ("@ with shared params", src_shared.to_string(), lines),
         ],
         CheckOpts::default(),
     );

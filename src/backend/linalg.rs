@@ -19,6 +19,14 @@ impl Graph {
         on_tape!(self, shape, [a, &b], |t| t.matmul(rhs))
     }
 
+    /// `a b^T`: `[r, k]` times `[m, k]` transposed is `[r, m]`.
+    pub(super) fn matmul_t_impl(&mut self, a: &Real, b: &Real) -> Real {
+        let shape = (a.rows(), b.rows());
+        let b = self.distinct(b, &[a]);
+        let bt = b.t.clone().permute::<(usize, usize), Axes2<1, 0>>();
+        on_tape!(self, shape, [a, &b], |t| t.matmul(bt))
+    }
+
     pub(super) fn batched_matmul_impl(
         &mut self,
         a: &Real,

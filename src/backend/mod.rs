@@ -235,6 +235,12 @@ impl Graph {
         debug_assert_eq!(a.cols(), b.rows(), "matmul: inner dimensions differ");
         self.matmul_impl(a, b)
     }
+    /// `a b^T`: `[r, k]` by `[m, k]` to `[r, m]` (one shared matrix `b`
+    /// applied to every row of `a`). Gradients: `dA = G B`, `dB = G^T A`.
+    pub fn matmul_t(&mut self, a: &Real, b: &Real) -> Real {
+        debug_assert_eq!(a.cols(), b.cols(), "matmul_t: inner dimensions differ");
+        self.matmul_t_impl(a, b)
+    }
     /// Row-wise matrix product: row i of `a` is an `m x n` matrix, row i of
     /// `b` an `n x p` matrix; row i of the result is their `m x p` product.
     pub fn batched_matmul(&mut self, a: &Real, b: &Real, m: usize, n: usize, p: usize) -> Real {

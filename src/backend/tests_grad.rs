@@ -135,6 +135,13 @@ fn matmul_and_affine() {
     );
     // a @ a with the same tensor on both sides.
     assert_gradients(&[u(3, 3, -1.0, 1.0, 20)], |g, xs| g.matmul(&xs[0], &xs[0]));
+    assert_gradients(
+        &[u(3, 4, -1.0, 1.0, 24), u(2, 4, -1.0, 1.0, 25)],
+        |g, xs| g.matmul_t(&xs[0], &xs[1]),
+    );
+    assert_gradients(&[u(3, 3, -1.0, 1.0, 26)], |g, xs| {
+        g.matmul_t(&xs[0], &xs[0])
+    });
     let inputs = [
         u(4, 3, -1.0, 1.0, 21),
         u(2, 3, -1.0, 1.0, 22),

@@ -30,7 +30,7 @@
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use crate::backend::Graph;
+use crate::backend::{Graph, Real};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{self, Expr, ExprKind, LocalId, Pattern};
 use crate::source::Span;
@@ -348,25 +348,66 @@ impl<'e> Eval<'e> {
             };
             return self.eval(&mut inner, &d.body);
         }
-        // A closed non-function def has the same value for every example:
-        // computed once (batch of one) per instantiation, then repeated.
-        // (Function-typed defs are not cached: the errors of their
-        // applications must name the example.)
-        let key = (def, inst.to_vec());
-        let one = match self.constants.get(&key) {
-            Some(v) => v.clone(),
-            None => {
-                let mut inner = Env {
-                    vars: HashMap::new(),
-                    subst: Rc::new(subst),
-                    origin: Rc::new(vec![NO_EXAMPLE]),
-                };
-                let v = self.eval(&mut inner, &d.body)?;
-                self.constants.insert(key, v.clone());
-                v
-            }
-        };
+        let one = self.constant(def, inst, subst)?;
         Ok(gather(self.graph, &one, &vec![0; env.batch()]))
+    }
+
+    /// A closed non-function def has the same value for every example:
+    /// computed once (batch of one) per instantiation. (Function-typed
+    /// defs are not cached: the errors of their applications must name
+    /// the example.)
+    fn constant(
+        &mut self,
+        def: ir::DefId,
+        inst: &[Type],
+        subst: Vec<(crate::types::ty::TyVar, Type)>,
+    ) -> Result<Value, Diagnostic> {
+        let key = (def, inst.to_vec());
+        if let Some(v) = self.constants.get(&key) {
+            return Ok(v.clone());
+        }
+        let Some(d) = self.ctx.program.defs.get(def) else {
+            return Err(internal(Span::default(), format!("unknown def {def}")));
+        };
+        let mut inner = Env {
+            vars: HashMap::new(),
+            subst: Rc::new(subst),
+            origin: Rc::new(vec![NO_EXAMPLE]),
+        };
+        let v = self.eval(&mut inner, &d.body)?;
+        self.constants.insert(key, v.clone());
+        Ok(v)
+    }
+
+    /// The one `[1, size]` tensor of an expression whose value is the same
+    /// for every example (a `param`, or a closed def of a tensor type), so
+    /// that `@` can use it once instead of a copy per example; `None` for
+    /// any other expression.
+    pub fn shared_real(&mut self, env: &Env, e: &Expr) -> Result<Option<Real>, Diagnostic> {
+        match &e.kind {
+            ExprKind::Param(id) => Ok(self.ctx.weights.params.get(*id).cloned()),
+            ExprKind::Global { def, inst } => {
+                let Some(d) = self.ctx.program.defs.get(*def) else {
+                    return Ok(None);
+                };
+                if matches!(d.scheme.ty, Type::Func(..)) {
+                    return Ok(None);
+                }
+                let inst: Vec<Type> = inst.iter().map(|t| resolve(t, &env.subst)).collect();
+                let subst = d
+                    .scheme
+                    .vars
+                    .iter()
+                    .copied()
+                    .zip(inst.iter().cloned())
+                    .collect();
+                match self.constant(*def, &inst, subst)? {
+                    Value::Real(r) if r.rows() == 1 => Ok(Some(r)),
+                    _ => Ok(None),
+                }
+            }
+            _ => Ok(None),
+        }
     }
 
     fn param(&mut self, env: &Env, id: ir::ParamId, e: &Expr) -> Result<Value, Diagnostic> {

@@ -45,6 +45,27 @@ pub(crate) fn eval_prim(
             let x = ev.eval(env, a)?;
             map_reals(&x, &mut |r| Ok(ev.graph.unary(Unary::Neg, r)), span)
         }
+        (PrimOp::MatMul { m, n, p }, [a, b]) if env.batch() > 0 => {
+            let p = p.unwrap_or(1);
+            if let (Some(w), 1) = (ev.shared_real(env, a)?, p) {
+                // W x for every example: one product X W^T with the one W.
+                let x = real_arg(ev.eval(env, b)?, span)?;
+                let w = ev.graph.reshape(&w, m, n);
+                return Ok(Value::Real(ev.graph.matmul_t(&x, &w)));
+            }
+            if let Some(w) = ev.shared_real(env, b)? {
+                // X_b W for every example: the rows of all X_b times the one W.
+                let x = real_arg(ev.eval(env, a)?, span)?;
+                let rows = x.rows();
+                let x = ev.graph.reshape(&x, rows * m, n);
+                let w = ev.graph.reshape(&w, n, p);
+                let y = ev.graph.matmul(&x, &w);
+                return Ok(Value::Real(ev.graph.reshape(&y, rows, m * p)));
+            }
+            let x = ev.eval(env, a)?;
+            let y = ev.eval(env, b)?;
+            binary_prim(ev, env, op, x, y, e)
+        }
         (_, [a, b]) => {
             let x = ev.eval(env, a)?;
             let y = ev.eval(env, b)?;
@@ -112,6 +133,13 @@ fn binary_prim(
             span,
             "an operator with the wrong number of operands",
         )),
+    }
+}
+
+fn real_arg(v: Value, span: crate::source::Span) -> Result<crate::backend::Real, Diagnostic> {
+    match v {
+        Value::Real(r) => Ok(r),
+        _ => Err(internal(span, "a tensor operand that is not a tensor")),
     }
 }
 
