@@ -135,6 +135,17 @@ impl Gradients {
         // (non-leaf) value reports no gradient rather than a wrong one.
         (buf.len() == leaf.rows() * leaf.cols()).then(|| buf.to_vec())
     }
+
+    /// `f` of the gradient of `leaf`, read where the backward pass left it
+    /// (no copy); `None` if `leaf` took no part in the loss.
+    pub fn with<R>(&self, leaf: &Real, f: impl FnOnce(&[f32]) -> R) -> Option<R> {
+        if !self.used.contains(&leaf.id) {
+            return None;
+        }
+        let mut grads = self.grads.as_ref()?.borrow_mut();
+        let buf = grads.get_or_alloc_mut(&leaf.t).ok()?;
+        (buf.len() == leaf.rows() * leaf.cols()).then(|| f(buf))
+    }
 }
 
 /// Runs tensor ops, recording a tape in training mode.
@@ -180,6 +191,14 @@ impl Graph {
     }
     pub fn to_vec(&self, x: &Real) -> Vec<f32> {
         x.host()
+    }
+    /// Write `data` (row-major, `x`'s size) over `x`'s values in place: its
+    /// buffer is reused unless another value shares it (a clone kept
+    /// elsewhere keeps the old values). `x` keeps its id.
+    pub fn overwrite(&self, x: &mut Real, data: &[f32]) {
+        if data.len() == x.rows() * x.cols() && !data.is_empty() {
+            x.t.copy_from(data);
+        }
     }
 
     // ---- differentiable ops (all record on the tape in training mode) ----

@@ -7,17 +7,14 @@
 //! all examples at once; there is no loop over examples here. This module
 //! does not parse or check programs (it receives a `Compiled`).
 
+mod epoch;
 mod nonfinite;
 pub mod optim;
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-
-use crate::backend::{Graph, Reduce};
+use crate::backend::Graph;
 use crate::checkpoint::{self, Checkpoint};
 use crate::cli::{
     data_errors, function_type, global_function, read_text, Failure, OptimizerKind, TrainArgs,
@@ -27,7 +24,8 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::driver::Compiled;
 use crate::runtime::{self, Context, Value, Vocabularies, Weights};
 use crate::types::ty::Type;
-use nonfinite::{At, LastFinite, NonFinite};
+use epoch::{run_epoch, Job, Learner, Stop};
+use nonfinite::LastFinite;
 use optim::Optimizer;
 
 /// Examples per batch when evaluating (validation, metrics).
@@ -83,7 +81,7 @@ pub fn train(
         |r| r.vocabs.clone(),
     );
     let data = load_data(compiled, args, &mut vocabs, resume.is_none())?;
-    let (mut weights, start_epoch, resumed_optimizer, notes) = match resume {
+    let (weights, start_epoch, resumed_optimizer, notes) = match resume {
         Some(r) => (r.weights, r.epoch, r.optimizer, r.notes),
         None => (
             fresh_weights(compiled, &vocabs, args.seed)?,
@@ -101,30 +99,28 @@ pub fn train(
         .iter()
         .map(|t| t.rows() * t.cols())
         .collect();
-    let mut optimizer = match resumed_optimizer {
+    let optimizer = match resumed_optimizer {
         Some(o) if o.kind == args.optimizer => Optimizer { lr, ..o },
         _ => Optimizer::new(args.optimizer, lr, &sizes),
     };
+    let job = Job {
+        compiled,
+        args,
+        data: &data,
+        vocabs: &vocabs,
+    };
+    let mut learner = Learner::new(weights, optimizer);
     let mut reports = Vec::new();
     let mut epochs_done = start_epoch;
     let mut last_finite = LastFinite {
         vocabs: vocabs.clone(),
-        weights: weights.clone(),
-        optimizer: optimizer.clone(),
+        weights: learner.weights.clone(),
+        optimizer: learner.optimizer.clone(),
         epoch: start_epoch,
         trained: args.resume.is_some(),
     };
     for epoch in start_epoch + 1..=start_epoch + args.epochs {
-        let stepped = run_epoch(
-            compiled,
-            args,
-            &data,
-            &vocabs,
-            &mut weights,
-            &mut optimizer,
-            epoch,
-        );
-        let report = match stepped {
+        let report = match run_epoch(&job, &mut learner, epoch) {
             Ok(report) => report,
             Err(Stop::Error(d)) => return Err(fail(d)),
             Err(Stop::NonFinite(d)) => {
@@ -133,8 +129,8 @@ pub fn train(
         };
         last_finite = LastFinite {
             vocabs: vocabs.clone(),
-            weights: weights.clone(),
-            optimizer: optimizer.clone(),
+            weights: learner.weights.clone(),
+            optimizer: learner.optimizer.clone(),
             epoch,
             trained: true,
         };
@@ -148,8 +144,8 @@ pub fn train(
     }
     let trained = Trained {
         vocabs,
-        weights,
-        optimizer,
+        weights: learner.weights,
+        optimizer: learner.optimizer,
         epochs_done,
         reports,
         notes,
@@ -319,133 +315,6 @@ pub fn fresh_weights(
     Ok(weights)
 }
 
-/// Why an epoch stopped.
-enum Stop {
-    Error(Diagnostic),
-    /// A non-finite objective or gradient (the weights are still finite).
-    NonFinite(Diagnostic),
-}
-
-fn run_epoch(
-    compiled: &Compiled,
-    args: &TrainArgs,
-    data: &Data,
-    vocabs: &Vocabularies,
-    weights: &mut Weights,
-    optimizer: &mut Optimizer,
-    epoch: usize,
-) -> Result<EpochReport, Stop> {
-    let started = Instant::now();
-    let mut order: Vec<usize> = (0..data.train.len()).collect();
-    let mut rng =
-        rand::rngs::StdRng::seed_from_u64(args.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9));
-    order.shuffle(&mut rng);
-    let bar = progress_bar(order.len(), epoch);
-    let mut total = 0.0f64;
-    let batch = args.batch.max(1);
-    for (bi, chunk) in order.chunks(batch).enumerate() {
-        let examples: Vec<&Example> = chunk.iter().filter_map(|&i| data.train.get(i)).collect();
-        let at = At {
-            epoch,
-            batch: bi + 1,
-        };
-        let loss = train_step(compiled, args, data, vocabs, weights, optimizer, &examples)
-            .map_err(|d| Stop::Error(d.note(format!("in epoch {epoch}, batch {}", bi + 1))))?
-            .map_err(|nf| Stop::NonFinite(nf.diagnostic(at)))?;
-        total += loss as f64 * examples.len() as f64;
-        if let Some(b) = &bar {
-            b.inc(examples.len() as u64);
-        }
-    }
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    let seconds = started.elapsed().as_secs_f64().max(1e-9);
-    let ctx = Context {
-        program: &compiled.program,
-        vocabs,
-        weights,
-    };
-    let valid_objective =
-        mean_over(&ctx, &args.objective, &data.valid, &data.arg_ty).map_err(Stop::Error)?;
-    let metric = match &args.metric {
-        Some(m) => mean_over(&ctx, m, &data.valid, &data.arg_ty)
-            .map_err(Stop::Error)?
-            .map(|v| (m.clone(), v)),
-        None => None,
-    };
-    Ok(EpochReport {
-        epoch,
-        objective: total / data.train.len() as f64,
-        valid_objective,
-        metric,
-        examples_per_second: data.train.len() as f64 / seconds,
-    })
-}
-
-/// One forward and backward pass over a minibatch, then one optimizer step.
-/// Returns the batch's mean objective; weights are untouched if it or a
-/// gradient is not finite (then `Err(NonFinite)`, saying which).
-fn train_step(
-    compiled: &Compiled,
-    args: &TrainArgs,
-    data: &Data,
-    vocabs: &Vocabularies,
-    weights: &mut Weights,
-    optimizer: &mut Optimizer,
-    examples: &[&Example],
-) -> Result<Result<f32, NonFinite>, Diagnostic> {
-    let program = &compiled.program;
-    let mut graph = Graph::training();
-    let grads = {
-        let ctx = Context {
-            program,
-            vocabs,
-            weights,
-        };
-        let arg = codec::assemble(&graph, examples, &data.arg_ty, &program.types);
-        let f = global_function(&ctx, &mut graph, &args.objective, examples.len())?;
-        let Value::Real(losses) = runtime::apply(
-            &ctx,
-            &mut graph,
-            &f,
-            vec![arg],
-            crate::source::Span::default(),
-        )?
-        else {
-            return Err(Diagnostic::new(
-                Code::RuntimeError,
-                "internal: the objective did not produce reals",
-            ));
-        };
-        let sum = graph.reduce_segments(Reduce::Sum, &losses, &[0, examples.len()]);
-        let mean = graph.affine_scalar(&sum, 1.0 / examples.len() as f32, 0.0);
-        let value = graph.to_vec(&mean).first().copied().unwrap_or(f32::NAN);
-        if !value.is_finite() {
-            let def = nonfinite::locate(compiled, &ctx, &args.objective, examples, &data.arg_ty);
-            return Ok(Err(NonFinite::Objective { value, def }));
-        }
-        (graph.backward(&mean), value)
-    };
-    let (grads, value) = grads;
-    let grads: Vec<Option<Vec<f32>>> = weights.tensors().iter().map(|t| grads.get(t)).collect();
-    for (slot, g) in grads.iter().enumerate() {
-        if let Some(&bad) = g.iter().flatten().find(|x| !x.is_finite()) {
-            let names = weights.names(program);
-            let tensor = names.get(slot).map_or(String::new(), |n| n.name.clone());
-            return Ok(Err(NonFinite::Gradient { value: bad, tensor }));
-        }
-    }
-    optimizer.begin_step();
-    for (slot, (t, g)) in weights.tensors_mut().into_iter().zip(grads).enumerate() {
-        let Some(g) = g else { continue };
-        let mut p = graph.to_vec(t);
-        optimizer.update(slot, &mut p, &g);
-        *t = graph.from_vec(t.rows(), t.cols(), p);
-    }
-    Ok(Ok(value))
-}
-
 /// The mean of a `_ -> Float` def over examples (inference), or None if there are none.
 pub fn mean_over(
     ctx: &Context,
@@ -473,18 +342,4 @@ pub fn mean_over(
         }
     }
     Ok(Some(total / examples.len() as f64))
-}
-
-fn progress_bar(len: usize, epoch: usize) -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(len as u64);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("epoch {msg} [{bar:30}] {pos}/{len} {per_sec}")
-    {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_message(epoch.to_string());
-    Some(bar)
 }
