@@ -4,6 +4,7 @@ use std::rc::Rc;
 
 use serde_json::Value as Json;
 
+use super::elems::{assemble_elems, packing, Elems, NO_ELEMS};
 use super::printed::{self, Printed};
 use crate::backend::Graph;
 use crate::runtime::value::{GridValue, ListValue, TreeNode, TreeValue, Value};
@@ -21,14 +22,33 @@ pub enum Example {
     /// A symbol index in its vocabulary.
     Sym(u32),
     Tuple(Vec<Example>),
-    List(Vec<Example>),
+    List(Elems),
     Leaf(Box<Example>),
     Node(Box<Example>, Box<Example>),
     Grid {
         height: usize,
         width: usize,
-        cells: Vec<Example>,
+        cells: Elems,
     },
+}
+
+impl Example {
+    /// Bytes this value holds beyond its own `size_of` (for the memory
+    /// test: a decoded example should cost about its raw data).
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        match self {
+            Example::Reals(r) => r.capacity() * size_of::<f32>(),
+            Example::Int(_) | Example::Bool(_) | Example::Sym(_) => 0,
+            Example::Tuple(xs) => {
+                xs.capacity() * size_of::<Example>()
+                    + xs.iter().map(Example::heap_bytes).sum::<usize>()
+            }
+            Example::List(xs) | Example::Grid { cells: xs, .. } => xs.heap_bytes(),
+            Example::Leaf(x) => size_of::<Example>() + x.heap_bytes(),
+            Example::Node(l, r) => 2 * size_of::<Example>() + l.heap_bytes() + r.heap_bytes(),
+        }
+    }
 }
 
 /// A value that does not match its type: where (JSON path like `$[0][3]`),
@@ -272,16 +292,11 @@ impl Decoder<'_> {
         Ok(Example::Tuple(out))
     }
 
-    fn list(
-        &mut self,
-        json: &Json,
-        t: &Type,
-        path: &mut String,
-    ) -> Result<Vec<Example>, DataError> {
+    fn list(&mut self, json: &Json, t: &Type, path: &mut String) -> Result<Elems, DataError> {
         let Json::Array(items) = json else {
             return self.fail(path, format!("an array (a `List {}`)", pretty(t)), json);
         };
-        let mut out = Vec::with_capacity(items.len());
+        let mut out = Elems::new(packing(t, self.types), items.len());
         for (i, item) in items.iter().enumerate() {
             let len = path.len();
             path.push_str(&format!("[{i}]"));
@@ -354,7 +369,7 @@ impl Decoder<'_> {
                 json,
             );
         };
-        let mut cells = Vec::new();
+        let mut cells = Elems::new(packing(t, self.types), 0);
         let mut width = None;
         for (i, row) in rows.iter().enumerate() {
             let len = path.len();
@@ -370,9 +385,10 @@ impl Decoder<'_> {
                 }
                 _ => width = Some(row_cells.len()),
             }
-            cells.extend(row_cells);
+            cells.append(row_cells);
             path.truncate(len);
         }
+        cells.shrink();
         Ok(Example::Grid {
             height: rows.len(),
             width: width.unwrap_or(0),
@@ -448,50 +464,45 @@ pub fn assemble(graph: &Graph, examples: &[&Example], ty: &Type, types: &TypeTab
             Value::Tuple(Rc::new(parts))
         }
         Type::List(t) => {
-            let (offsets, elems) = ragged(examples.iter().map(|e| match e {
-                Example::List(xs) => xs.as_slice(),
-                _ => &[],
-            }));
-            Value::List(Rc::new(ListValue {
-                offsets,
-                elems: assemble(graph, &elems, t, types),
-            }))
+            let lists: Vec<&Elems> = examples
+                .iter()
+                .map(|e| match e {
+                    Example::List(xs) => xs,
+                    _ => &NO_ELEMS,
+                })
+                .collect();
+            let (offsets, elems) = assemble_elems(graph, &lists, t, types);
+            Value::List(Rc::new(ListValue { offsets, elems }))
         }
         Type::Grid(t) => {
             let mut dims = Vec::with_capacity(batch);
-            let (offsets, cells) = ragged(examples.iter().map(|e| match e {
-                Example::Grid {
-                    height,
-                    width,
-                    cells,
-                } => {
-                    dims.push((*height, *width));
-                    cells.as_slice()
+            let mut grids: Vec<&Elems> = Vec::with_capacity(batch);
+            for e in examples {
+                match e {
+                    Example::Grid {
+                        height,
+                        width,
+                        cells,
+                    } => {
+                        dims.push((*height, *width));
+                        grids.push(cells);
+                    }
+                    _ => {
+                        dims.push((0, 0));
+                        grids.push(&NO_ELEMS);
+                    }
                 }
-                _ => {
-                    dims.push((0, 0));
-                    &[]
-                }
-            }));
+            }
+            let (offsets, cells) = assemble_elems(graph, &grids, t, types);
             Value::Grid(Rc::new(GridValue {
                 dims,
                 offsets,
-                cells: assemble(graph, &cells, t, types),
+                cells,
             }))
         }
         Type::Tree(t) => assemble_trees(graph, examples, t, types),
         _ => Value::Unit(batch),
     }
-}
-
-fn ragged<'e>(lists: impl Iterator<Item = &'e [Example]>) -> (Vec<usize>, Vec<&'e Example>) {
-    let mut offsets = vec![0];
-    let mut elems = Vec::new();
-    for xs in lists {
-        elems.extend(xs.iter());
-        offsets.push(elems.len());
-    }
-    (offsets, elems)
 }
 
 fn assemble_trees(graph: &Graph, examples: &[&Example], t: &Type, types: &TypeTable) -> Value {

@@ -8,9 +8,11 @@
 //! value. This module does not read files or evaluate anything.
 
 mod decode;
+mod elems;
 mod encode;
 mod printed;
 
 pub use decode::{assemble, decode, decode_lines, DataError, Example};
+pub use elems::Elems;
 pub use encode::{encode, format_json};
 pub use printed::Printed;
