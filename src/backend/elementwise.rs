@@ -1,23 +1,23 @@
 //! Elementwise ops: unary functions, binary arithmetic, `broadcast_cols`
 //! and `affine_scalar`.
 //!
-//! Unary functions and `Add`/`Sub`/`Mul`/`Div` are dfdx kernels (with the
+//! `tanh`, `sigmoid`, `exp` and `ln` are custom ops on the vectorised
+//! kernels of `vmath` (dfdx's call libm once per element); the other unary
+//! functions and `Add`/`Sub`/`Mul`/`Div` are dfdx kernels (with the
 //! same-id guard); `Max` is a custom op so that ties send the gradient to
 //! the left operand, as the contract says (dfdx splits it half and half).
 //! Derivatives at kinks follow dfdx (`relu'(0) = 0`, `abs'(0) = 0`).
 
 use super::tape::on_tape;
+use super::vmath;
 use super::{Binary, Graph, Real, Unary};
 
 impl Graph {
     pub(super) fn unary_impl(&mut self, op: Unary, x: &Real) -> Real {
         let shape = (x.rows(), x.cols());
         match op {
-            Unary::Tanh => on_tape!(self, shape, [x], |t| t.tanh()),
-            Unary::Sigmoid => on_tape!(self, shape, [x], |t| t.sigmoid()),
+            Unary::Tanh | Unary::Sigmoid | Unary::Exp | Unary::Log => self.transcendental(op, x),
             Unary::Relu => on_tape!(self, shape, [x], |t| t.relu()),
-            Unary::Exp => on_tape!(self, shape, [x], |t| t.exp()),
-            Unary::Log => on_tape!(self, shape, [x], |t| t.ln()),
             Unary::Sqrt => on_tape!(self, shape, [x], |t| t.sqrt()),
             Unary::Abs => on_tape!(self, shape, [x], |t| t.abs()),
             Unary::Neg => on_tape!(self, shape, [x], |t| t.negate()),
@@ -39,6 +39,35 @@ impl Graph {
             Binary::Div => on_tape!(self, shape, [a, &b], |t| t / rhs),
             Binary::Max => unreachable!("handled above"),
         }
+    }
+
+    /// `tanh`, `sigmoid`, `exp` or `ln` with `vmath`'s kernels; the backward
+    /// from the output `y` (or, for `ln`, the input `x`).
+    fn transcendental(&mut self, op: Unary, x: &Real) -> Real {
+        let xv = x.host();
+        let mut y = vec![0.0; xv.len()];
+        let f = match op {
+            Unary::Tanh => vmath::tanh,
+            Unary::Sigmoid => vmath::sigmoid,
+            Unary::Exp => vmath::exp,
+            _ => vmath::ln,
+        };
+        f(&xv, &mut y);
+        let kept = if op == Unary::Log { xv } else { y.clone() };
+        let shape = (x.rows(), x.cols());
+        self.custom(&[x], shape, y, move |_, g, gi| {
+            let each = gi.iter_mut().zip(g).zip(&kept);
+            match op {
+                // tanh' = 1 - tanh^2
+                Unary::Tanh => each.for_each(|((gi, &g), &y)| *gi += g * (1.0 - y * y)),
+                // sigmoid' = sigmoid (1 - sigmoid)
+                Unary::Sigmoid => each.for_each(|((gi, &g), &y)| *gi += g * y * (1.0 - y)),
+                // exp' = exp
+                Unary::Exp => each.for_each(|((gi, &g), &y)| *gi += g * y),
+                // ln' = 1 / x
+                _ => each.for_each(|((gi, &g), &x)| *gi += g / x),
+            }
+        })
     }
 
     /// Elementwise maximum; the gradient goes to `a` where `a >= b`.

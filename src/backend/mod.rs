@@ -31,6 +31,7 @@ mod reduce;
 mod structure;
 mod tape;
 pub mod threads;
+mod vmath;
 
 #[cfg(test)]
 pub(crate) mod grad_check;
