@@ -40,7 +40,8 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value as Json};
 
-use dp::cli::{OptimizerKind, TrainArgs};
+use dp::train::optim::OptimizerKind;
+use dp::train::TrainConfig;
 use treenet::Tree;
 
 /// Words in the data; dp's open vocabulary adds `<unk>`, so both sides
@@ -273,8 +274,7 @@ fn bench_dp(program: &str, data: &std::path::Path, batch: usize, epochs: usize) 
             Ok(c) => c,
             Err((_, ds)) => return Err(format!("{} does not compile: {ds:?}", path.display())),
         };
-        let args = TrainArgs {
-            file: path.clone(),
+        let args = TrainConfig {
             data,
             valid: None,
             objective: "loss".into(),

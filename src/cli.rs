@@ -12,14 +12,16 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
 
+use crate::args::at_least_one;
+pub use crate::args::TrainArgs;
 use crate::backend::Graph;
-use crate::codec;
-use crate::diagnostic::{render, Code, Diagnostic};
-use crate::driver::{compile_file, Compiled};
+use crate::codec::{self, data_errors};
+use crate::diagnostic::{render, Code, Diagnostic, Failure};
+use crate::driver::{compile_file, read_text, Compiled};
+use crate::ir::ty::Type;
 use crate::ir::{GlobalRef, Program};
-use crate::runtime::{self, Context, Vocabularies, Weights};
+use crate::runtime::{self, function_type, global_function, Context, Vocabularies, Weights};
 use crate::source::SourceMap;
-use crate::types::ty::Type;
 
 #[derive(Subcommand, Debug, Clone)]
 pub enum Command {
@@ -58,68 +60,6 @@ pub struct RunArgs {
     /// Threads for the kernels (default: the number of cores).
     #[arg(long, value_parser = at_least_one)]
     pub threads: Option<usize>,
-}
-
-#[derive(Args, Debug, Clone)]
-pub struct TrainArgs {
-    /// The program.
-    pub file: PathBuf,
-    /// Training data (JSON Lines, one objective argument per line).
-    #[arg(long)]
-    pub data: PathBuf,
-    /// Validation data.
-    #[arg(long)]
-    pub valid: Option<PathBuf>,
-    /// The def to minimise.
-    #[arg(long, default_value = "loss")]
-    pub objective: String,
-    /// A def averaged over the validation set each epoch (needs --valid).
-    #[arg(long, requires = "valid")]
-    pub metric: Option<String>,
-    #[arg(long, default_value_t = 10, value_parser = at_least_one)]
-    pub epochs: usize,
-    #[arg(long, default_value_t = 32, value_parser = at_least_one)]
-    pub batch: usize,
-    #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]
-    pub optimizer: OptimizerKind,
-    /// Learning rate (default 1e-3 for adam, 1e-1 for sgd).
-    #[arg(long, value_parser = learning_rate, allow_hyphen_values = true)]
-    pub lr: Option<f32>,
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Where to write the trained weights.
-    #[arg(long)]
-    pub save: Option<PathBuf>,
-    /// Weights (and optimizer state) to continue from.
-    #[arg(long)]
-    pub resume: Option<PathBuf>,
-    /// Threads for the kernels (default: the number of cores).
-    #[arg(long, value_parser = at_least_one)]
-    pub threads: Option<usize>,
-}
-
-/// A count of at least one (`--epochs`, `--batch`).
-fn at_least_one(text: &str) -> Result<usize, String> {
-    match text.parse::<usize>() {
-        Ok(0) => Err("must be at least 1".into()),
-        Ok(n) => Ok(n),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-/// A finite, positive learning rate.
-fn learning_rate(text: &str) -> Result<f32, String> {
-    match text.parse::<f32>() {
-        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
-        Ok(x) => Err(format!("must be a finite number above 0, not {x}")),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OptimizerKind {
-    Adam,
-    Sgd,
 }
 
 /// How diagnostics are coloured.
@@ -164,29 +104,8 @@ pub fn run_command(command: Command, color: bool) -> i32 {
     match result {
         Ok(()) => 0,
         Err(f) => {
-            eprint_quietly(&render(&f.diagnostics, &f.sources, color));
+            crate::term::eprint_quietly(&render(&f.diagnostics, &f.sources, color));
             1
-        }
-    }
-}
-
-/// Diagnostics with the sources they point into.
-pub struct Failure {
-    pub sources: SourceMap,
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-impl Failure {
-    pub fn plain(d: Diagnostic) -> Failure {
-        Failure {
-            sources: SourceMap::new(),
-            diagnostics: vec![d],
-        }
-    }
-    fn with(sources: &SourceMap, d: Diagnostic) -> Failure {
-        Failure {
-            sources: sources.clone(),
-            diagnostics: vec![d],
         }
     }
 }
@@ -282,14 +201,8 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<(), Failure> {
 /// Notes for the user, on stderr.
 fn print_notes(notes: &[String]) {
     for n in notes {
-        eprint_quietly(&format!("note: {n}\n"));
+        crate::term::eprint_quietly(&format!("note: {n}\n"));
     }
-}
-
-/// Write to stderr; a closed stderr (`2>&1 | head -1`) is not an error, as
-/// for any Unix tool. (`eprint!` panics on it.)
-pub fn eprint_quietly(text: &str) {
-    let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
 /// The run-time vocabularies and weights: from a file, or fresh (seed 0).
@@ -413,136 +326,10 @@ fn apply_file(
     Ok(())
 }
 
-/// A global function's argument and result types; it must be monomorphic.
-pub fn function_type(program: &Program, name: &str) -> Result<(Type, Type), Diagnostic> {
-    let ty = match program.globals.get(name) {
-        Some(GlobalRef::Def(id)) => program.defs[*id].scheme.ty.clone(),
-        Some(GlobalRef::Learned(id)) => {
-            let p = &program.learned[*id];
-            Type::func(p.domain.clone(), p.codomain.clone())
-        }
-        _ => {
-            let d = Diagnostic::new(
-                Code::UnknownName,
-                format!("the program defines no function `{name}`"),
-            );
-            let known = program.globals.iter().filter(|(_, g)| match g {
-                GlobalRef::Def(id) => {
-                    matches!(
-                        program.defs.get(*id).map(|d| &d.scheme.ty),
-                        Some(Type::Func(..))
-                    )
-                }
-                GlobalRef::Learned(_) => true,
-                GlobalRef::Param(_) => false,
-            });
-            let names = known.map(|(n, _)| n.clone());
-            return Err(match crate::types::resolve::suggest(name, names) {
-                Some(s) => d.help(format!("did you mean `{s}`?")),
-                None => d,
-            });
-        }
-    };
-    match ty {
-        Type::Func(a, b) if !has_vars(&a) && !has_vars(&b) => Ok((*a, *b)),
-        Type::Func(..) => Err(Diagnostic::new(
-            Code::AmbiguousType,
-            format!(
-                "`{name}` is polymorphic (`{}`), so its input cannot be decoded",
-                crate::types::pretty(&ty)
-            ),
-        )
-        .help(format!(
-            "annotate its parameter, e.g. `def {name} (x : T) = ...`"
-        ))),
-        _ => Err(Diagnostic::new(
-            Code::NotAFunction,
-            format!(
-                "`{name}` is not a function: it has type `{}`",
-                crate::types::pretty(&ty)
-            ),
-        )),
-    }
-}
-
-fn has_vars(ty: &Type) -> bool {
-    match ty {
-        Type::Var(_) => true,
-        Type::List(t) | Type::Tree(t) | Type::Grid(t) | Type::Window(_, t) | Type::Scores(t) => {
-            has_vars(t)
-        }
-        Type::Tuple(ts) => ts.iter().any(has_vars),
-        Type::Func(a, b) => has_vars(a) || has_vars(b),
-        _ => false,
-    }
-}
-
-/// The value of a global function (def or learned piece) over a batch.
-pub fn global_function(
-    ctx: &Context,
-    graph: &mut Graph,
-    name: &str,
-    batch: usize,
-) -> Result<runtime::Value, Diagnostic> {
-    match ctx.program.globals.get(name) {
-        Some(GlobalRef::Def(id)) => runtime::global_value(ctx, graph, *id, batch),
-        Some(GlobalRef::Learned(id)) => Ok(runtime::Value::Func(std::rc::Rc::new(
-            runtime::value::Func::Learned { id: *id, batch },
-        ))),
-        _ => Err(Diagnostic::new(
-            Code::UnknownName,
-            format!("the program defines no function `{name}`"),
-        )),
-    }
-}
-
-pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
-    std::fs::read(path)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .map_err(|e| Diagnostic::new(Code::Io, format!("cannot read `{}`: {e}", path.display())))
-}
-
-/// Data errors as diagnostics: file, line, JSON path, expected, found.
-pub fn data_errors(
-    file: &Path,
-    ty: &Type,
-    errors: Vec<(usize, codec::DataError)>,
-) -> Vec<Diagnostic> {
-    const SHOWN: usize = 10;
-    let total = errors.len();
-    let mut out: Vec<Diagnostic> = errors
-        .into_iter()
-        .take(SHOWN)
-        .map(|(line, e)| {
-            Diagnostic::new(
-                Code::BadData,
-                format!(
-                    "{}:{line}: at {}: expected {}, found {}",
-                    file.display(),
-                    e.path,
-                    e.expected,
-                    e.found
-                ),
-            )
-            .note(format!(
-                "each line must be a value of `{}`",
-                crate::types::pretty(ty)
-            ))
-        })
-        .collect();
-    if total > SHOWN {
-        out.push(Diagnostic::new(
-            Code::BadData,
-            format!("{} more bad lines in {}", total - SHOWN, file.display()),
-        ));
-    }
-    out
-}
-
 /// `dp train`.
 pub fn train_command(args: &TrainArgs, out: &mut impl Write) -> Result<(), Failure> {
     let compiled = compile(&args.file)?;
-    let trained = crate::train::train(&compiled, args, out, None)?;
+    let trained = crate::train::train(&compiled, &args.config(), out, None)?;
     print_notes(&trained.notes);
     if let Some(path) = &args.save {
         let _ = writeln!(

@@ -194,6 +194,82 @@ impl Diagnostic {
     }
 }
 
+/// Diagnostics with the sources they point into: what a stage that reads
+/// programs, data or weights returns when it fails, rendered by [`render`].
+#[derive(Clone, Debug)]
+pub struct Failure {
+    pub sources: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Failure {
+    /// One diagnostic without sources (it points at none).
+    pub fn plain(d: Diagnostic) -> Failure {
+        Failure {
+            sources: SourceMap::new(),
+            diagnostics: vec![d],
+        }
+    }
+
+    /// One diagnostic pointing into `sources`.
+    pub fn with(sources: &SourceMap, d: Diagnostic) -> Failure {
+        Failure {
+            sources: sources.clone(),
+            diagnostics: vec![d],
+        }
+    }
+}
+
+/// The closest candidate by edit distance, if close enough to be a typo.
+pub fn suggest(name: &str, candidates: impl IntoIterator<Item = String>) -> Option<String> {
+    let limit = match name.chars().count() {
+        0..=2 => 1,
+        3..=5 => 2,
+        _ => 3,
+    };
+    let mut best: Option<(usize, String)> = None;
+    for c in candidates {
+        if c == name {
+            continue;
+        }
+        let d = edit_distance(name, &c);
+        let better = best
+            .as_ref()
+            .is_none_or(|(bd, bc)| d < *bd || (d == *bd && c < *bc));
+        if d <= limit && better {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// Edit distance with adjacent transpositions (optimal string alignment):
+/// `tahn` is one edit from `tanh`.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
 /// Render diagnostics for a user. `color` should be true only on a terminal.
 pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
     let mut out = Vec::new();

@@ -236,3 +236,10 @@ pub fn with_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static)
         .join()
         .ok()
 }
+
+/// A file's text (invalid UTF-8 replaced), or an `Io` diagnostic naming it.
+pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
+    std::fs::read(path)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .map_err(|e| Diagnostic::new(Code::Io, format!("cannot read `{}`: {e}", path.display())))
+}

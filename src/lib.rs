@@ -1,6 +1,7 @@
 //! dp: a typed functional language whose programs compile to differentiable
 //! graphs. See ARCHITECTURE.md for the pipeline and the code map.
 
+pub mod args;
 pub mod backend;
 pub mod checkpoint;
 pub mod cli;
@@ -12,5 +13,6 @@ pub mod repl;
 pub mod runtime;
 pub mod source;
 pub mod syntax;
+pub mod term;
 pub mod train;
 pub mod types;

@@ -25,7 +25,7 @@ fn main() -> ExitCode {
         Some(0) => ExitCode::SUCCESS,
         Some(code) => ExitCode::from(code.clamp(1, 255) as u8),
         None => {
-            dp::cli::eprint_quietly(
+            dp::term::eprint_quietly(
                 "error: dp stopped unexpectedly (this is a bug in dp; please report it)\n",
             );
             ExitCode::from(1)

@@ -12,7 +12,7 @@
 //! off) where something fails. Error programs are golden tests too: their
 //! `.out` is the diagnostic snapshot.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use dp::backend::Graph;
 use dp::cli::{def_signatures, eval_text, load_weights};

@@ -1078,7 +1078,7 @@ fn learn(task: &Task) -> Learned {
     let seed = 1;
     // The validation objective before training, with the same initial weights.
     let baseline = {
-        let (arg_ty, _) = dp::cli::function_type(&compiled.program, "loss").expect("loss");
+        let (arg_ty, _) = dp::runtime::function_type(&compiled.program, "loss").expect("loss");
         let mut vocabs = dp::runtime::Vocabularies::from_types(&compiled.program.types);
         let types = &compiled.program.types;
         dp::codec::decode_lines(&task.train.join("\n"), &arg_ty, types, &mut vocabs, true)
@@ -1097,15 +1097,14 @@ fn learn(task: &Task) -> Learned {
             .expect("baseline")
             .expect("examples")
     };
-    let args = dp::cli::TrainArgs {
-        file: dir.join("task.dp"),
+    let args = dp::train::TrainConfig {
         data,
         valid: Some(valid),
         objective: "loss".into(),
         metric: task.metric.map(String::from),
         epochs: task.epochs,
         batch: task.batch,
-        optimizer: dp::cli::OptimizerKind::Adam,
+        optimizer: dp::train::optim::OptimizerKind::Adam,
         lr: Some(task.lr),
         seed,
         save: None,

@@ -24,11 +24,11 @@ use safetensors::tensor::{Dtype, TensorView};
 
 use crate::backend::Graph;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::pretty::pretty;
 use crate::ir::Program;
 use crate::runtime::vocab::Vocabularies;
 use crate::runtime::weights::Weights;
 use crate::train::optim::Optimizer;
-use crate::types::pretty;
 
 /// Everything a weights file holds.
 pub struct Checkpoint {
@@ -141,10 +141,7 @@ pub fn to_bytes(program: &Program, graph: &Graph, ckpt: &Checkpoint) -> Result<V
         );
     }
     if let Some(o) = &ckpt.optimizer {
-        meta.insert(
-            "dp.optimizer".into(),
-            format!("{:?}", o.kind).to_lowercase(),
-        );
+        meta.insert("dp.optimizer".into(), o.kind.name().to_string());
         meta.insert("dp.optimizer.step".into(), o.step.to_string());
         meta.insert("dp.optimizer.lr".into(), o.lr.to_string());
         let names = ckpt.weights.names(program);

@@ -11,12 +11,11 @@ use safetensors::tensor::{Dtype, SafeTensors};
 
 use super::{declared_types, fingerprint, type_key, Checkpoint, FORMAT};
 use crate::backend::Graph;
-use crate::cli::OptimizerKind;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{LearnedKind, Program};
 use crate::runtime::vocab::{Vocabularies, Vocabulary};
 use crate::runtime::weights::{resolve_outputs, LearnedWeights, Weights};
-use crate::train::optim::Optimizer;
+use crate::train::optim::{Optimizer, OptimizerKind};
 
 /// What a missing or misshapen tensor usually means.
 const OTHER_PROGRAM: &str = "the weights were saved for a different program (rename or retrain)";
@@ -241,10 +240,8 @@ impl<'a> File<'a> {
         let Some(kind) = self.meta("dp.optimizer") else {
             return Ok(None);
         };
-        let kind = match kind {
-            "adam" => OptimizerKind::Adam,
-            "sgd" => OptimizerKind::Sgd,
-            other => return Err(self.bad(format!("records an unknown optimizer {other:?}"))),
+        let Ok(kind) = kind.parse::<OptimizerKind>() else {
+            return Err(self.bad(format!("records an unknown optimizer {kind:?}")));
         };
         let step = self.parse_meta("dp.optimizer.step")?;
         let lr: f32 = self.parse_meta("dp.optimizer.lr")?;

@@ -9,11 +9,10 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
 use super::{load_bytes, to_bytes, Checkpoint};
 use crate::backend::Graph;
-use crate::cli::OptimizerKind;
 use crate::diagnostic::render;
 use crate::driver::{compile_source, Compiled};
 use crate::runtime::Vocabularies;
-use crate::train::optim::Optimizer;
+use crate::train::optim::{Optimizer, OptimizerKind};
 
 const BASE: &str = r#"
 vocab Tok = ["0", "1", "2"]

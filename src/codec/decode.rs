@@ -7,10 +7,10 @@ use serde_json::Value as Json;
 use super::elems::{assemble_elems, packing, Elems, NO_ELEMS};
 use super::printed::{self, Printed};
 use crate::backend::Graph;
+use crate::ir::pretty::pretty;
+use crate::ir::ty::{Type, TypeTable};
 use crate::runtime::value::{GridValue, ListValue, TreeNode, TreeValue, Value};
 use crate::runtime::vocab::Vocabularies;
-use crate::types::pretty;
-use crate::types::ty::{Type, TypeTable};
 
 /// One example, decoded and checked against its type, host-side.
 #[derive(Clone, Debug, PartialEq)]

@@ -8,8 +8,8 @@ use std::rc::Rc;
 
 use super::decode::{assemble, Example};
 use crate::backend::Graph;
+use crate::ir::ty::{Type, TypeTable};
 use crate::runtime::value::Value;
-use crate::types::ty::{Type, TypeTable};
 
 /// The elements of one list (or the cells of one grid, row-major).
 #[derive(Clone, Debug, PartialEq)]
@@ -239,7 +239,7 @@ mod tests {
         ];
         for (def, line, raw) in cases {
             let (arg, _) =
-                crate::cli::function_type(&c.program, def).unwrap_or_else(|_| panic!("{def}"));
+                crate::runtime::function_type(&c.program, def).unwrap_or_else(|_| panic!("{def}"));
             let mut vocabs = Vocabularies::from_types(&c.program.types);
             let examples = decode_lines(&line, &arg, &c.program.types, &mut vocabs, true)
                 .unwrap_or_else(|e| panic!("{def}: {e:?}"));

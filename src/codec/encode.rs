@@ -4,10 +4,10 @@
 
 use super::printed::Printed;
 use crate::backend::Graph;
+use crate::ir::pretty::pretty;
+use crate::ir::ty::{Type, TypeTable};
 use crate::runtime::value::{TreeNode, TreeValue, Value};
 use crate::runtime::vocab::Vocabularies;
-use crate::types::pretty;
-use crate::types::ty::{Type, TypeTable};
 
 /// One JSON value per example of the batched `value` of type `ty`.
 /// Errors name what cannot be printed (a function).

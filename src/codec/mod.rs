@@ -16,3 +16,41 @@ pub use decode::{assemble, decode, decode_lines, DataError, Example};
 pub use elems::Elems;
 pub use encode::{encode, format_json};
 pub use printed::Printed;
+
+use std::path::Path;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::ty::Type;
+
+/// Data errors as diagnostics: file, line, JSON path, expected, found.
+pub fn data_errors(file: &Path, ty: &Type, errors: Vec<(usize, DataError)>) -> Vec<Diagnostic> {
+    const SHOWN: usize = 10;
+    let total = errors.len();
+    let mut out: Vec<Diagnostic> = errors
+        .into_iter()
+        .take(SHOWN)
+        .map(|(line, e)| {
+            Diagnostic::new(
+                Code::BadData,
+                format!(
+                    "{}:{line}: at {}: expected {}, found {}",
+                    file.display(),
+                    e.path,
+                    e.expected,
+                    e.found
+                ),
+            )
+            .note(format!(
+                "each line must be a value of `{}`",
+                crate::ir::pretty::pretty(ty)
+            ))
+        })
+        .collect();
+    if total > SHOWN {
+        out.push(Diagnostic::new(
+            Code::BadData,
+            format!("{} more bad lines in {}", total - SHOWN, file.display()),
+        ));
+    }
+    out
+}

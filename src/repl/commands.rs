@@ -6,7 +6,7 @@
 
 use clap::{ArgMatches, Args, FromArgMatches};
 
-use crate::cli::TrainArgs;
+use crate::args::TrainArgs;
 
 /// A parsed command.
 #[derive(Debug, Clone, PartialEq)]

@@ -9,7 +9,7 @@
 //! session. This module does not change the session.
 
 use crate::backend::Graph;
-use crate::cli::Failure;
+use crate::diagnostic::Failure;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::GlobalRef;
 use crate::runtime::{self, Context};

@@ -16,9 +16,10 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
+use crate::args::TrainArgs;
 use crate::backend::Graph;
 use crate::checkpoint::{self, Checkpoint};
-use crate::cli::{Failure, TrainArgs};
+use crate::diagnostic::Failure;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::driver::Compiled;
 use crate::ir::Program;
@@ -165,7 +166,7 @@ impl Learned {
             if let Some(n) = args.threads {
                 crate::backend::threads::configure(n);
             }
-            crate::train::train(compiled, &args, out, Some(cancel))
+            crate::train::train(compiled, &args.config(), out, Some(cancel))
         }));
         if let Some(path) = resume_file {
             let _ = std::fs::remove_file(path);

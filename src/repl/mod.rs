@@ -25,8 +25,8 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::cli::Failure;
 use crate::diagnostic::render as render_diagnostics;
+use crate::diagnostic::Failure;
 use crate::ir::Program;
 use crate::syntax::ReplInput;
 
@@ -314,7 +314,7 @@ pub fn run(file: Option<&Path>, color: bool) -> i32 {
     }
     if interactive {
         if let Err(e) = run_interactive(&mut repl) {
-            crate::cli::eprint_quietly(&format!(
+            crate::term::eprint_quietly(&format!(
                 "error: the line editor failed ({e}); reading plain lines\n"
             ));
             run_piped(&mut repl);
@@ -331,7 +331,7 @@ fn install_interrupt_handler() {
         let _ = ctrlc::set_handler(|| {
             if TRAINING.load(Ordering::SeqCst) {
                 CANCEL.store(true, Ordering::SeqCst);
-                crate::cli::eprint_quietly("\ninterrupt: stopping after the current epoch\n");
+                crate::term::eprint_quietly("\ninterrupt: stopping after the current epoch\n");
             } else if !INTERACTIVE.load(Ordering::SeqCst) {
                 std::process::exit(130);
             }

@@ -4,10 +4,10 @@
 //! Plain text only (no colour); diagnostics are rendered by
 //! `diagnostic::render`, never here. Nothing here evaluates.
 
+use crate::ir::ty::Type;
 use crate::ir::{GlobalRef, Program};
 use crate::runtime::weights::LearnedWeights;
 use crate::runtime::{Vocabularies, Weights};
-use crate::types::ty::Type;
 use crate::types::{pretty, pretty_scheme};
 
 use super::session::{Declared, Key};

@@ -14,8 +14,8 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use crate::cli::Failure;
 use crate::diagnostic::Diagnostic;
+use crate::diagnostic::Failure;
 use crate::driver::{Compiled, Loader};
 use crate::source::{SourceId, SourceMap};
 use crate::syntax::ast::{self, DeclKind, ImportTarget, Module};

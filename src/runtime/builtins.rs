@@ -13,9 +13,9 @@ use std::rc::Rc;
 
 use crate::backend::{Binary, Reduce, Unary};
 use crate::diagnostic::Diagnostic;
+use crate::ir::ty::Type;
 use crate::ir::Builtin;
 use crate::source::Span;
-use crate::types::ty::Type;
 
 use super::eval::Eval;
 use super::layout::{self, internal, pack, unpack};

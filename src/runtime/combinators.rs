@@ -13,9 +13,9 @@
 //! gather.
 
 use crate::diagnostic::Diagnostic;
+use crate::ir::ty::Type;
 use crate::ir::Builtin;
 use crate::source::Span;
-use crate::types::ty::Type;
 
 use super::batch::{self, batch_size, gather};
 use super::builtins::Call;

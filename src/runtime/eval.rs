@@ -32,9 +32,9 @@ use std::rc::Rc;
 
 use crate::backend::{Graph, Real};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::ty::Type;
 use crate::ir::{self, Expr, ExprKind, LocalId, Pattern};
 use crate::source::Span;
-use crate::types::ty::Type;
 
 use super::batch::{self, gather, merge, split_mask};
 use super::layout::{self, internal, resolve};
@@ -360,7 +360,7 @@ impl<'e> Eval<'e> {
         &mut self,
         def: ir::DefId,
         inst: &[Type],
-        subst: Vec<(crate::types::ty::TyVar, Type)>,
+        subst: Vec<(crate::ir::ty::TyVar, Type)>,
     ) -> Result<Value, Diagnostic> {
         let key = (def, inst.to_vec());
         if let Some(v) = self.constants.get(&key) {

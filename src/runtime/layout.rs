@@ -11,8 +11,8 @@ use std::rc::Rc;
 
 use crate::backend::{Graph, Real};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::ty::Type;
 use crate::source::Span;
-use crate::types::ty::Type;
 
 use super::eval::Context;
 use super::value::{offsets_of, GridValue, ListValue, TypeSubst, Value};

@@ -7,9 +7,9 @@
 //! from the context; this file neither creates nor trains them.
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::ty::Type;
 use crate::ir::LearnedId;
 use crate::source::Span;
-use crate::types::ty::Type;
 
 use super::eval::Eval;
 use super::layout::{internal, pack, unpack};

@@ -4,6 +4,7 @@ pub mod batch;
 mod builtins;
 mod combinators;
 pub mod eval;
+mod globals;
 pub mod layout;
 mod learned;
 mod lists;
@@ -17,6 +18,7 @@ pub mod weights;
 mod windows;
 
 pub use eval::{apply, apply_watching, eval_closed, global_value, Context};
+pub use globals::{function_type, global_function};
 pub use value::Value;
 pub use vocab::Vocabularies;
 pub use weights::Weights;

@@ -15,9 +15,9 @@ use std::rc::Rc;
 use crate::codec::Printed;
 
 use crate::backend::Graph;
+use crate::ir::ty::Type;
 use crate::ir::{Builtin, Expr, ExprKind, Lambda, LocalId, Pattern, PrimOp, Program};
 use crate::source::Span;
-use crate::types::ty::Type;
 
 use super::eval::Context;
 use super::value::Value;

@@ -36,8 +36,8 @@
 use std::rc::Rc;
 
 use crate::backend::Real;
+use crate::ir::ty::{TyVar, Type};
 use crate::ir::{Builtin, Lambda, LearnedId};
-use crate::types::ty::{TyVar, Type};
 
 /// Types for the quantified variables of the def being evaluated.
 pub type TypeSubst = Rc<Vec<(TyVar, Type)>>;

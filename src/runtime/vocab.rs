@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::types::ty::{Name, TypeTable};
+use crate::ir::ty::{Name, TypeTable};
 
 pub const UNKNOWN_SYMBOL: &str = "<unk>";
 

@@ -74,10 +74,10 @@ pub fn initialise(
 /// Output part sizes, with `Scores` of open vocabularies sized from `vocabs`.
 pub fn resolve_outputs(
     outputs: &[Option<usize>],
-    codomain: &crate::types::ty::Type,
+    codomain: &crate::ir::ty::Type,
     vocabs: &crate::runtime::vocab::Vocabularies,
 ) -> Vec<usize> {
-    use crate::types::ty::Type;
+    use crate::ir::ty::Type;
     let parts: Vec<&Type> = match codomain {
         Type::Tuple(ts) => ts.iter().collect(),
         t => vec![t],

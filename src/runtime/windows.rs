@@ -11,8 +11,8 @@
 
 use crate::backend::Reduce;
 use crate::diagnostic::Diagnostic;
+use crate::ir::ty::Type;
 use crate::ir::Builtin;
-use crate::types::ty::Type;
 
 use super::batch::gather;
 use super::builtins::Call;

@@ -10,19 +10,19 @@ use rand::SeedableRng;
 
 use super::nonfinite::{self, At, NonFinite};
 use super::optim::Optimizer;
+use super::TrainConfig;
 use super::{mean_over, Data, EpochReport};
 use crate::backend::{Graph, Reduce};
-use crate::cli::{global_function, TrainArgs};
 use crate::codec::{self, Example};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::driver::Compiled;
-use crate::runtime::{self, Context, Value, Vocabularies, Weights};
+use crate::runtime::{self, global_function, Context, Value, Vocabularies, Weights};
 
 /// What every step of a run reads: the program, the flags, the data and
 /// the vocabularies.
 pub(super) struct Job<'a> {
     pub compiled: &'a Compiled,
-    pub args: &'a TrainArgs,
+    pub config: &'a TrainConfig,
     pub data: &'a Data,
     pub vocabs: &'a Vocabularies,
 }
@@ -63,15 +63,15 @@ pub(super) fn run_epoch(
     learner: &mut Learner,
     epoch: usize,
 ) -> Result<EpochReport, Stop> {
-    let (args, data) = (job.args, job.data);
+    let (config, data) = (job.config, job.data);
     let started = Instant::now();
     let mut order: Vec<usize> = (0..data.train.len()).collect();
     let mut rng =
-        rand::rngs::StdRng::seed_from_u64(args.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9));
+        rand::rngs::StdRng::seed_from_u64(config.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9));
     order.shuffle(&mut rng);
     let bar = progress_bar(order.len(), epoch);
     let mut total = 0.0f64;
-    let batch = args.batch.max(1);
+    let batch = config.batch.max(1);
     for (bi, chunk) in order.chunks(batch).enumerate() {
         let examples: Vec<&Example> = chunk.iter().filter_map(|&i| data.train.get(i)).collect();
         let at = At {
@@ -96,8 +96,8 @@ pub(super) fn run_epoch(
         weights: &learner.weights,
     };
     let valid_objective =
-        mean_over(&ctx, &args.objective, &data.valid, &data.arg_ty).map_err(Stop::Error)?;
-    let metric = match &args.metric {
+        mean_over(&ctx, &config.objective, &data.valid, &data.arg_ty).map_err(Stop::Error)?;
+    let metric = match &config.metric {
         Some(m) => mean_over(&ctx, m, &data.valid, &data.arg_ty)
             .map_err(Stop::Error)?
             .map(|v| (m.clone(), v)),
@@ -120,7 +120,7 @@ fn train_step(
     learner: &mut Learner,
     examples: &[&Example],
 ) -> Result<Result<f32, NonFinite>, Diagnostic> {
-    let (compiled, args, data) = (job.compiled, job.args, job.data);
+    let (compiled, config, data) = (job.compiled, job.config, job.data);
     let program = &compiled.program;
     let mut graph = Graph::training();
     let grads = {
@@ -130,7 +130,7 @@ fn train_step(
             weights: &learner.weights,
         };
         let arg = codec::assemble(&graph, examples, &data.arg_ty, &program.types);
-        let f = global_function(&ctx, &mut graph, &args.objective, examples.len())?;
+        let f = global_function(&ctx, &mut graph, &config.objective, examples.len())?;
         let Value::Real(losses) = runtime::apply(
             &ctx,
             &mut graph,
@@ -148,7 +148,7 @@ fn train_step(
         let mean = graph.affine_scalar(&sum, 1.0 / examples.len() as f32, 0.0);
         let value = graph.to_vec(&mean).first().copied().unwrap_or(f32::NAN);
         if !value.is_finite() {
-            let def = nonfinite::locate(compiled, &ctx, &args.objective, examples, &data.arg_ty);
+            let def = nonfinite::locate(compiled, &ctx, &config.objective, examples, &data.arg_ty);
             return Ok(Err(NonFinite::Objective { value, def }));
         }
         (graph.backward(&mean), value)

@@ -12,24 +12,47 @@ mod nonfinite;
 pub mod optim;
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::backend::Graph;
 use crate::checkpoint::{self, Checkpoint};
-use crate::cli::{
-    data_errors, function_type, global_function, read_text, Failure, OptimizerKind, TrainArgs,
-};
-use crate::codec::{self, Example};
-use crate::diagnostic::{Code, Diagnostic};
-use crate::driver::Compiled;
+use crate::codec::{self, data_errors, Example};
+use crate::diagnostic::{Code, Diagnostic, Failure};
+use crate::driver::{read_text, Compiled};
+use crate::ir::ty::Type;
 use crate::runtime::{self, Context, Value, Vocabularies, Weights};
-use crate::types::ty::Type;
+use crate::runtime::{function_type, global_function};
 use epoch::{run_epoch, Job, Learner, Stop};
 use nonfinite::LastFinite;
-use optim::Optimizer;
+use optim::{Optimizer, OptimizerKind};
 
 /// Examples per batch when evaluating (validation, metrics).
 const EVAL_BATCH: usize = 256;
+
+/// How to train: what `dp train`'s flags say, as plain data.
+#[derive(Clone, Debug)]
+pub struct TrainConfig {
+    /// Training data (JSON Lines, one objective argument per line).
+    pub data: PathBuf,
+    pub valid: Option<PathBuf>,
+    /// The def to minimise.
+    pub objective: String,
+    /// A def averaged over the validation data each epoch.
+    pub metric: Option<String>,
+    pub epochs: usize,
+    pub batch: usize,
+    pub optimizer: OptimizerKind,
+    /// The learning rate; `None` for the optimizer's default.
+    pub lr: Option<f32>,
+    pub seed: u64,
+    /// Where to write the trained weights.
+    pub save: Option<PathBuf>,
+    /// Weights (and optimizer state) to continue from.
+    pub resume: Option<PathBuf>,
+    /// Threads for the kernels; `None` leaves the current setting.
+    pub threads: Option<usize>,
+}
 
 /// What one epoch achieved.
 #[derive(Clone, Debug, PartialEq)]
@@ -62,7 +85,7 @@ struct Data {
 /// `cancel` (Ctrl-C in the REPL) stops after the current epoch.
 pub fn train(
     compiled: &Compiled,
-    args: &TrainArgs,
+    config: &TrainConfig,
     out: &mut dyn Write,
     cancel: Option<&AtomicBool>,
 ) -> Result<Trained, Failure> {
@@ -72,7 +95,7 @@ pub fn train(
     };
     let program = &compiled.program;
     let init_graph = Graph::inference();
-    let resume = match &args.resume {
+    let resume = match &config.resume {
         Some(p) => Some(checkpoint::load(p, program, &init_graph).map_err(fail)?),
         None => None,
     };
@@ -80,32 +103,29 @@ pub fn train(
         || Vocabularies::from_types(&program.types),
         |r| r.vocabs.clone(),
     );
-    let data = load_data(compiled, args, &mut vocabs, resume.is_none())?;
+    let data = load_data(compiled, config, &mut vocabs, resume.is_none())?;
     let (weights, start_epoch, resumed_optimizer, notes) = match resume {
         Some(r) => (r.weights, r.epoch, r.optimizer, r.notes),
         None => (
-            fresh_weights(compiled, &vocabs, args.seed)?,
+            fresh_weights(compiled, &vocabs, config.seed)?,
             0,
             None,
             Vec::new(),
         ),
     };
-    let lr = args.lr.unwrap_or(match args.optimizer {
-        OptimizerKind::Adam => 1e-3,
-        OptimizerKind::Sgd => 0.1,
-    });
+    let lr = config.lr.unwrap_or(config.optimizer.default_lr());
     let sizes: Vec<usize> = weights
         .tensors()
         .iter()
         .map(|t| t.rows() * t.cols())
         .collect();
     let optimizer = match resumed_optimizer {
-        Some(o) if o.kind == args.optimizer => Optimizer { lr, ..o },
-        _ => Optimizer::new(args.optimizer, lr, &sizes),
+        Some(o) if o.kind == config.optimizer => Optimizer { lr, ..o },
+        _ => Optimizer::new(config.optimizer, lr, &sizes),
     };
     let job = Job {
         compiled,
-        args,
+        config,
         data: &data,
         vocabs: &vocabs,
     };
@@ -117,14 +137,14 @@ pub fn train(
         weights: learner.weights.clone(),
         optimizer: learner.optimizer.clone(),
         epoch: start_epoch,
-        trained: args.resume.is_some(),
+        trained: config.resume.is_some(),
     };
-    for epoch in start_epoch + 1..=start_epoch + args.epochs {
+    for epoch in start_epoch + 1..=start_epoch + config.epochs {
         let report = match run_epoch(&job, &mut learner, epoch) {
             Ok(report) => report,
             Err(Stop::Error(d)) => return Err(fail(d)),
             Err(Stop::NonFinite(d)) => {
-                return Err(fail(keep_last_finite(compiled, args, &last_finite, d)))
+                return Err(fail(keep_last_finite(compiled, config, &last_finite, d)))
             }
         };
         last_finite = LastFinite {
@@ -134,7 +154,11 @@ pub fn train(
             epoch,
             trained: true,
         };
-        let _ = writeln!(out, "{}", format_report(&report, start_epoch + args.epochs));
+        let _ = writeln!(
+            out,
+            "{}",
+            format_report(&report, start_epoch + config.epochs)
+        );
         reports.push(report);
         epochs_done = epoch;
         if cancel.is_some_and(|c| c.load(Ordering::SeqCst)) {
@@ -150,7 +174,7 @@ pub fn train(
         reports,
         notes,
     };
-    if let Some(path) = &args.save {
+    if let Some(path) = &config.save {
         save(compiled, path, &trained).map_err(fail)?;
     }
     Ok(trained)
@@ -160,11 +184,11 @@ pub fn train(
 /// they are trained or resumed ones) and say so in the diagnostic.
 fn keep_last_finite(
     compiled: &Compiled,
-    args: &TrainArgs,
+    config: &TrainConfig,
     last: &LastFinite,
     d: Diagnostic,
 ) -> Diagnostic {
-    let Some(path) = &args.save else {
+    let Some(path) = &config.save else {
         return d;
     };
     if !last.trained {
@@ -219,7 +243,7 @@ pub fn format_report(r: &EpochReport, total: usize) -> String {
 
 fn load_data(
     compiled: &Compiled,
-    args: &TrainArgs,
+    config: &TrainConfig,
     vocabs: &mut Vocabularies,
     grow: bool,
 ) -> Result<Data, Failure> {
@@ -228,26 +252,26 @@ fn load_data(
         sources: compiled.sources.clone(),
         diagnostics,
     };
-    let (arg_ty, result) = function_type(program, &args.objective).map_err(|d| fail(vec![d]))?;
+    let (arg_ty, result) = function_type(program, &config.objective).map_err(|d| fail(vec![d]))?;
     if result != Type::Float {
         let d = Diagnostic::new(
             Code::TypeMismatch,
             format!(
                 "the objective `{}` must return a Float, it returns `{}`",
-                args.objective,
-                crate::types::pretty(&result)
+                config.objective,
+                crate::ir::pretty::pretty(&result)
             ),
         );
         return Err(fail(vec![d]));
     }
-    if let Some(metric) = &args.metric {
+    if let Some(metric) = &config.metric {
         let (m_arg, m_res) = function_type(program, metric).map_err(|d| fail(vec![d]))?;
         if m_arg != arg_ty || m_res != Type::Float {
             let d = Diagnostic::new(
                 Code::TypeMismatch,
                 format!(
                     "the metric `{metric}` must have type `{} -> Float`",
-                    crate::types::pretty(&arg_ty)
+                    crate::ir::pretty::pretty(&arg_ty)
                 ),
             );
             return Err(fail(vec![d]));
@@ -267,15 +291,15 @@ fn load_data(
             format!("`{}` has no examples", path.display()),
         )])
     };
-    let train = decode(&args.data, vocabs, grow)?;
+    let train = decode(&config.data, vocabs, grow)?;
     if train.is_empty() {
-        return Err(no_examples(&args.data));
+        return Err(no_examples(&config.data));
     }
-    let valid = match &args.valid {
+    let valid = match &config.valid {
         Some(p) => decode(p, vocabs, false)?,
         None => Vec::new(),
     };
-    if let Some(p) = args.valid.as_deref().filter(|_| valid.is_empty()) {
+    if let Some(p) = config.valid.as_deref().filter(|_| valid.is_empty()) {
         return Err(no_examples(p));
     }
     Ok(Data {

@@ -7,13 +7,13 @@
 //! completed epoch are finite; `train` saves those to `--save`.
 
 use crate::backend::Graph;
-use crate::cli::global_function;
 use crate::codec::{self, Example, Printed};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::driver::Compiled;
+use crate::ir::ty::Type;
+use crate::runtime::global_function;
 use crate::runtime::{self, Context, Vocabularies, Weights};
 use crate::source::Span;
-use crate::types::ty::Type;
 
 /// What a training step found non-finite.
 #[derive(Clone, Debug, PartialEq)]

@@ -5,7 +5,43 @@
 //! update is done here on plain slices (DESIGN.md, "dfdx 0.13 notes").
 //! This module knows nothing of tensors or programs: slots are indices.
 
-use crate::cli::OptimizerKind;
+/// Which update rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptimizerKind {
+    Adam,
+    Sgd,
+}
+
+impl OptimizerKind {
+    /// The names `--optimizer` takes and weights files record.
+    pub const NAMES: [&'static str; 2] = ["adam", "sgd"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            OptimizerKind::Adam => "adam",
+            OptimizerKind::Sgd => "sgd",
+        }
+    }
+
+    /// The default learning rate: 1e-3 for Adam, 0.1 for SGD.
+    pub fn default_lr(self) -> f32 {
+        match self {
+            OptimizerKind::Adam => 1e-3,
+            OptimizerKind::Sgd => 0.1,
+        }
+    }
+}
+
+impl std::str::FromStr for OptimizerKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "adam" => Ok(OptimizerKind::Adam),
+            "sgd" => Ok(OptimizerKind::Sgd),
+            _ => Err(format!("unknown optimizer `{s}` (adam or sgd)")),
+        }
+    }
+}
 
 /// Optimizer state for a fixed list of tensor slots.
 #[derive(Clone, Debug, PartialEq)]

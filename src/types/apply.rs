@@ -8,13 +8,13 @@
 //! types.
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::pretty::pretty;
+use crate::ir::ty::Type;
 use crate::ir::{self, ArithOp, CmpOp, PrimOp};
 use crate::source::Span;
 use crate::syntax::ast::{self, BinOp, ExprKind};
 use crate::types::infer::{node, Checker, Origin};
 use crate::types::pending::Pending;
-use crate::types::pretty::pretty;
-use crate::types::ty::Type;
 use crate::types::unify::Constraint;
 
 /// Splits `f a b` (and `b |> f a`) into the head and its arguments.

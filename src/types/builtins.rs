@@ -7,8 +7,8 @@
 //! `concat` — so they come back with a [`Special`] side condition that the
 //! checker resolves once the argument types are known (`pending.rs`).
 
+use crate::ir::ty::Type;
 use crate::ir::Builtin;
-use crate::types::ty::Type;
 use crate::types::unify::{Constraint, Subst};
 
 /// A side condition on an instantiated builtin type.

@@ -10,12 +10,12 @@
 use std::rc::Rc;
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::pretty::pretty;
+use crate::ir::ty::{Type, TypeTable};
 use crate::ir::{self, LearnedKind, Scheme};
 use crate::source::Span;
 use crate::syntax::ast::{self, TypeExpr, TypeExprKind};
 use crate::types::infer::{node, Checker, Env, Origin};
-use crate::types::pretty::pretty;
-use crate::types::ty::{Type, TypeTable};
 use crate::types::unify::collect_vars;
 
 /// Infers and generalises one def; returns its scheme, its body (a

@@ -7,10 +7,10 @@
 //! / `NotComparable` for unmet constraints, `TypeMismatch` otherwise.
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::pretty::{pretty, Namer};
+use crate::ir::ty::Type;
 use crate::source::Span;
 use crate::types::infer::{Checker, Origin};
-use crate::types::pretty::{pretty, Namer};
-use crate::types::ty::Type;
 use crate::types::unify::{Constraint, UErr};
 
 pub const REPR_NOTE: &str =

@@ -14,13 +14,13 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::ty::{TyVar, Type};
 use crate::ir::{self, Builtin, GlobalRef, LocalId, Scheme};
 use crate::source::Span;
 use crate::syntax::ast::{self, ExprKind, PatternKind, TypeExpr};
 use crate::types::builtins;
 use crate::types::pending::Pending;
 use crate::types::resolve::{suggest, TypeResolver};
-use crate::types::ty::{TyVar, Type};
 use crate::types::unify::{map_vars, Constraint, Subst};
 
 /// The global scope a checker works in.

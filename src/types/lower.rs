@@ -19,11 +19,11 @@ use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::pretty::pretty;
+use crate::ir::ty::{TyVar, Type};
 use crate::ir::{self, ArithOp, Broadcast, CmpKind, LocalId, PrimOp, Scheme};
 use crate::types::infer::Checker;
-use crate::types::pretty::pretty;
 use crate::types::resolve::suggest;
-use crate::types::ty::{TyVar, Type};
 use crate::types::unify::{map_vars, Constraint, FRESH_BASE};
 
 impl Checker<'_> {

@@ -25,11 +25,9 @@ pub mod graph;
 pub mod infer;
 pub mod lower;
 pub mod pending;
-pub mod pretty;
 pub mod program;
 pub mod resolve;
 pub mod special;
-pub mod ty;
 pub mod unify;
 
 #[cfg(test)]
@@ -40,7 +38,7 @@ use crate::ir::{self, Program};
 use crate::source::{SourceId, SourceMap};
 use crate::syntax::ast;
 
-pub use pretty::{pretty, pretty_scheme};
+pub use crate::ir::pretty::{pretty, pretty_scheme};
 
 /// Checks a whole program. `modules` share one namespace; `Import`
 /// declarations are ignored (the driver resolved them).

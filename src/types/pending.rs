@@ -15,12 +15,12 @@
 //! read off the final types in `lower.rs`.
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::ty::Type;
 use crate::source::Span;
 use crate::syntax::ast::BinOp;
 use crate::types::builtins::Special;
 use crate::types::errors::REPR_NOTE;
 use crate::types::infer::Checker;
-use crate::types::ty::Type;
 use crate::types::unify::{Constraint, UErr};
 
 #[derive(Clone, Debug)]
@@ -427,8 +427,8 @@ impl Checker<'_> {
                 Code::ShapeMismatch,
                 format!(
                     "`{} @ {}`: the inner dimensions {} and {} differ",
-                    crate::types::pretty::pretty(&l),
-                    crate::types::pretty::pretty(&r),
+                    crate::ir::pretty::pretty(&l),
+                    crate::ir::pretty::pretty(&r),
                     m_n[1],
                     n_p[0]
                 ),
@@ -449,7 +449,7 @@ impl Checker<'_> {
     /// The dims of an operand of `@`: a matrix on the left, a vector or a
     /// matrix on the right.
     fn matmul_operand(&mut self, t: &Type, span: Span, left: bool) -> Option<Vec<usize>> {
-        let s = crate::types::pretty::pretty(t);
+        let s = crate::ir::pretty::pretty(t);
         let d = match t {
             Type::Tensor(d) if d.len() == 2 || (!left && d.len() == 1) => return Some(d.clone()),
             Type::Tensor(_) => Diagnostic::new(

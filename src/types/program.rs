@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::ty::Type;
 use crate::ir::{self, GlobalRef, LearnedKind, Program};
 use crate::source::Span;
 use crate::syntax::ast::{self, DeclKind, Ident};
@@ -18,7 +19,6 @@ use crate::types::decls::{check_def, check_param_init, check_param_type, learned
 use crate::types::graph::{cycle_diagnostic, free_names, is_cycle, sccs, Edges};
 use crate::types::infer::Env;
 use crate::types::resolve::TypeResolver;
-use crate::types::ty::Type;
 
 /// Checks `decls` in the scope of `base`; returns the extended program.
 pub fn extend(base: &Program, decls: &[&ast::Decl]) -> (Program, Vec<Diagnostic>) {

@@ -10,11 +10,12 @@
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
+pub use crate::diagnostic::{edit_distance, suggest};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::pretty::pretty;
+use crate::ir::ty::{RepDef, Type, TypeTable, VocabDef};
 use crate::source::Span;
 use crate::syntax::ast::{Ident, TypeExpr, TypeExprKind};
-use crate::types::pretty::pretty;
-use crate::types::ty::{RepDef, Type, TypeTable, VocabDef};
 
 /// Most reals one value of a tensor type may hold (2^24, 64 MiB of f32):
 /// larger shapes would exhaust memory at run time, so they are refused here.
@@ -412,54 +413,4 @@ impl TypeResolver {
         names.extend(self.pending.keys().cloned());
         names
     }
-}
-
-/// The closest candidate by edit distance, if close enough to be a typo.
-pub fn suggest(name: &str, candidates: impl IntoIterator<Item = String>) -> Option<String> {
-    let limit = match name.chars().count() {
-        0..=2 => 1,
-        3..=5 => 2,
-        _ => 3,
-    };
-    let mut best: Option<(usize, String)> = None;
-    for c in candidates {
-        if c == name {
-            continue;
-        }
-        let d = edit_distance(name, &c);
-        let better = best
-            .as_ref()
-            .is_none_or(|(bd, bc)| d < *bd || (d == *bd && c < *bc));
-        if d <= limit && better {
-            best = Some((d, c));
-        }
-    }
-    best.map(|(_, c)| c)
-}
-
-/// Edit distance with adjacent transpositions (optimal string alignment):
-/// `tahn` is one edit from `tanh`.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
 }

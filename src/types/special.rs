@@ -6,11 +6,11 @@
 //! an item: `BadWindow` or `AmbiguousType` with a hint to annotate.
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::ty::Type;
 use crate::source::Span;
 use crate::types::builtins::Special;
 use crate::types::errors::REPR_NOTE;
 use crate::types::infer::Checker;
-use crate::types::ty::Type;
 use crate::types::unify::Constraint;
 
 impl Checker<'_> {

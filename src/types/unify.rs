@@ -7,7 +7,7 @@
 //! This module knows nothing of expressions or diagnostics: failures are
 //! returned as [`UErr`] data and turned into messages by `errors.rs`.
 
-use crate::types::ty::{TyVar, Type};
+use crate::ir::ty::{TyVar, Type};
 
 /// Inference variables are `FRESH_BASE + i`; quantified variables of a
 /// generalised scheme are small numbers (see `lower.rs`), so the two never

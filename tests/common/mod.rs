@@ -11,9 +11,9 @@
 use dp::backend::{Graph, Real, Reduce};
 use dp::codec::{self, Example};
 use dp::driver::{compile_source, Compiled};
+use dp::ir::ty::Type;
 use dp::runtime::{self, Context, Value, Vocabularies, Weights};
 use dp::source::Span;
-use dp::types::ty::Type;
 
 /// A compiled program, its objective, decoded examples and vocabularies.
 pub struct Setup {
@@ -49,7 +49,7 @@ pub fn setup(src: &str, objective: &str, lines: &[&str]) -> Setup {
 
 pub fn try_setup(src: &str, objective: &str, lines: &[&str]) -> Result<Setup, String> {
     let compiled = try_compile(src)?;
-    let (arg_ty, result) = dp::cli::function_type(&compiled.program, objective)
+    let (arg_ty, result) = dp::runtime::function_type(&compiled.program, objective)
         .map_err(|d| format!("{}: {}", objective, d.message))?;
     if result != Type::Float {
         return Err(format!("`{objective}` does not return a Float"));
@@ -112,7 +112,7 @@ impl Setup {
         };
         let refs: Vec<&Example> = idx.iter().map(|&i| &self.examples[i]).collect();
         let arg = codec::assemble(graph, &refs, &self.arg_ty, &self.compiled.program.types);
-        let f = dp::cli::global_function(&ctx, graph, &self.objective, refs.len())
+        let f = dp::runtime::global_function(&ctx, graph, &self.objective, refs.len())
             .map_err(|d| self.show(d))?;
         match runtime::apply(&ctx, graph, &f, vec![arg], Span::default()) {
             Ok(Value::Real(r)) => Ok(r),

@@ -7,10 +7,10 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::SENTIMENT;
+use crate::ir::ty::Type;
 use crate::ir::{self, ExprKind, Program};
 use crate::source::SourceMap;
 use crate::syntax::{parse_expr, parse_module};
-use crate::types::ty::Type;
 use crate::types::unify::collect_vars;
 use crate::types::{check_expr, check_program};
 

@@ -7,12 +7,19 @@
 //! `|>` is application, `def f x = e` is `f = \x -> e`, operators are
 //! resolved to [`PrimOp`]s that say exactly what to compute (Int or real
 //! arithmetic, which side broadcasts, matrix shapes).
+//!
+//! The type vocabulary shared by the checker, the runtime and the codec
+//! lives here too: [`ty`] (semantic types, the `TypeTable`) and [`pretty`]
+//! (types as the spec prints them); the IR imports nothing of the checker.
+
+pub mod pretty;
+pub mod ty;
 
 use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::source::Span;
-use crate::types::ty::{Name, TyVar, Type, TypeTable};
+use ty::{Name, TyVar, Type, TypeTable};
 
 pub type DefId = usize;
 pub type LearnedId = usize;

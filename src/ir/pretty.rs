@@ -8,8 +8,8 @@
 
 use std::collections::HashMap;
 
+use crate::ir::ty::{TyVar, Type};
 use crate::ir::Scheme;
-use crate::types::ty::{TyVar, Type};
 
 /// Prints a type with its variables renamed from `a`.
 pub fn pretty(ty: &Type) -> String {
