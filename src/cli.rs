@@ -128,25 +128,7 @@ pub fn check(file: &Path, out: &mut impl Write) -> Result<(), Failure> {
 
 /// `name : Type` for the defs of the root module, in source order.
 pub fn def_signatures(compiled: &Compiled) -> Vec<String> {
-    use crate::syntax::ast::DeclKind;
-    let Some((_, root)) = compiled.modules.last() else {
-        return Vec::new();
-    };
-    root.decls
-        .iter()
-        .filter_map(|d| match &d.kind {
-            DeclKind::Def { name, .. } => Some(&name.name),
-            _ => None,
-        })
-        .filter_map(|name| match compiled.program.globals.get(name.as_str()) {
-            Some(GlobalRef::Def(id)) => compiled
-                .program
-                .defs
-                .get(*id)
-                .map(|def| format!("{} : {}", name, crate::types::pretty_scheme(&def.scheme))),
-            _ => None,
-        })
-        .collect()
+    compiled.def_signatures()
 }
 
 /// `dp run`.

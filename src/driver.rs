@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::ir::Program;
+use crate::ir::{GlobalRef, Program};
 use crate::source::{SourceId, SourceMap, Span};
 use crate::syntax::ast::{DeclKind, ImportTarget, Module};
 
@@ -30,6 +30,34 @@ pub struct Compiled {
     pub modules: Vec<(SourceId, Module)>,
 }
 
+impl Compiled {
+    /// `name : Type` for the defs of the root module, in source order.
+    pub fn def_signatures(&self) -> Vec<String> {
+        let compiled = self;
+        use crate::syntax::ast::DeclKind;
+        let Some((_, root)) = compiled.modules.last() else {
+            return Vec::new();
+        };
+        root.decls
+            .iter()
+            .filter_map(|d| match &d.kind {
+                DeclKind::Def { name, .. } => Some(&name.name),
+                _ => None,
+            })
+            .filter_map(|name| match compiled.program.globals.get(name.as_str()) {
+                Some(GlobalRef::Def(id)) => compiled.program.defs.get(*id).map(|def| {
+                    format!(
+                        "{} : {}",
+                        name,
+                        crate::ir::pretty::pretty_scheme(&def.scheme)
+                    )
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 /// Where a module came from, used as its identity.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum ModuleKey {
@@ -37,11 +65,17 @@ enum ModuleKey {
     File(PathBuf),
 }
 
+/// Reads the text of an imported file (the file system by default; a
+/// library user may serve imports from elsewhere).
+pub type Resolver = std::sync::Arc<dyn Fn(&Path) -> std::io::Result<String> + Send + Sync>;
+
 /// Reads and parses modules and their imports, each once. Also used by the
 /// REPL, which keeps one loader for a session: `sources` then holds the
 /// REPL's inputs too, and `modules` grows with each `import`.
 #[derive(Clone)]
 pub struct Loader {
+    /// Where imported files come from; `None` reads the file system.
+    resolver: Option<Resolver>,
     pub sources: SourceMap,
     /// Parsed modules, dependencies first.
     pub modules: Vec<(SourceId, Module)>,
@@ -62,12 +96,27 @@ pub fn compile_file(path: &Path) -> Result<Compiled, (SourceMap, Vec<Diagnostic>
 
 /// Parse and check a program given as text (tests, the REPL).
 pub fn compile_source(name: &str, text: &str) -> Result<Compiled, (SourceMap, Vec<Diagnostic>)> {
+    compile_source_with(name, text, None)
+}
+
+/// Parse and check a program given as text, its file imports (relative to
+/// the directory of `name`) read by `resolver` (the file system if `None`).
+pub fn compile_source_with(
+    name: &str,
+    text: &str,
+    resolver: Option<Resolver>,
+) -> Result<Compiled, (SourceMap, Vec<Diagnostic>)> {
     let mut loader = Loader::new();
+    loader.resolver = resolver;
+    let dir = Path::new(name)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(Path::to_path_buf);
     loader.load(
         ModuleKey::File(PathBuf::from(name)),
         name.to_string(),
         text.to_string(),
-        None,
+        dir,
     );
     loader.finish()
 }
@@ -85,6 +134,7 @@ impl Default for Loader {
 impl Loader {
     pub fn new() -> Loader {
         Loader {
+            resolver: None,
             sources: SourceMap::new(),
             modules: Vec::new(),
             done: HashMap::new(),
@@ -188,6 +238,14 @@ impl Loader {
         }
     }
 
+    /// An imported file's text, through the resolver if there is one.
+    fn read(&self, path: &Path) -> std::io::Result<String> {
+        match &self.resolver {
+            Some(resolve) => resolve(path),
+            None => std::fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()),
+        }
+    }
+
     fn read_import(
         &self,
         key: &ModuleKey,
@@ -208,10 +266,10 @@ impl Loader {
                     .help("to import a file, write its path in quotes: `import \"lib/cells.dp\"`"))
                 }
             },
-            ModuleKey::File(path) => match std::fs::read(path) {
-                Ok(bytes) => Ok((
+            ModuleKey::File(path) => match self.read(path) {
+                Ok(text) => Ok((
                     shown.to_string(),
-                    String::from_utf8_lossy(&bytes).into_owned(),
+                    text,
                     path.parent().map(Path::to_path_buf),
                 )),
                 Err(e) => Err(Diagnostic::new(

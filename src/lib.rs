@@ -1,6 +1,11 @@
 //! dp: a typed functional language whose programs compile to differentiable
 //! graphs. See ARCHITECTURE.md for the pipeline and the code map.
+//!
+//! The library's entry points are re-exported here: [`Program`] (a checked
+//! program, its functions and their types) and [`Error`] (diagnostics with
+//! their sources). See the [`api`] module.
 
+pub mod api;
 pub mod args;
 pub mod backend;
 pub mod checkpoint;
@@ -16,3 +21,5 @@ pub mod syntax;
 pub mod term;
 pub mod train;
 pub mod types;
+
+pub use api::{Error, Program};

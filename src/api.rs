@@ -1,0 +1,184 @@
+//! The public API, first half: a checked program (from a file, or from
+//! source text with a resolver for its imports), its functions and their
+//! types, and one error type that carries the diagnostics with their
+//! sources and renders them. `dp`'s command line and REPL stand on the
+//! same modules. Nothing here writes to a terminal.
+//!
+//! Loading and checking recurse over the user's program, so they run on
+//! the driver's big-stack thread: a caller's thread never overflows where
+//! `dp` would not.
+//!
+//! ```
+//! let program = dp::Program::from_source(
+//!     "inc.dp",
+//!     "def inc (x : Int) : Int = x + 1\ndef twice (f : Int -> Int) (x : Int) : Int = f (f x)",
+//! )
+//! .expect("a well-typed program");
+//! assert_eq!(program.signatures(), ["inc : Int -> Int", "twice : (Int -> Int) -> Int -> Int"]);
+//! assert_eq!(
+//!     program.function_type("inc").expect("a function"),
+//!     ("Int".to_string(), "Int".to_string())
+//! );
+//! ```
+
+use std::fmt;
+use std::path::Path;
+
+use crate::diagnostic::{render, Diagnostic, Failure};
+use crate::driver::{self, Compiled, Resolver};
+use crate::ir::pretty::pretty;
+
+/// Why a program, its data or its weights could not be used: diagnostics
+/// with the sources their spans point into.
+///
+/// ```
+/// let err = dp::Program::from_source("bad.dp", "def x : Int = 1 + true").unwrap_err();
+/// assert_eq!(err.diagnostics()[0].code.as_str(), "E0204");
+/// assert!(err.to_string().contains("bad.dp:1:"));
+/// ```
+pub struct Error {
+    failure: Failure,
+}
+
+impl Error {
+    /// The diagnostics, in the order the stages found them.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.failure.diagnostics
+    }
+
+    /// The diagnostics rendered as `dp` prints them (`color` for a terminal).
+    pub fn render(&self, color: bool) -> String {
+        render(&self.failure.diagnostics, &self.failure.sources, color)
+    }
+}
+
+impl From<Failure> for Error {
+    fn from(failure: Failure) -> Error {
+        Error { failure }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.render(false).trim_end())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// A parsed and type-checked program with the sources its spans point into.
+pub struct Program {
+    compiled: Compiled,
+}
+
+impl fmt::Debug for Program {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Program")
+            .field("signatures", &self.signatures())
+            .finish()
+    }
+}
+
+/// A value built on the big-stack thread and handed back whole.
+struct Handed<T>(T);
+
+// SAFETY: a `Handed` value is built on the big-stack thread, which ends as
+// soon as the value is returned; dp keeps no thread-local or global state,
+// so every `Rc` of the program is inside the value and no other thread can
+// touch them while it moves to the caller's thread.
+unsafe impl<T> Send for Handed<T> {}
+
+/// Run `f` on the driver's big-stack thread and hand its result back.
+fn on_big_stack<T: 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Error> {
+    match driver::with_big_stack(move || Handed(f())) {
+        Some(Handed(v)) => Ok(v),
+        None => Err(Error::from(Failure::plain(Diagnostic::new(
+            crate::diagnostic::Code::Io,
+            "internal error: the checker stopped unexpectedly (a bug in dp)",
+        )))),
+    }
+}
+
+fn compiled(
+    result: Result<Compiled, (crate::source::SourceMap, Vec<Diagnostic>)>,
+) -> Result<Program, Error> {
+    result
+        .map(|compiled| Program { compiled })
+        .map_err(|(sources, diagnostics)| {
+            Error::from(Failure {
+                sources,
+                diagnostics,
+            })
+        })
+}
+
+impl Program {
+    /// Read, parse and check the program at `path` and its imports
+    /// (`import nn` from the bundled stdlib, `import "f.dp"` relative to
+    /// the importing file).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Program, Error> {
+        let path = path.as_ref().to_path_buf();
+        on_big_stack(move || compiled(driver::compile_file(&path)))?
+    }
+
+    /// Parse and check a program given as text, called `name` in
+    /// diagnostics; its file imports are read from the file system,
+    /// relative to `name`'s directory.
+    pub fn from_source(name: &str, text: &str) -> Result<Program, Error> {
+        Program::load_source(name, text, None)
+    }
+
+    /// [`Program::from_source`], with file imports read by `resolver`
+    /// (given the import's path, relative to `name`'s directory).
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// let program = dp::Program::from_source_with(
+    ///     "main.dp",
+    ///     "import \"lib.dp\"\ndef main : Int = double 21",
+    ///     |path: &Path| match path.to_str() {
+    ///         Some("lib.dp") => Ok("def double (x : Int) : Int = 2 * x".to_string()),
+    ///         _ => Err(std::io::Error::from(std::io::ErrorKind::NotFound)),
+    ///     },
+    /// )
+    /// .expect("the import resolves");
+    /// assert_eq!(program.signatures(), ["main : Int"]);
+    /// ```
+    pub fn from_source_with(
+        name: &str,
+        text: &str,
+        resolver: impl Fn(&Path) -> std::io::Result<String> + Send + Sync + 'static,
+    ) -> Result<Program, Error> {
+        Program::load_source(name, text, Some(std::sync::Arc::new(resolver)))
+    }
+
+    fn load_source(name: &str, text: &str, resolver: Option<Resolver>) -> Result<Program, Error> {
+        let (name, text) = (name.to_string(), text.to_string());
+        on_big_stack(move || compiled(driver::compile_source_with(&name, &text, resolver)))?
+    }
+
+    /// `name : Type` for each def of the root module, in source order, as
+    /// `dp check` prints them.
+    pub fn signatures(&self) -> Vec<String> {
+        self.compiled.def_signatures()
+    }
+
+    /// The argument and result types of a global function (a def or a
+    /// learned piece) that data can be decoded for: it must be monomorphic.
+    pub fn function_type(&self, name: &str) -> Result<(String, String), Error> {
+        crate::runtime::function_type(&self.compiled.program, name)
+            .map(|(a, r)| (pretty(&a), pretty(&r)))
+            .map_err(|d| Error::from(Failure::with(&self.compiled.sources, d)))
+    }
+
+    /// The checked program as the stages below the API see it.
+    pub fn compiled(&self) -> &Compiled {
+        &self.compiled
+    }
+}
