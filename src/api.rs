@@ -1,6 +1,7 @@
 //! The public API, first half: a checked program (from a file, or from
 //! source text with a resolver for its imports), its functions and their
-//! types, and one error type that carries the diagnostics with their
+//! types; a model (its vocabularies and weights: fresh from a seed, loaded,
+//! saved); and one error type that carries the diagnostics with their
 //! sources and renders them. `dp`'s command line and REPL stand on the
 //! same modules. Nothing here writes to a terminal.
 //!
@@ -24,9 +25,13 @@
 use std::fmt;
 use std::path::Path;
 
+use crate::backend::Graph;
+use crate::checkpoint::{self, Checkpoint};
 use crate::diagnostic::{render, Diagnostic, Failure};
 use crate::driver::{self, Compiled, Resolver};
 use crate::ir::pretty::pretty;
+use crate::runtime::{Vocabularies, Weights};
+use crate::train::optim::Optimizer;
 
 /// Why a program, its data or its weights could not be used: diagnostics
 /// with the sources their spans point into.
@@ -88,19 +93,36 @@ impl fmt::Debug for Program {
 /// A value built on the big-stack thread and handed back whole.
 struct Handed<T>(T);
 
-// SAFETY: a `Handed` value is built on the big-stack thread, which ends as
-// soon as the value is returned; dp keeps no thread-local or global state,
-// so every `Rc` of the program is inside the value and no other thread can
-// touch them while it moves to the caller's thread.
+// SAFETY: a `Handed` value crosses between the caller's thread and the
+// big-stack thread while the other one waits (the caller joins at once):
+// never two threads at a time touch its `Rc`s, and dp keeps no
+// thread-local or global state that could hold clones of them.
 unsafe impl<T> Send for Handed<T> {}
 
-/// Run `f` on the driver's big-stack thread and hand its result back.
-fn on_big_stack<T: 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Error> {
-    match driver::with_big_stack(move || Handed(f())) {
+impl<T> Handed<T> {
+    fn take(self) -> T {
+        self.0
+    }
+}
+
+/// Run `f` on a thread with the driver's big stack and hand its result
+/// back; the caller waits, so `f` may borrow the caller's values.
+fn on_big_stack<T>(f: impl FnOnce() -> T) -> Result<T, Error> {
+    let f = Handed(f);
+    let result = std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new()
+            .name("dp".into())
+            .stack_size(driver::BIG_STACK)
+            // `f.take()` moves the whole `Handed` (a field pattern would
+            // capture only the unsendable field).
+            .spawn_scoped(scope, move || Handed(f.take()()));
+        thread.ok()?.join().ok()
+    });
+    match result {
         Some(Handed(v)) => Ok(v),
         None => Err(Error::from(Failure::plain(Diagnostic::new(
             crate::diagnostic::Code::Io,
-            "internal error: the checker stopped unexpectedly (a bug in dp)",
+            "internal error: dp stopped unexpectedly (a bug in dp)",
         )))),
     }
 }
@@ -123,8 +145,8 @@ impl Program {
     /// (`import nn` from the bundled stdlib, `import "f.dp"` relative to
     /// the importing file).
     pub fn from_file(path: impl AsRef<Path>) -> Result<Program, Error> {
-        let path = path.as_ref().to_path_buf();
-        on_big_stack(move || compiled(driver::compile_file(&path)))?
+        let path = path.as_ref();
+        on_big_stack(|| compiled(driver::compile_file(path)))?
     }
 
     /// Parse and check a program given as text, called `name` in
@@ -159,8 +181,7 @@ impl Program {
     }
 
     fn load_source(name: &str, text: &str, resolver: Option<Resolver>) -> Result<Program, Error> {
-        let (name, text) = (name.to_string(), text.to_string());
-        on_big_stack(move || compiled(driver::compile_source_with(&name, &text, resolver)))?
+        on_big_stack(|| compiled(driver::compile_source_with(name, text, resolver)))?
     }
 
     /// `name : Type` for each def of the root module, in source order, as
@@ -180,5 +201,121 @@ impl Program {
     /// The checked program as the stages below the API see it.
     pub fn compiled(&self) -> &Compiled {
         &self.compiled
+    }
+}
+
+/// What a program has learned: the vocabularies (open ones grown from the
+/// training data) and the weights of its learned pieces and params, with
+/// the optimizer state and epoch of a weights file.
+///
+/// ```
+/// let program = dp::Program::from_source("lin.dp", "learn f : R[2] -> Float\nparam p : R[3]")
+///     .expect("checks");
+/// let model = dp::Model::fresh(&program, 7).expect("fresh weights");
+/// assert_eq!(model.parameter_count(), 2 + 1 + 3);
+/// assert_eq!(
+///     model.tensors(&program),
+///     [("f.weight".to_string(), vec![1, 2]), ("f.bias".to_string(), vec![1]), ("p".to_string(), vec![3])]
+/// );
+/// ```
+#[derive(Clone)]
+pub struct Model {
+    vocabs: Vocabularies,
+    weights: Weights,
+    optimizer: Option<Optimizer>,
+    epoch: usize,
+    notes: Vec<String>,
+}
+
+impl fmt::Debug for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Model")
+            .field("parameters", &self.parameter_count())
+            .field("epoch", &self.epoch)
+            .finish()
+    }
+}
+
+impl Model {
+    /// Weights drawn as `dp train` draws them from `seed` (params'
+    /// initialisers evaluated), the program's declared vocabularies.
+    pub fn fresh(program: &Program, seed: u64) -> Result<Model, Error> {
+        let compiled = &program.compiled;
+        on_big_stack(|| {
+            let vocabs = Vocabularies::from_types(&compiled.program.types);
+            let weights = crate::train::fresh_weights(compiled, &vocabs, seed)?;
+            Ok::<Model, Failure>(Model {
+                vocabs,
+                weights,
+                optimizer: None,
+                epoch: 0,
+                notes: Vec::new(),
+            })
+        })?
+        .map_err(Error::from)
+    }
+
+    /// A weights file, checked against `program` in every tensor and
+    /// metadata value (`dp run --weights` loads the same way).
+    pub fn load(program: &Program, path: impl AsRef<Path>) -> Result<Model, Error> {
+        let compiled = &program.compiled;
+        let c = checkpoint::load(path.as_ref(), &compiled.program, &Graph::inference())
+            .map_err(|d| Error::from(Failure::with(&compiled.sources, d)))?;
+        Ok(Model {
+            vocabs: c.vocabs,
+            weights: c.weights,
+            optimizer: c.optimizer,
+            epoch: c.epoch,
+            notes: c.notes,
+        })
+    }
+
+    /// Write a weights file atomically (`path` holds the old file or the
+    /// new one, never half of one).
+    pub fn save(&self, program: &Program, path: impl AsRef<Path>) -> Result<(), Error> {
+        let compiled = &program.compiled;
+        let ckpt = Checkpoint {
+            vocabs: self.vocabs.clone(),
+            weights: self.weights.clone(),
+            optimizer: self.optimizer.clone(),
+            epoch: self.epoch,
+            notes: Vec::new(),
+        };
+        checkpoint::save(path.as_ref(), &compiled.program, &Graph::inference(), &ckpt)
+            .map_err(|d| Error::from(Failure::with(&compiled.sources, d)))
+    }
+
+    /// Epochs trained when the weights were saved (0 for fresh ones).
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    /// Things worth telling about a loaded file (one written by another
+    /// tool, say).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// The number of learned reals.
+    pub fn parameter_count(&self) -> usize {
+        self.weights
+            .tensors()
+            .iter()
+            .map(|t| t.rows() * t.cols())
+            .sum()
+    }
+
+    /// Each weight tensor's name and shape, as the weights file stores them.
+    pub fn tensors(&self, program: &Program) -> Vec<(String, Vec<usize>)> {
+        self.weights
+            .names(&program.compiled.program)
+            .into_iter()
+            .map(|n| (n.name, n.shape))
+            .collect()
+    }
+
+    /// The vocabularies and weights, for the runtime.
+    pub fn parts(&self) -> (&Vocabularies, &Weights) {
+        (&self.vocabs, &self.weights)
     }
 }

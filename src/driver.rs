@@ -283,12 +283,15 @@ impl Loader {
     }
 }
 
+/// The stack of the thread the pipeline runs on: 1 GiB.
+pub const BIG_STACK: usize = 1 << 30;
+
 /// Run `f` on a thread with a large stack, so deeply nested programs and
 /// data (which the stages traverse recursively) do not overflow.
 pub fn with_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
     std::thread::Builder::new()
         .name("dp".into())
-        .stack_size(1 << 30)
+        .stack_size(BIG_STACK)
         .spawn(f)
         .ok()?
         .join()
