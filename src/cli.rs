@@ -12,16 +12,16 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
 
+pub use crate::api::eval::eval_text;
+use crate::api::eval::{apply_examples, encode_one};
 use crate::args::at_least_one;
 pub use crate::args::TrainArgs;
 use crate::backend::Graph;
 use crate::codec::{self, data_errors};
 use crate::diagnostic::{render, Code, Diagnostic, Failure};
 use crate::driver::{compile_file, read_text, Compiled};
-use crate::ir::ty::Type;
-use crate::ir::{GlobalRef, Program};
-use crate::runtime::{self, function_type, global_function, Context, Vocabularies, Weights};
-use crate::source::SourceMap;
+use crate::ir::GlobalRef;
+use crate::runtime::{self, function_type, Context, Vocabularies, Weights};
 
 #[derive(Subcommand, Debug, Clone)]
 pub enum Command {
@@ -204,66 +204,6 @@ pub fn load_weights(
     Ok((vocabs, weights))
 }
 
-/// Parse, check and evaluate an expression in the program's scope; its JSON.
-pub fn eval_text(
-    compiled: &mut Compiled,
-    vocabs: &Vocabularies,
-    weights: &Weights,
-    graph: &mut Graph,
-    text: &str,
-) -> Result<String, Failure> {
-    let id = compiled.sources.add("<eval>", text);
-    let (expr, diags) = crate::syntax::parse_expr(id, text);
-    let fail = |sources: &SourceMap, diagnostics| Failure {
-        sources: sources.clone(),
-        diagnostics,
-    };
-    let Some(expr) = expr.filter(|_| diags.is_empty()) else {
-        return Err(fail(&compiled.sources, diags));
-    };
-    let typed = crate::types::check_expr(&compiled.program, &expr)
-        .map_err(|d| fail(&compiled.sources, d))?;
-    let ctx = Context {
-        program: &compiled.program,
-        vocabs,
-        weights,
-    };
-    let value = runtime::eval_closed(&ctx, graph, &typed, 1)
-        .map_err(|d| fail(&compiled.sources, vec![d]))?;
-    encode_one(
-        graph,
-        &value,
-        &typed.ty,
-        &compiled.program,
-        vocabs,
-        &compiled.sources,
-    )
-}
-
-fn encode_one(
-    graph: &Graph,
-    value: &runtime::Value,
-    ty: &Type,
-    program: &Program,
-    vocabs: &Vocabularies,
-    sources: &SourceMap,
-) -> Result<String, Failure> {
-    match codec::encode(graph, value, ty, &program.types, vocabs) {
-        Ok(mut rows) if rows.len() == 1 => Ok(codec::format_json(&rows.remove(0))),
-        Ok(_) => Err(Failure::with(
-            sources,
-            Diagnostic::new(Code::RuntimeError, "internal: expected one value"),
-        )),
-        Err(msg) => Err(Failure::with(
-            sources,
-            Diagnostic::new(Code::RuntimeError, msg),
-        )),
-    }
-}
-
-/// Examples per evaluation batch for `--apply`.
-const APPLY_BATCH: usize = 256;
-
 fn apply_file(
     compiled: &Compiled,
     vocabs: &Vocabularies,
@@ -272,40 +212,20 @@ fn apply_file(
     input: &Path,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    let program = &compiled.program;
     let sources = &compiled.sources;
-    let (arg_ty, result_ty) =
-        function_type(program, name).map_err(|d| Failure::with(sources, d))?;
+    let (arg_ty, _) =
+        function_type(&compiled.program, name).map_err(|d| Failure::with(sources, d))?;
     let text = read_text(input).map_err(|d| Failure::with(sources, d))?;
     let mut vocabs = vocabs.clone();
-    let examples = codec::decode_lines(&text, &arg_ty, &program.types, &mut vocabs, false)
+    let examples = codec::decode_lines(&text, &arg_ty, &compiled.program.types, &mut vocabs, false)
         .map_err(|errors| Failure {
             sources: sources.clone(),
             diagnostics: data_errors(input, &arg_ty, errors),
         })?;
-    let ctx = Context {
-        program,
-        vocabs: &vocabs,
-        weights,
-    };
-    for chunk in examples.chunks(APPLY_BATCH) {
-        let mut graph = Graph::inference();
-        let refs: Vec<_> = chunk.iter().collect();
-        let arg = codec::assemble(&graph, &refs, &arg_ty, &program.types);
-        let f = global_function(&ctx, &mut graph, name, chunk.len())
-            .map_err(|d| Failure::with(sources, d))?;
-        let span = crate::source::Span::default();
-        let value = runtime::apply(&ctx, &mut graph, &f, vec![arg], span)
-            .map_err(|d| Failure::with(sources, d))?;
-        let rows = codec::encode(&graph, &value, &result_ty, &program.types, &vocabs)
-            .map_err(|m| Failure::with(sources, Diagnostic::new(Code::RuntimeError, m)))?;
-        for row in rows {
-            if writeln!(out, "{}", codec::format_json(&row)).is_err() {
-                return Ok(()); // stdout closed (`| head`): nobody reads the rest
-            }
-        }
-    }
-    Ok(())
+    // A closed stdout (`| head`) ends the run: nobody reads the rest.
+    apply_examples(compiled, &vocabs, weights, name, &examples, &mut |row| {
+        writeln!(out, "{row}").is_ok()
+    })
 }
 
 /// `dp train`.

@@ -109,3 +109,44 @@ fn models_fresh_saved_and_loaded() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `eval`, `apply_json` and `apply_array` give what `dp run` prints, and
+/// errors that name the line, the JSON path or the shapes.
+#[test]
+fn evaluation_through_the_api() {
+    let src = "vocab L = [\"neg\", \"pos\"]\nparam w : R[2, 2] = [[1, 0], [0, -1]]\n\
+               def f (x : R[2]) : R[2] = w @ x\n\
+               def g ((x, l) : (R[2], L)) : Float = if l == \"pos\" then sum x else 0.0\n";
+    let mut program = dp::Program::from_source("e.dp", src).expect("checks");
+    let model = dp::Model::fresh(&program, 0).expect("weights");
+    assert_eq!(
+        program.eval(&model, "f [1.0, 2.0]").expect("eval"),
+        "[1.0,-2.0]"
+    );
+    assert!(program.eval(&model, "f true").is_err());
+    let rows = program
+        .apply_json(&model, "g", "[[1, 2], \"pos\"]\n[[3, 4], \"neg\"]\n")
+        .expect("applies");
+    assert_eq!(rows, ["3.0", "0.0"]);
+    let err = program
+        .apply_json(&model, "g", "[[1, 2], \"pos\"]\n[[3, 4], \"maybe\"]\n")
+        .expect_err("an unknown symbol");
+    assert!(err.to_string().contains("<data>:2: at $[1]"), "{err}");
+    let x = ndarray::array![[1.0f32, 2.0], [3.0, -4.0]];
+    let y = program.apply_array(&model, "f", x.view()).expect("applies");
+    assert_eq!(y, ndarray::array![[1.0f32, -2.0], [3.0, 4.0]]);
+    let wide = ndarray::Array2::<f32>::zeros((2, 3));
+    let err = program
+        .apply_array(&model, "f", wide.view())
+        .expect_err("3 columns");
+    assert!(err.to_string().contains("takes rows of 2 reals"), "{err}");
+    let none = ndarray::Array2::<f32>::zeros((0, 2));
+    assert_eq!(
+        program
+            .apply_array(&model, "f", none.view())
+            .expect("empty")
+            .dim(),
+        (0, 2)
+    );
+    assert!(program.apply_array(&model, "g", x.view()).is_err());
+}

@@ -25,13 +25,14 @@
 use std::fmt;
 use std::path::Path;
 
-use crate::backend::Graph;
-use crate::checkpoint::{self, Checkpoint};
 use crate::diagnostic::{render, Diagnostic, Failure};
 use crate::driver::{self, Compiled, Resolver};
 use crate::ir::pretty::pretty;
-use crate::runtime::{Vocabularies, Weights};
-use crate::train::optim::Optimizer;
+
+pub mod eval;
+mod model;
+
+pub use model::Model;
 
 /// Why a program, its data or its weights could not be used: diagnostics
 /// with the sources their spans point into.
@@ -107,7 +108,7 @@ impl<T> Handed<T> {
 
 /// Run `f` on a thread with the driver's big stack and hand its result
 /// back; the caller waits, so `f` may borrow the caller's values.
-fn on_big_stack<T>(f: impl FnOnce() -> T) -> Result<T, Error> {
+pub(crate) fn on_big_stack<T>(f: impl FnOnce() -> T) -> Result<T, Error> {
     let f = Handed(f);
     let result = std::thread::scope(|scope| {
         let thread = std::thread::Builder::new()
@@ -201,121 +202,5 @@ impl Program {
     /// The checked program as the stages below the API see it.
     pub fn compiled(&self) -> &Compiled {
         &self.compiled
-    }
-}
-
-/// What a program has learned: the vocabularies (open ones grown from the
-/// training data) and the weights of its learned pieces and params, with
-/// the optimizer state and epoch of a weights file.
-///
-/// ```
-/// let program = dp::Program::from_source("lin.dp", "learn f : R[2] -> Float\nparam p : R[3]")
-///     .expect("checks");
-/// let model = dp::Model::fresh(&program, 7).expect("fresh weights");
-/// assert_eq!(model.parameter_count(), 2 + 1 + 3);
-/// assert_eq!(
-///     model.tensors(&program),
-///     [("f.weight".to_string(), vec![1, 2]), ("f.bias".to_string(), vec![1]), ("p".to_string(), vec![3])]
-/// );
-/// ```
-#[derive(Clone)]
-pub struct Model {
-    vocabs: Vocabularies,
-    weights: Weights,
-    optimizer: Option<Optimizer>,
-    epoch: usize,
-    notes: Vec<String>,
-}
-
-impl fmt::Debug for Model {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Model")
-            .field("parameters", &self.parameter_count())
-            .field("epoch", &self.epoch)
-            .finish()
-    }
-}
-
-impl Model {
-    /// Weights drawn as `dp train` draws them from `seed` (params'
-    /// initialisers evaluated), the program's declared vocabularies.
-    pub fn fresh(program: &Program, seed: u64) -> Result<Model, Error> {
-        let compiled = &program.compiled;
-        on_big_stack(|| {
-            let vocabs = Vocabularies::from_types(&compiled.program.types);
-            let weights = crate::train::fresh_weights(compiled, &vocabs, seed)?;
-            Ok::<Model, Failure>(Model {
-                vocabs,
-                weights,
-                optimizer: None,
-                epoch: 0,
-                notes: Vec::new(),
-            })
-        })?
-        .map_err(Error::from)
-    }
-
-    /// A weights file, checked against `program` in every tensor and
-    /// metadata value (`dp run --weights` loads the same way).
-    pub fn load(program: &Program, path: impl AsRef<Path>) -> Result<Model, Error> {
-        let compiled = &program.compiled;
-        let c = checkpoint::load(path.as_ref(), &compiled.program, &Graph::inference())
-            .map_err(|d| Error::from(Failure::with(&compiled.sources, d)))?;
-        Ok(Model {
-            vocabs: c.vocabs,
-            weights: c.weights,
-            optimizer: c.optimizer,
-            epoch: c.epoch,
-            notes: c.notes,
-        })
-    }
-
-    /// Write a weights file atomically (`path` holds the old file or the
-    /// new one, never half of one).
-    pub fn save(&self, program: &Program, path: impl AsRef<Path>) -> Result<(), Error> {
-        let compiled = &program.compiled;
-        let ckpt = Checkpoint {
-            vocabs: self.vocabs.clone(),
-            weights: self.weights.clone(),
-            optimizer: self.optimizer.clone(),
-            epoch: self.epoch,
-            notes: Vec::new(),
-        };
-        checkpoint::save(path.as_ref(), &compiled.program, &Graph::inference(), &ckpt)
-            .map_err(|d| Error::from(Failure::with(&compiled.sources, d)))
-    }
-
-    /// Epochs trained when the weights were saved (0 for fresh ones).
-    pub fn epoch(&self) -> usize {
-        self.epoch
-    }
-
-    /// Things worth telling about a loaded file (one written by another
-    /// tool, say).
-    pub fn notes(&self) -> &[String] {
-        &self.notes
-    }
-
-    /// The number of learned reals.
-    pub fn parameter_count(&self) -> usize {
-        self.weights
-            .tensors()
-            .iter()
-            .map(|t| t.rows() * t.cols())
-            .sum()
-    }
-
-    /// Each weight tensor's name and shape, as the weights file stores them.
-    pub fn tensors(&self, program: &Program) -> Vec<(String, Vec<usize>)> {
-        self.weights
-            .names(&program.compiled.program)
-            .into_iter()
-            .map(|n| (n.name, n.shape))
-            .collect()
-    }
-
-    /// The vocabularies and weights, for the runtime.
-    pub fn parts(&self) -> (&Vocabularies, &Weights) {
-        (&self.vocabs, &self.weights)
     }
 }
