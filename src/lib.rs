@@ -22,4 +22,4 @@ pub mod term;
 pub mod train;
 pub mod types;
 
-pub use api::{Error, Model, Program};
+pub use api::{DataSet, Error, Model, Program};

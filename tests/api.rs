@@ -150,3 +150,37 @@ fn evaluation_through_the_api() {
     );
     assert!(program.apply_array(&model, "g", x.view()).is_err());
 }
+
+/// Data sets from JSON values built in Rust: decoded once against the
+/// function's argument type, errors naming the value and the JSON path.
+#[test]
+fn data_sets_from_rust_values() {
+    use serde_json::json;
+    let program = dp::Program::from_source(
+        "d.dp",
+        "vocab Word\ndef count (ws : List Word) : Int = length ws\n",
+    )
+    .expect("checks");
+    let model = dp::Model::fresh(&program, 0).expect("weights");
+    let data = program
+        .data_from_values(
+            &model,
+            "count",
+            &[json!(["a", "b"]), json!([]), json!(["c"])],
+        )
+        .expect("decodes");
+    assert_eq!(
+        (data.len(), data.argument_type()),
+        (3, "List Word".to_string())
+    );
+    assert_eq!(
+        program.apply_data(&model, &data).expect("applies"),
+        ["2", "0", "1"]
+    );
+    let err = program
+        .data_from_values(&model, "count", &[json!(["a"]), json!(["b", 3])])
+        .expect_err("a number is not a word");
+    assert!(err.to_string().contains("<value>:2: at $[1]"), "{err}");
+    let lines = program.data_from_jsonl(&model, "count", "[\"x\"]\n\n[\"y\", \"z\"]\n");
+    assert_eq!(lines.expect("decodes").len(), 2);
+}

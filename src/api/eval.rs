@@ -145,27 +145,8 @@ impl super::Program {
     /// (decoded against its argument type; errors name the line and JSON
     /// path); each result as JSON text, as `dp run --apply` prints it.
     pub fn apply_json(&self, model: &Model, name: &str, data: &str) -> Result<Vec<String>, Error> {
-        let compiled = &self.compiled;
-        let (vocabs, weights) = model.parts();
-        let sources = &compiled.sources;
-        let (arg_ty, _) =
-            function_type(&compiled.program, name).map_err(|d| Failure::with(sources, d))?;
-        let mut vocabs = vocabs.clone();
-        let decoded = on_big_stack(|| {
-            codec::decode_lines(data, &arg_ty, &compiled.program.types, &mut vocabs, false)
-        })?;
-        let examples = decoded.map_err(|errors| Failure {
-            sources: sources.clone(),
-            diagnostics: codec::data_errors(std::path::Path::new("<data>"), &arg_ty, errors),
-        })?;
-        let mut rows = Vec::with_capacity(examples.len());
-        on_big_stack(|| {
-            apply_examples(compiled, &vocabs, weights, name, &examples, &mut |row| {
-                rows.push(row);
-                true
-            })
-        })??;
-        Ok(rows)
+        let data = self.data_from_jsonl(model, name, data)?;
+        self.apply_data(model, &data)
     }
 
     /// Apply a function from one representation type to another (`R[n] ->

@@ -29,9 +29,11 @@ use crate::diagnostic::{render, Diagnostic, Failure};
 use crate::driver::{self, Compiled, Resolver};
 use crate::ir::pretty::pretty;
 
+mod data;
 pub mod eval;
 mod model;
 
+pub use data::DataSet;
 pub use model::Model;
 
 /// Why a program, its data or its weights could not be used: diagnostics

@@ -1,0 +1,160 @@
+//! Data sets: examples decoded against a function's argument type, from
+//! JSON Lines text or from JSON values built in Rust (`serde_json::json!`),
+//! checked once and then applied (or, later, trained on) without decoding
+//! again.
+
+use super::eval::apply_examples;
+use super::{on_big_stack, Error, Model, Program};
+use crate::codec::{self, Example};
+use crate::diagnostic::{Diagnostic, Failure};
+use crate::ir::pretty::pretty;
+use crate::ir::ty::Type;
+use crate::runtime::function_type;
+
+/// Examples of one function's argument type.
+///
+/// ```
+/// use serde_json::json;
+/// let program = dp::Program::from_source(
+///     "d.dp",
+///     "vocab L = [\"a\", \"b\"]\ndef n ((xs, l) : (List Int, L)) : Int = if l == \"a\" then length xs else 0",
+/// )
+/// .expect("checks");
+/// let model = dp::Model::fresh(&program, 0).expect("weights");
+/// let data = program
+///     .data_from_values(&model, "n", &[json!([[1, 2, 3], "a"]), json!([[4], "b"])])
+///     .expect("decodes");
+/// assert_eq!(data.len(), 2);
+/// assert_eq!(program.apply_data(&model, &data).expect("applies"), ["3", "0"]);
+/// ```
+pub struct DataSet {
+    function: String,
+    arg_ty: Type,
+    examples: Vec<Example>,
+}
+
+impl std::fmt::Debug for DataSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataSet")
+            .field("function", &self.function)
+            .field("argument_type", &self.argument_type())
+            .field("examples", &self.len())
+            .finish()
+    }
+}
+
+impl DataSet {
+    pub fn len(&self) -> usize {
+        self.examples.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.examples.is_empty()
+    }
+
+    /// The function whose argument type the examples have.
+    pub fn function(&self) -> &str {
+        &self.function
+    }
+
+    /// That argument type, as the spec prints types.
+    pub fn argument_type(&self) -> String {
+        pretty(&self.arg_ty)
+    }
+}
+
+impl Program {
+    /// Decode JSON Lines text against the argument type of `function`;
+    /// every line is checked, and errors name the line and the JSON path
+    /// (`<data>:3: at $[1]: ...`). Symbols of an open vocabulary that
+    /// `model` does not know become `<unk>`.
+    pub fn data_from_jsonl(
+        &self,
+        model: &Model,
+        function: &str,
+        text: &str,
+    ) -> Result<DataSet, Error> {
+        let (arg_ty, mut vocabs) = self.argument(model, function)?;
+        let types = &self.compiled.program.types;
+        let decoded =
+            on_big_stack(|| codec::decode_lines(text, &arg_ty, types, &mut vocabs, false))?;
+        let examples = decoded.map_err(|errors| Failure {
+            sources: self.compiled.sources.clone(),
+            diagnostics: codec::data_errors(std::path::Path::new("<data>"), &arg_ty, errors),
+        })?;
+        Ok(DataSet {
+            function: function.to_string(),
+            arg_ty,
+            examples,
+        })
+    }
+
+    /// Decode JSON values built in Rust against the argument type of
+    /// `function`, as if each were a line of a data file (errors say
+    /// `<value>:N`, counting values from 1).
+    pub fn data_from_values(
+        &self,
+        model: &Model,
+        function: &str,
+        values: &[serde_json::Value],
+    ) -> Result<DataSet, Error> {
+        let (arg_ty, mut vocabs) = self.argument(model, function)?;
+        let types = &self.compiled.program.types;
+        let decoded = on_big_stack(|| {
+            let mut examples = Vec::with_capacity(values.len());
+            let mut errors = Vec::new();
+            for (i, v) in values.iter().enumerate() {
+                match codec::decode(v, &arg_ty, types, &mut vocabs, false) {
+                    Ok(e) => examples.push(e),
+                    Err(e) => errors.push((i + 1, e)),
+                }
+            }
+            (examples, errors)
+        })?;
+        let (examples, errors) = decoded;
+        if !errors.is_empty() {
+            let diagnostics = codec::data_errors(std::path::Path::new("<value>"), &arg_ty, errors);
+            return Err(Error::from(Failure {
+                sources: self.compiled.sources.clone(),
+                diagnostics,
+            }));
+        }
+        Ok(DataSet {
+            function: function.to_string(),
+            arg_ty,
+            examples,
+        })
+    }
+
+    /// Apply the data set's function to every example, a batch at a time;
+    /// each result as JSON text.
+    pub fn apply_data(&self, model: &Model, data: &DataSet) -> Result<Vec<String>, Error> {
+        let (vocabs, weights) = model.parts();
+        let mut rows = Vec::with_capacity(data.len());
+        on_big_stack(|| {
+            apply_examples(
+                &self.compiled,
+                vocabs,
+                weights,
+                &data.function,
+                &data.examples,
+                &mut |row| {
+                    rows.push(row);
+                    true
+                },
+            )
+        })??;
+        Ok(rows)
+    }
+
+    /// `function`'s argument type and the vocabularies to decode with.
+    fn argument(
+        &self,
+        model: &Model,
+        function: &str,
+    ) -> Result<(Type, crate::runtime::Vocabularies), Error> {
+        let fail = |d: Diagnostic| Error::from(Failure::with(&self.compiled.sources, d));
+        let (arg_ty, _) = function_type(&self.compiled.program, function).map_err(fail)?;
+        Ok((arg_ty, model.parts().0.clone()))
+    }
+}
