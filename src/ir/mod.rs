@@ -55,6 +55,18 @@ pub struct Scheme {
     pub ty: Type,
 }
 
+impl Scheme {
+    /// The substitution of an instantiation: each quantified variable
+    /// paired with its type in `inst`.
+    pub fn bind(&self, inst: &[Type]) -> Vec<(TyVar, Type)> {
+        self.vars
+            .iter()
+            .copied()
+            .zip(inst.iter().cloned())
+            .collect()
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Def {
     pub name: String,

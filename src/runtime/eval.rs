@@ -333,13 +333,7 @@ impl<'e> Eval<'e> {
         let Some(d) = ctx.program.defs.get(def) else {
             return Err(internal(span, format!("unknown def {def}")));
         };
-        let subst: Vec<_> = d
-            .scheme
-            .vars
-            .iter()
-            .copied()
-            .zip(inst.iter().cloned())
-            .collect();
+        let subst = d.scheme.bind(inst);
         if matches!(d.scheme.ty, Type::Func(..)) {
             let mut inner = Env {
                 vars: HashMap::new(),
@@ -394,13 +388,7 @@ impl<'e> Eval<'e> {
                     return Ok(None);
                 }
                 let inst: Vec<Type> = inst.iter().map(|t| resolve(t, &env.subst)).collect();
-                let subst = d
-                    .scheme
-                    .vars
-                    .iter()
-                    .copied()
-                    .zip(inst.iter().cloned())
-                    .collect();
+                let subst = d.scheme.bind(&inst);
                 match self.constant(*def, &inst, subst)? {
                     Value::Real(r) if r.rows() == 1 => Ok(Some(r)),
                     _ => Ok(None),
