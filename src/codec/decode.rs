@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use serde_json::Value as Json;
 
-use super::elems::{assemble_elems, packing, Elems, NO_ELEMS};
+use super::elems::{assemble_elems, packing, Elems, Packer, NO_ELEMS};
 use super::printed::{self, Printed};
 use crate::backend::Graph;
 use crate::ir::pretty::pretty;
@@ -296,14 +296,14 @@ impl Decoder<'_> {
         let Json::Array(items) = json else {
             return self.fail(path, format!("an array (a `List {}`)", pretty(t)), json);
         };
-        let mut out = Elems::new(packing(t, self.types), items.len());
+        let mut out = Packer::new(packing(t, self.types), items.len());
         for (i, item) in items.iter().enumerate() {
             let len = path.len();
             path.push_str(&format!("[{i}]"));
             out.push(self.value(item, t, path)?);
             path.truncate(len);
         }
-        Ok(out)
+        Ok(out.finish())
     }
 
     fn tree(
@@ -369,7 +369,7 @@ impl Decoder<'_> {
                 json,
             );
         };
-        let mut cells = Elems::new(packing(t, self.types), 0);
+        let mut cells = Packer::new(packing(t, self.types), 0);
         let mut width = None;
         for (i, row) in rows.iter().enumerate() {
             let len = path.len();
@@ -388,11 +388,10 @@ impl Decoder<'_> {
             cells.append(row_cells);
             path.truncate(len);
         }
-        cells.shrink();
         Ok(Example::Grid {
             height: rows.len(),
             width: width.unwrap_or(0),
-            cells,
+            cells: cells.finish(),
         })
     }
 }
