@@ -80,13 +80,12 @@ impl Model {
     /// new one, never half of one).
     pub fn save(&self, program: &Program, path: impl AsRef<Path>) -> Result<(), Error> {
         let compiled = &program.compiled;
-        let ckpt = Checkpoint {
-            vocabs: self.vocabs.clone(),
-            weights: self.weights.clone(),
-            optimizer: self.optimizer.clone(),
-            epoch: self.epoch,
-            notes: Vec::new(),
-        };
+        let ckpt = Checkpoint::new(
+            self.vocabs.clone(),
+            self.weights.clone(),
+            self.optimizer.clone(),
+            self.epoch,
+        );
         checkpoint::save(path.as_ref(), &compiled.program, &Graph::inference(), &ckpt)
             .map_err(|d| Error::from(Failure::with(&compiled.sources, d)))
     }

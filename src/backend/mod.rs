@@ -127,14 +127,7 @@ impl Gradients {
     /// The gradient of the loss with respect to `leaf` (same shape,
     /// row-major), or `None` if `leaf` took no part in the loss.
     pub fn get(&self, leaf: &Real) -> Option<Vec<f32>> {
-        if !self.used.contains(&leaf.id) {
-            return None;
-        }
-        let mut grads = self.grads.as_ref()?.borrow_mut();
-        let buf = grads.get_or_alloc_mut(&leaf.t).ok()?;
-        // Custom ops free their output's gradient once consumed; such a
-        // (non-leaf) value reports no gradient rather than a wrong one.
-        (buf.len() == leaf.rows() * leaf.cols()).then(|| buf.to_vec())
+        self.with(leaf, <[f32]>::to_vec)
     }
 
     /// `f` of the gradient of `leaf`, read where the backward pass left it
@@ -145,6 +138,8 @@ impl Gradients {
         }
         let mut grads = self.grads.as_ref()?.borrow_mut();
         let buf = grads.get_or_alloc_mut(&leaf.t).ok()?;
+        // Custom ops free their output's gradient once consumed; such a
+        // (non-leaf) value reports no gradient rather than a wrong one.
         (buf.len() == leaf.rows() * leaf.cols()).then(|| f(buf))
     }
 }

@@ -42,6 +42,24 @@ pub struct Checkpoint {
     pub notes: Vec<String>,
 }
 
+impl Checkpoint {
+    /// What [`save`] writes: a state to save, with no notes.
+    pub fn new(
+        vocabs: Vocabularies,
+        weights: Weights,
+        optimizer: Option<Optimizer>,
+        epoch: usize,
+    ) -> Checkpoint {
+        Checkpoint {
+            vocabs,
+            weights,
+            optimizer,
+            epoch,
+            notes: Vec::new(),
+        }
+    }
+}
+
 /// The metadata format written by [`save`]. Format 1 (before each piece's
 /// type was recorded) is still read, checked by its fingerprint.
 pub const FORMAT: &str = "2";

@@ -43,13 +43,7 @@ fn saved(src: &str) -> Vec<u8> {
         .collect();
     let mut optimizer = Optimizer::new(OptimizerKind::Adam, 0.01, &sizes);
     optimizer.step = 1;
-    let ckpt = Checkpoint {
-        vocabs,
-        weights,
-        optimizer: Some(optimizer),
-        epoch: 3,
-        notes: Vec::new(),
-    };
+    let ckpt = Checkpoint::new(vocabs, weights, Some(optimizer), 3);
     to_bytes(&c.program, &Graph::inference(), &ckpt).expect("serialize")
 }
 

@@ -119,13 +119,12 @@ impl Learned {
 
     /// `:save W`.
     pub fn save(&self, path: &Path, program: &Program) -> Result<usize, Diagnostic> {
-        let ckpt = Checkpoint {
-            vocabs: self.vocabs.clone(),
-            weights: self.weights.clone(),
-            optimizer: self.optimizer.clone(),
-            epoch: self.epoch,
-            notes: Vec::new(),
-        };
+        let ckpt = Checkpoint::new(
+            self.vocabs.clone(),
+            self.weights.clone(),
+            self.optimizer.clone(),
+            self.epoch,
+        );
         checkpoint::save(path, program, &Graph::inference(), &ckpt)?;
         Ok(self.weights.tensors().len())
     }

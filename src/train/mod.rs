@@ -197,13 +197,12 @@ fn keep_last_finite(
             path.display()
         ));
     }
-    let ckpt = Checkpoint {
-        vocabs: last.vocabs.clone(),
-        weights: last.weights.clone(),
-        optimizer: Some(last.optimizer.clone()),
-        epoch: last.epoch,
-        notes: Vec::new(),
-    };
+    let ckpt = Checkpoint::new(
+        last.vocabs.clone(),
+        last.weights.clone(),
+        Some(last.optimizer.clone()),
+        last.epoch,
+    );
     match checkpoint::save(path, &compiled.program, &Graph::inference(), &ckpt) {
         Ok(()) => d.note(format!(
             "`{}` holds the last finite weights, those of epoch {}",
@@ -219,13 +218,12 @@ fn keep_last_finite(
 
 /// Write a trained state to a weights file.
 pub fn save(compiled: &Compiled, path: &std::path::Path, t: &Trained) -> Result<(), Diagnostic> {
-    let ckpt = Checkpoint {
-        vocabs: t.vocabs.clone(),
-        weights: t.weights.clone(),
-        optimizer: Some(t.optimizer.clone()),
-        epoch: t.epochs_done,
-        notes: Vec::new(),
-    };
+    let ckpt = Checkpoint::new(
+        t.vocabs.clone(),
+        t.weights.clone(),
+        Some(t.optimizer.clone()),
+        t.epochs_done,
+    );
     checkpoint::save(path, &compiled.program, &Graph::inference(), &ckpt)
 }
 
