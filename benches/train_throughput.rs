@@ -288,8 +288,9 @@ fn bench_dp(program: &str, data: &std::path::Path, batch: usize, epochs: usize) 
             resume: None,
             threads: None,
         };
-        let mut sink = Vec::new();
-        match dp::train::train(&compiled, &args, &mut sink, None) {
+        match dp::train::train(&compiled, &args, &mut |_| {
+            std::ops::ControlFlow::Continue(())
+        }) {
             Ok(t) => Ok(t
                 .reports
                 .iter()

@@ -229,9 +229,10 @@ fn apply_file(
 }
 
 /// `dp train`.
-pub fn train_command(args: &TrainArgs, out: &mut impl Write) -> Result<(), Failure> {
+pub fn train_command(args: &TrainArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let compiled = compile(&args.file)?;
-    let trained = crate::train::train(&compiled, &args.config(), out, None)?;
+    let mut printer = crate::progress::EpochPrinter::new(out, None);
+    let trained = crate::train::train(&compiled, &args.config(), &mut |p| printer.observe(p))?;
     print_notes(&trained.notes);
     if let Some(path) = &args.save {
         let _ = writeln!(

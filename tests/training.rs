@@ -1112,8 +1112,9 @@ fn learn(task: &Task) -> Learned {
         threads: None,
     };
     let started = Instant::now();
-    let mut out = Vec::new();
-    let trained = match dp::train::train(&compiled, &args, &mut out, None) {
+    let trained = match dp::train::train(&compiled, &args, &mut |_| {
+        std::ops::ControlFlow::Continue(())
+    }) {
         Ok(t) => t,
         Err(f) => panic!(
             "{}: training failed:\n{}",

@@ -165,7 +165,8 @@ impl Learned {
             if let Some(n) = args.threads {
                 crate::backend::threads::configure(n);
             }
-            crate::train::train(compiled, &args.config(), out, Some(cancel))
+            let mut printer = crate::progress::EpochPrinter::new(out, Some(cancel));
+            crate::train::train(compiled, &args.config(), &mut |p| printer.observe(p))
         }));
         if let Some(path) = resume_file {
             let _ = std::fs::remove_file(path);

@@ -7,13 +7,12 @@
 //! all examples at once; there is no loop over examples here. This module
 //! does not parse or check programs (it receives a `Compiled`).
 
-mod epoch;
 mod nonfinite;
 pub mod optim;
+mod trainer;
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
 
 use crate::backend::Graph;
 use crate::checkpoint::{self, Checkpoint};
@@ -21,16 +20,16 @@ use crate::codec::{self, data_errors, Example};
 use crate::diagnostic::{Code, Diagnostic, Failure};
 use crate::driver::{read_text, Compiled};
 use crate::ir::ty::Type;
+use crate::runtime::global_function;
 use crate::runtime::{self, Context, Value, Vocabularies, Weights};
-use crate::runtime::{function_type, global_function};
-use epoch::{run_epoch, Job, Learner, Stop};
-use nonfinite::LastFinite;
 use optim::{Optimizer, OptimizerKind};
+pub use trainer::{Settings, Stop, Trainer};
 
 /// Examples per batch when evaluating (validation, metrics).
 const EVAL_BATCH: usize = 256;
 
-/// How to train: what `dp train`'s flags say, as plain data.
+/// A whole training run as `dp train`'s flags describe it, as plain data:
+/// files to read and write, and the number of epochs.
 #[derive(Clone, Debug)]
 pub struct TrainConfig {
     /// Training data (JSON Lines, one objective argument per line).
@@ -54,6 +53,20 @@ pub struct TrainConfig {
     pub threads: Option<usize>,
 }
 
+impl TrainConfig {
+    /// What the run optimises and how.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            objective: self.objective.clone(),
+            metric: self.metric.clone(),
+            batch: self.batch,
+            optimizer: self.optimizer,
+            lr: self.lr,
+            seed: self.seed,
+        }
+    }
+}
+
 /// What one epoch achieved.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EpochReport {
@@ -62,6 +75,23 @@ pub struct EpochReport {
     pub valid_objective: Option<f64>,
     pub metric: Option<(String, f64)>,
     pub examples_per_second: f64,
+}
+
+/// How a run is going, for the caller to show: after each step, and at
+/// the end of each epoch (where the caller may stop the run).
+#[derive(Clone, Copy, Debug)]
+pub enum Progress<'r> {
+    /// `done` of `total` examples of `epoch` trained.
+    Step {
+        epoch: usize,
+        done: usize,
+        total: usize,
+    },
+    /// An epoch completed; `last` is the run's last epoch number.
+    Epoch {
+        report: &'r EpochReport,
+        last: usize,
+    },
 }
 
 /// The result of `dp train`.
@@ -73,106 +103,85 @@ pub struct Trained {
     pub reports: Vec<EpochReport>,
     /// Notes on the weights resumed from, for stderr.
     pub notes: Vec<String>,
+    /// The caller stopped the run before its last epoch.
+    pub interrupted: bool,
 }
 
 struct Data {
-    arg_ty: Type,
     train: Vec<Example>,
     valid: Vec<Example>,
 }
 
-/// Train as `dp train` does, printing one line per epoch to `out`.
-/// `cancel` (Ctrl-C in the REPL) stops after the current epoch.
+/// Train as `dp train` does: read the data (and `--resume` weights), run
+/// the epochs, save. `observe` hears of every step and epoch, and stops
+/// the run after an epoch by returning `Break`. Prints nothing.
 pub fn train(
     compiled: &Compiled,
     config: &TrainConfig,
-    out: &mut dyn Write,
-    cancel: Option<&AtomicBool>,
+    observe: &mut dyn FnMut(Progress) -> ControlFlow<()>,
 ) -> Result<Trained, Failure> {
-    let fail = |d: Diagnostic| Failure {
-        sources: compiled.sources.clone(),
-        diagnostics: vec![d],
-    };
+    let fail = |d: Diagnostic| Failure::with(&compiled.sources, d);
     let program = &compiled.program;
-    let init_graph = Graph::inference();
     let resume = match &config.resume {
-        Some(p) => Some(checkpoint::load(p, program, &init_graph).map_err(fail)?),
+        Some(p) => Some(checkpoint::load(p, program, &Graph::inference()).map_err(fail)?),
         None => None,
     };
     let mut vocabs = resume.as_ref().map_or_else(
         || Vocabularies::from_types(&program.types),
         |r| r.vocabs.clone(),
     );
-    let data = load_data(compiled, config, &mut vocabs, resume.is_none())?;
-    let (weights, start_epoch, resumed_optimizer, notes) = match resume {
-        Some(r) => (r.weights, r.epoch, r.optimizer, r.notes),
-        None => (
-            fresh_weights(compiled, &vocabs, config.seed)?,
-            0,
-            None,
-            Vec::new(),
-        ),
+    let arg_ty = trainer::objective_argument(compiled, &config.settings()).map_err(fail)?;
+    let data = load_data(compiled, config, &arg_ty, &mut vocabs, resume.is_none())?;
+    let resumed = resume.is_some();
+    let (start, notes) = match resume {
+        Some(r) => {
+            let notes = r.notes.clone();
+            (Checkpoint { vocabs, ..r }, notes)
+        }
+        None => {
+            let weights = fresh_weights(compiled, &vocabs, config.seed)?;
+            (Checkpoint::new(vocabs, weights, None, 0), Vec::new())
+        }
     };
-    let lr = config.lr.unwrap_or(config.optimizer.default_lr());
-    let sizes: Vec<usize> = weights
-        .tensors()
-        .iter()
-        .map(|t| t.rows() * t.cols())
-        .collect();
-    let optimizer = match resumed_optimizer {
-        Some(o) if o.kind == config.optimizer => Optimizer { lr, ..o },
-        _ => Optimizer::new(config.optimizer, lr, &sizes),
-    };
-    let job = Job {
-        compiled,
-        config,
-        data: &data,
-        vocabs: &vocabs,
-    };
-    let mut learner = Learner::new(weights, optimizer);
+    let mut trainer = Trainer::new(compiled, config.settings(), start).map_err(fail)?;
+    let first = trainer.epochs_done();
+    let last = first + config.epochs;
     let mut reports = Vec::new();
-    let mut epochs_done = start_epoch;
-    let mut last_finite = LastFinite {
-        vocabs: vocabs.clone(),
-        weights: learner.weights.clone(),
-        optimizer: learner.optimizer.clone(),
-        epoch: start_epoch,
-        trained: config.resume.is_some(),
-    };
-    for epoch in start_epoch + 1..=start_epoch + config.epochs {
-        let report = match run_epoch(&job, &mut learner, epoch) {
+    let mut last_finite = (trainer.state(), resumed);
+    let mut interrupted = false;
+    for epoch in first + 1..=last {
+        let total = data.train.len();
+        let mut step = |done| {
+            let _ = observe(Progress::Step { epoch, done, total });
+        };
+        let report = match trainer.epoch(&data.train, &data.valid, &mut step) {
             Ok(report) => report,
             Err(Stop::Error(d)) => return Err(fail(d)),
             Err(Stop::NonFinite(d)) => {
                 return Err(fail(keep_last_finite(compiled, config, &last_finite, d)))
             }
         };
-        last_finite = LastFinite {
-            vocabs: vocabs.clone(),
-            weights: learner.weights.clone(),
-            optimizer: learner.optimizer.clone(),
-            epoch,
-            trained: true,
-        };
-        let _ = writeln!(
-            out,
-            "{}",
-            format_report(&report, start_epoch + config.epochs)
-        );
+        last_finite = (trainer.state(), true);
+        let stop = observe(Progress::Epoch {
+            report: &report,
+            last,
+        });
         reports.push(report);
-        epochs_done = epoch;
-        if cancel.is_some_and(|c| c.load(Ordering::SeqCst)) {
-            let _ = writeln!(out, "interrupted: keeping the weights of epoch {epoch}");
+        if stop.is_break() && epoch < last {
+            interrupted = true;
             break;
         }
     }
+    let optimizer = trainer.optimizer().clone();
+    let state = trainer.state();
     let trained = Trained {
-        vocabs,
-        weights: learner.weights,
-        optimizer: learner.optimizer,
-        epochs_done,
+        vocabs: state.vocabs,
+        weights: state.weights,
+        optimizer,
+        epochs_done: state.epoch,
         reports,
         notes,
+        interrupted,
     };
     if let Some(path) = &config.save {
         save(compiled, path, &trained).map_err(fail)?;
@@ -180,30 +189,24 @@ pub fn train(
     Ok(trained)
 }
 
-/// After a non-finite stop: save the last finite weights to `--save` (if
-/// they are trained or resumed ones) and say so in the diagnostic.
+/// After a non-finite stop: save the last finite state to `--save` (if
+/// it holds trained or resumed weights) and say so in the diagnostic.
 fn keep_last_finite(
     compiled: &Compiled,
     config: &TrainConfig,
-    last: &LastFinite,
+    (last, trained): &(Checkpoint, bool),
     d: Diagnostic,
 ) -> Diagnostic {
     let Some(path) = &config.save else {
         return d;
     };
-    if !last.trained {
+    if !trained {
         return d.note(format!(
             "no epoch was completed, so nothing was saved to `{}`",
             path.display()
         ));
     }
-    let ckpt = Checkpoint::new(
-        last.vocabs.clone(),
-        last.weights.clone(),
-        Some(last.optimizer.clone()),
-        last.epoch,
-    );
-    match checkpoint::save(path, &compiled.program, &Graph::inference(), &ckpt) {
+    match checkpoint::save(path, &compiled.program, &Graph::inference(), last) {
         Ok(()) => d.note(format!(
             "`{}` holds the last finite weights, those of epoch {}",
             path.display(),
@@ -242,6 +245,7 @@ pub fn format_report(r: &EpochReport, total: usize) -> String {
 fn load_data(
     compiled: &Compiled,
     config: &TrainConfig,
+    arg_ty: &Type,
     vocabs: &mut Vocabularies,
     grow: bool,
 ) -> Result<Data, Failure> {
@@ -250,40 +254,12 @@ fn load_data(
         sources: compiled.sources.clone(),
         diagnostics,
     };
-    let (arg_ty, result) = function_type(program, &config.objective).map_err(|d| fail(vec![d]))?;
-    if result != Type::Float {
-        let d = Diagnostic::new(
-            Code::TypeMismatch,
-            format!(
-                "the objective `{}` must return a Float, it returns `{}`",
-                config.objective,
-                crate::ir::pretty::pretty(&result)
-            ),
-        );
-        return Err(fail(vec![d]));
-    }
-    if let Some(metric) = &config.metric {
-        let (m_arg, m_res) = function_type(program, metric).map_err(|d| fail(vec![d]))?;
-        if m_arg != arg_ty || m_res != Type::Float {
-            let d = Diagnostic::new(
-                Code::TypeMismatch,
-                format!(
-                    "the metric `{metric}` must have type `{} -> Float`",
-                    crate::ir::pretty::pretty(&arg_ty)
-                ),
-            );
-            return Err(fail(vec![d]));
-        }
-    }
-    let decode = |path: &std::path::Path,
-                  vocabs: &mut Vocabularies,
-                  grow: bool|
-     -> Result<Vec<Example>, Failure> {
+    let decode = |path: &Path, vocabs: &mut Vocabularies, grow: bool| {
         let text = read_text(path).map_err(|d| fail(vec![d]))?;
-        codec::decode_lines(&text, &arg_ty, &program.types, vocabs, grow)
-            .map_err(|e| fail(data_errors(path, &arg_ty, e)))
+        codec::decode_lines(&text, arg_ty, &program.types, vocabs, grow)
+            .map_err(|e| fail(data_errors(path, arg_ty, e)))
     };
-    let no_examples = |path: &std::path::Path| {
+    let no_examples = |path: &Path| {
         fail(vec![Diagnostic::new(
             Code::BadData,
             format!("`{}` has no examples", path.display()),
@@ -300,11 +276,7 @@ fn load_data(
     if let Some(p) = config.valid.as_deref().filter(|_| valid.is_empty()) {
         return Err(no_examples(p));
     }
-    Ok(Data {
-        arg_ty,
-        train,
-        valid,
-    })
+    Ok(Data { train, valid })
 }
 
 /// Fresh weights, with `param p : T = init` initialisers evaluated.

@@ -12,7 +12,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::driver::Compiled;
 use crate::ir::ty::Type;
 use crate::runtime::global_function;
-use crate::runtime::{self, Context, Vocabularies, Weights};
+use crate::runtime::{self, Context};
 use crate::source::Span;
 
 /// What a training step found non-finite.
@@ -87,17 +87,4 @@ pub fn locate(
     let (_, span) = runtime::apply_watching(ctx, &mut graph, &f, vec![arg]);
     let def = program.def_at(span?)?;
     Some((def.name.clone(), def.span))
-}
-
-/// The last finite state of a run: the weights and optimizer after the
-/// last completed epoch (or at the start).
-#[derive(Clone)]
-pub struct LastFinite {
-    pub vocabs: Vocabularies,
-    pub weights: Weights,
-    pub optimizer: crate::train::optim::Optimizer,
-    pub epoch: usize,
-    /// Worth saving over an existing file: trained or resumed weights, not
-    /// fresh ones.
-    pub trained: bool,
 }

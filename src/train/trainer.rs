@@ -1,0 +1,330 @@
+//! The trainer: a program's weights being trained on one objective, one
+//! minibatch step or one epoch at a time. Each step is one forward and one
+//! backward pass over the whole batch, then one optimizer step that updates
+//! the weights in place; an epoch visits the examples in a seeded order and
+//! validates at its end. Nothing here reads files or writes to a terminal:
+//! progress goes to the caller's callback.
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use std::time::Instant;
+
+use super::nonfinite::{self, At, NonFinite};
+use super::optim::{Optimizer, OptimizerKind};
+use super::{mean_over, EpochReport};
+use crate::backend::{Graph, Reduce};
+use crate::checkpoint::Checkpoint;
+use crate::codec::{self, Example};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::driver::Compiled;
+use crate::ir::pretty::pretty;
+use crate::ir::ty::Type;
+use crate::runtime::{self, function_type, global_function, Context, Value, Vocabularies};
+
+/// What a run optimises and how, as plain data (no files, no epochs).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// The def to minimise: a function to `Float`.
+    pub objective: String,
+    /// A def of the objective's type averaged over validation data.
+    pub metric: Option<String>,
+    /// Examples per minibatch (at least 1).
+    pub batch: usize,
+    pub optimizer: OptimizerKind,
+    /// The learning rate; `None` for the optimizer's default.
+    pub lr: Option<f32>,
+    /// Seeds the order of the examples in each epoch.
+    pub seed: u64,
+}
+
+impl Settings {
+    /// `dp train`'s defaults for `objective`: batches of 32, Adam at its
+    /// default rate, seed 0.
+    pub fn new(objective: &str) -> Settings {
+        Settings {
+            objective: objective.to_string(),
+            metric: None,
+            batch: 32,
+            optimizer: OptimizerKind::Adam,
+            lr: None,
+            seed: 0,
+        }
+    }
+}
+
+/// Why a step or an epoch stopped.
+#[derive(Debug)]
+pub enum Stop {
+    Error(Diagnostic),
+    /// A non-finite objective or gradient; the weights are those before
+    /// the step, so still finite.
+    NonFinite(Diagnostic),
+}
+
+impl Stop {
+    pub fn diagnostic(self) -> Diagnostic {
+        match self {
+            Stop::Error(d) | Stop::NonFinite(d) => d,
+        }
+    }
+}
+
+/// Weights being trained: the program, the settings, the vocabularies,
+/// the weights with their optimizer, and the epochs completed.
+///
+/// The optimizer updates host copies of the weights in place (no copy of
+/// every weight and gradient to the host and back per step: gradients are
+/// read where the backward pass left them) and each step writes them into
+/// the weights' own buffers.
+pub struct Trainer<'a> {
+    compiled: &'a Compiled,
+    settings: Settings,
+    arg_ty: Type,
+    state: Checkpoint,
+    optimizer: Optimizer,
+    /// One host copy per weight tensor, in `Weights::tensors` order.
+    host: Vec<Vec<f32>>,
+    /// Steps taken in the epoch under way (for diagnostics).
+    steps: usize,
+}
+
+impl<'a> Trainer<'a> {
+    /// Start from `state` (fresh weights, or loaded ones whose optimizer
+    /// state and epoch count it continues when the optimizer is the same
+    /// kind). The objective must be a function to `Float`, the metric one
+    /// of the same type.
+    pub fn new(
+        compiled: &'a Compiled,
+        settings: Settings,
+        state: Checkpoint,
+    ) -> Result<Trainer<'a>, Diagnostic> {
+        let arg_ty = objective_argument(compiled, &settings)?;
+        let graph = Graph::inference();
+        let host: Vec<Vec<f32>> = state
+            .weights
+            .tensors()
+            .iter()
+            .map(|t| graph.to_vec(t))
+            .collect();
+        let lr = settings.lr.unwrap_or(settings.optimizer.default_lr());
+        let optimizer = match &state.optimizer {
+            Some(o) if o.kind == settings.optimizer => Optimizer { lr, ..o.clone() },
+            _ => {
+                let sizes: Vec<usize> = host.iter().map(Vec::len).collect();
+                Optimizer::new(settings.optimizer, lr, &sizes)
+            }
+        };
+        Ok(Trainer {
+            compiled,
+            settings,
+            arg_ty,
+            state,
+            optimizer,
+            host,
+            steps: 0,
+        })
+    }
+
+    /// The objective's argument type: what the examples must be.
+    pub fn argument_type(&self) -> &Type {
+        &self.arg_ty
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Epochs completed (counting those of a resumed state).
+    pub fn epochs_done(&self) -> usize {
+        self.state.epoch
+    }
+
+    pub fn optimizer(&self) -> &Optimizer {
+        &self.optimizer
+    }
+
+    pub fn vocabularies(&self) -> &Vocabularies {
+        &self.state.vocabs
+    }
+
+    /// The state as a weights file stores it (with the optimizer state).
+    pub fn state(&self) -> Checkpoint {
+        Checkpoint::new(
+            self.state.vocabs.clone(),
+            self.state.weights.clone(),
+            Some(self.optimizer.clone()),
+            self.state.epoch,
+        )
+    }
+
+    /// The evaluation context of the current weights.
+    fn context(&self) -> Context<'_> {
+        Context {
+            program: &self.compiled.program,
+            vocabs: &self.state.vocabs,
+            weights: &self.state.weights,
+        }
+    }
+
+    /// One step on one minibatch: returns its mean objective. A
+    /// non-finite objective or gradient changes no weight.
+    pub fn step(&mut self, examples: &[&Example]) -> Result<f32, Stop> {
+        self.steps += 1;
+        let at = At {
+            epoch: self.state.epoch + 1,
+            batch: self.steps,
+        };
+        let when = || format!("in epoch {}, batch {}", at.epoch, at.batch);
+        match self.try_step(examples) {
+            Ok(Ok(loss)) => Ok(loss),
+            Ok(Err(nf)) => Err(Stop::NonFinite(nf.diagnostic(at))),
+            Err(d) => Err(Stop::Error(d.note(when()))),
+        }
+    }
+
+    /// One epoch over `train` in a seeded order, `progress` told the
+    /// number of examples done after each step; then the objective and
+    /// metric over `valid` (if any).
+    pub fn epoch(
+        &mut self,
+        train: &[Example],
+        valid: &[Example],
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<EpochReport, Stop> {
+        let epoch = self.state.epoch + 1;
+        let started = Instant::now();
+        let mut order: Vec<usize> = (0..train.len()).collect();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(
+            self.settings.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9),
+        );
+        order.shuffle(&mut rng);
+        self.steps = 0;
+        let (mut total, mut done) = (0.0f64, 0usize);
+        for chunk in order.chunks(self.settings.batch.max(1)) {
+            let examples: Vec<&Example> = chunk.iter().filter_map(|&i| train.get(i)).collect();
+            let loss = self.step(&examples)?;
+            total += loss as f64 * examples.len() as f64;
+            done += examples.len();
+            progress(done);
+        }
+        let seconds = started.elapsed().as_secs_f64().max(1e-9);
+        let (valid_objective, metric) = self.validate(valid).map_err(Stop::Error)?;
+        self.state.epoch = epoch;
+        self.steps = 0;
+        Ok(EpochReport {
+            epoch,
+            objective: total / train.len().max(1) as f64,
+            valid_objective,
+            metric,
+            examples_per_second: train.len() as f64 / seconds,
+        })
+    }
+
+    /// The mean objective and the mean metric (named) over `valid`; `None`
+    /// for an empty set.
+    #[allow(clippy::type_complexity)]
+    pub fn validate(
+        &self,
+        valid: &[Example],
+    ) -> Result<(Option<f64>, Option<(String, f64)>), Diagnostic> {
+        let ctx = self.context();
+        let objective = mean_over(&ctx, &self.settings.objective, valid, &self.arg_ty)?;
+        let metric = match &self.settings.metric {
+            Some(m) => mean_over(&ctx, m, valid, &self.arg_ty)?.map(|v| (m.clone(), v)),
+            None => None,
+        };
+        Ok((objective, metric))
+    }
+
+    /// The forward and backward pass and the update; `Ok(Err(_))` for a
+    /// non-finite objective or gradient (weights untouched).
+    fn try_step(&mut self, examples: &[&Example]) -> Result<Result<f32, NonFinite>, Diagnostic> {
+        let mut graph = Graph::training();
+        let (mean, value) = match self.forward(&mut graph, examples)? {
+            Ok(v) => v,
+            Err(nf) => return Ok(Err(nf)),
+        };
+        let grads = graph.backward(&mean);
+        let program = &self.compiled.program;
+        for (slot, t) in self.state.weights.tensors().iter().enumerate() {
+            let bad = grads.with(t, |g| g.iter().copied().find(|x| !x.is_finite()));
+            if let Some(Some(value)) = bad {
+                let names = self.state.weights.names(program);
+                let tensor = names.get(slot).map_or(String::new(), |n| n.name.clone());
+                return Ok(Err(NonFinite::Gradient { value, tensor }));
+            }
+        }
+        let optimizer = &mut self.optimizer;
+        optimizer.begin_step();
+        let tensors = self.state.weights.tensors_mut();
+        for (slot, (t, p)) in tensors.into_iter().zip(&mut self.host).enumerate() {
+            if grads.with(t, |g| optimizer.update(slot, p, g)).is_some() {
+                graph.overwrite(t, p);
+            }
+        }
+        Ok(Ok(value))
+    }
+
+    /// The batch's mean objective, as a tensor on `graph`'s tape and as a
+    /// number; `Ok(Err(_))` if it is not finite.
+    #[allow(clippy::type_complexity)]
+    fn forward(
+        &self,
+        graph: &mut Graph,
+        examples: &[&Example],
+    ) -> Result<Result<(crate::backend::Real, f32), NonFinite>, Diagnostic> {
+        let ctx = self.context();
+        let program = &self.compiled.program;
+        let objective = &self.settings.objective;
+        let arg = codec::assemble(graph, examples, &self.arg_ty, &program.types);
+        let f = global_function(&ctx, graph, objective, examples.len())?;
+        let span = crate::source::Span::default();
+        let Value::Real(losses) = runtime::apply(&ctx, graph, &f, vec![arg], span)? else {
+            return Err(Diagnostic::new(
+                Code::RuntimeError,
+                "internal: the objective did not produce reals",
+            ));
+        };
+        let sum = graph.reduce_segments(Reduce::Sum, &losses, &[0, examples.len()]);
+        let mean = graph.affine_scalar(&sum, 1.0 / examples.len() as f32, 0.0);
+        let value = graph.to_vec(&mean).first().copied().unwrap_or(f32::NAN);
+        if !value.is_finite() {
+            let def = nonfinite::locate(self.compiled, &ctx, objective, examples, &self.arg_ty);
+            return Ok(Err(NonFinite::Objective { value, def }));
+        }
+        Ok(Ok((mean, value)))
+    }
+}
+
+/// The objective's argument type, after checking that it returns a
+/// `Float` and that the metric has the same type.
+pub(super) fn objective_argument(
+    compiled: &Compiled,
+    settings: &Settings,
+) -> Result<Type, Diagnostic> {
+    let program = &compiled.program;
+    let (arg_ty, result) = function_type(program, &settings.objective)?;
+    if result != Type::Float {
+        return Err(Diagnostic::new(
+            Code::TypeMismatch,
+            format!(
+                "the objective `{}` must return a Float, it returns `{}`",
+                settings.objective,
+                pretty(&result)
+            ),
+        ));
+    }
+    if let Some(metric) = &settings.metric {
+        let (m_arg, m_res) = function_type(program, metric)?;
+        if m_arg != arg_ty || m_res != Type::Float {
+            return Err(Diagnostic::new(
+                Code::TypeMismatch,
+                format!(
+                    "the metric `{metric}` must have type `{} -> Float`",
+                    pretty(&arg_ty)
+                ),
+            ));
+        }
+    }
+    Ok(arg_ty)
+}
