@@ -2,8 +2,10 @@
 //! graphs. See ARCHITECTURE.md for the pipeline and the code map.
 //!
 //! The library's entry points are re-exported here: [`Program`] (a checked
-//! program, its functions and their types) and [`Error`] (diagnostics with
-//! their sources). See the [`api`] module.
+//! program, its functions and their types), [`Model`] (its weights and
+//! vocabularies), [`DataSet`] (examples decoded by type), [`Trainer`]
+//! (training in memory, with [`TrainSettings`]) and [`Error`]
+//! (diagnostics with their sources). See the [`api`] module.
 
 pub mod api;
 pub mod args;
@@ -23,4 +25,6 @@ pub mod term;
 pub mod train;
 pub mod types;
 
-pub use api::{DataSet, Error, Model, Program};
+pub use api::{DataSet, Error, Model, Program, Trainer, Validation};
+pub use train::optim::OptimizerKind;
+pub use train::{EpochReport, Settings as TrainSettings};

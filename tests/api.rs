@@ -184,3 +184,202 @@ fn data_sets_from_rust_values() {
     let lines = program.data_from_jsonl(&model, "count", "[\"x\"]\n\n[\"y\", \"z\"]\n");
     assert_eq!(lines.expect("decodes").len(), 2);
 }
+
+// ---- training through the API ----
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    dir
+}
+
+/// The first `n` lines of a bundled data file.
+fn lines(file: &str, n: usize) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/data")
+        .join(file);
+    let text = std::fs::read_to_string(path).expect("bundled data");
+    text.lines().take(n).collect::<Vec<_>>().join("\n")
+}
+
+fn sentiment() -> dp::Program {
+    dp::Program::from_file(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sentiment.dp"))
+        .expect("checks")
+}
+
+fn settings(batch: usize, seed: u64) -> dp::TrainSettings {
+    let mut s = dp::TrainSettings::new("loss");
+    s.metric = Some("accuracy".into());
+    s.batch = batch;
+    s.seed = seed;
+    s
+}
+
+/// `epochs` epochs of the sentiment RNN on the first 96 training
+/// sentences, from fresh weights (seed 3).
+fn train_sentiment(program: &dp::Program, epochs: usize) -> (dp::Model, Vec<dp::EpochReport>) {
+    let train = program
+        .growing_data_from_jsonl("loss", &lines("sentiment_train.jsonl", 96))
+        .expect("decodes");
+    let model = dp::Model::fresh_for(program, &train, 3).expect("weights");
+    let valid = program
+        .data_from_jsonl(&model, "loss", &lines("sentiment_valid.jsonl", 32))
+        .expect("decodes");
+    let mut trainer = dp::Trainer::new(program, model, settings(16, 3)).expect("an objective");
+    let mut reports = Vec::new();
+    for _ in 0..epochs {
+        let mut seen = Vec::new();
+        reports.push(
+            trainer
+                .epoch(&train, Some(&valid), |done| seen.push(done))
+                .expect("trains"),
+        );
+        assert_eq!(seen, [16, 32, 48, 64, 80, 96], "progress after each step");
+    }
+    (trainer.model(), reports)
+}
+
+/// What a model says about the first validation sentences.
+fn outputs(program: &dp::Program, model: &dp::Model) -> Vec<String> {
+    let sentences: Vec<serde_json::Value> = lines("sentiment_valid.jsonl", 8)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json")[0].clone())
+        .collect();
+    let data = program
+        .data_from_values(model, "model", &sentences)
+        .expect("decodes");
+    program.apply_data(model, &data).expect("applies")
+}
+
+/// The trainer trains exactly as `dp train` does: same epoch figures, same
+/// weights (the same outputs to the last digit).
+#[test]
+fn trainer_equals_dp_train() {
+    let dir = tmp("api-train");
+    std::fs::write(dir.join("train.jsonl"), lines("sentiment_train.jsonl", 96)).expect("write");
+    std::fs::write(dir.join("valid.jsonl"), lines("sentiment_valid.jsonl", 32)).expect("write");
+    let saved = dir.join("cli.safetensors");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dp"))
+        .arg("train")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sentiment.dp"))
+        .args([
+            "--epochs", "2", "--batch", "16", "--seed", "3", "--metric", "accuracy",
+        ])
+        .arg("--data")
+        .arg(dir.join("train.jsonl"))
+        .arg("--valid")
+        .arg(dir.join("valid.jsonl"))
+        .arg("--save")
+        .arg(&saved)
+        .output()
+        .expect("dp runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let program = sentiment();
+    let (model, reports) = train_sentiment(&program, 2);
+    let printed = String::from_utf8_lossy(&out.stdout);
+    for r in &reports {
+        let figures = format!(
+            "epoch {}/2  objective {:.4}  valid {:.4}  accuracy {:.4}",
+            r.epoch,
+            r.objective,
+            r.valid_objective.expect("validated"),
+            r.metric.as_ref().expect("a metric").1
+        );
+        assert!(printed.contains(&figures), "{figures}\nnot in\n{printed}");
+    }
+    let from_cli = dp::Model::load(&program, &saved).expect("loads");
+    assert_eq!(from_cli.epoch(), 2);
+    assert_eq!(outputs(&program, &from_cli), outputs(&program, &model));
+}
+
+/// Two epochs, saved, loaded and one more is the same as three at once
+/// (the optimizer state and the epoch count travel with the model).
+#[test]
+fn trainer_resumes_exactly() {
+    let program = sentiment();
+    let (three, _) = train_sentiment(&program, 3);
+    let (two, _) = train_sentiment(&program, 2);
+    let path = tmp("api-resume").join("two.safetensors");
+    two.save(&program, &path).expect("saves");
+    let loaded = dp::Model::load(&program, &path).expect("loads");
+    let train = program
+        .data_from_jsonl(&loaded, "loss", &lines("sentiment_train.jsonl", 96))
+        .expect("decodes");
+    let mut trainer = dp::Trainer::new(&program, loaded, settings(16, 3)).expect("an objective");
+    let report = trainer.epoch(&train, None, |_| {}).expect("trains");
+    assert_eq!((report.epoch, report.valid_objective), (3, None));
+    assert_eq!(
+        outputs(&program, &trainer.model()),
+        outputs(&program, &three)
+    );
+}
+
+/// A step whose objective is not finite is an error naming the def, and
+/// changes no weight; a finite one does.
+#[test]
+fn a_non_finite_step_changes_nothing() {
+    let program = dp::Program::from_source(
+        "logy.dp",
+        "learn f : R[1] -> Float\ndef loss ((x, y) : (R[1], Float)) : Float = log y + f x",
+    )
+    .expect("checks");
+    let model = dp::Model::fresh(&program, 0).expect("weights");
+    let data = |y: f64| {
+        program
+            .data_from_values(&model, "loss", &[serde_json::json!([[1.0], y])])
+            .expect("decodes")
+    };
+    let probe = |m: &dp::Model| program.apply_data(m, &data(1.0)).expect("applies");
+    let mut trainer = dp::Trainer::new(&program, model.clone(), dp::TrainSettings::new("loss"))
+        .expect("an objective");
+    let err = trainer.step(&data(0.0)).expect_err("log 0");
+    assert!(
+        err.to_string()
+            .contains("the objective became -Infinity in epoch 1, batch 1"),
+        "{err}"
+    );
+    assert_eq!(probe(&trainer.model()), probe(&model));
+    assert_eq!(
+        trainer.step(&data(1.0)).expect("finite"),
+        probe(&model)[0].parse::<f32>().expect("a number")
+    );
+    assert_ne!(probe(&trainer.model()), probe(&model));
+}
+
+/// Data of another function's type, or numbered by other vocabularies,
+/// is refused with a diagnostic.
+#[test]
+fn the_trainer_refuses_data_it_cannot_use() {
+    let program = sentiment();
+    let train = program
+        .growing_data_from_jsonl("loss", &lines("sentiment_train.jsonl", 8))
+        .expect("decodes");
+    let fresh = dp::Model::fresh(&program, 0).expect("weights");
+    let mut trainer = dp::Trainer::new(&program, fresh.clone(), settings(4, 0)).expect("ok");
+    let err = trainer
+        .epoch(&train, None, |_| {})
+        .expect_err("other vocabularies");
+    assert!(
+        err.to_string()
+            .contains("other vocabularies than the model's"),
+        "{err}"
+    );
+    let sentences = program
+        .data_from_values(&fresh, "model", &[serde_json::json!(["a", "film"])])
+        .expect("decodes");
+    let err = trainer
+        .step(&sentences)
+        .expect_err("not the objective's type");
+    assert!(
+        err.to_string()
+            .contains("holds arguments of `model` (`List Word`), not `(List Word, Label)`"),
+        "{err}"
+    );
+    let err =
+        dp::Trainer::new(&program, fresh, dp::TrainSettings::new("model")).expect_err("not a loss");
+    assert!(err.to_string().contains("must return a Float"), "{err}");
+}

@@ -6,10 +6,10 @@
 use super::eval::apply_examples;
 use super::{on_big_stack, Error, Model, Program};
 use crate::codec::{self, Example};
-use crate::diagnostic::{Diagnostic, Failure};
+use crate::diagnostic::{Code, Diagnostic, Failure};
 use crate::ir::pretty::pretty;
 use crate::ir::ty::Type;
-use crate::runtime::function_type;
+use crate::runtime::{function_type, Vocabularies};
 
 /// Examples of one function's argument type.
 ///
@@ -31,6 +31,8 @@ pub struct DataSet {
     function: String,
     arg_ty: Type,
     examples: Vec<Example>,
+    /// The vocabularies the symbols were numbered by.
+    vocabs: Vocabularies,
 }
 
 impl std::fmt::Debug for DataSet {
@@ -63,6 +65,50 @@ impl DataSet {
     }
 }
 
+impl DataSet {
+    /// The examples, if they are of type `arg_ty` and numbered by `vocabs`
+    /// (a model's vocabularies).
+    pub(crate) fn examples_for(
+        &self,
+        program: &Program,
+        arg_ty: &Type,
+        vocabs: &Vocabularies,
+    ) -> Result<&[Example], Error> {
+        if &self.arg_ty != arg_ty {
+            return Err(program.error(Diagnostic::new(
+                Code::TypeMismatch,
+                format!(
+                    "the data set holds arguments of `{}` (`{}`), not `{}`",
+                    self.function,
+                    pretty(&self.arg_ty),
+                    pretty(arg_ty)
+                ),
+            )));
+        }
+        if &self.vocabs != vocabs {
+            return Err(program.error(
+                Diagnostic::new(
+                    Code::BadData,
+                    "the data set was decoded with other vocabularies than the model's",
+                )
+                .help("decode it against this model (`data_from_values(&model, ..)`)"),
+            ));
+        }
+        Ok(&self.examples)
+    }
+
+    /// The vocabularies its symbols are numbered by.
+    pub(crate) fn vocabularies(&self) -> &Vocabularies {
+        &self.vocabs
+    }
+}
+
+/// Where decoded lines come from, for diagnostics.
+enum Lines<'a> {
+    Jsonl(&'a str),
+    Values(&'a [serde_json::Value]),
+}
+
 impl Program {
     /// Decode JSON Lines text against the argument type of `function`;
     /// every line is checked, and errors name the line and the JSON path
@@ -74,19 +120,8 @@ impl Program {
         function: &str,
         text: &str,
     ) -> Result<DataSet, Error> {
-        let (arg_ty, mut vocabs) = self.argument(model, function)?;
-        let types = &self.compiled.program.types;
-        let decoded =
-            on_big_stack(|| codec::decode_lines(text, &arg_ty, types, &mut vocabs, false))?;
-        let examples = decoded.map_err(|errors| Failure {
-            sources: self.compiled.sources.clone(),
-            diagnostics: codec::data_errors(std::path::Path::new("<data>"), &arg_ty, errors),
-        })?;
-        Ok(DataSet {
-            function: function.to_string(),
-            arg_ty,
-            examples,
-        })
+        let vocabs = model.parts().0.clone();
+        self.decode(function, vocabs, false, Lines::Jsonl(text))
     }
 
     /// Decode JSON values built in Rust against the argument type of
@@ -98,22 +133,60 @@ impl Program {
         function: &str,
         values: &[serde_json::Value],
     ) -> Result<DataSet, Error> {
-        let (arg_ty, mut vocabs) = self.argument(model, function)?;
+        let vocabs = model.parts().0.clone();
+        self.decode(function, vocabs, false, Lines::Values(values))
+    }
+
+    /// Decode training data as `dp train` does without `--resume`: every
+    /// symbol of an open vocabulary becomes part of it (starting from the
+    /// declared vocabularies). Build the model to train on it with
+    /// [`Model::fresh_for`], and decode validation data against that model.
+    pub fn growing_data_from_values(
+        &self,
+        function: &str,
+        values: &[serde_json::Value],
+    ) -> Result<DataSet, Error> {
+        let vocabs = Vocabularies::from_types(&self.compiled.program.types);
+        self.decode(function, vocabs, true, Lines::Values(values))
+    }
+
+    /// [`Program::growing_data_from_values`] for JSON Lines text.
+    pub fn growing_data_from_jsonl(&self, function: &str, text: &str) -> Result<DataSet, Error> {
+        let vocabs = Vocabularies::from_types(&self.compiled.program.types);
+        self.decode(function, vocabs, true, Lines::Jsonl(text))
+    }
+
+    fn decode(
+        &self,
+        function: &str,
+        mut vocabs: Vocabularies,
+        grow: bool,
+        lines: Lines,
+    ) -> Result<DataSet, Error> {
+        let (arg_ty, _) =
+            function_type(&self.compiled.program, function).map_err(|d| self.error(d))?;
         let types = &self.compiled.program.types;
-        let decoded = on_big_stack(|| {
-            let mut examples = Vec::with_capacity(values.len());
-            let mut errors = Vec::new();
-            for (i, v) in values.iter().enumerate() {
-                match codec::decode(v, &arg_ty, types, &mut vocabs, false) {
-                    Ok(e) => examples.push(e),
-                    Err(e) => errors.push((i + 1, e)),
+        let (examples, errors, name) = on_big_stack(|| match lines {
+            Lines::Jsonl(text) => {
+                match codec::decode_lines(text, &arg_ty, types, &mut vocabs, grow) {
+                    Ok(examples) => (examples, Vec::new(), "<data>"),
+                    Err(errors) => (Vec::new(), errors, "<data>"),
                 }
             }
-            (examples, errors)
+            Lines::Values(values) => {
+                let mut examples = Vec::with_capacity(values.len());
+                let mut errors = Vec::new();
+                for (i, v) in values.iter().enumerate() {
+                    match codec::decode(v, &arg_ty, types, &mut vocabs, grow) {
+                        Ok(e) => examples.push(e),
+                        Err(e) => errors.push((i + 1, e)),
+                    }
+                }
+                (examples, errors, "<value>")
+            }
         })?;
-        let (examples, errors) = decoded;
         if !errors.is_empty() {
-            let diagnostics = codec::data_errors(std::path::Path::new("<value>"), &arg_ty, errors);
+            let diagnostics = codec::data_errors(std::path::Path::new(name), &arg_ty, errors);
             return Err(Error::from(Failure {
                 sources: self.compiled.sources.clone(),
                 diagnostics,
@@ -123,6 +196,7 @@ impl Program {
             function: function.to_string(),
             arg_ty,
             examples,
+            vocabs,
         })
     }
 
@@ -130,6 +204,9 @@ impl Program {
     /// each result as JSON text.
     pub fn apply_data(&self, model: &Model, data: &DataSet) -> Result<Vec<String>, Error> {
         let (vocabs, weights) = model.parts();
+        let (arg_ty, _) =
+            function_type(&self.compiled.program, &data.function).map_err(|d| self.error(d))?;
+        let examples = data.examples_for(self, &arg_ty, vocabs)?;
         let mut rows = Vec::with_capacity(data.len());
         on_big_stack(|| {
             apply_examples(
@@ -137,7 +214,7 @@ impl Program {
                 vocabs,
                 weights,
                 &data.function,
-                &data.examples,
+                examples,
                 &mut |row| {
                     rows.push(row);
                     true
@@ -145,16 +222,5 @@ impl Program {
             )
         })??;
         Ok(rows)
-    }
-
-    /// `function`'s argument type and the vocabularies to decode with.
-    fn argument(
-        &self,
-        model: &Model,
-        function: &str,
-    ) -> Result<(Type, crate::runtime::Vocabularies), Error> {
-        let fail = |d: Diagnostic| Error::from(Failure::with(&self.compiled.sources, d));
-        let (arg_ty, _) = function_type(&self.compiled.program, function).map_err(fail)?;
-        Ok((arg_ty, model.parts().0.clone()))
     }
 }

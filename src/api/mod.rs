@@ -32,9 +32,11 @@ use crate::ir::pretty::pretty;
 mod data;
 pub mod eval;
 mod model;
+mod train;
 
 pub use data::DataSet;
 pub use model::Model;
+pub use train::{Trainer, Validation};
 
 /// Why a program, its data or its weights could not be used: diagnostics
 /// with the sources their spans point into.
@@ -198,7 +200,12 @@ impl Program {
     pub fn function_type(&self, name: &str) -> Result<(String, String), Error> {
         crate::runtime::function_type(&self.compiled.program, name)
             .map(|(a, r)| (pretty(&a), pretty(&r)))
-            .map_err(|d| Error::from(Failure::with(&self.compiled.sources, d)))
+            .map_err(|d| self.error(d))
+    }
+
+    /// An error of this program: the diagnostic with the program's sources.
+    pub(crate) fn error(&self, d: Diagnostic) -> Error {
+        Error::from(Failure::with(&self.compiled.sources, d))
     }
 
     /// The checked program as the stages below the API see it.

@@ -3,10 +3,9 @@
 use std::fmt;
 use std::path::Path;
 
-use super::{on_big_stack, Error, Program};
+use super::{on_big_stack, DataSet, Error, Program};
 use crate::backend::Graph;
 use crate::checkpoint::{self, Checkpoint};
-use crate::diagnostic::Failure;
 use crate::runtime::{Vocabularies, Weights};
 use crate::train::optim::Optimizer;
 
@@ -47,18 +46,19 @@ impl Model {
     /// initialisers evaluated), the program's declared vocabularies.
     pub fn fresh(program: &Program, seed: u64) -> Result<Model, Error> {
         let compiled = &program.compiled;
-        on_big_stack(|| {
-            let vocabs = Vocabularies::from_types(&compiled.program.types);
-            let weights = crate::train::fresh_weights(compiled, &vocabs, seed)?;
-            Ok::<Model, Failure>(Model {
-                vocabs,
-                weights,
-                optimizer: None,
-                epoch: 0,
-                notes: Vec::new(),
-            })
-        })?
-        .map_err(Error::from)
+        let vocabs = Vocabularies::from_types(&compiled.program.types);
+        let weights = on_big_stack(|| crate::train::fresh_weights(compiled, &vocabs, seed))??;
+        Ok(Model::from_state(Checkpoint::new(vocabs, weights, None, 0)))
+    }
+
+    /// Fresh weights (as [`Model::fresh`]) for the vocabularies grown by
+    /// decoding `data` ([`Program::growing_data_from_values`]), as
+    /// `dp train` sizes its embeddings by its training data.
+    pub fn fresh_for(program: &Program, data: &DataSet, seed: u64) -> Result<Model, Error> {
+        let compiled = &program.compiled;
+        let vocabs = data.vocabularies().clone();
+        let weights = on_big_stack(|| crate::train::fresh_weights(compiled, &vocabs, seed))??;
+        Ok(Model::from_state(Checkpoint::new(vocabs, weights, None, 0)))
     }
 
     /// A weights file, checked against `program` in every tensor and
@@ -66,28 +66,17 @@ impl Model {
     pub fn load(program: &Program, path: impl AsRef<Path>) -> Result<Model, Error> {
         let compiled = &program.compiled;
         let c = checkpoint::load(path.as_ref(), &compiled.program, &Graph::inference())
-            .map_err(|d| Error::from(Failure::with(&compiled.sources, d)))?;
-        Ok(Model {
-            vocabs: c.vocabs,
-            weights: c.weights,
-            optimizer: c.optimizer,
-            epoch: c.epoch,
-            notes: c.notes,
-        })
+            .map_err(|d| program.error(d))?;
+        Ok(Model::from_state(c))
     }
 
     /// Write a weights file atomically (`path` holds the old file or the
     /// new one, never half of one).
     pub fn save(&self, program: &Program, path: impl AsRef<Path>) -> Result<(), Error> {
-        let compiled = &program.compiled;
-        let ckpt = Checkpoint::new(
-            self.vocabs.clone(),
-            self.weights.clone(),
-            self.optimizer.clone(),
-            self.epoch,
-        );
-        checkpoint::save(path.as_ref(), &compiled.program, &Graph::inference(), &ckpt)
-            .map_err(|d| Error::from(Failure::with(&compiled.sources, d)))
+        let ckpt = self.clone().into_state();
+        let compiled = &program.compiled.program;
+        checkpoint::save(path.as_ref(), compiled, &Graph::inference(), &ckpt)
+            .map_err(|d| program.error(d))
     }
 
     /// Epochs trained when the weights were saved (0 for fresh ones).
@@ -117,6 +106,22 @@ impl Model {
             .into_iter()
             .map(|n| (n.name, n.shape))
             .collect()
+    }
+
+    /// A model of a weights file's contents.
+    pub(crate) fn from_state(c: Checkpoint) -> Model {
+        Model {
+            vocabs: c.vocabs,
+            weights: c.weights,
+            optimizer: c.optimizer,
+            epoch: c.epoch,
+            notes: c.notes,
+        }
+    }
+
+    /// What a weights file of this model holds.
+    pub(crate) fn into_state(self) -> Checkpoint {
+        Checkpoint::new(self.vocabs, self.weights, self.optimizer, self.epoch)
     }
 
     /// The vocabularies and weights, for the runtime.
