@@ -8,20 +8,15 @@
 //! (diagnostics with their sources). See the [`api`] module.
 
 pub mod api;
-pub mod args;
 pub mod backend;
 pub mod checkpoint;
-pub mod cli;
 pub mod codec;
 pub mod diagnostic;
 pub mod driver;
 pub mod ir;
-pub mod progress;
-pub mod repl;
 pub mod runtime;
 pub mod source;
 pub mod syntax;
-pub mod term;
 pub mod train;
 pub mod types;
 

@@ -1,10 +1,13 @@
 //! The `dp` binary: parses the command line (clap) and runs the command on
-//! a thread with a large stack. Everything else lives in the library.
+//! a thread with a large stack. The commands and the REPL are the
+//! application layer (`app/`), a client of the library.
+
+mod app;
 
 use std::process::ExitCode;
 
+use app::cli::{run_command, ColorChoice, Command};
 use clap::Parser;
-use dp::cli::{run_command, ColorChoice, Command};
 
 /// dp: a typed functional language whose programs are trainable networks.
 #[derive(Parser, Debug)]
@@ -25,7 +28,7 @@ fn main() -> ExitCode {
         Some(0) => ExitCode::SUCCESS,
         Some(code) => ExitCode::from(code.clamp(1, 255) as u8),
         None => {
-            dp::term::eprint_quietly(
+            app::term::eprint_quietly(
                 "error: dp stopped unexpectedly (this is a bug in dp; please report it)\n",
             );
             ExitCode::from(1)

@@ -14,26 +14,23 @@
 
 use std::path::PathBuf;
 
-use dp::backend::Graph;
-use dp::cli::{def_signatures, eval_text, load_weights};
-use dp::diagnostic::render;
-use dp::driver::{compile_file, with_big_stack};
-use dp::ir::GlobalRef;
+use dp::{Model, Program};
 
 fn transcript(path: PathBuf) -> String {
     let mut out = String::new();
-    let mut compiled = match compile_file(&path) {
-        Ok(c) => c,
-        Err((sources, diags)) => return render(&diags, &sources, false),
+    let mut program = match Program::from_file(&path) {
+        Ok(p) => p,
+        Err(e) => return e.render(false),
     };
     out.push_str("== check\n");
-    for line in def_signatures(&compiled) {
-        out.push_str(&line);
+    let signatures = program.signatures();
+    for line in &signatures {
+        out.push_str(line);
         out.push('\n');
     }
-    let (vocabs, weights) = match load_weights(&compiled, None) {
-        Ok(w) => w,
-        Err(f) => return out + &render(&f.diagnostics, &f.sources, false),
+    let model = match Model::fresh(&program, 0) {
+        Ok(m) => m,
+        Err(e) => return out + &e.render(false),
     };
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     let mut evals: Vec<String> = text
@@ -44,18 +41,14 @@ fn transcript(path: PathBuf) -> String {
                 .map(|e| e.trim().to_string())
         })
         .collect();
-    if matches!(
-        compiled.program.globals.get("main"),
-        Some(GlobalRef::Def(_))
-    ) {
+    if signatures.iter().any(|s| s.starts_with("main : ")) {
         evals.push("main".to_string());
     }
     for expr in evals {
         out.push_str(&format!("== {expr}\n"));
-        let mut graph = Graph::inference();
-        match eval_text(&mut compiled, &vocabs, &weights, &mut graph, &expr) {
+        match program.eval(&model, &expr) {
             Ok(json) => out.push_str(&format!("{json}\n")),
-            Err(f) => out.push_str(&render(&f.diagnostics, &f.sources, false)),
+            Err(e) => out.push_str(&e.render(false)),
         }
     }
     out
@@ -74,8 +67,7 @@ fn check_dir(dir: &str) {
     let mut failures = Vec::new();
     for path in programs(dir) {
         let expected_path = path.with_extension("out");
-        let p = path.clone();
-        let actual = with_big_stack(move || transcript(p)).expect("the golden run must not crash");
+        let actual = transcript(path.clone());
         let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
         if actual != expected {
             if std::env::var_os("UPDATE_EXPECT").is_some() {

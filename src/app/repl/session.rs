@@ -14,12 +14,12 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use crate::diagnostic::Diagnostic;
-use crate::diagnostic::Failure;
-use crate::driver::{Compiled, Loader};
-use crate::source::{SourceId, SourceMap};
-use crate::syntax::ast::{self, DeclKind, ImportTarget, Module};
-use crate::types::graph::free_names;
+use dp::diagnostic::Diagnostic;
+use dp::diagnostic::Failure;
+use dp::driver::{Compiled, Loader};
+use dp::source::{SourceId, SourceMap};
+use dp::syntax::ast::{self, DeclKind, ImportTarget, Module};
+use dp::types::graph::free_names;
 
 /// What a declaration names: values and types live in separate namespaces.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -82,7 +82,7 @@ impl Session {
     /// An empty session: builtins only.
     pub fn new() -> Session {
         let loader = Loader::new();
-        let (program, _) = crate::types::check_program(&[], &loader.sources);
+        let (program, _) = dp::types::check_program(&[], &loader.sources);
         let compiled = Compiled {
             sources: loader.sources.clone(),
             program,
@@ -215,11 +215,6 @@ impl Session {
         Ok(out)
     }
 
-    /// The active declarations, in order: modules first, then the prompt's.
-    pub fn decls(&self) -> Vec<&ast::Decl> {
-        effective(&self.loader, &self.repl)
-    }
-
     /// A `Compiled` whose sources are up to date (for training).
     pub fn compiled_now(&mut self) -> &Compiled {
         self.compiled.sources = self.loader.sources.clone();
@@ -266,7 +261,7 @@ fn build(loader: &Loader, repl: &[ast::Decl]) -> Result<Compiled, Vec<Diagnostic
             )),
         }
     }
-    let (program, diags) = crate::types::check_program(&modules, &loader.sources);
+    let (program, diags) = dp::types::check_program(&modules, &loader.sources);
     if !diags.is_empty() {
         return Err(diags);
     }

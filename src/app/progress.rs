@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::train::{format_report, Progress};
+use dp::train::{format_report, Progress};
 
 /// Draws the bar and prints the epoch lines of one run.
 pub struct EpochPrinter<'a> {

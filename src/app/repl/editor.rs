@@ -17,8 +17,8 @@ use rustyline::hint::Hinter;
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Helper};
 
-use crate::diagnostic::Code;
-use crate::syntax::lexer::{lex, Token};
+use dp::diagnostic::Code;
+use dp::syntax::lexer::{lex, Token};
 
 /// Keywords of section 2.
 pub const KEYWORDS: &[&str] = &[
@@ -64,7 +64,7 @@ pub fn is_incomplete(text: &str) -> bool {
             return true;
         }
     }
-    let (_, diags) = crate::syntax::parse_repl_input(0, text);
+    let (_, diags) = dp::syntax::parse_repl_input(0, text);
     diags.iter().any(|d| d.code == Code::UnexpectedEnd)
 }
 
@@ -142,7 +142,7 @@ impl Completer for DpHelper {
             return self.files.complete_path(line, pos);
         }
         let mut cands: Vec<String> = if after_import {
-            crate::driver::STDLIB
+            dp::driver::STDLIB
                 .iter()
                 .map(|(n, _)| n.to_string())
                 .collect()

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::train::optim::OptimizerKind;
-use crate::train::TrainConfig;
+use dp::train::optim::OptimizerKind;
+use dp::train::TrainConfig;
 
 #[derive(Args, Debug, Clone)]
 pub struct TrainArgs {

@@ -16,16 +16,16 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use crate::args::TrainArgs;
-use crate::backend::Graph;
-use crate::checkpoint::{self, Checkpoint};
-use crate::diagnostic::Failure;
-use crate::diagnostic::{Code, Diagnostic};
-use crate::driver::Compiled;
-use crate::ir::Program;
-use crate::runtime::weights::LearnedWeights;
-use crate::runtime::{Vocabularies, Weights};
-use crate::train::optim::Optimizer;
+use crate::app::args::TrainArgs;
+use dp::backend::Graph;
+use dp::checkpoint::{self, Checkpoint};
+use dp::diagnostic::Failure;
+use dp::diagnostic::{Code, Diagnostic};
+use dp::driver::Compiled;
+use dp::ir::Program;
+use dp::runtime::weights::LearnedWeights;
+use dp::runtime::{Vocabularies, Weights};
+use dp::train::optim::Optimizer;
 
 /// Vocabularies, weights and optimizer state of a session.
 #[derive(Clone)]
@@ -163,10 +163,10 @@ impl Learned {
         };
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             if let Some(n) = args.threads {
-                crate::backend::threads::configure(n);
+                dp::backend::threads::configure(n);
             }
-            let mut printer = crate::progress::EpochPrinter::new(out, Some(cancel));
-            crate::train::train(compiled, &args.config(), &mut |p| printer.observe(p))
+            let mut printer = crate::app::progress::EpochPrinter::new(out, Some(cancel));
+            dp::train::train(compiled, &args.config(), &mut |p| printer.observe(p))
         }));
         if let Some(path) = resume_file {
             let _ = std::fs::remove_file(path);
@@ -207,7 +207,7 @@ pub fn internal_error(panic: Box<dyn std::any::Any + Send>) -> Diagnostic {
 /// Fresh weights with param initialisers applied when they evaluate.
 fn initial_weights(compiled: &Compiled, vocabs: &Vocabularies) -> (Weights, Vec<Diagnostic>) {
     let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        crate::train::fresh_weights(compiled, vocabs, 0)
+        dp::train::fresh_weights(compiled, vocabs, 0)
     }));
     match attempt {
         Ok(Ok(w)) => (w, Vec::new()),
@@ -217,11 +217,11 @@ fn initial_weights(compiled: &Compiled, vocabs: &Vocabularies) -> (Weights, Vec<
 }
 
 fn zeros(compiled: &Compiled, vocabs: &Vocabularies) -> Weights {
-    crate::runtime::weights::initialise(&compiled.program, vocabs, &Graph::inference(), 0)
+    dp::runtime::weights::initialise(&compiled.program, vocabs, &Graph::inference(), 0)
 }
 
 fn same_shapes(a: &LearnedWeights, b: &LearnedWeights) -> bool {
-    let dims = |r: &crate::backend::Real| (r.rows(), r.cols());
+    let dims = |r: &dp::backend::Real| (r.rows(), r.cols());
     match (a, b) {
         (
             LearnedWeights::Affine {

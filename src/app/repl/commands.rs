@@ -6,7 +6,7 @@
 
 use clap::{ArgMatches, Args, FromArgMatches};
 
-use crate::args::TrainArgs;
+use crate::app::args::TrainArgs;
 
 /// A parsed command.
 #[derive(Debug, Clone, PartialEq)]

@@ -12,16 +12,16 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
 
-pub use crate::api::eval::eval_text;
-use crate::api::eval::{apply_examples, encode_one};
-use crate::args::at_least_one;
-pub use crate::args::TrainArgs;
-use crate::backend::Graph;
-use crate::codec::{self, data_errors};
-use crate::diagnostic::{render, Code, Diagnostic, Failure};
-use crate::driver::{compile_file, read_text, Compiled};
-use crate::ir::GlobalRef;
-use crate::runtime::{self, function_type, Context, Vocabularies, Weights};
+use crate::app::args::at_least_one;
+pub use crate::app::args::TrainArgs;
+pub use dp::api::eval::eval_text;
+use dp::api::eval::{apply_examples, encode_one};
+use dp::backend::Graph;
+use dp::codec::{self, data_errors};
+use dp::diagnostic::{render, Code, Diagnostic, Failure};
+use dp::driver::{compile_file, read_text, Compiled};
+use dp::ir::GlobalRef;
+use dp::runtime::{self, function_type, Context, Vocabularies, Weights};
 
 #[derive(Subcommand, Debug, Clone)]
 pub enum Command {
@@ -89,7 +89,7 @@ pub fn run_command(command: Command, color: bool) -> i32 {
         Command::Train(a) => a.threads,
         _ => None,
     };
-    crate::backend::threads::configure(threads.unwrap_or_else(crate::backend::threads::available));
+    dp::backend::threads::configure(threads.unwrap_or_else(dp::backend::threads::available));
     let mut out = std::io::stdout().lock();
     let result = match command {
         Command::Check { file } => check(&file, &mut out),
@@ -97,14 +97,14 @@ pub fn run_command(command: Command, color: bool) -> i32 {
         Command::Train(args) => train_command(&args, &mut out),
         Command::Repl { file } => {
             drop(out);
-            return crate::repl::run(file.as_deref(), color);
+            return crate::app::repl::run(file.as_deref(), color);
         }
     };
     let _ = out.flush();
     match result {
         Ok(()) => 0,
         Err(f) => {
-            crate::term::eprint_quietly(&render(&f.diagnostics, &f.sources, color));
+            crate::app::term::eprint_quietly(&render(&f.diagnostics, &f.sources, color));
             1
         }
     }
@@ -183,7 +183,7 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<(), Failure> {
 /// Notes for the user, on stderr.
 fn print_notes(notes: &[String]) {
     for n in notes {
-        crate::term::eprint_quietly(&format!("note: {n}\n"));
+        crate::app::term::eprint_quietly(&format!("note: {n}\n"));
     }
 }
 
@@ -194,13 +194,13 @@ pub fn load_weights(
 ) -> Result<(Vocabularies, Weights), Failure> {
     let program = &compiled.program;
     if let Some(path) = path {
-        let ckpt = crate::checkpoint::load(path, program, &Graph::inference())
+        let ckpt = dp::checkpoint::load(path, program, &Graph::inference())
             .map_err(|d| Failure::with(&compiled.sources, d))?;
         print_notes(&ckpt.notes);
         return Ok((ckpt.vocabs, ckpt.weights));
     }
     let vocabs = Vocabularies::from_types(&program.types);
-    let weights = crate::train::fresh_weights(compiled, &vocabs, 0)?;
+    let weights = dp::train::fresh_weights(compiled, &vocabs, 0)?;
     Ok((vocabs, weights))
 }
 
@@ -231,8 +231,8 @@ fn apply_file(
 /// `dp train`.
 pub fn train_command(args: &TrainArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let compiled = compile(&args.file)?;
-    let mut printer = crate::progress::EpochPrinter::new(out, None);
-    let trained = crate::train::train(&compiled, &args.config(), &mut |p| printer.observe(p))?;
+    let mut printer = crate::app::progress::EpochPrinter::new(out, None);
+    let trained = dp::train::train(&compiled, &args.config(), &mut |p| printer.observe(p))?;
     print_notes(&trained.notes);
     if let Some(path) = &args.save {
         let _ = writeln!(

@@ -25,10 +25,10 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::diagnostic::render as render_diagnostics;
-use crate::diagnostic::Failure;
-use crate::ir::Program;
-use crate::syntax::ReplInput;
+use dp::diagnostic::render as render_diagnostics;
+use dp::diagnostic::Failure;
+use dp::ir::Program;
+use dp::syntax::ReplInput;
 
 use commands::Command;
 use learned::Learned;
@@ -77,7 +77,7 @@ impl Repl {
             return self.command(text, out, err);
         }
         let id = self.session.add_input(input);
-        let (parsed, diags) = crate::syntax::parse_repl_input(id, input);
+        let (parsed, diags) = dp::syntax::parse_repl_input(id, input);
         if !diags.is_empty() {
             self.report(&self.session.failure(diags), err);
             return Flow::Continue;
@@ -162,7 +162,7 @@ impl Repl {
 
     fn show_type(&mut self, text: &str, out: &mut dyn Write, err: &mut dyn Write) {
         let id = self.session.add_input(text);
-        let (expr, diags) = crate::syntax::parse_expr(id, text);
+        let (expr, diags) = dp::syntax::parse_expr(id, text);
         match expr.filter(|_| diags.is_empty()) {
             Some(e) => match eval::type_of(&self.session, &e) {
                 Ok(ty) => say(out, &format!("{} : {ty}", text.trim())),
@@ -268,7 +268,7 @@ impl Repl {
         names.extend(program.types.reps.keys().map(|n| n.to_string()));
         names.extend(program.types.vocabs.keys().map(|n| n.to_string()));
         names.extend(program.types.aliases.keys().map(|n| n.to_string()));
-        names.extend(crate::ir::Builtin::ALL.iter().map(|b| b.name().to_string()));
+        names.extend(dp::ir::Builtin::ALL.iter().map(|b| b.name().to_string()));
         let types = [
             "Float", "Int", "Bool", "List", "Tree", "Grid", "Window", "Scores", "R",
         ];
@@ -314,7 +314,7 @@ pub fn run(file: Option<&Path>, color: bool) -> i32 {
     }
     if interactive {
         if let Err(e) = run_interactive(&mut repl) {
-            crate::term::eprint_quietly(&format!(
+            crate::app::term::eprint_quietly(&format!(
                 "error: the line editor failed ({e}); reading plain lines\n"
             ));
             run_piped(&mut repl);
@@ -331,7 +331,7 @@ fn install_interrupt_handler() {
         let _ = ctrlc::set_handler(|| {
             if TRAINING.load(Ordering::SeqCst) {
                 CANCEL.store(true, Ordering::SeqCst);
-                crate::term::eprint_quietly("\ninterrupt: stopping after the current epoch\n");
+                crate::app::term::eprint_quietly("\ninterrupt: stopping after the current epoch\n");
             } else if !INTERACTIVE.load(Ordering::SeqCst) {
                 std::process::exit(130);
             }

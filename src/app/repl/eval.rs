@@ -8,12 +8,12 @@
 //! A panic inside the evaluator becomes a diagnostic; it never ends the
 //! session. This module does not change the session.
 
-use crate::backend::Graph;
-use crate::diagnostic::Failure;
-use crate::diagnostic::{Code, Diagnostic};
-use crate::ir::GlobalRef;
-use crate::runtime::{self, Context};
-use crate::syntax::ast::{self, DeclKind, Ident};
+use dp::backend::Graph;
+use dp::diagnostic::Failure;
+use dp::diagnostic::{Code, Diagnostic};
+use dp::ir::GlobalRef;
+use dp::runtime::{self, Context};
+use dp::syntax::ast::{self, DeclKind, Ident};
 
 use super::learned::{internal_error, Learned};
 use super::render::{has_function, value_line};
@@ -22,7 +22,7 @@ use super::session::Session;
 /// Evaluate `expr` and render `value : Type`.
 pub fn evaluate(session: &Session, learned: &Learned, expr: &ast::Expr) -> Result<String, Failure> {
     let program = &session.compiled.program;
-    let typed = crate::types::check_expr(program, expr).map_err(|d| session.failure(d))?;
+    let typed = dp::types::check_expr(program, expr).map_err(|d| session.failure(d))?;
     if has_function(&typed.ty) {
         // The most general type, as `:type` shows it (`a -> a`); the
         // instantiated one has unsolved variables.
@@ -36,7 +36,7 @@ pub fn evaluate(session: &Session, learned: &Learned, expr: &ast::Expr) -> Resul
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut graph = Graph::inference();
         let value = runtime::eval_closed(&ctx, &mut graph, &typed, 1)?;
-        crate::codec::encode(&graph, &value, &typed.ty, &program.types, &learned.vocabs)
+        dp::codec::encode(&graph, &value, &typed.ty, &program.types, &learned.vocabs)
             .map_err(|m| Diagnostic::new(Code::RuntimeError, m))
     }));
     let rows = match run {
@@ -44,7 +44,7 @@ pub fn evaluate(session: &Session, learned: &Learned, expr: &ast::Expr) -> Resul
         Err(panic) => return Err(session.failure(vec![internal_error(panic)])),
     };
     match rows.as_slice() {
-        [one] => Ok(value_line(&crate::codec::format_json(one), &typed.ty)),
+        [one] => Ok(value_line(&dp::codec::format_json(one), &typed.ty)),
         _ => Err(session.failure(vec![Diagnostic::new(
             Code::RuntimeError,
             "internal error: expected one value",
@@ -58,7 +58,7 @@ pub fn type_of(session: &Session, expr: &ast::Expr) -> Result<String, Failure> {
     if let ast::ExprKind::Var(name) = &expr.kind {
         if let Some(GlobalRef::Def(id)) = program.globals.get(name) {
             if let Some(def) = program.defs.get(*id) {
-                return Ok(crate::types::pretty_scheme(&def.scheme));
+                return Ok(dp::types::pretty_scheme(&def.scheme));
             }
         }
     }
@@ -77,14 +77,14 @@ pub fn type_of(session: &Session, expr: &ast::Expr) -> Result<String, Failure> {
         span: expr.span,
     };
     let (extended, diags) =
-        crate::types::extend_program(program, std::slice::from_ref(&decl), session.sources());
+        dp::types::extend_program(program, std::slice::from_ref(&decl), session.sources());
     if diags.is_empty() {
         if let Some(GlobalRef::Def(id)) = extended.globals.get(name) {
             if let Some(def) = extended.defs.get(*id) {
-                return Ok(crate::types::pretty_scheme(&def.scheme));
+                return Ok(dp::types::pretty_scheme(&def.scheme));
             }
         }
     }
-    let typed = crate::types::check_expr(program, expr).map_err(|d| session.failure(d))?;
-    Ok(crate::types::pretty(&typed.ty))
+    let typed = dp::types::check_expr(program, expr).map_err(|d| session.failure(d))?;
+    Ok(dp::types::pretty(&typed.ty))
 }

@@ -4,11 +4,11 @@
 //! Plain text only (no colour); diagnostics are rendered by
 //! `diagnostic::render`, never here. Nothing here evaluates.
 
-use crate::ir::ty::Type;
-use crate::ir::{GlobalRef, Program};
-use crate::runtime::weights::LearnedWeights;
-use crate::runtime::{Vocabularies, Weights};
-use crate::types::{pretty, pretty_scheme};
+use dp::ir::ty::Type;
+use dp::ir::{GlobalRef, Program};
+use dp::runtime::weights::LearnedWeights;
+use dp::runtime::{Vocabularies, Weights};
+use dp::types::{pretty, pretty_scheme};
 
 use super::session::{Declared, Key};
 
@@ -93,7 +93,7 @@ pub fn browse(program: &Program, vocabs: &Vocabularies) -> Vec<String> {
     for p in &program.params {
         lines.push(format!("param {} : {}", p.name, pretty(&p.ty)));
     }
-    let mut defs: Vec<&crate::ir::Def> = program.defs.iter().collect();
+    let mut defs: Vec<&dp::ir::Def> = program.defs.iter().collect();
     defs.sort_by_key(|d| (d.span.source, d.span.start));
     for d in defs {
         lines.push(format!("{} : {}", d.name, pretty_scheme(&d.scheme)));
