@@ -223,6 +223,48 @@ fn train_then_save_then_weights_in_a_new_session() {
     assert_ne!(lines[0], trained);
 }
 
+/// `:train` continues from the session's weights held in memory exactly as
+/// `dp train --resume` continues from a file: the same weights, byte for byte.
+#[test]
+fn train_in_the_session_equals_resume() {
+    let dir = linear_project("resume");
+    let train = |extra: &[&str]| {
+        let out = Command::new(dp())
+            .current_dir(&dir)
+            .args(["train", "lin.dp", "--data", "data.jsonl", "--lr", "0.1"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    train(&["--epochs", "2", "--save", "a.safetensors"]);
+    train(&[
+        "--epochs",
+        "1",
+        "--resume",
+        "a.safetensors",
+        "--save",
+        "b.safetensors",
+    ]);
+    let input = ":train --data data.jsonl --epochs 2 --lr 0.1\n\
+                 :train --data data.jsonl --epochs 1 --lr 0.1\n\
+                 :save r.safetensors\n";
+    let (out, err, _) = repl_in(&dir, &["lin.dp"], input);
+    assert!(
+        out.contains("saved 2 tensors to r.safetensors"),
+        "{out}\n{err}"
+    );
+    let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+    assert!(
+        read("b.safetensors") == read("r.safetensors"),
+        "the session's weights differ"
+    );
+}
+
 #[test]
 fn train_continues_and_keeps_unchanged_weights() {
     let dir = linear_project("continue");

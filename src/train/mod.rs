@@ -120,11 +120,23 @@ pub fn train(
     config: &TrainConfig,
     observe: &mut dyn FnMut(Progress) -> ControlFlow<()>,
 ) -> Result<Trained, Failure> {
+    train_from(compiled, config, None, observe)
+}
+
+/// [`train`], continuing from `start` (a state held in memory, as the
+/// REPL's session weights) unless `config.resume` names a file: as if
+/// `start` had been saved and given as `--resume`.
+pub fn train_from(
+    compiled: &Compiled,
+    config: &TrainConfig,
+    start: Option<Checkpoint>,
+    observe: &mut dyn FnMut(Progress) -> ControlFlow<()>,
+) -> Result<Trained, Failure> {
     let fail = |d: Diagnostic| Failure::with(&compiled.sources, d);
     let program = &compiled.program;
     let resume = match &config.resume {
         Some(p) => Some(checkpoint::load(p, program, &Graph::inference()).map_err(fail)?),
-        None => None,
+        None => start,
     };
     let mut vocabs = resume.as_ref().map_or_else(
         || Vocabularies::from_types(&program.types),

@@ -6,8 +6,8 @@
 //! others are initialised afresh (seed 0, as `dp train` would). Open
 //! vocabularies grown by training survive too. `:train` starts from fresh
 //! weights like `dp train` until the session has trained or loaded weights;
-//! after that it continues from the session's weights (through a temporary
-//! checkpoint given as `--resume`), unless `--resume` is given.
+//! after that it continues from the session's weights, held in memory,
+//! unless `--resume` is given.
 //!
 //! This module does not parse commands or touch the terminal; Ctrl-C
 //! reaches it as the `cancel` flag.
@@ -117,15 +117,19 @@ impl Learned {
         (learned, fresh, diags)
     }
 
-    /// `:save W`.
-    pub fn save(&self, path: &Path, program: &Program) -> Result<usize, Diagnostic> {
-        let ckpt = Checkpoint::new(
+    /// What a weights file of the session holds.
+    fn state(&self) -> Checkpoint {
+        Checkpoint::new(
             self.vocabs.clone(),
             self.weights.clone(),
             self.optimizer.clone(),
             self.epoch,
-        );
-        checkpoint::save(path, program, &Graph::inference(), &ckpt)?;
+        )
+    }
+
+    /// `:save W`.
+    pub fn save(&self, path: &Path, program: &Program) -> Result<usize, Diagnostic> {
+        checkpoint::save(path, program, &Graph::inference(), &self.state())?;
         Ok(self.weights.tensors().len())
     }
 
@@ -142,35 +146,24 @@ impl Learned {
         Ok((learned, c.notes))
     }
 
-    /// `:train`: train as `dp train` does, printing its epoch lines to `out`;
-    /// on success the session's state becomes the trained one.
+    /// `:train`: train as `dp train` does, printing its epoch lines to `out`,
+    /// from the session's weights once it has trained or loaded some; on
+    /// success the session's state becomes the trained one.
     pub fn train(
         &mut self,
         compiled: &Compiled,
-        mut args: TrainArgs,
+        args: TrainArgs,
         out: &mut dyn Write,
         cancel: &AtomicBool,
     ) -> Result<(), Failure> {
-        let resume_file = if self.trained && args.resume.is_none() {
-            let path =
-                std::env::temp_dir().join(format!("dp-repl-{}.safetensors", std::process::id()));
-            self.save(&path, &compiled.program)
-                .map_err(|d| plain(compiled, d))?;
-            args.resume = Some(path.clone());
-            Some(path)
-        } else {
-            None
-        };
+        let start = self.trained.then(|| self.state());
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             if let Some(n) = args.threads {
                 dp::backend::threads::configure(n);
             }
             let mut printer = crate::app::progress::EpochPrinter::new(out, Some(cancel));
-            dp::train::train(compiled, &args.config(), &mut |p| printer.observe(p))
+            dp::train::train_from(compiled, &args.config(), start, &mut |p| printer.observe(p))
         }));
-        if let Some(path) = resume_file {
-            let _ = std::fs::remove_file(path);
-        }
         let trained = match result {
             Ok(r) => r?,
             Err(panic) => return Err(plain(compiled, internal_error(panic))),
