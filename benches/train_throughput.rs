@@ -31,7 +31,6 @@ mod rnn;
 #[path = "baseline/treenet.rs"]
 mod treenet;
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -40,8 +39,6 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value as Json};
 
-use dp::train::optim::OptimizerKind;
-use dp::train::TrainConfig;
 use treenet::Tree;
 
 /// Words in the data; dp's open vocabulary adds `<unk>`, so both sides
@@ -76,8 +73,8 @@ fn main() {
             })
             .collect();
         let small = &seqs[..scale(512)];
-        let data32 = write_jsonl("rnn", &seqs, seq_json);
-        let data1 = write_jsonl("rnn1", small, seq_json);
+        let data32: Vec<Json> = seqs.iter().map(seq_json).collect();
+        let data1: Vec<Json> = small.iter().map(seq_json).collect();
         let program = "benches/programs/rnn.dp";
 
         if only != "rnn1" {
@@ -92,8 +89,6 @@ fn main() {
             rows.push(Row::new("(a) RNN", "dfdx", 1, small.len(), &d1));
             rows.push(Row::new("(a) RNN", "dp", 1, small.len(), &p1));
         }
-        let _ = std::fs::remove_file(&data32);
-        let _ = std::fs::remove_file(&data1);
     }
 
     if only.is_empty() || only == "tree" {
@@ -105,13 +100,12 @@ fn main() {
                 (t, rng.gen_range(0..treenet::CLASSES))
             })
             .collect();
-        let data = write_jsonl("tree", &trees, tree_example_json);
+        let data: Vec<Json> = trees.iter().map(tree_example_json).collect();
         let mut m = treenet::TreeNet::<VOCAB>::new(0, LR as f64);
         let program = "benches/programs/treenet.dp";
         let (d, p) = paired(&trees, &data, program, 25, |b| m.train_step(b));
         rows.push(Row::new("(b) TreeNet", "dfdx", 25, trees.len(), &d));
         rows.push(Row::new("(b) TreeNet", "dp", 25, trees.len(), &p));
-        let _ = std::fs::remove_file(&data);
     }
 
     print_table(&rows);
@@ -223,7 +217,7 @@ fn print_table(rows: &[Row]) {
 /// falls on both alike. Returns the examples/second of each round.
 fn paired<T>(
     data: &[T],
-    path: &std::path::Path,
+    values: &[Json],
     program: &str,
     batch: usize,
     mut step: impl FnMut(&[&T]) -> f32,
@@ -242,7 +236,7 @@ fn paired<T>(
         if !run_dp {
             continue;
         }
-        if let Some(&eps) = bench_dp(program, path, batch, 2).last() {
+        if let Some(&eps) = bench_dp(program, values, batch, 2).last() {
             dp.push(eps);
         }
     }
@@ -265,52 +259,29 @@ fn dfdx_epoch<T>(data: &[T], batch: usize, seed: u64, step: &mut impl FnMut(&[&T
     eps
 }
 
-/// dp's own examples/second for `epochs` epochs, the first dropped as warm-up.
-fn bench_dp(program: &str, data: &std::path::Path, batch: usize, epochs: usize) -> Vec<f64> {
+/// dp's own examples/second for `epochs` epochs, the first dropped as
+/// warm-up: the program trained through the library's `Trainer` on data
+/// built here (decoded once, growing the open vocabulary as `dp train`).
+fn bench_dp(program: &str, values: &[Json], batch: usize, epochs: usize) -> Vec<f64> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(program);
-    let data = data.to_path_buf();
-    let result = dp::driver::with_big_stack(move || {
-        let compiled = match dp::driver::compile_file(&path) {
-            Ok(c) => c,
-            Err((_, ds)) => return Err(format!("{} does not compile: {ds:?}", path.display())),
-        };
-        let args = TrainConfig {
-            data,
-            valid: None,
-            objective: "loss".into(),
-            metric: None,
-            epochs,
-            batch,
-            optimizer: OptimizerKind::Adam,
-            lr: Some(LR),
-            seed: 0,
-            save: None,
-            resume: None,
-            threads: None,
-        };
-        match dp::train::train(&compiled, &args, &mut |_| {
-            std::ops::ControlFlow::Continue(())
-        }) {
-            Ok(t) => Ok(t
-                .reports
-                .iter()
-                .skip(1)
-                .map(|r| r.examples_per_second)
-                .collect::<Vec<f64>>()),
-            Err(f) => Err(format!("dp train failed: {:?}", f.diagnostics)),
+    let run = || -> Result<Vec<f64>, dp::Error> {
+        let program = dp::Program::from_file(&path)?;
+        let data = program.growing_data_from_values("loss", values)?;
+        let model = dp::Model::fresh_for(&program, &data, 0)?;
+        let mut settings = dp::TrainSettings::new("loss");
+        settings.batch = batch;
+        settings.lr = Some(LR);
+        let mut trainer = dp::Trainer::new(&program, model, settings)?;
+        let mut eps = Vec::new();
+        for _ in 0..epochs {
+            eps.push(trainer.epoch(&data, None, |_| {})?.examples_per_second);
         }
-    });
-    match result {
-        Some(Ok(v)) => v,
-        Some(Err(e)) => {
-            eprintln!("{e}");
-            Vec::new()
-        }
-        None => {
-            eprintln!("dp train panicked");
-            Vec::new()
-        }
-    }
+        Ok(eps.into_iter().skip(1).collect())
+    };
+    run().unwrap_or_else(|e| {
+        eprintln!("dp: {e}");
+        Vec::new()
+    })
 }
 
 fn word(w: usize) -> String {
@@ -344,15 +315,4 @@ fn random_tree(rng: &mut StdRng, n: usize) -> Tree {
     let l = random_tree(rng, k);
     let r = random_tree(rng, n - k);
     Tree::Node(Box::new(l), Box::new(r))
-}
-
-fn write_jsonl<T>(name: &str, data: &[T], enc: impl Fn(&T) -> Json) -> PathBuf {
-    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("dp-bench-{}-{name}.jsonl", std::process::id()));
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("temp file"));
-    for ex in data {
-        writeln!(f, "{}", enc(ex)).expect("write temp file");
-    }
-    f.flush().expect("write temp file");
-    path
 }

@@ -1067,65 +1067,39 @@ impl Learned {
     }
 }
 
-/// Train `task` with the library (as `dp train` does), seed 1, Adam.
+/// Train `task` with the library's `Trainer` (as `dp train` does), seed 1,
+/// Adam, on data held in memory.
 fn learn(task: &Task) -> Learned {
-    let dir = tmpdir(&format!("task-{}", task.name));
-    let compiled = common::compile(&task.src);
-    let data = dir.join("train.jsonl");
-    let valid = dir.join("valid.jsonl");
-    write_lines(&data, &task.train);
-    write_lines(&valid, &task.valid);
+    let fail = |e: dp::Error| -> ! { panic!("{}: {e}", task.name) };
+    let program = dp::Program::from_source("task.dp", &task.src).unwrap_or_else(|e| fail(e));
+    let train = program
+        .growing_data_from_jsonl("loss", &task.train.join("\n"))
+        .unwrap_or_else(|e| fail(e));
     let seed = 1;
+    let model = dp::Model::fresh_for(&program, &train, seed).unwrap_or_else(|e| fail(e));
+    let valid = program
+        .data_from_jsonl(&model, "loss", &task.valid.join("\n"))
+        .unwrap_or_else(|e| fail(e));
+    let mut settings = dp::TrainSettings::new("loss");
+    settings.metric = task.metric.map(String::from);
+    settings.batch = task.batch;
+    settings.lr = Some(task.lr);
+    settings.seed = seed;
+    let mut trainer = dp::Trainer::new(&program, model, settings).unwrap_or_else(|e| fail(e));
     // The validation objective before training, with the same initial weights.
-    let baseline = {
-        let (arg_ty, _) = dp::runtime::function_type(&compiled.program, "loss").expect("loss");
-        let mut vocabs = dp::runtime::Vocabularies::from_types(&compiled.program.types);
-        let types = &compiled.program.types;
-        dp::codec::decode_lines(&task.train.join("\n"), &arg_ty, types, &mut vocabs, true)
-            .expect("training data decodes");
-        let valid_ex =
-            dp::codec::decode_lines(&task.valid.join("\n"), &arg_ty, types, &mut vocabs, false)
-                .expect("validation data decodes");
-        let weights = dp::train::fresh_weights(&compiled, &vocabs, seed)
-            .unwrap_or_else(|_| panic!("fresh weights"));
-        let ctx = dp::runtime::Context {
-            program: &compiled.program,
-            vocabs: &vocabs,
-            weights: &weights,
-        };
-        dp::train::mean_over(&ctx, "loss", &valid_ex, &arg_ty)
-            .expect("baseline")
-            .expect("examples")
-    };
-    let args = dp::train::TrainConfig {
-        data,
-        valid: Some(valid),
-        objective: "loss".into(),
-        metric: task.metric.map(String::from),
-        epochs: task.epochs,
-        batch: task.batch,
-        optimizer: dp::train::optim::OptimizerKind::Adam,
-        lr: Some(task.lr),
-        seed,
-        save: None,
-        resume: None,
-        threads: None,
-    };
+    let baseline = trainer
+        .validate(&valid)
+        .unwrap_or_else(|e| fail(e))
+        .objective;
     let started = Instant::now();
-    let trained = match dp::train::train(&compiled, &args, &mut |_| {
-        std::ops::ControlFlow::Continue(())
-    }) {
-        Ok(t) => t,
-        Err(f) => panic!(
-            "{}: training failed:\n{}",
-            task.name,
-            dp::diagnostic::render(&f.diagnostics, &f.sources, false)
-        ),
-    };
-    let _ = std::fs::remove_dir_all(&dir);
+    let mut reports = Vec::new();
+    for _ in 0..task.epochs {
+        let report = trainer.epoch(&train, Some(&valid), |_| {});
+        reports.push(report.unwrap_or_else(|e| fail(e)));
+    }
     Learned {
         baseline,
-        reports: trained.reports,
+        reports,
         seconds: started.elapsed().as_secs_f64(),
     }
 }

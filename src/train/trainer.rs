@@ -12,7 +12,7 @@ use std::time::Instant;
 use super::nonfinite::{self, At, NonFinite};
 use super::optim::{Optimizer, OptimizerKind};
 use super::{mean_over, EpochReport};
-use crate::backend::{Graph, Reduce};
+use crate::backend::{Gradients, Graph, Reduce};
 use crate::checkpoint::Checkpoint;
 use crate::codec::{self, Example};
 use crate::diagnostic::{Code, Diagnostic};
@@ -236,11 +236,58 @@ impl<'a> Trainer<'a> {
         Ok((objective, metric))
     }
 
+    /// The batch's mean objective and its gradient with respect to every
+    /// weight tensor (in `Weights::tensors` order; zeros for a tensor that
+    /// took no part), computed exactly as a step computes them; nothing is
+    /// updated. The reference that gradient checks compare with.
+    pub fn gradients(&self, examples: &[&Example]) -> Result<(f32, Vec<Vec<f32>>), Stop> {
+        let at = At {
+            epoch: self.state.epoch + 1,
+            batch: self.steps + 1,
+        };
+        let mut graph = Graph::training();
+        let (grads, value) = match self.backward(&mut graph, examples) {
+            Ok(Ok(g)) => g,
+            Ok(Err(nf)) => return Err(Stop::NonFinite(nf.diagnostic(at))),
+            Err(d) => return Err(Stop::Error(d)),
+        };
+        let tensors = self.state.weights.tensors();
+        let each = tensors.iter().map(|t| {
+            grads
+                .get(t)
+                .unwrap_or_else(|| vec![0.0; t.rows() * t.cols()])
+        });
+        Ok((value, each.collect()))
+    }
+
     /// The forward and backward pass and the update; `Ok(Err(_))` for a
     /// non-finite objective or gradient (weights untouched).
     fn try_step(&mut self, examples: &[&Example]) -> Result<Result<f32, NonFinite>, Diagnostic> {
         let mut graph = Graph::training();
-        let (mean, value) = match self.forward(&mut graph, examples)? {
+        let (grads, value) = match self.backward(&mut graph, examples)? {
+            Ok(v) => v,
+            Err(nf) => return Ok(Err(nf)),
+        };
+        let optimizer = &mut self.optimizer;
+        optimizer.begin_step();
+        let tensors = self.state.weights.tensors_mut();
+        for (slot, (t, p)) in tensors.into_iter().zip(&mut self.host).enumerate() {
+            if grads.with(t, |g| optimizer.update(slot, p, g)).is_some() {
+                graph.overwrite(t, p);
+            }
+        }
+        Ok(Ok(value))
+    }
+
+    /// The forward and the backward pass: the gradients and the batch's
+    /// mean objective; `Ok(Err(_))` if it or a gradient is not finite.
+    #[allow(clippy::type_complexity)]
+    fn backward(
+        &self,
+        graph: &mut Graph,
+        examples: &[&Example],
+    ) -> Result<Result<(Gradients, f32), NonFinite>, Diagnostic> {
+        let (mean, value) = match self.forward(graph, examples)? {
             Ok(v) => v,
             Err(nf) => return Ok(Err(nf)),
         };
@@ -254,15 +301,7 @@ impl<'a> Trainer<'a> {
                 return Ok(Err(NonFinite::Gradient { value, tensor }));
             }
         }
-        let optimizer = &mut self.optimizer;
-        optimizer.begin_step();
-        let tensors = self.state.weights.tensors_mut();
-        for (slot, (t, p)) in tensors.into_iter().zip(&mut self.host).enumerate() {
-            if grads.with(t, |g| optimizer.update(slot, p, g)).is_some() {
-                graph.overwrite(t, p);
-            }
-        }
-        Ok(Ok(value))
+        Ok(Ok((grads, value)))
     }
 
     /// The batch's mean objective, as a tensor on `graph`'s tape and as a

@@ -1,19 +1,21 @@
 //! Shared helpers of the verification tests (`tests/gradients.rs`,
 //! `tests/batching.rs`, `tests/training.rs`): compile a dp program from
 //! text, decode data lines by the objective's parameter type, evaluate the
-//! objective per example in inference mode, compute the analytic gradient
-//! of the mean (or summed) objective with respect to every weight tensor
-//! exactly as `dp::train`'s training step does, and compare it with
-//! central finite differences.
+//! objective per example in inference mode, take the analytic gradient of
+//! the mean (or summed) objective with respect to every weight tensor from
+//! the library's training step (`dp::train::Trainer::gradients`), and
+//! compare it with central finite differences.
 
 #![allow(dead_code)]
 
-use dp::backend::{Graph, Real, Reduce};
+use dp::backend::{Graph, Real};
+use dp::checkpoint::Checkpoint;
 use dp::codec::{self, Example};
 use dp::driver::{compile_source, Compiled};
 use dp::ir::ty::Type;
 use dp::runtime::{self, Context, Value, Vocabularies, Weights};
 use dp::source::Span;
+use dp::train::{Settings, Trainer};
 
 /// A compiled program, its objective, decoded examples and vocabularies.
 pub struct Setup {
@@ -153,32 +155,28 @@ impl Setup {
     }
 
     /// The reduced objective over `idx` and its gradient with respect to
-    /// every weight tensor, as `train_step` computes it: one forward pass
-    /// on a training graph, `reduce_segments` (+ `affine_scalar` for the
-    /// mean), one backward pass. A tensor that took no part has zeros.
+    /// every weight tensor, from the library's training step itself
+    /// (`train::Trainer::gradients`: one forward pass on a training graph,
+    /// the mean, one backward pass); the sum's is the mean's times the
+    /// number of examples. A tensor that took no part has zeros.
     pub fn gradients(&self, w: &Weights, idx: &[usize], mean: bool) -> (f64, Vec<Vec<f32>>) {
-        let mut g = Graph::training();
-        let losses = self
-            .objective_real(w, idx, &mut g)
-            .unwrap_or_else(|e| panic!("evaluation failed:\n{e}"));
-        let sum = g.reduce_segments(Reduce::Sum, &losses, &[0, idx.len()]);
-        let total = if mean {
-            g.affine_scalar(&sum, 1.0 / idx.len() as f32, 0.0)
-        } else {
-            sum
-        };
-        let value = g.to_vec(&total)[0] as f64;
-        let grads = g.backward(&total);
-        let out = w
-            .tensors()
-            .iter()
-            .map(|t| {
-                grads
-                    .get(t)
-                    .unwrap_or_else(|| vec![0.0; t.rows() * t.cols()])
-            })
+        let state = Checkpoint::new(self.vocabs.clone(), w.clone(), None, 0);
+        let settings = Settings::new(&self.objective);
+        let trainer = Trainer::new(&self.compiled, settings, state)
+            .unwrap_or_else(|d| panic!("not an objective:\n{}", self.show(d)));
+        let refs: Vec<&Example> = idx.iter().map(|&i| &self.examples[i]).collect();
+        let (value, grads) = trainer
+            .gradients(&refs)
+            .unwrap_or_else(|s| panic!("evaluation failed:\n{}", self.show(s.diagnostic())));
+        if mean {
+            return (value as f64, grads);
+        }
+        let n = idx.len() as f32;
+        let sum = grads
+            .into_iter()
+            .map(|g| g.into_iter().map(|x| x * n).collect())
             .collect();
-        (value, out)
+        (value as f64 * n as f64, sum)
     }
 }
 
