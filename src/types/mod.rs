@@ -17,18 +17,18 @@
 //! `lower` (defaults, generalisation, zonking to IR), `builtins` (schemes),
 //! `pretty`. Decisions are documented in `docs/types.md`.
 
-pub mod apply;
-pub mod builtins;
-pub mod decls;
-pub mod errors;
-pub mod graph;
-pub mod infer;
-pub mod lower;
-pub mod pending;
-pub mod program;
-pub mod resolve;
-pub mod special;
-pub mod unify;
+mod apply;
+mod builtins;
+mod decls;
+mod errors;
+mod graph;
+mod infer;
+mod lower;
+mod pending;
+mod program;
+mod resolve;
+mod special;
+mod unify;
 
 #[cfg(test)]
 mod tests;
@@ -39,6 +39,7 @@ use crate::source::{SourceId, SourceMap};
 use crate::syntax::ast;
 
 pub use crate::ir::pretty::{pretty, pretty_scheme};
+pub use graph::free_names;
 
 /// Checks a whole program. `modules` share one namespace; `Import`
 /// declarations are ignored (the driver resolved them).

@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-pub use crate::diagnostic::{edit_distance, suggest};
+pub use crate::diagnostic::suggest;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::pretty::pretty;
 use crate::ir::ty::{RepDef, Type, TypeTable, VocabDef};

@@ -19,7 +19,7 @@ use dp::diagnostic::Failure;
 use dp::driver::{Compiled, Loader};
 use dp::source::{SourceId, SourceMap};
 use dp::syntax::ast::{self, DeclKind, ImportTarget, Module};
-use dp::types::graph::free_names;
+use dp::types::free_names;
 
 /// What a declaration names: values and types live in separate namespaces.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
