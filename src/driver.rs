@@ -33,28 +33,37 @@ pub struct Compiled {
 impl Compiled {
     /// `name : Type` for the defs of the root module, in source order.
     pub fn def_signatures(&self) -> Vec<String> {
-        let compiled = self;
+        self.root_defs()
+            .into_iter()
+            .filter_map(|name| {
+                let def = self.program.defs.get(self.def_id(&name)?)?;
+                let scheme = crate::ir::pretty::pretty_scheme(&def.scheme);
+                Some(format!("{name} : {scheme}"))
+            })
+            .collect()
+    }
+
+    /// The names of the root module's defs, in source order.
+    pub fn root_defs(&self) -> Vec<String> {
         use crate::syntax::ast::DeclKind;
-        let Some((_, root)) = compiled.modules.last() else {
+        let Some((_, root)) = self.modules.last() else {
             return Vec::new();
         };
         root.decls
             .iter()
             .filter_map(|d| match &d.kind {
-                DeclKind::Def { name, .. } => Some(&name.name),
+                DeclKind::Def { name, .. } => Some(name.name.to_string()),
                 _ => None,
             })
-            .filter_map(|name| match compiled.program.globals.get(name.as_str()) {
-                Some(GlobalRef::Def(id)) => compiled.program.defs.get(*id).map(|def| {
-                    format!(
-                        "{} : {}",
-                        name,
-                        crate::ir::pretty::pretty_scheme(&def.scheme)
-                    )
-                }),
-                _ => None,
-            })
+            .filter(|name| self.def_id(name).is_some())
             .collect()
+    }
+
+    fn def_id(&self, name: &str) -> Option<usize> {
+        match self.program.globals.get(name) {
+            Some(GlobalRef::Def(id)) => Some(*id),
+            _ => None,
+        }
     }
 }
 

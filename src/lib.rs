@@ -14,6 +14,7 @@ pub mod codec;
 pub mod diagnostic;
 pub mod driver;
 pub mod ir;
+pub mod lower;
 pub mod runtime;
 pub mod source;
 pub mod syntax;

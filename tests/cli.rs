@@ -1277,3 +1277,46 @@ fn nothing_is_left_in_the_temporary_directory() {
         );
     }
 }
+
+/// `dp lower` prints the network of one def (`--def`) or of every def; an
+/// unknown def is an error with a suggestion, and a bad program the usual
+/// diagnostics.
+#[test]
+fn lower_prints_networks() {
+    let sentiment = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sentiment.dp");
+    let s = sentiment.to_str().expect("utf-8 path");
+    let one = dp(&["lower", s, "--def", "loss"]);
+    one.assert_sane();
+    one.assert_code(0);
+    assert!(
+        one.stdout
+            .starts_with("loss (ws : List Word, y : Label) : Float\n"),
+        "{}",
+        one.describe()
+    );
+    assert!(
+        one.stdout.contains("= rnn (fold step) %0 ws : Hidden [64]"),
+        "{}",
+        one.describe()
+    );
+    let all = dp(&["lower", s]);
+    all.assert_code(0);
+    assert!(
+        all.stdout.contains("\nmodel (ws : List Word)"),
+        "{}",
+        all.describe()
+    );
+    let typo = dp(&["lower", s, "--def", "los"]);
+    typo.assert_sane();
+    typo.assert_code(1);
+    assert!(
+        typo.stderr.contains("no def `los`") && typo.stderr.contains("did you mean `loss`?"),
+        "{}",
+        typo.describe()
+    );
+    let bad = temp_file("bad", "dp", "def x : Int = true");
+    let run = dp(&["lower", bad.to_str().expect("utf-8 path")]);
+    run.assert_sane();
+    run.assert_code(1);
+    assert!(run.stderr.contains("E02"), "{}", run.describe());
+}

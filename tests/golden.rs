@@ -63,10 +63,22 @@ fn programs(dir: &str) -> Vec<PathBuf> {
     files
 }
 
+/// `dp lower`'s text for a program (every def of the file).
+fn lowered(path: PathBuf) -> String {
+    match Program::from_file(&path).and_then(|p| p.lower(None)) {
+        Ok(text) => text,
+        Err(e) => e.render(false),
+    }
+}
+
 fn check_dir(dir: &str) {
+    check_dir_with(dir, "out", transcript);
+}
+
+fn check_dir_with(dir: &str, ext: &str, transcript: fn(PathBuf) -> String) {
     let mut failures = Vec::new();
     for path in programs(dir) {
-        let expected_path = path.with_extension("out");
+        let expected_path = path.with_extension(ext);
         let actual = transcript(path.clone());
         let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
         if actual != expected {
@@ -106,4 +118,10 @@ fn stdlib_modules() {
 #[test]
 fn examples() {
     check_dir("examples");
+}
+
+/// The network every example lowers to (`dp lower`), in `examples/*.lower`.
+#[test]
+fn examples_lowered() {
+    check_dir_with("examples", "lower", lowered);
 }

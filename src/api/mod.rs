@@ -203,6 +203,24 @@ impl Program {
             .map_err(|d| self.error(d))
     }
 
+    /// The network `def` lowers to (or every def of the root module), as
+    /// `dp lower` prints it: modules with their cells, shapes, parameters.
+    ///
+    /// ```
+    /// let program = dp::Program::from_source(
+    ///     "rnn.dp",
+    ///     "rep H = R[4]\nlearn cell : (H, R[2]) -> H\ndef enc (xs : List R[2]) : H = fold (\\h x -> tanh (cell (h, x))) zeros xs",
+    /// )
+    /// .expect("checks");
+    /// let text = program.lower(Some("enc")).expect("lowers");
+    /// assert!(text.contains("rnn (fold \\)"), "{text}");
+    /// assert!(text.contains("affine 6 -> 4, 28 parameters"), "{text}");
+    /// ```
+    pub fn lower(&self, def: Option<&str>) -> Result<String, Error> {
+        let compiled = &self.compiled;
+        on_big_stack(|| crate::lower::print_defs(compiled, def))?.map_err(|d| self.error(d))
+    }
+
     /// An error of this program: the diagnostic with the program's sources.
     pub(crate) fn error(&self, d: Diagnostic) -> Error {
         Error::from(Failure::with(&self.compiled.sources, d))

@@ -34,6 +34,14 @@ pub enum Command {
     Run(RunArgs),
     /// Train the program's learned pieces on data.
     Train(TrainArgs),
+    /// Print the network each def lowers to: modules, shapes, parameters.
+    Lower {
+        /// The program.
+        file: PathBuf,
+        /// Only this def (default: every def of the file, in order).
+        #[arg(long)]
+        def: Option<String>,
+    },
     /// Explore a program interactively.
     Repl {
         /// A program to load first.
@@ -95,6 +103,7 @@ pub fn run_command(command: Command, color: bool) -> i32 {
         Command::Check { file } => check(&file, &mut out),
         Command::Run(args) => run(&args, &mut out),
         Command::Train(args) => train_command(&args, &mut out),
+        Command::Lower { file, def } => lower(&file, def.as_deref(), &mut out),
         Command::Repl { file } => {
             drop(out);
             return crate::app::repl::run(file.as_deref(), color);
@@ -123,6 +132,15 @@ pub fn check(file: &Path, out: &mut impl Write) -> Result<(), Failure> {
     for line in def_signatures(&compiled) {
         let _ = writeln!(out, "{line}");
     }
+    Ok(())
+}
+
+/// `dp lower`: the network of `def`, or of every def of the root file.
+pub fn lower(file: &Path, def: Option<&str>, out: &mut impl Write) -> Result<(), Failure> {
+    let compiled = compile(file)?;
+    let text =
+        dp::lower::print_defs(&compiled, def).map_err(|d| Failure::with(&compiled.sources, d))?;
+    let _ = write!(out, "{text}");
     Ok(())
 }
 

@@ -50,6 +50,32 @@ impl Type {
         Type::List(Box::new(t))
     }
 
+    /// This type with the quantified variables of `subst` replaced (a
+    /// def's scheme bound to an instantiation, `Scheme::bind`); any
+    /// variable still unresolved defaults to `Float`.
+    pub fn substitute(&self, subst: &[(TyVar, Type)]) -> Type {
+        let go = |t: &Type| Box::new(t.substitute(subst));
+        match self {
+            Type::Var(v) => subst
+                .iter()
+                .find(|(w, _)| w == v)
+                .map_or(Type::Float, |(_, t)| t.clone()),
+            Type::Float
+            | Type::Int
+            | Type::Bool
+            | Type::Tensor(_)
+            | Type::Rep(_)
+            | Type::Vocab(_) => self.clone(),
+            Type::Scores(t) => Type::Scores(go(t)),
+            Type::List(t) => Type::List(go(t)),
+            Type::Tree(t) => Type::Tree(go(t)),
+            Type::Grid(t) => Type::Grid(go(t)),
+            Type::Window(d, t) => Type::Window(d.clone(), go(t)),
+            Type::Tuple(ts) => Type::Tuple(ts.iter().map(|t| t.substitute(subst)).collect()),
+            Type::Func(a, b) => Type::Func(go(a), go(b)),
+        }
+    }
+
     /// Splits `a -> b -> c` into `([a, b], c)`.
     pub fn uncurry(&self) -> (Vec<&Type>, &Type) {
         let mut args = Vec::new();

@@ -20,22 +20,7 @@ use super::value::{offsets_of, GridValue, ListValue, TypeSubst, Value};
 /// `ty` with the quantified variables of `subst` replaced; any variable
 /// still unresolved defaults to `Float`.
 pub fn resolve(ty: &Type, subst: &TypeSubst) -> Type {
-    match ty {
-        Type::Var(v) => subst
-            .iter()
-            .find(|(w, _)| w == v)
-            .map_or(Type::Float, |(_, t)| t.clone()),
-        Type::Float | Type::Int | Type::Bool | Type::Tensor(_) | Type::Rep(_) | Type::Vocab(_) => {
-            ty.clone()
-        }
-        Type::Scores(t) => Type::Scores(Box::new(resolve(t, subst))),
-        Type::List(t) => Type::List(Box::new(resolve(t, subst))),
-        Type::Tree(t) => Type::Tree(Box::new(resolve(t, subst))),
-        Type::Grid(t) => Type::Grid(Box::new(resolve(t, subst))),
-        Type::Window(d, t) => Type::Window(d.clone(), Box::new(resolve(t, subst))),
-        Type::Tuple(ts) => Type::Tuple(ts.iter().map(|t| resolve(t, subst)).collect()),
-        Type::Func(a, b) => Type::func(resolve(a, subst), resolve(b, subst)),
-    }
+    ty.substitute(subst)
 }
 
 /// A run-time error that is really a broken internal assumption (a program

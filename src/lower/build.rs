@@ -1,0 +1,643 @@
+//! The symbolic evaluation behind [`super::lower_def`]: the IR evaluated
+//! on symbols instead of tensors. A value is an operand of the cell under
+//! construction, a tuple of values, or a function (a lambda with its
+//! environment, a def, a learned piece, a builtin, or a partial
+//! application of one). Applying a function inlines it; a combinator opens
+//! a cell for each function it takes and applies the function to the
+//! cell's inputs. A value of an enclosing cell used inside a module's cell
+//! becomes a captured input of that cell.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::{Cell, Input, Module, ModuleKind, Network, Node, Op, Operand, MAX_OPS};
+use crate::diagnostic::{suggest, Code, Diagnostic};
+use crate::ir::pretty::pretty;
+use crate::ir::ty::{TyVar, Type};
+use crate::ir::{
+    ArithOp, Builtin, CmpOp, Expr, ExprKind, GlobalRef, Lambda, LearnedKind, LocalId, Pattern,
+    PrimOp, Program,
+};
+use crate::source::Span;
+
+type Subst = Rc<Vec<(TyVar, Type)>>;
+type Env = Rc<HashMap<LocalId, Sym>>;
+
+#[derive(Clone)]
+enum Sym {
+    /// An operand of the cell at `level` (0 is the def's body).
+    Val {
+        level: usize,
+        op: Operand,
+        ty: Type,
+        name: Option<Rc<str>>,
+    },
+    Tuple(Vec<Sym>),
+    Func(Rc<Closure>),
+}
+
+enum Closure {
+    Lambda {
+        lam: Rc<Lambda>,
+        env: Env,
+        subst: Subst,
+    },
+    Def {
+        def: usize,
+        inst: Vec<Type>,
+    },
+    Learned(usize),
+    Builtin {
+        b: Builtin,
+        ty: Type,
+    },
+    Partial {
+        f: Rc<Closure>,
+        args: Vec<Sym>,
+    },
+}
+
+/// A cell under construction, and the operands of the enclosing cell that
+/// its captured inputs stand for.
+struct Open {
+    cell: Cell,
+    captured: Vec<(Operand, usize)>,
+}
+
+struct Builder<'p> {
+    program: &'p Program,
+    open: Vec<Open>,
+    ops: usize,
+    span: Span,
+}
+
+pub(super) fn lower_def(program: &Program, name: &str) -> Result<Network, Diagnostic> {
+    let Some(GlobalRef::Def(id)) = program.globals.get(name).copied() else {
+        let d = Diagnostic::new(
+            Code::UnknownName,
+            format!("the program has no def `{name}`"),
+        );
+        let defs = program
+            .globals
+            .iter()
+            .filter(|(_, g)| matches!(g, GlobalRef::Def(_)));
+        return Err(match suggest(name, defs.map(|(n, _)| n.clone())) {
+            Some(s) => d.help(format!("did you mean `{s}`?")),
+            None => d,
+        });
+    };
+    let def = &program.defs[id];
+    let subst: Subst = Rc::new(def.scheme.vars.iter().map(|&v| (v, Type::Float)).collect());
+    let ty = def.scheme.ty.substitute(&subst);
+    let mut b = Builder {
+        program,
+        open: vec![Open {
+            cell: Cell::default(),
+            captured: Vec::new(),
+        }],
+        ops: 0,
+        span: def.span,
+    };
+    let value = b.eval(&def.body, &Rc::new(HashMap::new()), &subst)?;
+    let names = match &def.body.kind {
+        ExprKind::Lambda(l) => l.params.clone(),
+        _ => Vec::new(),
+    };
+    let (args, _) = ty.uncurry();
+    let args: Vec<Type> = args.into_iter().cloned().collect();
+    let (output, result) = match value {
+        Sym::Func(f) if !args.is_empty() => {
+            let inputs = b.inputs(&args, &names);
+            let out = b.apply_closure(&f, inputs, def.span)?;
+            (b.operand(&out), ty.uncurry().1.clone())
+        }
+        v => (b.operand(&v), ty.clone()),
+    };
+    let mut body = b.open.pop().map(|o| o.cell).unwrap_or_default();
+    body.output = output;
+    Ok(Network {
+        name: name.to_string(),
+        ty,
+        result,
+        body,
+        span: def.span,
+    })
+}
+
+impl Builder<'_> {
+    fn level(&self) -> usize {
+        self.open.len() - 1
+    }
+
+    fn cell(&mut self) -> &mut Cell {
+        let last = self.open.len() - 1;
+        &mut self.open[last].cell
+    }
+
+    /// Add an op to the current cell; its value.
+    fn node(
+        &mut self,
+        op: Op,
+        args: Vec<Operand>,
+        ty: Type,
+        span: Span,
+    ) -> Result<Sym, Diagnostic> {
+        self.ops += 1;
+        if self.ops > MAX_OPS {
+            return Err(Diagnostic::new(
+                Code::RuntimeError,
+                format!("the network is larger than {MAX_OPS} ops, too large to show"),
+            )
+            .at(self.span, "in the network of this def"));
+        }
+        let level = self.level();
+        let cell = self.cell();
+        cell.nodes.push(Node {
+            op,
+            args,
+            ty: ty.clone(),
+            span,
+        });
+        Ok(Sym::Val {
+            level,
+            op: Operand::Node(cell.nodes.len() - 1),
+            ty,
+            name: None,
+        })
+    }
+
+    /// Inputs of the current cell for parameters of types `tys`, named by
+    /// the function's patterns where it has them (a tuple pattern gives an
+    /// input per component).
+    fn inputs(&mut self, tys: &[Type], patterns: &[Pattern]) -> Vec<Sym> {
+        let mut out = Vec::new();
+        for (i, ty) in tys.iter().enumerate() {
+            let fallback = format!("x{i}");
+            out.push(self.input(ty, patterns.get(i), &fallback));
+        }
+        out
+    }
+
+    fn input(&mut self, ty: &Type, pattern: Option<&Pattern>, fallback: &str) -> Sym {
+        if let (Some(Pattern::Tuple(ps)), Type::Tuple(ts)) = (pattern, ty) {
+            if ps.len() == ts.len() {
+                let parts = ps.iter().zip(ts).enumerate();
+                let parts =
+                    parts.map(|(i, (p, t))| self.input(t, Some(p), &format!("{fallback}_{i}")));
+                return Sym::Tuple(parts.collect());
+            }
+        }
+        let name: Rc<str> = match pattern {
+            Some(Pattern::Bind(_, n)) => n.clone(),
+            Some(Pattern::Wildcard) => "_".into(),
+            _ => fallback.into(),
+        };
+        let level = self.level();
+        let cell = self.cell();
+        cell.inputs.push(Input {
+            name: name.to_string(),
+            ty: ty.clone(),
+            captured: false,
+        });
+        Sym::Val {
+            level,
+            op: Operand::Input(cell.inputs.len() - 1),
+            ty: ty.clone(),
+            name: Some(name),
+        }
+    }
+
+    /// `sym` as an operand of the current cell (values of enclosing cells
+    /// captured on the way in).
+    fn operand(&mut self, sym: &Sym) -> Operand {
+        match sym {
+            Sym::Val {
+                level,
+                op,
+                ty,
+                name,
+                ..
+            } => {
+                let mut op = op.clone();
+                if !matches!(op, Operand::Input(_) | Operand::Node(_)) {
+                    return op;
+                }
+                for l in level + 1..self.open.len() {
+                    op = self.capture(l, op, ty, name.as_deref());
+                }
+                op
+            }
+            Sym::Tuple(parts) => Operand::Tuple(parts.iter().map(|p| self.operand(p)).collect()),
+            Sym::Func(f) => Operand::Function(self.function_name(f)),
+        }
+    }
+
+    /// The input of cell `level` that stands for `outer` of the cell below.
+    fn capture(&mut self, level: usize, outer: Operand, ty: &Type, name: Option<&str>) -> Operand {
+        let open = &mut self.open[level];
+        if let Some((_, i)) = open.captured.iter().find(|(o, _)| *o == outer) {
+            return Operand::Input(*i);
+        }
+        let name = name.map_or_else(|| format!("env{}", open.captured.len()), str::to_string);
+        open.cell.inputs.push(Input {
+            name,
+            ty: ty.clone(),
+            captured: true,
+        });
+        let i = open.cell.inputs.len() - 1;
+        open.captured.push((outer, i));
+        Operand::Input(i)
+    }
+
+    fn function_name(&self, f: &Closure) -> String {
+        match f {
+            Closure::Lambda { .. } => "\\".into(),
+            Closure::Def { def, .. } => self.program.defs[*def].name.clone(),
+            Closure::Learned(id) => self.program.learned[*id].name.clone(),
+            Closure::Builtin { b, .. } => b.name().into(),
+            Closure::Partial { f, .. } => self.function_name(f),
+        }
+    }
+
+    fn eval(&mut self, e: &Expr, env: &Env, subst: &Subst) -> Result<Sym, Diagnostic> {
+        let ty = || e.ty.substitute(subst);
+        let literal = |text: String| Sym::Val {
+            level: 0,
+            op: Operand::Literal(text),
+            ty: e.ty.substitute(subst),
+            name: None,
+        };
+        Ok(match &e.kind {
+            ExprKind::Local(id) => match env.get(id) {
+                Some(v) => v.clone(),
+                None => return Err(internal(e.span, "an unbound local")),
+            },
+            ExprKind::Global { def, inst } => {
+                let inst: Vec<Type> = inst.iter().map(|t| t.substitute(subst)).collect();
+                let d = &self.program.defs[*def];
+                if matches!(d.scheme.ty, Type::Func(..)) {
+                    Sym::Func(Rc::new(Closure::Def { def: *def, inst }))
+                } else {
+                    self.node(Op::Prim(d.name.clone()), Vec::new(), ty(), e.span)?
+                }
+            }
+            ExprKind::Learned(id) => Sym::Func(Rc::new(Closure::Learned(*id))),
+            ExprKind::Param(id) => {
+                let p = &self.program.params[*id];
+                let size = self.program.types.flat_size(&p.ty);
+                let op = Op::Param {
+                    name: p.name.clone(),
+                    size,
+                };
+                self.node(op, Vec::new(), ty(), e.span)?
+            }
+            ExprKind::Builtin(b) => {
+                if matches!(e.ty, Type::Func(..)) {
+                    Sym::Func(Rc::new(Closure::Builtin { b: *b, ty: ty() }))
+                } else {
+                    self.node(Op::Prim(b.name().into()), Vec::new(), ty(), e.span)?
+                }
+            }
+            ExprKind::Int(i) => literal(i.to_string()),
+            ExprKind::Float(x) => literal(format!("{x:?}")),
+            ExprKind::Bool(x) => literal(x.to_string()),
+            ExprKind::Symbol { symbol, .. } => literal(format!("{symbol:?}")),
+            ExprKind::TensorLit { shape, data } => literal(tensor_literal(shape, data)),
+            ExprKind::Lambda(lam) => Sym::Func(Rc::new(Closure::Lambda {
+                lam: lam.clone(),
+                env: env.clone(),
+                subst: subst.clone(),
+            })),
+            ExprKind::App { func, args } => {
+                let f = self.eval(func, env, subst)?;
+                let args = args
+                    .iter()
+                    .map(|a| self.eval(a, env, subst))
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.apply(f, args, e.span)?
+            }
+            ExprKind::Let {
+                pattern,
+                value,
+                body,
+            } => {
+                let v = self.eval(value, env, subst)?;
+                let mut inner = (**env).clone();
+                self.bind(pattern, v, &mut inner, value.span)?;
+                self.eval(body, &Rc::new(inner), subst)?
+            }
+            ExprKind::If {
+                cond,
+                then_branch,
+                else_branch,
+            } => {
+                let parts = [cond, then_branch, else_branch];
+                let mut args = Vec::new();
+                for p in parts {
+                    let v = self.eval(p, env, subst)?;
+                    args.push(self.operand(&v));
+                }
+                self.node(Op::Prim("if".into()), args, ty(), e.span)?
+            }
+            ExprKind::Tuple(items) => Sym::Tuple(
+                items
+                    .iter()
+                    .map(|i| self.eval(i, env, subst))
+                    .collect::<Result<_, _>>()?,
+            ),
+            ExprKind::List(items) => {
+                let mut args = Vec::new();
+                for i in items {
+                    let v = self.eval(i, env, subst)?;
+                    args.push(self.operand(&v));
+                }
+                self.node(Op::Prim("list".into()), args, ty(), e.span)?
+            }
+            ExprKind::Prim { op, args } => {
+                let mut ops = Vec::new();
+                for a in args {
+                    let v = self.eval(a, env, subst)?;
+                    ops.push(self.operand(&v));
+                }
+                self.node(Op::Prim(prim_name(*op)), ops, ty(), e.span)?
+            }
+        })
+    }
+
+    /// Bind a pattern; a tuple pattern on a value that is one operand (a
+    /// tuple computed by an op) reads its parts with projection ops.
+    fn bind(
+        &mut self,
+        p: &Pattern,
+        v: Sym,
+        env: &mut HashMap<LocalId, Sym>,
+        span: Span,
+    ) -> Result<(), Diagnostic> {
+        match (p, v) {
+            (Pattern::Wildcard, _) => Ok(()),
+            (Pattern::Bind(id, name), v) => {
+                let v = match v {
+                    Sym::Val {
+                        level,
+                        op,
+                        ty,
+                        name: None,
+                    } => Sym::Val {
+                        level,
+                        op,
+                        ty,
+                        name: Some(name.clone()),
+                    },
+                    v => v,
+                };
+                env.insert(*id, v);
+                Ok(())
+            }
+            (Pattern::Tuple(ps), Sym::Tuple(vs)) if ps.len() == vs.len() => {
+                for (p, v) in ps.iter().zip(vs) {
+                    self.bind(p, v, env, span)?;
+                }
+                Ok(())
+            }
+            (Pattern::Tuple(ps), v @ Sym::Val { .. }) => {
+                let Sym::Val { ty, .. } = &v else {
+                    return Ok(());
+                };
+                let tys = match ty {
+                    Type::Tuple(ts) if ts.len() == ps.len() => ts.clone(),
+                    _ => return Err(internal(span, "a tuple pattern on a value that is not one")),
+                };
+                let whole = self.operand(&v);
+                for (i, (p, t)) in ps.iter().zip(tys).enumerate() {
+                    let part =
+                        self.node(Op::Prim(format!(".{i}")), vec![whole.clone()], t, span)?;
+                    self.bind(p, part, env, span)?;
+                }
+                Ok(())
+            }
+            _ => Err(internal(span, "a pattern that does not fit its value")),
+        }
+    }
+
+    fn apply(&mut self, f: Sym, args: Vec<Sym>, span: Span) -> Result<Sym, Diagnostic> {
+        if args.is_empty() {
+            return Ok(f);
+        }
+        match f {
+            Sym::Func(c) => self.apply_closure(&c, args, span),
+            v => {
+                let mut ops = vec![self.operand(&v)];
+                ops.extend(args.iter().map(|a| self.operand(a)));
+                let ty = match &v {
+                    Sym::Val { ty, .. } => ty.uncurry().1.clone(),
+                    _ => Type::Tuple(Vec::new()),
+                };
+                self.node(Op::Prim("apply".into()), ops, ty, span)
+            }
+        }
+    }
+
+    fn apply_closure(
+        &mut self,
+        f: &Rc<Closure>,
+        args: Vec<Sym>,
+        span: Span,
+    ) -> Result<Sym, Diagnostic> {
+        if args.is_empty() {
+            return Ok(Sym::Func(f.clone()));
+        }
+        match &**f {
+            Closure::Partial { f, args: first } => {
+                let mut all = first.clone();
+                all.extend(args);
+                self.apply_closure(f, all, span)
+            }
+            Closure::Lambda { lam, env, subst } => {
+                let n = lam.params.len();
+                if args.len() < n {
+                    return Ok(partial(f, args));
+                }
+                let mut inner = (**env).clone();
+                let mut rest = args;
+                let later = rest.split_off(n);
+                for (p, a) in lam.params.iter().zip(rest) {
+                    self.bind(p, a, &mut inner, span)?;
+                }
+                let v = self.eval(&lam.body, &Rc::new(inner), subst)?;
+                self.apply(v, later, span)
+            }
+            Closure::Def { def, inst } => {
+                let d = &self.program.defs[*def];
+                let subst: Subst = Rc::new(d.scheme.bind(inst));
+                let v = self.eval(&d.body, &Rc::new(HashMap::new()), &subst)?;
+                self.apply(v, args, span)
+            }
+            Closure::Learned(id) => self.learned(*id, args, span),
+            Closure::Builtin { b, ty } => {
+                let (params, _) = ty.uncurry();
+                if args.len() < params.len() {
+                    return Ok(partial(f, args));
+                }
+                let mut now = args;
+                let later = now.split_off(params.len());
+                let v = match ModuleKind::of(*b) {
+                    Some(kind) => self.module(kind, *b, ty, now, span)?,
+                    None => {
+                        let ops = now.iter().map(|a| self.operand(a)).collect();
+                        let result = ty.uncurry().1.clone();
+                        self.node(Op::Prim(b.name().into()), ops, result, span)?
+                    }
+                };
+                self.apply(v, later, span)
+            }
+        }
+    }
+
+    fn learned(&mut self, id: usize, mut args: Vec<Sym>, span: Span) -> Result<Sym, Diagnostic> {
+        let later = args.split_off(1);
+        let piece = &self.program.learned[id];
+        let op = match &piece.kind {
+            LearnedKind::Embedding { vocab, dim } => Op::Embedding {
+                piece: piece.name.clone(),
+                vocab: vocab.clone(),
+                dim: *dim,
+            },
+            LearnedKind::Affine { input, outputs } => Op::Affine {
+                piece: piece.name.clone(),
+                input: *input,
+                outputs: outputs.clone(),
+            },
+        };
+        let arg = args.iter().map(|a| self.operand(a)).collect();
+        let v = self.node(op, arg, piece.codomain.clone(), span)?;
+        self.apply(v, later, span)
+    }
+
+    /// A combinator as a module: a cell for each function argument (its
+    /// inputs typed by the combinator's instantiated type), the other
+    /// arguments as the module's operands.
+    fn module(
+        &mut self,
+        kind: ModuleKind,
+        b: Builtin,
+        ty: &Type,
+        args: Vec<Sym>,
+        span: Span,
+    ) -> Result<Sym, Diagnostic> {
+        let (params, result) = ty.uncurry();
+        let result = result.clone();
+        let params: Vec<Type> = params.into_iter().cloned().collect();
+        let mut cells = Vec::new();
+        let mut operands = Vec::new();
+        let mut function = String::new();
+        for (a, pty) in args.iter().zip(&params) {
+            match (a, pty) {
+                (Sym::Func(f), Type::Func(..)) => {
+                    if function.is_empty() {
+                        function = self.function_name(f);
+                    }
+                    let name = cell_name(b, cells.len());
+                    cells.push((name, self.cell_of(f, pty, span)?));
+                }
+                (v, _) => operands.push(self.operand(v)),
+            }
+        }
+        let module = Module {
+            kind,
+            combinator: b,
+            function,
+            cells,
+        };
+        self.node(Op::Module(Box::new(module)), operands, result, span)
+    }
+
+    /// The cell of a step function of type `ty`.
+    fn cell_of(&mut self, f: &Rc<Closure>, ty: &Type, span: Span) -> Result<Cell, Diagnostic> {
+        self.open.push(Open {
+            cell: Cell::default(),
+            captured: Vec::new(),
+        });
+        let (params, _) = ty.uncurry();
+        let params: Vec<Type> = params.into_iter().cloned().collect();
+        let patterns = self.patterns(f);
+        let inputs = self.inputs(&params, &patterns);
+        let result = self.apply_closure(f, inputs, span);
+        let out = match &result {
+            Ok(v) => self.operand(v),
+            Err(_) => Operand::Unit,
+        };
+        let mut open = self.open.pop().map(|o| o.cell).unwrap_or_default();
+        result?;
+        open.output = out;
+        Ok(open)
+    }
+
+    /// The parameter patterns of a function, beyond those a partial
+    /// application has filled.
+    fn patterns(&self, f: &Closure) -> Vec<Pattern> {
+        match f {
+            Closure::Lambda { lam, .. } => lam.params.clone(),
+            Closure::Def { def, .. } => match &self.program.defs[*def].body.kind {
+                ExprKind::Lambda(l) => l.params.clone(),
+                _ => Vec::new(),
+            },
+            Closure::Partial { f, args } => self.patterns(f).into_iter().skip(args.len()).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn partial(f: &Rc<Closure>, args: Vec<Sym>) -> Sym {
+    Sym::Func(Rc::new(Closure::Partial { f: f.clone(), args }))
+}
+
+fn cell_name(b: Builtin, i: usize) -> String {
+    match (b, i) {
+        (Builtin::Cata, 0) => "leaf".into(),
+        (Builtin::Cata, _) => "node".into(),
+        _ => "cell".into(),
+    }
+}
+
+fn internal(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::RuntimeError,
+        format!("internal error in the lowering: {what}"),
+    )
+    .at(span, "while lowering this")
+}
+
+/// A tensor literal: its values when few, else its shape.
+fn tensor_literal(shape: &[usize], data: &[f32]) -> String {
+    if data.len() <= 4 {
+        let vals: Vec<String> = data.iter().map(|x| format!("{x:?}")).collect();
+        return format!("[{}]", vals.join(", "));
+    }
+    format!("{} literal", pretty(&Type::Tensor(shape.to_vec())))
+}
+
+fn prim_name(op: PrimOp) -> String {
+    let arith = |a: ArithOp| match a {
+        ArithOp::Add => "+",
+        ArithOp::Sub => "-",
+        ArithOp::Mul => "*",
+        ArithOp::Div => "/",
+    };
+    match op {
+        PrimOp::IntArith(a) | PrimOp::RealArith(a, _) => arith(a).into(),
+        PrimOp::IntNeg | PrimOp::RealNeg => "negate".into(),
+        PrimOp::MatMul { .. } => "@".into(),
+        PrimOp::Compare(c, _) => match c {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+        .into(),
+        PrimOp::And => "&&".into(),
+        PrimOp::Or => "||".into(),
+        PrimOp::Append => "++".into(),
+    }
+}

@@ -1,0 +1,201 @@
+//! Lowering: what network a def compiles to. The typed IR is evaluated
+//! symbolically (defs and lambdas inlined, function values followed into
+//! the combinators that take them) into a graph of tensor ops; each
+//! combinator becomes a module holding the small cell graph of its step
+//! function: `fold`, `mapAccumL` and `mapAccumR` an RNN over a list,
+//! `unfold` a generative RNN, `windowMap` and `windowMap2` a convolution,
+//! `cata` a TreeNet, `iterate` unrolled steps with tied weights, `map` and
+//! `zipWith` one layer applied at every element; learned pieces become
+//! embeddings and affine maps.
+//!
+//! Entry point: [`lower_def`] (one def) — plain data out ([`Network`]),
+//! printed by `print.rs` for `dp lower`. The checker has already proved
+//! the program well typed, so lowering cannot fail except where a network
+//! would be too large to show (a diagnostic, never a panic).
+
+mod build;
+mod print;
+#[cfg(test)]
+mod tests;
+
+use crate::diagnostic::Diagnostic;
+use crate::ir::ty::{Name, Type};
+use crate::ir::{Builtin, Program};
+use crate::source::Span;
+
+pub use print::print_network;
+
+/// Ops one network may hold before lowering stops (inlining a def that
+/// calls another twice, at every level, grows exponentially).
+pub const MAX_OPS: usize = 20_000;
+
+/// What a def lowers to: its inputs (the parameters of a function, named
+/// as in the source), its graph and its type.
+#[derive(Clone, Debug)]
+pub struct Network {
+    pub name: String,
+    pub ty: Type,
+    /// The type of the body: the result, for a function.
+    pub result: Type,
+    pub body: Cell,
+    pub span: Span,
+}
+
+/// A graph of tensor ops with named inputs: a def's body, or a module's
+/// step function.
+#[derive(Clone, Debug, Default)]
+pub struct Cell {
+    pub inputs: Vec<Input>,
+    pub nodes: Vec<Node>,
+    pub output: Operand,
+}
+
+/// An input of a cell: a parameter of its function, or a value of an
+/// enclosing cell that the step function captures (`captured`).
+#[derive(Clone, Debug)]
+pub struct Input {
+    pub name: String,
+    pub ty: Type,
+    pub captured: bool,
+}
+
+/// What an op reads.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Operand {
+    Input(usize),
+    Node(usize),
+    /// A literal, as the source writes it.
+    Literal(String),
+    Tuple(Vec<Operand>),
+    /// A function value that no module took (printed as such).
+    Function(String),
+    #[default]
+    Unit,
+}
+
+/// One op of a cell: `op args : ty`.
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub op: Op,
+    pub args: Vec<Operand>,
+    pub ty: Type,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum Op {
+    /// A learned embedding table: one row per symbol of `vocab`.
+    Embedding {
+        piece: String,
+        vocab: Name,
+        dim: usize,
+    },
+    /// A learned affine map `W x + b` from `input` reals to `outputs`
+    /// (several for a tuple codomain; `None` for `Scores` of an open
+    /// vocabulary).
+    Affine {
+        piece: String,
+        input: usize,
+        outputs: Vec<Option<usize>>,
+    },
+    /// A learned `param`, read.
+    Param { name: String, size: Option<usize> },
+    /// A builtin or operator (`tanh`, `+`, `@`, `cross_entropy`, ...).
+    Prim(String),
+    /// A combinator lowered to a network module.
+    Module(Box<Module>),
+}
+
+/// A network module: a combinator and the cells it runs.
+#[derive(Clone, Debug)]
+pub struct Module {
+    pub kind: ModuleKind,
+    pub combinator: Builtin,
+    /// The step function's name in the source (a def), or `\` for a lambda.
+    pub function: String,
+    /// `cell`, or `leaf` and `node` for a TreeNet.
+    pub cells: Vec<(String, Cell)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModuleKind {
+    /// `fold`, `mapAccumL`, `mapAccumR`.
+    Rnn,
+    /// `unfold`.
+    GenerativeRnn,
+    /// `windowMap` (1) and `windowMap2` (2).
+    Conv(usize),
+    /// `cata`.
+    TreeNet,
+    /// `iterate`.
+    Unrolled,
+    /// `map`, `zipWith`.
+    Layer,
+}
+
+impl ModuleKind {
+    pub fn of(b: Builtin) -> Option<ModuleKind> {
+        Some(match b {
+            Builtin::Fold | Builtin::MapAccumL | Builtin::MapAccumR => ModuleKind::Rnn,
+            Builtin::Unfold => ModuleKind::GenerativeRnn,
+            Builtin::WindowMap => ModuleKind::Conv(1),
+            Builtin::WindowMap2 => ModuleKind::Conv(2),
+            Builtin::Cata => ModuleKind::TreeNet,
+            Builtin::Iterate => ModuleKind::Unrolled,
+            Builtin::Map | Builtin::ZipWith => ModuleKind::Layer,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ModuleKind::Rnn => "rnn",
+            ModuleKind::GenerativeRnn => "generative rnn",
+            ModuleKind::Conv(1) => "conv1d",
+            ModuleKind::Conv(_) => "conv2d",
+            ModuleKind::TreeNet => "treenet",
+            ModuleKind::Unrolled => "unrolled",
+            ModuleKind::Layer => "layer",
+        }
+    }
+}
+
+/// Lower the global def `name` (a def of the program, with its declared or
+/// inferred type; a polymorphic def's type variables are shown as `Float`).
+pub fn lower_def(program: &Program, name: &str) -> Result<Network, Diagnostic> {
+    build::lower_def(program, name)
+}
+
+/// `dp lower`'s text: the network of `def`, or of every def of the root
+/// module in source order (separated by blank lines).
+pub fn print_defs(
+    compiled: &crate::driver::Compiled,
+    def: Option<&str>,
+) -> Result<String, Diagnostic> {
+    let names = match def {
+        Some(d) => vec![d.to_string()],
+        None => compiled.root_defs(),
+    };
+    let mut out = String::new();
+    for (i, name) in names.iter().enumerate() {
+        let net = lower_def(&compiled.program, name)?;
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&print_network(&compiled.program, &net));
+    }
+    Ok(out)
+}
+
+impl Cell {
+    /// The number of ops, modules' cells included.
+    pub fn size(&self) -> usize {
+        self.nodes
+            .iter()
+            .map(|n| match &n.op {
+                Op::Module(m) => 1 + m.cells.iter().map(|(_, c)| c.size()).sum::<usize>(),
+                _ => 1,
+            })
+            .sum()
+    }
+}

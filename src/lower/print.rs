@@ -1,0 +1,241 @@
+//! `dp lower`'s text: a network as numbered ops, each module with its
+//! cells indented below it, shapes beside types, and parameter counts of
+//! the learned pieces (each counted once however often it is used).
+
+use std::collections::BTreeMap;
+
+use super::{Cell, Network, Op, Operand};
+use crate::ir::pretty::pretty;
+use crate::ir::ty::{Type, TypeTable};
+use crate::ir::Program;
+
+/// Where the notes on learned pieces start.
+const NOTE_COLUMN: usize = 60;
+
+/// The network as `dp lower` prints it.
+pub fn print_network(program: &Program, net: &Network) -> String {
+    let types = &program.types;
+    let mut p = Printer {
+        types,
+        out: String::new(),
+        pieces: BTreeMap::new(),
+    };
+    let own: Vec<String> = net
+        .body
+        .inputs
+        .iter()
+        .map(|i| format!("{} : {}", i.name, pretty(&i.ty)))
+        .collect();
+    let result = &net.result;
+    let header = if own.is_empty() {
+        format!("{} : {}", net.name, p.ty(result))
+    } else {
+        format!("{} ({}) : {}", net.name, own.join(", "), p.ty(result))
+    };
+    p.out.push_str(&header);
+    p.out.push('\n');
+    p.cell(&net.body, 1);
+    p.parameters();
+    p.out
+}
+
+struct Printer<'t> {
+    types: &'t TypeTable,
+    out: String,
+    /// Learned pieces and params used: name -> (fixed count, per-symbol
+    /// count and its vocabulary).
+    pieces: BTreeMap<String, (usize, Option<(usize, String)>)>,
+}
+
+impl Printer<'_> {
+    /// A type with its tensor shape where the name hides it.
+    fn ty(&self, ty: &Type) -> String {
+        let shown = pretty(ty);
+        match ty {
+            Type::Rep(_) | Type::Scores(_) | Type::Window(..) => match self.types.shape(ty) {
+                Some(dims) => format!("{shown} [{}]", join(&dims)),
+                None => format!("{shown} [|{}|]", vocab_of(ty)),
+            },
+            _ => shown,
+        }
+    }
+
+    fn line(&mut self, depth: usize, text: &str, note: Option<String>) {
+        let indent = "  ".repeat(depth);
+        let mut line = format!("{indent}{text}");
+        if let Some(n) = note {
+            let pad = NOTE_COLUMN.saturating_sub(line.chars().count()).max(2);
+            line.push_str(&" ".repeat(pad));
+            line.push_str(&n);
+        }
+        self.out.push_str(line.trim_end());
+        self.out.push('\n');
+    }
+
+    fn cell(&mut self, cell: &Cell, depth: usize) {
+        for (i, node) in cell.nodes.iter().enumerate() {
+            let args: Vec<String> = node.args.iter().map(|a| operand(cell, a)).collect();
+            let args = if args.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", args.join(" "))
+            };
+            let ty = self.ty(&node.ty);
+            match &node.op {
+                Op::Module(m) => {
+                    let head = format!(
+                        "%{i} = {} ({} {}){args} : {ty}",
+                        m.kind.name(),
+                        m.combinator.name(),
+                        m.function
+                    );
+                    self.line(depth, &head, None);
+                    for (name, c) in &m.cells {
+                        let inputs: Vec<String> = c
+                            .inputs
+                            .iter()
+                            .map(|i| {
+                                let mark = if i.captured { "captured " } else { "" };
+                                format!("{mark}{} : {}", i.name, pretty(&i.ty))
+                            })
+                            .collect();
+                        self.line(depth + 2, &format!("{name} ({})", inputs.join(", ")), None);
+                        self.cell(c, depth + 3);
+                    }
+                }
+                op => {
+                    let (what, note) = self.op(op);
+                    self.line(depth, &format!("%{i} = {what}{args} : {ty}"), note);
+                }
+            }
+        }
+        let out = operand(cell, &cell.output);
+        self.line(depth, &format!("= {out}"), None);
+    }
+
+    /// An op's name and its note (parameters), recording the piece.
+    fn op(&mut self, op: &Op) -> (String, Option<String>) {
+        match op {
+            Op::Embedding { piece, vocab, dim } => {
+                let symbols = self
+                    .types
+                    .vocabs
+                    .get(vocab)
+                    .and_then(|v| v.symbols.as_ref())
+                    .map(|s| s.len());
+                let note = match symbols {
+                    Some(n) => {
+                        self.pieces.insert(piece.clone(), (n * dim, None));
+                        format!("embedding {n} x {dim}, {} parameters", count(n * dim))
+                    }
+                    None => {
+                        self.pieces
+                            .insert(piece.clone(), (0, Some((*dim, vocab.to_string()))));
+                        format!("embedding |{vocab}| x {dim}, {dim} per symbol")
+                    }
+                };
+                (format!("embedding {piece}"), Some(note))
+            }
+            Op::Affine {
+                piece,
+                input,
+                outputs,
+            } => {
+                let known: usize = outputs.iter().flatten().sum();
+                let open = outputs.iter().any(Option::is_none);
+                let fixed = (input + 1) * known;
+                let outs: Vec<String> = outputs
+                    .iter()
+                    .map(|o| o.map_or("|V|".to_string(), |n| n.to_string()))
+                    .collect();
+                let mut note = format!(
+                    "affine {input} -> {}, {} parameters",
+                    outs.join(" + "),
+                    count(fixed)
+                );
+                let per = open.then(|| (input + 1, "the scored vocabulary".to_string()));
+                if open {
+                    note.push_str(&format!(" + {} per symbol", input + 1));
+                }
+                self.pieces.insert(piece.clone(), (fixed, per));
+                (format!("affine {piece}"), Some(note))
+            }
+            Op::Param { name, size } => {
+                let n = size.unwrap_or(0);
+                self.pieces.insert(name.clone(), (n, None));
+                (
+                    format!("param {name}"),
+                    Some(format!("{} parameters", count(n))),
+                )
+            }
+            Op::Prim(name) => (name.clone(), None),
+            Op::Module(_) => (String::new(), None),
+        }
+    }
+
+    fn parameters(&mut self) {
+        let fixed: usize = self.pieces.values().map(|(n, _)| n).sum();
+        let mut per: BTreeMap<String, usize> = BTreeMap::new();
+        for (_, p) in self.pieces.values() {
+            if let Some((n, v)) = p {
+                *per.entry(v.clone()).or_default() += n;
+            }
+        }
+        let n = self.pieces.len();
+        if n == 0 {
+            self.line(1, "parameters: none", None);
+            return;
+        }
+        let mut line = format!(
+            "parameters: {} ({n} learned piece{})",
+            count(fixed),
+            if n == 1 { "" } else { "s" }
+        );
+        for (v, n) in per {
+            line.push_str(&format!(", + {n} per symbol of {v}"));
+        }
+        self.line(1, &line, None);
+    }
+}
+
+fn operand(cell: &Cell, o: &Operand) -> String {
+    match o {
+        Operand::Input(i) => cell.inputs.get(*i).map_or("?".into(), |x| x.name.clone()),
+        Operand::Node(i) => format!("%{i}"),
+        Operand::Literal(t) => t.clone(),
+        Operand::Tuple(parts) => {
+            let ps: Vec<String> = parts.iter().map(|p| operand(cell, p)).collect();
+            format!("({})", ps.join(", "))
+        }
+        Operand::Function(name) => format!("<function {name}>"),
+        Operand::Unit => "()".into(),
+    }
+}
+
+fn vocab_of(ty: &Type) -> String {
+    match ty {
+        Type::Scores(v) => pretty(v),
+        Type::Window(_, t) => vocab_of(t),
+        _ => "?".into(),
+    }
+}
+
+fn join(dims: &[usize]) -> String {
+    dims.iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// 6208 as "6,208".
+fn count(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

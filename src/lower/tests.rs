@@ -1,0 +1,147 @@
+//! Lowering: small programs and the networks they print.
+
+use expect_test::{expect, Expect};
+
+fn check(src: &str, def: &str, expect: Expect) {
+    let compiled = match crate::driver::compile_source("t.dp", src) {
+        Ok(c) => c,
+        Err((sources, diags)) => panic!("{}", crate::diagnostic::render(&diags, &sources, false)),
+    };
+    let text = match super::print_defs(&compiled, Some(def)) {
+        Ok(text) => text,
+        Err(d) => format!("error: {}\n{}", d.message, d.help.unwrap_or_default()),
+    };
+    expect.assert_eq(&text);
+}
+
+#[test]
+fn plain_ops_and_constants() {
+    check(
+        "def k : Float = 2.0\ndef f (x : Float) : Float = x * k + 1.0",
+        "f",
+        expect![[r#"
+            f (x : Float) : Float
+              %0 = k : Float
+              %1 = * x %0 : Float
+              %2 = + %1 1.0 : Float
+              = %2
+              parameters: none
+        "#]],
+    );
+}
+
+#[test]
+fn an_rnn_with_a_captured_value() {
+    check(
+        "rep H = R[4]\nlearn cell : (H, R[2]) -> H\nparam bias : H\n\
+         def enc (b : H) (xs : List R[2]) : H = fold (\\h x -> tanh (cell (h, x)) + b) zeros xs\n\
+         def run (xs : List R[2]) : H = enc bias xs",
+        "run",
+        expect![[r#"
+            run (xs : List R[2]) : H [4]
+              %0 = param bias : H [4]                                   4 parameters
+              %1 = zeros : H [4]
+              %2 = rnn (fold \) %1 xs : H [4]
+                  cell (h : H, x : R[2], captured b : H)
+                    %0 = affine cell (h, x) : H [4]                     affine 6 -> 4, 28 parameters
+                    %1 = tanh %0 : H [4]
+                    %2 = + %1 b : H [4]
+                    = %2
+              = %2
+              parameters: 32 (2 learned pieces)
+        "#]],
+    );
+}
+
+#[test]
+fn tuple_patterns_read_parts() {
+    check(
+        "rep H = R[3]\nlearn split : H -> (H, H)\n\
+         def f (h : H) : H = let (a, b) = split h in a * b",
+        "f",
+        expect![[r#"
+            f (h : H) : H [3]
+              %0 = affine split h : (H, H)                              affine 3 -> 3 + 3, 24 parameters
+              %1 = .0 %0 : H [3]
+              %2 = .1 %0 : H [3]
+              %3 = * %1 %2 : H [3]
+              = %3
+              parameters: 24 (1 learned piece)
+        "#]],
+    );
+}
+
+#[test]
+fn modules_of_every_kind() {
+    check(
+        "vocab V = [\"a\", \"b\"]\nrep E = R[2]\nlearn emb : V -> E\nlearn conv : Window[3] E -> E\n\
+         learn join : (E, E) -> E\n\
+         def net ((t, xs, n) : (Tree V, List V, Int)) : E =\n\
+           let leaves = cata emb (\\l r -> join (l, r)) t in\n\
+           let seq = windowMap conv (map emb xs) in\n\
+           let gen = unfold n (\\s -> (s, tanh s)) leaves in\n\
+           iterate n (\\e -> relu e) (sumList seq + sumList gen)",
+        "net",
+        expect![[r#"
+            net (t : Tree V, xs : List V, n : Int) : E [2]
+              %0 = treenet (cata emb) t : E [2]
+                  leaf (x0 : V)
+                    %0 = embedding emb x0 : E [2]                       embedding 2 x 2, 4 parameters
+                    = %0
+                  node (l : E, r : E)
+                    %0 = affine join (l, r) : E [2]                     affine 4 -> 2, 10 parameters
+                    = %0
+              %1 = layer (map emb) xs : List E
+                  cell (x0 : V)
+                    %0 = embedding emb x0 : E [2]                       embedding 2 x 2, 4 parameters
+                    = %0
+              %2 = conv1d (windowMap conv) %1 : List E
+                  cell (x0 : Window[3] E)
+                    %0 = affine conv x0 : E [2]                         affine 6 -> 2, 14 parameters
+                    = %0
+              %3 = generative rnn (unfold \) n %0 : List E
+                  cell (s : E)
+                    %0 = tanh s : E [2]
+                    = (s, %0)
+              %4 = sumList %2 : E [2]
+              %5 = sumList %3 : E [2]
+              %6 = + %4 %5 : E [2]
+              %7 = unrolled (iterate \) n %6 : E [2]
+                  cell (e : E)
+                    %0 = relu e : E [2]
+                    = %0
+              = %7
+              parameters: 28 (3 learned pieces)
+        "#]],
+    );
+}
+
+#[test]
+fn unknown_defs_get_a_suggestion() {
+    check(
+        "def model (x : Float) : Float = x",
+        "modle",
+        expect![[r#"
+        error: the program has no def `modle`
+        did you mean `model`?"#]],
+    );
+}
+
+#[test]
+fn exponential_inlining_is_refused() {
+    let mut src = String::from("def f0 (x : Float) : Float = x + x\n");
+    for i in 1..20 {
+        src.push_str(&format!(
+            "def f{i} (x : Float) : Float = f{} (f{} x)\n",
+            i - 1,
+            i - 1
+        ));
+    }
+    check(
+        &src,
+        "f19",
+        expect![[r#"
+        error: the network is larger than 20000 ops, too large to show
+    "#]],
+    );
+}
