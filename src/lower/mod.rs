@@ -14,6 +14,7 @@
 //! would be too large to show (a diagnostic, never a panic).
 
 mod build;
+pub mod hoist;
 mod print;
 #[cfg(test)]
 mod tests;

@@ -145,3 +145,91 @@ fn exponential_inlining_is_refused() {
     "#]],
     );
 }
+
+/// The hoisting plan of def `step` (its last parameter the element, the
+/// one before it the state): hoisted expressions and split affine maps, as
+/// source text.
+fn check_plan(src: &str, expect: Expect) {
+    let compiled = match crate::driver::compile_source("t.dp", src) {
+        Ok(c) => c,
+        Err((sources, diags)) => panic!("{}", crate::diagnostic::render(&diags, &sources, false)),
+    };
+    let program = &compiled.program;
+    let Some(crate::ir::GlobalRef::Def(id)) = program.globals.get("step").copied() else {
+        panic!("no step");
+    };
+    let crate::ir::ExprKind::Lambda(lam) = &program.defs[id].body.kind else {
+        panic!("step is not a lambda");
+    };
+    let plan = super::hoist::plan(program, lam, lam.params.len() - 2);
+    let text = |span: crate::source::Span| {
+        let file = compiled.sources.get(span.source).expect("source");
+        file.text[span.start as usize..span.end as usize].to_string()
+    };
+    let mut nodes = std::collections::HashMap::new();
+    let mut stack = vec![&lam.body];
+    while let Some(e) = stack.pop() {
+        nodes.insert(super::hoist::at(e), e.span);
+        match &e.kind {
+            crate::ir::ExprKind::App { func, args } => {
+                stack.push(func);
+                stack.extend(args.iter());
+            }
+            crate::ir::ExprKind::Let { value, body, .. } => stack.extend([&**value, &**body]),
+            crate::ir::ExprKind::If { cond, .. } => stack.push(cond),
+            crate::ir::ExprKind::Prim { args, .. }
+            | crate::ir::ExprKind::Tuple(args)
+            | crate::ir::ExprKind::List(args) => stack.extend(args.iter()),
+            _ => {}
+        }
+    }
+    let mut out = String::new();
+    for h in &plan.values {
+        let binds = if h.binds.is_some() { " (let)" } else { "" };
+        out.push_str(&format!("hoist {}{binds}\n", text(nodes[&h.at])));
+    }
+    for s in &plan.splits {
+        let mask: Vec<&str> = s
+            .element
+            .iter()
+            .map(|&e| if e { "element" } else { "state" })
+            .collect();
+        out.push_str(&format!(
+            "split {} [{}] {:?}\n",
+            text(nodes[&s.at]),
+            mask.join(", "),
+            s.columns
+        ));
+    }
+    expect.assert_eq(&out);
+}
+
+#[test]
+fn hoisting_plans() {
+    let head = "vocab W\nrep E = R[4]\nrep H = R[5]\nlearn embed : W -> E\n\
+                learn cell : (H, E) -> H\nlearn gates : (E, H) -> (H, H)\nparam p : H\n";
+    check_plan(
+        &format!("{head}def step (h : H) (w : W) : H = tanh (cell (h, embed w))"),
+        expect![[r#"
+            split (cell (h, embed w)) [state, element] [(0, 5), (5, 9)]
+        "#]],
+    );
+    check_plan(
+        &format!(
+            "{head}def step (q : H) (h : H) (w : W) : H =\n\
+             let e = embed w in let (z, r) = gates (e, h) in\n\
+             if sum (e * 2.0) > 0.0 then z * q + relu (cell (r, e)) else h"
+        ),
+        expect![[r#"
+            hoist embed w (let)
+            hoist sum (e * 2.0) > 0.0
+            split gates (e, h) [element, state] [(0, 4), (4, 9)]
+        "#]],
+    );
+    check_plan(
+        &format!("{head}def step (h : H) (w : W) : H = tanh (cell (h + p, embed w)) * h"),
+        expect![[r#"
+            split (cell (h + p, embed w)) [state, element] [(0, 5), (5, 9)]
+        "#]],
+    );
+}

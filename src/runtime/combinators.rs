@@ -250,7 +250,13 @@ fn element_at(
     active: &[usize],
     from_right: bool,
 ) -> Value {
-    let idx: Vec<usize> = active
+    let idx = element_rows(xs, t, active, from_right);
+    gather(ev.graph, &xs.elems, &idx)
+}
+
+/// The rows of `xs.elems` that [`element_at`] reads.
+fn element_rows(xs: &ListValue, t: usize, active: &[usize], from_right: bool) -> Vec<usize> {
+    active
         .iter()
         .map(|&b| {
             if from_right {
@@ -259,8 +265,7 @@ fn element_at(
                 xs.offsets[b] + t
             }
         })
-        .collect();
-    gather(ev.graph, &xs.elems, &idx)
+        .collect()
 }
 
 fn fold(
@@ -270,9 +275,18 @@ fn fold(
     xs: &ListValue,
     span: Span,
 ) -> Result<Value, Diagnostic> {
+    let hoisted = super::hoist::prepare(ev, f, xs, span)?;
     let mut step = |ev: &mut Eval, fa: &Value, st: Value, t: usize, active: &[usize]| {
         let x = element_at(ev, xs, t, active, false);
-        Ok((ev.apply(fa, vec![st, x], span)?, None))
+        let out = match &hoisted {
+            Some(h) => {
+                let rows = element_rows(xs, t, active, false);
+                let table = h.step(ev, &rows);
+                ev.apply_hoisted(fa, vec![st, x], table, span)?
+            }
+            None => ev.apply(fa, vec![st, x], span)?,
+        };
+        Ok((out, None))
     };
     let (fin, _) = run_steps(ev, f, z, &xs.lengths(), &mut step)?;
     Ok(fin)
@@ -299,9 +313,18 @@ fn map_accum(
         Type::Tuple(ts) if ts.len() == 2 => elem_type(&ts[1], span)?,
         _ => return Err(internal(span, "`mapAccum` whose result is not a pair")),
     };
+    let hoisted = super::hoist::prepare(ev, f, xs, span)?;
     let mut step = |ev: &mut Eval, fa: &Value, st: Value, t: usize, active: &[usize]| {
         let x = element_at(ev, xs, t, active, from_right);
-        let (s2, y) = pair(ev.apply(fa, vec![st, x], span)?, span)?;
+        let out = match &hoisted {
+            Some(h) => {
+                let rows = element_rows(xs, t, active, from_right);
+                let table = h.step(ev, &rows);
+                ev.apply_hoisted(fa, vec![st, x], table, span)?
+            }
+            None => ev.apply(fa, vec![st, x], span)?,
+        };
+        let (s2, y) = pair(out, span)?;
         Ok((s2, Some(y)))
     };
     let lens = xs.lengths();

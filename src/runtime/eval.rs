@@ -111,6 +111,9 @@ pub(crate) struct Env {
     pub vars: HashMap<LocalId, Value>,
     pub subst: TypeSubst,
     pub origin: Origin,
+    /// In a step function whose element-only work was done before the
+    /// loop (`hoist.rs`): this step's rows of it.
+    pub hoisted: Option<Rc<super::hoist::Hoisted>>,
 }
 
 impl Env {
@@ -119,6 +122,7 @@ impl Env {
             vars: HashMap::new(),
             subst: Rc::new(Vec::new()),
             origin: Rc::new((0..batch).collect()),
+            hoisted: None,
         }
     }
 
@@ -141,6 +145,8 @@ pub(crate) struct Eval<'e> {
     /// ([`apply_watching`]), recording the first in `nonfinite_at`.
     watch: bool,
     nonfinite_at: Option<Span>,
+    /// Hoisting plans of step functions, by lambda and state parameter.
+    plans: HashMap<(usize, usize), Rc<crate::lower::hoist::HoistPlan>>,
 }
 
 /// The origin of rows that belong to no example in particular (constants).
@@ -156,6 +162,7 @@ impl<'e> Eval<'e> {
             constants: HashMap::new(),
             watch: false,
             nonfinite_at: None,
+            plans: HashMap::new(),
         }
     }
 
@@ -192,6 +199,11 @@ impl<'e> Eval<'e> {
     }
 
     pub fn eval(&mut self, env: &mut Env, e: &Expr) -> Result<Value, Diagnostic> {
+        if env.hoisted.is_some() {
+            if let Some(v) = super::hoist::lookup(self, env, e) {
+                return v;
+            }
+        }
         let b = env.batch();
         match &e.kind {
             ExprKind::Local(id) => env
@@ -302,6 +314,7 @@ impl<'e> Eval<'e> {
             vars,
             subst: env.subst.clone(),
             origin: Rc::new(idx.iter().map(|&i| env.origin[i]).collect()),
+            hoisted: None,
         };
         self.eval(&mut sub, e)
     }
@@ -339,6 +352,7 @@ impl<'e> Eval<'e> {
                 vars: HashMap::new(),
                 subst: Rc::new(subst),
                 origin: env.origin.clone(),
+                hoisted: None,
             };
             return self.eval(&mut inner, &d.body);
         }
@@ -367,6 +381,7 @@ impl<'e> Eval<'e> {
             vars: HashMap::new(),
             subst: Rc::new(subst),
             origin: Rc::new(vec![NO_EXAMPLE]),
+            hoisted: None,
         };
         let v = self.eval(&mut inner, &d.body)?;
         self.constants.insert(key, v.clone());
@@ -478,7 +493,7 @@ impl<'e> Eval<'e> {
             ));
         }
         match &**f {
-            Func::Closure { .. } => self.apply_closure(f, args, span),
+            Func::Closure { .. } => self.apply_closure(f, args, span, None),
             Func::Partial { .. } => self.apply_partial(f, args, span),
             Func::Learned { id, .. } => {
                 let rest = args.split_off(1);
@@ -508,11 +523,50 @@ impl<'e> Eval<'e> {
         }
     }
 
+    /// Apply a step function whose element-only work was hoisted: its body
+    /// reads `hoisted` instead of computing that work.
+    pub fn apply_hoisted(
+        &mut self,
+        f: &Value,
+        mut args: Vec<Value>,
+        hoisted: Rc<super::hoist::Hoisted>,
+        span: Span,
+    ) -> Result<Value, Diagnostic> {
+        let Value::Func(func) = f else {
+            return self.apply(f, args, span);
+        };
+        match &**func {
+            Func::Closure { .. } => self.apply_closure(func, args, span, Some(hoisted)),
+            Func::Applied { func, args: pre } => {
+                let mut all = pre.clone();
+                all.append(&mut args);
+                self.apply_hoisted(&Value::Func(func.clone()), all, hoisted, span)
+            }
+            _ => self.apply(f, args, span),
+        }
+    }
+
+    /// The hoisting plan of a step function (state parameter `state`),
+    /// made once per lambda in an evaluation run.
+    pub fn hoist_plan(
+        &mut self,
+        lambda: &Rc<ir::Lambda>,
+        state: usize,
+    ) -> Rc<crate::lower::hoist::HoistPlan> {
+        let key = (Rc::as_ptr(lambda) as usize, state);
+        let program = self.ctx.program;
+        self.plans
+            .entry(key)
+            .or_insert_with(|| Rc::new(crate::lower::hoist::plan(program, lambda, state)))
+            .clone()
+    }
+
     fn apply_closure(
         &mut self,
         f: &Rc<Func>,
         mut args: Vec<Value>,
         span: Span,
+        hoisted: Option<Rc<super::hoist::Hoisted>>,
     ) -> Result<Value, Diagnostic> {
         let Func::Closure {
             lambda,
@@ -540,6 +594,7 @@ impl<'e> Eval<'e> {
                 .collect(),
             subst: subst.clone(),
             origin: origin.clone(),
+            hoisted,
         };
         for (p, v) in lambda.params.iter().zip(args) {
             bind(p, v, &mut env, span)?;

@@ -37,19 +37,7 @@ pub(crate) fn apply_learned(
                 return Err(bad_weights(&piece.name, input.cols(), weight.cols(), span));
             }
             let y = ev.graph.affine(&input, weight, bias);
-            match &piece.codomain {
-                Type::Tuple(parts) if parts.len() == outputs.len() && !parts.is_empty() => {
-                    let mut start = 0;
-                    let mut vals = Vec::with_capacity(parts.len());
-                    for (t, &n) in parts.iter().zip(outputs.iter()) {
-                        let piece_y = ev.graph.slice_cols(&y, start, start + n);
-                        vals.push(unpack(ctx, ev.graph, &piece_y, t, span)?);
-                        start += n;
-                    }
-                    Ok(Value::tuple(vals))
-                }
-                t => unpack(ctx, ev.graph, &y, t, span),
-            }
+            split_outputs(ev, &piece.codomain, outputs, y, span)
         }
         LearnedWeights::Embedding { table } => {
             let Value::Sym(syms) = x else {
@@ -67,6 +55,49 @@ pub(crate) fn apply_learned(
                 ev.graph, table, &idx,
             )))
         }
+    }
+}
+
+/// The value of affine piece `id` from its pre-split output `y` (`x W^T +
+/// b`): a tuple codomain split by the piece's output sizes.
+pub(crate) fn affine_output(
+    ev: &mut Eval,
+    id: LearnedId,
+    y: crate::backend::Real,
+    span: Span,
+) -> Result<Value, Diagnostic> {
+    let ctx = ev.ctx;
+    match (ctx.program.learned.get(id), ctx.weights.learned.get(id)) {
+        (Some(piece), Some(LearnedWeights::Affine { outputs, .. })) => {
+            split_outputs(ev, &piece.codomain, outputs, y, span)
+        }
+        _ => Err(internal(
+            span,
+            format!("no affine weights for learned piece {id}"),
+        )),
+    }
+}
+
+fn split_outputs(
+    ev: &mut Eval,
+    codomain: &Type,
+    outputs: &[usize],
+    y: crate::backend::Real,
+    span: Span,
+) -> Result<Value, Diagnostic> {
+    let ctx = ev.ctx;
+    match codomain {
+        Type::Tuple(parts) if parts.len() == outputs.len() && !parts.is_empty() => {
+            let mut start = 0;
+            let mut vals = Vec::with_capacity(parts.len());
+            for (t, &n) in parts.iter().zip(outputs.iter()) {
+                let piece_y = ev.graph.slice_cols(&y, start, start + n);
+                vals.push(unpack(ctx, ev.graph, &piece_y, t, span)?);
+                start += n;
+            }
+            Ok(Value::tuple(vals))
+        }
+        t => unpack(ctx, ev.graph, &y, t, span),
     }
 }
 

@@ -5,6 +5,7 @@ mod builtins;
 mod combinators;
 pub mod eval;
 mod globals;
+mod hoist;
 pub mod layout;
 mod learned;
 mod lists;
@@ -19,6 +20,7 @@ mod windows;
 
 pub use eval::{apply, apply_watching, eval_closed, global_value, Context};
 pub use globals::{function_type, global_function};
+pub use hoist::set_hoisting;
 pub use value::Value;
 pub use vocab::Vocabularies;
 pub use weights::Weights;

@@ -1,0 +1,283 @@
+//! Hoisting plans for recurrent modules: the work in a step function that
+//! depends only on the list element (and on values fixed for the whole
+//! recurrence: captures, arguments applied beforehand), not on the state,
+//! can be done for all steps of all examples at once before the loop.
+//!
+//! A plan names, by node address in the step function's body:
+//! - `values`: maximal element-only subexpressions in positions evaluated
+//!   on every step (not inside an `if` branch, the right side of `&&`/`||`
+//!   or a lambda body), in evaluation order; a `let` whose value is one of
+//!   them also binds its pattern, and later element-only expressions may
+//!   use those locals;
+//! - `splits`: applications of an affine piece to a tuple literal whose
+//!   parts mix element-only and state-dependent ones, `W [s; e] + b`: the
+//!   element half `W_e e + b` is computed before the loop, and each step
+//!   multiplies only the state half, `W_s s`.
+//!
+//! The runtime executes the plan (`runtime/hoist.rs`); this module only
+//! reads the IR.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::ir::ty::Type;
+use crate::ir::{Expr, ExprKind, Lambda, LearnedKind, LocalId, Pattern, PrimOp, Program};
+
+/// An expression node's identity: its address (IR is immutable and shared
+/// while a program runs).
+pub type At = usize;
+
+pub fn at(e: &Expr) -> At {
+    e as *const Expr as usize
+}
+
+/// What to compute before the loop.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HoistPlan {
+    pub values: Vec<Hoisted>,
+    pub splits: Vec<Split>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hoisted {
+    pub at: At,
+    /// The pattern of the `let` this expression is the value of: bound
+    /// before the loop for later hoisted expressions.
+    pub binds: Option<Pattern>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Split {
+    /// The application `piece (p1, ..., pn)`.
+    pub at: At,
+    pub piece: usize,
+    /// Per part: element-only (computed before the loop)?
+    pub element: Vec<bool>,
+    /// Per part: its columns of the piece's input.
+    pub columns: Vec<(usize, usize)>,
+}
+
+impl HoistPlan {
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty() && self.splits.is_empty()
+    }
+}
+
+/// The plan for a step function `lambda` whose parameter `state` is the
+/// recurrent state; every other parameter (the element, arguments applied
+/// beforehand) and every capture is fixed for a given element.
+pub fn plan(program: &Program, lambda: &Lambda, state: usize) -> HoistPlan {
+    let mut fixed: HashSet<LocalId> = lambda.captures.iter().copied().collect();
+    for (i, p) in lambda.params.iter().enumerate() {
+        if i != state {
+            pattern_locals(p, &mut fixed);
+        }
+    }
+    let mut free = HashMap::new();
+    free_locals(&lambda.body, &mut free);
+    let mut planner = Planner {
+        program,
+        free,
+        plan: HoistPlan::default(),
+    };
+    planner.walk(&lambda.body, &mut fixed);
+    planner.plan
+}
+
+struct Planner<'p> {
+    program: &'p Program,
+    /// Free locals of every node, by address.
+    free: HashMap<At, HashSet<LocalId>>,
+    plan: HoistPlan,
+}
+
+impl Planner<'_> {
+    fn element_only(&self, e: &Expr, fixed: &HashSet<LocalId>) -> bool {
+        self.free
+            .get(&at(e))
+            .is_some_and(|f| f.iter().all(|l| fixed.contains(l)))
+    }
+
+    /// Plan `e`, a node evaluated on every step.
+    fn walk(&mut self, e: &Expr, fixed: &mut HashSet<LocalId>) {
+        if self.element_only(e, fixed) && worth_hoisting(e) {
+            self.plan.values.push(Hoisted {
+                at: at(e),
+                binds: None,
+            });
+            return;
+        }
+        match &e.kind {
+            ExprKind::App { func, args } => {
+                if self.split(e, func, args, fixed) {
+                    return;
+                }
+                self.walk(func, fixed);
+                for a in args {
+                    self.walk(a, fixed);
+                }
+            }
+            ExprKind::Prim { op, args } => {
+                let strict = match op {
+                    PrimOp::And | PrimOp::Or => 1,
+                    _ => args.len(),
+                };
+                for a in args.iter().take(strict) {
+                    self.walk(a, fixed);
+                }
+            }
+            ExprKind::Let {
+                pattern,
+                value,
+                body,
+            } => {
+                if self.element_only(value, fixed) {
+                    if worth_hoisting(value) {
+                        self.plan.values.push(Hoisted {
+                            at: at(value),
+                            binds: Some(pattern.clone()),
+                        });
+                    }
+                    pattern_locals(pattern, fixed);
+                } else {
+                    self.walk(value, fixed);
+                }
+                self.walk(body, fixed);
+            }
+            ExprKind::If { cond, .. } => self.walk(cond, fixed),
+            ExprKind::Tuple(items) | ExprKind::List(items) => {
+                for i in items {
+                    self.walk(i, fixed);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `piece (p1, ..., pn)` with a tuple-domain affine piece and both
+    /// element-only and state-dependent parts: a split.
+    fn split(
+        &mut self,
+        e: &Expr,
+        func: &Expr,
+        args: &[Expr],
+        fixed: &mut HashSet<LocalId>,
+    ) -> bool {
+        let (ExprKind::Learned(id), [arg]) = (&func.kind, args) else {
+            return false;
+        };
+        let (ExprKind::Tuple(parts), Some(piece)) = (&arg.kind, self.program.learned.get(*id))
+        else {
+            return false;
+        };
+        let (LearnedKind::Affine { .. }, Type::Tuple(domain)) = (&piece.kind, &piece.domain) else {
+            return false;
+        };
+        if domain.len() != parts.len() {
+            return false;
+        }
+        let element: Vec<bool> = parts.iter().map(|p| self.element_only(p, fixed)).collect();
+        if element.iter().all(|&x| x) || !element.iter().any(|&x| x) {
+            return false;
+        }
+        let mut columns = Vec::new();
+        let mut start = 0;
+        for t in domain {
+            let Some(n) = self.program.types.flat_size(t) else {
+                return false;
+            };
+            columns.push((start, start + n));
+            start += n;
+        }
+        for (p, &el) in parts.iter().zip(&element) {
+            if !el {
+                self.walk(p, fixed);
+            }
+        }
+        self.plan.splits.push(Split {
+            at: at(e),
+            piece: *id,
+            element,
+            columns,
+        });
+        true
+    }
+}
+
+/// Work worth doing once for all elements: an application, an operator,
+/// a `let`, an `if`, a list literal (not a name or a constant).
+fn worth_hoisting(e: &Expr) -> bool {
+    matches!(
+        e.kind,
+        ExprKind::App { .. }
+            | ExprKind::Prim { .. }
+            | ExprKind::Let { .. }
+            | ExprKind::If { .. }
+            | ExprKind::List(_)
+    )
+}
+
+fn pattern_locals(p: &Pattern, out: &mut HashSet<LocalId>) {
+    match p {
+        Pattern::Bind(id, _) => {
+            out.insert(*id);
+        }
+        Pattern::Wildcard => {}
+        Pattern::Tuple(ps) => ps.iter().for_each(|p| pattern_locals(p, out)),
+    }
+}
+
+/// The free locals of `e` and of each node below it, recorded in `out`.
+fn free_locals(e: &Expr, out: &mut HashMap<At, HashSet<LocalId>>) -> HashSet<LocalId> {
+    let mut free = HashSet::new();
+    let add = |s: HashSet<LocalId>, free: &mut HashSet<LocalId>| free.extend(s);
+    match &e.kind {
+        ExprKind::Local(id) => {
+            free.insert(*id);
+        }
+        ExprKind::Lambda(l) => {
+            let mut bound = HashSet::new();
+            l.params.iter().for_each(|p| pattern_locals(p, &mut bound));
+            let inner = free_locals(&l.body, out);
+            free.extend(inner.difference(&bound).copied());
+        }
+        ExprKind::App { func, args } => {
+            add(free_locals(func, out), &mut free);
+            for a in args {
+                add(free_locals(a, out), &mut free);
+            }
+        }
+        ExprKind::Let {
+            pattern,
+            value,
+            body,
+        } => {
+            add(free_locals(value, out), &mut free);
+            let mut bound = HashSet::new();
+            pattern_locals(pattern, &mut bound);
+            let inner = free_locals(body, out);
+            free.extend(inner.difference(&bound).copied());
+        }
+        ExprKind::If {
+            cond,
+            then_branch,
+            else_branch,
+        } => {
+            for x in [cond, then_branch, else_branch] {
+                add(free_locals(x, out), &mut free);
+            }
+        }
+        ExprKind::Tuple(items) | ExprKind::List(items) => {
+            for i in items {
+                add(free_locals(i, out), &mut free);
+            }
+        }
+        ExprKind::Prim { args, .. } => {
+            for a in args {
+                add(free_locals(a, out), &mut free);
+            }
+        }
+        _ => {}
+    }
+    out.insert(at(e), free.clone());
+    free
+}

@@ -1,0 +1,271 @@
+//! Executing hoisting plans (`lower::hoist`) in `fold`, `mapAccumL` and
+//! `mapAccumR`: before the loop, the step function's element-only work is
+//! evaluated once on all elements of all examples (one embedding gather,
+//! one large matmul for the element half of a split affine map); each step
+//! then gathers its rows of those results instead of computing them, and
+//! multiplies only the state half of a split affine map.
+//!
+//! Values are those of the plain evaluation up to the order of floating
+//! point sums (`W_s s + (W_e e + b)` for `W [s; e] + b`); the reference
+//! evaluation, without hoisting, is kept for tests (`set_hoisting`), and
+//! `DP_NO_HOIST=1` turns hoisting off for a run.
+
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use crate::backend::{Binary, Real};
+use crate::diagnostic::Diagnostic;
+use crate::ir::{Expr, ExprKind, LearnedId};
+use crate::lower::hoist::{at, At, HoistPlan};
+use crate::source::Span;
+
+use super::batch::gather;
+use super::eval::{bind, Env, Eval};
+use super::layout::{internal, pack};
+use super::value::{Func, ListValue, Value};
+use super::weights::LearnedWeights;
+
+thread_local! {
+    static HOISTING: Cell<bool> = Cell::new(std::env::var_os("DP_NO_HOIST").is_none());
+}
+
+/// Turn hoisting on or off on this thread (the reference evaluation of
+/// tests); returns the previous setting.
+pub fn set_hoisting(on: bool) -> bool {
+    HOISTING.with(|h| h.replace(on))
+}
+
+/// The hoisted values of one step, for the running examples' rows.
+pub(crate) struct Hoisted {
+    values: HashMap<At, Value>,
+    splits: HashMap<At, SplitStep>,
+}
+
+/// A split affine map at one step: the precomputed element half, and the
+/// weight columns of each state-dependent part.
+#[derive(Clone)]
+struct SplitStep {
+    pre: Real,
+    piece: LearnedId,
+    weights: Rc<Vec<Option<Real>>>,
+}
+
+/// A plan evaluated on all elements: one value (one row per element) per
+/// hoisted expression and per split.
+pub(crate) struct Prepared {
+    values: Vec<(At, Value)>,
+    splits: Vec<(At, LearnedId, Real, Rc<Vec<Option<Real>>>)>,
+}
+
+impl Prepared {
+    /// The hoisted values of the element rows `rows` (one per running
+    /// example, in the running order).
+    pub fn step(&self, ev: &mut Eval, rows: &[usize]) -> Rc<Hoisted> {
+        let values = self
+            .values
+            .iter()
+            .map(|(a, v)| (*a, gather(ev.graph, v, rows)))
+            .collect();
+        let splits = self
+            .splits
+            .iter()
+            .map(|(a, piece, pre, weights)| {
+                let pre = ev.graph.gather_rows(pre, rows);
+                let piece = *piece;
+                let weights = weights.clone();
+                (
+                    *a,
+                    SplitStep {
+                        pre,
+                        piece,
+                        weights,
+                    },
+                )
+            })
+            .collect();
+        Rc::new(Hoisted { values, splits })
+    }
+}
+
+/// Evaluate the hoisting plan of step function `f` (state first, then the
+/// element, after any arguments applied beforehand) on all elements of
+/// `xs`; `None` when there is nothing to hoist or hoisting is off.
+pub(crate) fn prepare(
+    ev: &mut Eval,
+    f: &Value,
+    xs: &ListValue,
+    span: Span,
+) -> Result<Option<Prepared>, Diagnostic> {
+    if !HOISTING.with(Cell::get) || xs.offsets.last().copied().unwrap_or(0) == 0 {
+        return Ok(None);
+    }
+    let Value::Func(func) = f else {
+        return Ok(None);
+    };
+    let (closure, applied) = match &**func {
+        Func::Applied { func, args } => (func.clone(), args.clone()),
+        _ => (func.clone(), Vec::new()),
+    };
+    let Func::Closure {
+        lambda,
+        captured,
+        subst,
+        origin,
+    } = &*closure
+    else {
+        return Ok(None);
+    };
+    let k = lambda.params.len();
+    if k != applied.len() + 2 {
+        return Ok(None);
+    }
+    let plan = ev.hoist_plan(lambda, k - 2);
+    if plan.is_empty() {
+        return Ok(None);
+    }
+    let owners = xs.owners();
+    let mut env = Env {
+        vars: HashMap::new(),
+        subst: subst.clone(),
+        origin: Rc::new(owners.iter().map(|&b| origin[b]).collect()),
+        hoisted: None,
+    };
+    for (id, v) in lambda.captures.iter().zip(captured) {
+        env.vars.insert(*id, gather(ev.graph, v, &owners));
+    }
+    for (p, v) in lambda.params.iter().zip(&applied) {
+        bind(p, gather(ev.graph, v, &owners), &mut env, span)?;
+    }
+    bind(&lambda.params[k - 1], xs.elems.clone(), &mut env, span)?;
+    let nodes = find_nodes(&lambda.body, &plan);
+    let mut values = Vec::with_capacity(plan.values.len());
+    for h in &plan.values {
+        let e = node(&nodes, h.at, span)?;
+        let v = ev.eval(&mut env, e)?;
+        if let Some(p) = &h.binds {
+            bind(p, v.clone(), &mut env, e.span)?;
+        }
+        values.push((h.at, v));
+    }
+    let mut splits = Vec::with_capacity(plan.splits.len());
+    for s in &plan.splits {
+        let app = node(&nodes, s.at, span)?;
+        let parts = tuple_parts(app)?;
+        let Some(LearnedWeights::Affine { weight, bias, .. }) = ev.ctx.weights.learned.get(s.piece)
+        else {
+            return Err(internal(
+                app.span,
+                "a split affine map without affine weights",
+            ));
+        };
+        let mut pre: Option<Real> = None;
+        let mut state_weights = Vec::with_capacity(parts.len());
+        for ((part, &element), &(lo, hi)) in parts.iter().zip(&s.element).zip(&s.columns) {
+            let w = ev.graph.slice_cols(weight, lo, hi);
+            if !element {
+                state_weights.push(Some(w));
+                continue;
+            }
+            state_weights.push(None);
+            let v = ev.eval(&mut env, part)?;
+            let x = pack(ev.graph, &v, part.span)?;
+            pre = Some(match pre {
+                None => ev.graph.affine(&x, &w, bias),
+                Some(acc) => {
+                    let y = ev.graph.matmul_t(&x, &w);
+                    ev.graph.binary(Binary::Add, &acc, &y)
+                }
+            });
+        }
+        let Some(pre) = pre else {
+            return Err(internal(app.span, "a split with no element part"));
+        };
+        splits.push((s.at, s.piece, pre, Rc::new(state_weights)));
+    }
+    Ok(Some(Prepared { values, splits }))
+}
+
+/// Look `e` up among the step's hoisted values; `None` if it is not one.
+pub(crate) fn lookup(ev: &mut Eval, env: &mut Env, e: &Expr) -> Option<Result<Value, Diagnostic>> {
+    let h = env.hoisted.clone()?;
+    let key = at(e);
+    if let Some(v) = h.values.get(&key) {
+        return Some(Ok(v.clone()));
+    }
+    let s = h.splits.get(&key)?;
+    Some(split_step(ev, env, e, s))
+}
+
+/// `W [s; e] + b` at one step: the element half precomputed, plus `W_s s`
+/// for each state-dependent part.
+fn split_step(ev: &mut Eval, env: &mut Env, e: &Expr, s: &SplitStep) -> Result<Value, Diagnostic> {
+    let parts = tuple_parts(e)?;
+    let mut y = s.pre.clone();
+    for (part, w) in parts.iter().zip(s.weights.iter()) {
+        let Some(w) = w else { continue };
+        let v = ev.eval(env, part)?;
+        let x = pack(ev.graph, &v, part.span)?;
+        let xw = ev.graph.matmul_t(&x, w);
+        y = ev.graph.binary(Binary::Add, &y, &xw);
+    }
+    super::learned::affine_output(ev, s.piece, y, e.span)
+}
+
+/// The parts of the tuple literal a split affine map is applied to.
+fn tuple_parts(app: &Expr) -> Result<&[Expr], Diagnostic> {
+    match &app.kind {
+        ExprKind::App { args, .. } => match args.first().map(|a| &a.kind) {
+            Some(ExprKind::Tuple(parts)) => Ok(parts),
+            _ => Err(internal(
+                app.span,
+                "a split affine map not applied to a tuple",
+            )),
+        },
+        _ => Err(internal(app.span, "a split that is not an application")),
+    }
+}
+
+fn node<'a>(nodes: &HashMap<At, &'a Expr>, a: At, span: Span) -> Result<&'a Expr, Diagnostic> {
+    nodes
+        .get(&a)
+        .copied()
+        .ok_or_else(|| internal(span, "a hoisted expression not in the step function"))
+}
+
+/// The plan's nodes in `body`, by address.
+fn find_nodes<'a>(body: &'a Expr, plan: &HoistPlan) -> HashMap<At, &'a Expr> {
+    let wanted: HashSet<At> = plan
+        .values
+        .iter()
+        .map(|h| h.at)
+        .chain(plan.splits.iter().map(|s| s.at))
+        .collect();
+    let mut out = HashMap::new();
+    let mut stack = vec![body];
+    while let Some(e) = stack.pop() {
+        if wanted.contains(&at(e)) {
+            out.insert(at(e), e);
+        }
+        match &e.kind {
+            ExprKind::App { func, args } => {
+                stack.push(func);
+                stack.extend(args.iter());
+            }
+            ExprKind::Let { value, body, .. } => {
+                stack.push(value);
+                stack.push(body);
+            }
+            ExprKind::If {
+                cond,
+                then_branch,
+                else_branch,
+            } => stack.extend([&**cond, &**then_branch, &**else_branch]),
+            ExprKind::Tuple(items) | ExprKind::List(items) => stack.extend(items.iter()),
+            ExprKind::Prim { args, .. } => stack.extend(args.iter()),
+            ExprKind::Lambda(l) => stack.push(&l.body),
+            _ => {}
+        }
+    }
+    out
+}
