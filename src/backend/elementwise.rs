@@ -3,8 +3,8 @@
 //!
 //! `tanh`, `sigmoid`, `exp` and `ln` are custom ops on the vectorised
 //! kernels of `vmath` (dfdx's call libm once per element); the other unary
-//! functions and `Add`/`Sub`/`Mul`/`Div` are dfdx kernels (with the
-//! same-id guard); `Max` is a custom op so that ties send the gradient to
+//! functions and `Div` are dfdx kernels (with the same-id guard); `Add`,
+//! `Sub` and `Mul` are host loops (custom ops); `Max` is a custom op so that ties send the gradient to
 //! the left operand, as the contract says (dfdx splits it half and half).
 //! Derivatives at kinks follow dfdx (`relu'(0) = 0`, `abs'(0) = 0`).
 
@@ -26,19 +26,49 @@ impl Graph {
     }
 
     pub(super) fn binary_impl(&mut self, op: Binary, a: &Real, b: &Real) -> Real {
-        if op == Binary::Max {
-            return self.maximum(a, b);
+        match op {
+            Binary::Max => return self.maximum(a, b),
+            Binary::Add | Binary::Sub | Binary::Mul => return self.arith(op, a, b),
+            Binary::Div => {}
         }
         let shape = (a.rows(), a.cols());
         let b = self.distinct(b, &[a]);
         let rhs = b.t.clone();
         match op {
-            Binary::Add => on_tape!(self, shape, [a, &b], |t| t + rhs),
-            Binary::Sub => on_tape!(self, shape, [a, &b], |t| t - rhs),
-            Binary::Mul => on_tape!(self, shape, [a, &b], |t| t * rhs),
-            Binary::Div => on_tape!(self, shape, [a, &b], |t| t / rhs),
-            Binary::Max => unreachable!("handled above"),
+            _ => on_tape!(self, shape, [a, &b], |t| t / rhs),
         }
+    }
+
+    /// `a + b`, `a - b`, `a * b` on the host (one pass each way; dfdx's
+    /// strided kernels cost several times more on the small tensors of a
+    /// recurrence). `a` and `b` may be the same tensor.
+    fn arith(&mut self, op: Binary, a: &Real, b: &Real) -> Real {
+        let (av, bv) = (a.values(), b.values());
+        let pairs = av.iter().zip(bv.iter());
+        let y: Vec<f32> = match op {
+            Binary::Add => pairs.map(|(x, y)| x + y).collect(),
+            Binary::Sub => pairs.map(|(x, y)| x - y).collect(),
+            _ => pairs.map(|(x, y)| x * y).collect(),
+        };
+        let shape = (a.rows(), a.cols());
+        self.custom(&[a, b], shape, y, move |k, g, gi| match (op, k) {
+            // d(a + b) = da + db; d(a - b) = da - db
+            (Binary::Add, _) | (Binary::Sub, 0) => {
+                gi.iter_mut().zip(g).for_each(|(gi, &g)| *gi += g)
+            }
+            (Binary::Sub, _) => gi.iter_mut().zip(g).for_each(|(gi, &g)| *gi -= g),
+            // d(a b) = b da + a db
+            (_, 0) => gi
+                .iter_mut()
+                .zip(g)
+                .zip(bv.iter())
+                .for_each(|((gi, &g), &b)| *gi += g * b),
+            _ => gi
+                .iter_mut()
+                .zip(g)
+                .zip(av.iter())
+                .for_each(|((gi, &g), &a)| *gi += g * a),
+        })
     }
 
     /// `tanh`, `sigmoid`, `exp` or `ln` with `vmath`'s kernels; the backward

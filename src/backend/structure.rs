@@ -12,10 +12,8 @@
 
 use std::collections::HashMap;
 
-use dfdx::tensor::TensorFromVec;
-use dfdx::tensor_ops::{GatherTo, ReshapeTo};
+use dfdx::tensor_ops::ReshapeTo;
 
-use super::tape::on_tape;
 use super::{Graph, Real};
 
 /// One contiguous run: `len` values from `src` (offset in the source) to
@@ -76,7 +74,7 @@ impl CopyPlan {
     fn run(self, g: &mut Graph) -> Real {
         let mut data = vec![0.0; self.rows * self.cols];
         for (source, runs) in self.sources.iter().zip(&self.runs) {
-            let values = source.host();
+            let values = source.values();
             for r in runs {
                 data[r.dst..r.dst + r.len].copy_from_slice(&values[r.src..r.src + r.len]);
             }
@@ -95,10 +93,24 @@ impl CopyPlan {
 }
 
 impl Graph {
+    /// Forward: row `r` of the result is row `idx[r]` of `x`. Backward:
+    /// `dx[idx[r]] += dy[r]` (a scatter-add; repeated rows sum).
     pub(super) fn gather_rows_impl(&mut self, x: &Real, idx: &[usize]) -> Real {
-        let n = idx.len();
-        let idx = self.dev.tensor_from_vec(idx.to_vec(), (n,));
-        on_tape!(self, (n, x.cols()), [x], |t| t.gather(idx))
+        let (n, cols) = (idx.len(), x.cols());
+        let src = x.values();
+        let mut data = Vec::with_capacity(n * cols);
+        for &i in idx {
+            data.extend_from_slice(&src[i * cols..(i + 1) * cols]);
+        }
+        let idx = idx.to_vec();
+        self.custom(&[x], (n, cols), data, move |_, g, gi| {
+            for (r, &i) in idx.iter().enumerate() {
+                let dst = &mut gi[i * cols..(i + 1) * cols];
+                for (d, &v) in dst.iter_mut().zip(&g[r * cols..(r + 1) * cols]) {
+                    *d += v;
+                }
+            }
+        })
     }
 
     pub(super) fn concat_rows_impl(&mut self, parts: &[Real]) -> Real {
@@ -155,6 +167,7 @@ impl Graph {
         Real {
             t: x.t.clone().reshape_like(&(rows, cols)),
             id: x.id,
+            host: x.host.clone(),
         }
     }
 }

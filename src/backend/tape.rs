@@ -30,7 +30,19 @@ pub(super) fn fresh_id() -> u64 {
 impl Real {
     /// Wraps a freshly produced (new dfdx id) contiguous tensor.
     pub(super) fn fresh(t: T2) -> Real {
-        Real { t, id: fresh_id() }
+        Real {
+            t,
+            id: fresh_id(),
+            host: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The values, row-major, copied to the host once and shared after
+    /// that: for ops that read a few rows of a large tensor many times
+    /// (the gathers of a recurrence), which must not copy all of it each
+    /// time.
+    pub(super) fn values(&self) -> std::sync::Arc<[f32]> {
+        self.host.get_or_init(|| self.host().into()).clone()
     }
     /// The values, row-major (a host copy: one memcpy, since the tensor is
     /// contiguous).
