@@ -5,8 +5,8 @@
 //! otherwise panic in dfdx's backward). Rank-3 views exist only inside
 //! `batched_matmul`.
 
-use dfdx::shapes::{Axes2, Axis};
-use dfdx::tensor_ops::{BroadcastTo, PermuteTo, ReshapeTo, TryMatMul};
+use dfdx::shapes::Axes2;
+use dfdx::tensor_ops::{PermuteTo, ReshapeTo, TryMatMul};
 
 use super::tape::on_tape;
 use super::{Graph, Real};
@@ -44,14 +44,29 @@ impl Graph {
             .reshape_like(&(r, m * p)))
     }
 
+    /// `x W^T + b`: the product on dfdx's gemm, the bias added on the host.
     pub(super) fn affine_impl(&mut self, x: &Real, w: &Real, b: &Real) -> Real {
-        let (r, out) = (x.rows(), w.rows());
-        let w = self.distinct(w, &[x]);
-        let wt = w.t.clone().permute::<(usize, usize), Axes2<1, 0>>();
-        let bias =
-            b.t.clone()
-                .reshape_like(&(out,))
-                .broadcast_like::<(usize, usize), Axis<0>>(&(r, out));
-        on_tape!(self, (r, out), [x, &w, b], |t| t.matmul(wt) + bias)
+        let xw = self.matmul_t_impl(x, w);
+        self.add_bias(&xw, b)
+    }
+
+    /// `y + b` with `b` a `[1, cols]` row added to every row of `y`.
+    /// Backward: `dy += g`, `db += sum over rows of g`.
+    fn add_bias(&mut self, y: &Real, b: &Real) -> Real {
+        let (rows, cols) = (y.rows(), y.cols());
+        let (yv, bv) = (y.values(), b.values());
+        let mut out = Vec::with_capacity(rows * cols);
+        for row in yv.chunks_exact(cols.max(1)) {
+            out.extend(row.iter().zip(bv.iter()).map(|(a, b)| a + b));
+        }
+        self.custom(&[y, b], (rows, cols), out, move |k, g, gi| {
+            if k == 0 {
+                gi.iter_mut().zip(g).for_each(|(gi, &g)| *gi += g);
+                return;
+            }
+            for row in g.chunks_exact(cols.max(1)) {
+                gi.iter_mut().zip(row).for_each(|(gi, &g)| *gi += g);
+            }
+        })
     }
 }

@@ -24,6 +24,7 @@
 //! [`Gradients::get`]). The backend is CPU-only: custom ops read host data.
 
 mod elementwise;
+mod fused;
 mod init;
 mod linalg;
 mod loss;
@@ -33,8 +34,11 @@ mod tape;
 pub mod threads;
 mod vmath;
 
+pub use fused::Activation;
+
 #[cfg(test)]
 pub(crate) mod grad_check;
+
 #[cfg(test)]
 mod tests_grad;
 #[cfg(test)]

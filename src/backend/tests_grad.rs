@@ -4,7 +4,7 @@
 //! that central differences are meaningful.
 
 use super::grad_check::{assert_gradients, Input};
-use super::{Binary, Reduce, Unary};
+use super::{Binary, Graph, Reduce, Unary};
 
 fn u(rows: usize, cols: usize, lo: f32, hi: f32, seed: u64) -> Input {
     Input::uniform(rows, cols, lo, hi, seed)
@@ -148,6 +148,40 @@ fn matmul_and_affine() {
         u(1, 2, -1.0, 1.0, 23),
     ];
     assert_gradients(&inputs, |g, xs| g.affine(&xs[0], &xs[1], &xs[2]));
+}
+
+#[test]
+fn fused_addmm_activation() {
+    use super::Activation;
+    for act in [
+        Activation::Identity,
+        Activation::Tanh,
+        Activation::Sigmoid,
+        Activation::Relu,
+    ] {
+        eprintln!("addmm_act {act:?}");
+        let inputs = [
+            u(4, 2, -1.0, 1.0, 31),
+            u(4, 3, -1.0, 1.0, 32),
+            u(2, 3, -1.0, 1.0, 33),
+        ];
+        assert_gradients(&inputs, |g, xs| g.addmm_act(&xs[0], &xs[1], &xs[2], act));
+    }
+    // The values are those of the unfused ops.
+    let mut g = Graph::inference();
+    let real = |i: Input| g.from_vec(i.rows, i.cols, i.data);
+    let (c, x, w) = (
+        real(u(4, 2, -1.0, 1.0, 34)),
+        real(u(4, 3, -1.0, 1.0, 35)),
+        real(u(2, 3, -1.0, 1.0, 36)),
+    );
+    let fused = g.addmm_act(&c, &x, &w, Activation::Tanh);
+    let xw = g.matmul_t(&x, &w);
+    let z = g.binary(Binary::Add, &c, &xw);
+    let plain = g.unary(Unary::Tanh, &z);
+    for (a, b) in g.to_vec(&fused).iter().zip(g.to_vec(&plain)) {
+        assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+    }
 }
 
 #[test]

@@ -20,7 +20,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::ir::ty::Type;
-use crate::ir::{Expr, ExprKind, Lambda, LearnedKind, LocalId, Pattern, PrimOp, Program};
+use crate::ir::{Builtin, Expr, ExprKind, Lambda, LearnedKind, LocalId, Pattern, PrimOp, Program};
 
 /// An expression node's identity: its address (IR is immutable and shared
 /// while a program runs).
@@ -47,8 +47,13 @@ pub struct Hoisted {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Split {
-    /// The application `piece (p1, ..., pn)`.
+    /// The node the split computes: the application `piece (p1, ..., pn)`,
+    /// or the activation applied to it (`tanh (piece (..))`), fused.
     pub at: At,
+    /// The activation fused (`tanh`, `sigmoid`, `relu`), if any: then `at`
+    /// is its application and the piece has one state-dependent part and
+    /// a codomain that is not a tuple.
+    pub activation: Option<Builtin>,
     pub piece: usize,
     /// Per part: element-only (computed before the loop)?
     pub element: Vec<bool>,
@@ -108,7 +113,15 @@ impl Planner<'_> {
         }
         match &e.kind {
             ExprKind::App { func, args } => {
-                if self.split(e, func, args, fixed) {
+                if let (ExprKind::Builtin(b), [inner]) = (&func.kind, args.as_slice()) {
+                    let fusable = matches!(b, Builtin::Tanh | Builtin::Sigmoid | Builtin::Relu);
+                    if let (true, ExprKind::App { func: f, args: a }) = (fusable, &inner.kind) {
+                        if self.split(inner, f, a, fixed, Some((at(e), *b))) {
+                            return;
+                        }
+                    }
+                }
+                if self.split(e, func, args, fixed, None) {
                     return;
                 }
                 self.walk(func, fixed);
@@ -154,13 +167,15 @@ impl Planner<'_> {
     }
 
     /// `piece (p1, ..., pn)` with a tuple-domain affine piece and both
-    /// element-only and state-dependent parts: a split.
+    /// element-only and state-dependent parts: a split (with the activation
+    /// `outer` applied to it fused, if given and possible).
     fn split(
         &mut self,
         e: &Expr,
         func: &Expr,
         args: &[Expr],
         fixed: &mut HashSet<LocalId>,
+        outer: Option<(At, Builtin)>,
     ) -> bool {
         let (ExprKind::Learned(id), [arg]) = (&func.kind, args) else {
             return false;
@@ -179,6 +194,10 @@ impl Planner<'_> {
         if element.iter().all(|&x| x) || !element.iter().any(|&x| x) {
             return false;
         }
+        let one_state = element.iter().filter(|&&x| !x).count() == 1;
+        if outer.is_some() && (!one_state || matches!(piece.codomain, Type::Tuple(_))) {
+            return false;
+        }
         let mut columns = Vec::new();
         let mut start = 0;
         for t in domain {
@@ -194,7 +213,8 @@ impl Planner<'_> {
             }
         }
         self.plan.splits.push(Split {
-            at: at(e),
+            at: outer.map_or(at(e), |(a, _)| a),
+            activation: outer.map(|(_, b)| b),
             piece: *id,
             element,
             columns,

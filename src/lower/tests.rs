@@ -194,8 +194,11 @@ fn check_plan(src: &str, expect: Expect) {
             .iter()
             .map(|&e| if e { "element" } else { "state" })
             .collect();
+        let fused = s
+            .activation
+            .map_or(String::new(), |b| format!(", {} fused", b.name()));
         out.push_str(&format!(
-            "split {} [{}] {:?}\n",
+            "split {} [{}] {:?}{fused}\n",
             text(nodes[&s.at]),
             mask.join(", "),
             s.columns
@@ -211,7 +214,7 @@ fn hoisting_plans() {
     check_plan(
         &format!("{head}def step (h : H) (w : W) : H = tanh (cell (h, embed w))"),
         expect![[r#"
-            split (cell (h, embed w)) [state, element] [(0, 5), (5, 9)]
+            split tanh (cell (h, embed w)) [state, element] [(0, 5), (5, 9)], tanh fused
         "#]],
     );
     check_plan(
@@ -229,7 +232,7 @@ fn hoisting_plans() {
     check_plan(
         &format!("{head}def step (h : H) (w : W) : H = tanh (cell (h + p, embed w)) * h"),
         expect![[r#"
-            split (cell (h + p, embed w)) [state, element] [(0, 5), (5, 9)]
+            split tanh (cell (h + p, embed w)) [state, element] [(0, 5), (5, 9)], tanh fused
         "#]],
     );
 }

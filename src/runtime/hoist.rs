@@ -14,9 +14,9 @@ use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use crate::backend::{Binary, Real};
+use crate::backend::{Activation, Binary, Real};
 use crate::diagnostic::Diagnostic;
-use crate::ir::{Expr, ExprKind, LearnedId};
+use crate::ir::{Builtin, Expr, ExprKind, LearnedId};
 use crate::lower::hoist::{at, At, HoistPlan};
 use crate::source::Span;
 
@@ -49,13 +49,24 @@ struct SplitStep {
     pre: Real,
     piece: LearnedId,
     weights: Rc<Vec<Option<Real>>>,
+    /// The activation fused into the step's product, if the plan fused one.
+    activation: Option<Activation>,
 }
 
 /// A plan evaluated on all elements: one value (one row per element) per
 /// hoisted expression and per split.
 pub(crate) struct Prepared {
     values: Vec<(At, Value)>,
-    splits: Vec<(At, LearnedId, Real, Rc<Vec<Option<Real>>>)>,
+    splits: Vec<PreparedSplit>,
+}
+
+/// A split's element half for all elements, and its state weights.
+struct PreparedSplit {
+    at: At,
+    piece: LearnedId,
+    pre: Real,
+    weights: Rc<Vec<Option<Real>>>,
+    activation: Option<Activation>,
 }
 
 impl Prepared {
@@ -70,18 +81,14 @@ impl Prepared {
         let splits = self
             .splits
             .iter()
-            .map(|(a, piece, pre, weights)| {
-                let pre = ev.graph.gather_rows(pre, rows);
-                let piece = *piece;
-                let weights = weights.clone();
-                (
-                    *a,
-                    SplitStep {
-                        pre,
-                        piece,
-                        weights,
-                    },
-                )
+            .map(|s| {
+                let step = SplitStep {
+                    pre: super::batch::gather_real(ev.graph, &s.pre, rows),
+                    piece: s.piece,
+                    weights: s.weights.clone(),
+                    activation: s.activation,
+                };
+                (s.at, step)
             })
             .collect();
         Rc::new(Hoisted { values, splits })
@@ -151,7 +158,7 @@ pub(crate) fn prepare(
     let mut splits = Vec::with_capacity(plan.splits.len());
     for s in &plan.splits {
         let app = node(&nodes, s.at, span)?;
-        let parts = tuple_parts(app)?;
+        let parts = tuple_parts(affine_app(app, s.activation.is_some()))?;
         let Some(LearnedWeights::Affine { weight, bias, .. }) = ev.ctx.weights.learned.get(s.piece)
         else {
             return Err(internal(
@@ -181,7 +188,17 @@ pub(crate) fn prepare(
         let Some(pre) = pre else {
             return Err(internal(app.span, "a split with no element part"));
         };
-        splits.push((s.at, s.piece, pre, Rc::new(state_weights)));
+        let activation = s.activation.and_then(activation);
+        if s.activation.is_some() && activation.is_none() {
+            return Err(internal(app.span, "an activation that cannot be fused"));
+        }
+        splits.push(PreparedSplit {
+            at: s.at,
+            piece: s.piece,
+            pre,
+            weights: Rc::new(state_weights),
+            activation,
+        });
     }
     Ok(Some(Prepared { values, splits }))
 }
@@ -200,7 +217,20 @@ pub(crate) fn lookup(ev: &mut Eval, env: &mut Env, e: &Expr) -> Option<Result<Va
 /// `W [s; e] + b` at one step: the element half precomputed, plus `W_s s`
 /// for each state-dependent part.
 fn split_step(ev: &mut Eval, env: &mut Env, e: &Expr, s: &SplitStep) -> Result<Value, Diagnostic> {
-    let parts = tuple_parts(e)?;
+    let parts = tuple_parts(affine_app(e, s.activation.is_some()))?;
+    let states: Vec<(&Expr, &Real)> = parts
+        .iter()
+        .zip(s.weights.iter())
+        .filter_map(|(p, w)| Some((p, w.as_ref()?)))
+        .collect();
+    if let [(part, w)] = states.as_slice() {
+        // One state part: the product, the sum and the activation fused.
+        let v = ev.eval(env, part)?;
+        let x = pack(ev.graph, &v, part.span)?;
+        let act = s.activation.unwrap_or(Activation::Identity);
+        let y = ev.graph.addmm_act(&s.pre, &x, w, act);
+        return super::learned::affine_output(ev, s.piece, y, e.span);
+    }
     let mut y = s.pre.clone();
     for (part, w) in parts.iter().zip(s.weights.iter()) {
         let Some(w) = w else { continue };
@@ -210,6 +240,24 @@ fn split_step(ev: &mut Eval, env: &mut Env, e: &Expr, s: &SplitStep) -> Result<V
         y = ev.graph.binary(Binary::Add, &y, &xw);
     }
     super::learned::affine_output(ev, s.piece, y, e.span)
+}
+
+/// The affine application of a split at `e` (inside the fused activation
+/// when there is one).
+fn affine_app(e: &Expr, fused: bool) -> &Expr {
+    match (&e.kind, fused) {
+        (ExprKind::App { args, .. }, true) => args.first().unwrap_or(e),
+        _ => e,
+    }
+}
+
+fn activation(b: Builtin) -> Option<Activation> {
+    match b {
+        Builtin::Tanh => Some(Activation::Tanh),
+        Builtin::Sigmoid => Some(Activation::Sigmoid),
+        Builtin::Relu => Some(Activation::Relu),
+        _ => None,
+    }
 }
 
 /// The parts of the tuple literal a split affine map is applied to.

@@ -1,0 +1,195 @@
+//! Fused ops: several ops' work in one forward pass and one backward pass,
+//! on gemm directly, with no intermediate tensor on the tape.
+//!
+//! `addmm_act(c, x, w, act)` is `act(c + x W^T)`: a recurrent cell's step
+//! once its input half is hoisted (`c` holds `W_e e + b` for the step's
+//! rows). Forward: one gemm accumulating into a copy of `c`, the activation
+//! in place. Backward: `dz = g * act'(y)` (from the output `y`), then
+//! `dc += dz`, `dx += dz W` and `dW += dz^T x` (two gemms).
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use super::vmath;
+use super::{Graph, Real, Unary};
+
+/// The activations `addmm_act` fuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    Identity,
+    Tanh,
+    Sigmoid,
+    Relu,
+}
+
+impl Activation {
+    pub fn of(u: Unary) -> Option<Activation> {
+        match u {
+            Unary::Tanh => Some(Activation::Tanh),
+            Unary::Sigmoid => Some(Activation::Sigmoid),
+            Unary::Relu => Some(Activation::Relu),
+            _ => None,
+        }
+    }
+
+    fn forward(self, z: &[f32], y: &mut [f32]) {
+        match self {
+            Activation::Identity => y.copy_from_slice(z),
+            Activation::Tanh => vmath::tanh(z, y),
+            Activation::Sigmoid => vmath::sigmoid(z, y),
+            Activation::Relu => y.iter_mut().zip(z).for_each(|(y, &z)| *y = z.max(0.0)),
+        }
+    }
+
+    /// `g * act'(z)` from `y = act(z)`: tanh' = 1 - y^2, sigmoid' = y (1 -
+    /// y), relu' = [y > 0].
+    fn backward(self, g: &[f32], y: &[f32]) -> Vec<f32> {
+        let pairs = g.iter().zip(y);
+        match self {
+            Activation::Identity => g.to_vec(),
+            Activation::Tanh => pairs.map(|(g, y)| g * (1.0 - y * y)).collect(),
+            Activation::Sigmoid => pairs.map(|(g, y)| g * y * (1.0 - y)).collect(),
+            Activation::Relu => pairs
+                .map(|(g, &y)| if y > 0.0 { *g } else { 0.0 })
+                .collect(),
+        }
+    }
+}
+
+/// A row-major `rows x cols` matrix, or the transpose of one stored
+/// `cols x rows`.
+#[derive(Clone, Copy)]
+struct Mat<'a> {
+    data: &'a [f32],
+    rows: usize,
+    cols: usize,
+    transposed: bool,
+}
+
+impl Mat<'_> {
+    /// (row stride, column stride) of element (i, j).
+    fn strides(&self) -> (isize, isize) {
+        if self.transposed {
+            (1, self.rows as isize)
+        } else {
+            (self.cols as isize, 1)
+        }
+    }
+}
+
+/// `dst (m x n) += a (m x k) b (k x n)`, all row-major views.
+fn gemm_acc(dst: &mut [f32], a: Mat, b: Mat) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    assert!(b.rows == k && dst.len() == m * n && a.data.len() == m * k && b.data.len() == k * n);
+    if m == 0 || n == 0 || k == 0 {
+        return;
+    }
+    let (a_rs, a_cs) = a.strides();
+    let (b_rs, b_cs) = b.strides();
+    // SAFETY: the lengths are checked above and every stride addresses
+    // within them; `dst` is borrowed mutably, the operands shared.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            true,
+            a.data.as_ptr(),
+            a_cs,
+            a_rs,
+            b.data.as_ptr(),
+            b_cs,
+            b_rs,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism(m * n * k),
+        );
+    }
+}
+
+/// One thread below the threading policy's threshold (`threads.rs`).
+fn parallelism(work: usize) -> gemm::Parallelism {
+    let threads = rayon::current_num_threads();
+    if work < super::threads::PARALLEL_WORK || threads < 2 {
+        gemm::Parallelism::None
+    } else {
+        gemm::Parallelism::Rayon(threads)
+    }
+}
+
+impl Graph {
+    /// `act(c + x W^T)`: `c` is `[r, out]`, `x` `[r, in]`, `w` `[out, in]`.
+    pub fn addmm_act(&mut self, c: &Real, x: &Real, w: &Real, act: Activation) -> Real {
+        let (r, inp, out) = (x.rows(), x.cols(), w.rows());
+        debug_assert!(c.rows() == r && c.cols() == out && w.cols() == inp);
+        let (xv, wv): (Arc<[f32]>, Arc<[f32]>) = (x.values(), w.values());
+        let mut z = c.host();
+        let wt = Mat {
+            data: &wv,
+            rows: inp,
+            cols: out,
+            transposed: true,
+        };
+        gemm_acc(
+            &mut z,
+            Mat {
+                data: &xv,
+                rows: r,
+                cols: inp,
+                transposed: false,
+            },
+            wt,
+        );
+        let mut y = vec![0.0; z.len()];
+        act.forward(&z, &mut y);
+        let kept = y.clone();
+        let dz: RefCell<Option<Vec<f32>>> = RefCell::new(None);
+        self.custom(&[c, x, w], (r, out), y, move |k, g, gi| {
+            let mut cache = dz.borrow_mut();
+            let dz = cache.get_or_insert_with(|| act.backward(g, &kept));
+            let dzm = Mat {
+                data: dz,
+                rows: r,
+                cols: out,
+                transposed: false,
+            };
+            match k {
+                0 => gi.iter_mut().zip(dz.iter()).for_each(|(gi, &d)| *gi += d),
+                1 => gemm_acc(
+                    gi,
+                    dzm,
+                    Mat {
+                        data: &wv,
+                        rows: out,
+                        cols: inp,
+                        transposed: false,
+                    },
+                ),
+                _ => {
+                    let dzt = Mat {
+                        data: dz,
+                        rows: out,
+                        cols: r,
+                        transposed: true,
+                    };
+                    gemm_acc(
+                        gi,
+                        dzt,
+                        Mat {
+                            data: &xv,
+                            rows: r,
+                            cols: inp,
+                            transposed: false,
+                        },
+                    );
+                }
+            }
+        })
+    }
+}
