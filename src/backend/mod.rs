@@ -290,6 +290,19 @@ impl Graph {
         );
         self.gather_rows_impl(x, idx)
     }
+    /// Rows picked from several tensors of the same cols: row `k` is row
+    /// `rows[k].1` of `parts[rows[k].0]` (one op however many parts).
+    pub fn gather_from(&mut self, parts: &[Real], rows: &[(usize, usize)]) -> Real {
+        debug_assert!(
+            !parts.is_empty() && !rows.is_empty(),
+            "gather_from: nothing"
+        );
+        debug_assert!(parts.iter().all(|p| p.cols() == parts[0].cols()));
+        debug_assert!(rows
+            .iter()
+            .all(|&(p, r)| p < parts.len() && r < parts[p].rows()));
+        self.gather_from_impl(parts, rows)
+    }
     /// Rows stacked: all parts have the same cols. An empty slice is not allowed.
     ///
     /// Cost is linear in the total size, however many parts.

@@ -113,6 +113,19 @@ impl Graph {
         })
     }
 
+    /// Row `k` of the result is row `rows[k].1` of `parts[rows[k].0]`: one
+    /// copy plan, whatever the number of parts (backward: each picked
+    /// row's gradient added to its source row).
+    pub(super) fn gather_from_impl(&mut self, parts: &[Real], rows: &[(usize, usize)]) -> Real {
+        let cols = parts[0].cols();
+        let mut plan = CopyPlan::new(rows.len(), cols);
+        let slots: Vec<usize> = parts.iter().map(|p| plan.source(p)).collect();
+        for (k, &(p, r)) in rows.iter().enumerate() {
+            plan.push(slots[p], r * cols, k * cols, cols);
+        }
+        plan.run(self)
+    }
+
     pub(super) fn concat_rows_impl(&mut self, parts: &[Real]) -> Real {
         let cols = parts[0].cols();
         let rows = parts.iter().map(Real::rows).sum();

@@ -207,6 +207,11 @@ fn gather_concat_slice_reshape() {
     assert_gradients(&[x(), u(4, 2, -1.0, 1.0, 29)], |g, xs| {
         g.concat_cols(&[xs[0].clone(), xs[1].clone(), xs[0].clone()])
     });
+    // Rows from two tensors (one of them twice), repeats summing.
+    assert_gradients(&[x(), u(2, 3, -1.0, 1.0, 30)], |g, xs| {
+        let parts = [xs[0].clone(), xs[1].clone(), xs[0].clone()];
+        g.gather_from(&parts, &[(1, 1), (0, 3), (2, 3), (1, 0), (0, 0)])
+    });
     assert_gradients(&[x()], |g, xs| g.slice_cols(&xs[0], 1, 3));
     assert_gradients(&[x()], |g, xs| g.reshape(&xs[0], 2, 6));
 }

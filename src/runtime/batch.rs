@@ -403,6 +403,27 @@ fn concat_closures(graph: &mut Graph, funcs: &[Rc<Func>]) -> Option<Func> {
 /// `rows[i].1` of `parts[rows[i].0]`. Gathers only from the parts used, then
 /// puts the rows in order with one more gather if several parts are used.
 pub fn gather_multi(graph: &mut Graph, parts: &[Value], rows: &[(usize, usize)]) -> Value {
+    let reals: Option<Vec<Real>> = parts.iter().map(as_real).collect();
+    if let Some(reals) = reals.filter(|r| !rows.is_empty() && r[0].cols() > 0) {
+        return Value::Real(graph.gather_from(&reals, rows));
+    }
+    if let Some(Value::Tuple(first)) = parts.first() {
+        let k = first.len();
+        let tuples: Option<Vec<&Rc<Vec<Value>>>> = parts
+            .iter()
+            .map(|p| match p {
+                Value::Tuple(t) if t.len() == k => Some(t),
+                _ => None,
+            })
+            .collect();
+        if let Some(tuples) = tuples.filter(|_| k > 0) {
+            let each = (0..k).map(|i| {
+                let column: Vec<Value> = tuples.iter().map(|t| t[i].clone()).collect();
+                gather_multi(graph, &column, rows)
+            });
+            return Value::tuple(each.collect());
+        }
+    }
     let mut per_part: Vec<Vec<usize>> = vec![Vec::new(); parts.len()];
     let mut slot = Vec::with_capacity(rows.len());
     for &(p, r) in rows {
