@@ -69,6 +69,8 @@ struct Builder<'p> {
     open: Vec<Open>,
     ops: usize,
     span: Span,
+    /// Depth of `if` branches being lowered.
+    branches: usize,
 }
 
 pub(super) fn lower_def(program: &Program, name: &str) -> Result<Network, Diagnostic> {
@@ -97,6 +99,7 @@ pub(super) fn lower_def(program: &Program, name: &str) -> Result<Network, Diagno
         }],
         ops: 0,
         span: def.span,
+        branches: 0,
     };
     let value = b.eval(&def.body, &Rc::new(HashMap::new()), &subst)?;
     let names = match &def.body.kind {
@@ -151,12 +154,15 @@ impl Builder<'_> {
             .at(self.span, "in the network of this def"));
         }
         let level = self.level();
+        let conditional = self.branches > 0;
         let cell = self.cell();
         cell.nodes.push(Node {
             op,
             args,
             ty: ty.clone(),
             span,
+            conditional,
+            hoisted: super::Hoisted::No,
         });
         Ok(Sym::Val {
             level,
@@ -333,9 +339,11 @@ impl Builder<'_> {
             } => {
                 let parts = [cond, then_branch, else_branch];
                 let mut args = Vec::new();
-                for p in parts {
-                    let v = self.eval(p, env, subst)?;
-                    args.push(self.operand(&v));
+                for (i, p) in parts.into_iter().enumerate() {
+                    self.branches += usize::from(i > 0);
+                    let v = self.eval(p, env, subst);
+                    self.branches -= usize::from(i > 0);
+                    args.push(self.operand(&v?));
                 }
                 self.node(Op::Prim("if".into()), args, ty(), e.span)?
             }
@@ -540,6 +548,11 @@ impl Builder<'_> {
                     cells.push((name, self.cell_of(f, pty, span)?));
                 }
                 (v, _) => operands.push(self.operand(v)),
+            }
+        }
+        if kind == ModuleKind::Rnn {
+            for (_, cell) in &mut cells {
+                super::mark_hoisted(cell, self.program);
             }
         }
         let module = Module {

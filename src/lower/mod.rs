@@ -81,6 +81,26 @@ pub struct Node {
     pub args: Vec<Operand>,
     pub ty: Type,
     pub span: Span,
+    /// Computed only on some steps: inside a branch of an `if` (or the
+    /// right side of `&&`, `||`).
+    pub conditional: bool,
+    /// In an RNN's cell: done before the loop for all elements at once.
+    pub hoisted: Hoisted,
+}
+
+/// What of an op of an RNN cell is done before the loop.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Hoisted {
+    /// Nothing: it depends on the state.
+    #[default]
+    No,
+    /// All of it: it depends only on the element (and fixed values).
+    Whole,
+    /// An affine map over (state, element) parts: the element half.
+    Split,
+    /// An activation of a split affine map with one state part: one op
+    /// with its product at every step.
+    Fused,
 }
 
 #[derive(Clone, Debug)]
@@ -186,6 +206,76 @@ pub fn print_defs(
         out.push_str(&print_network(&compiled.program, &net));
     }
     Ok(out)
+}
+
+/// Mark the ops of an RNN cell (input 0 the state) that the runtime does
+/// before the loop (as `hoist.rs` plans it): those computed on every step
+/// from the element and fixed values only, and the element half of an
+/// affine map over a tuple of state and element parts.
+fn mark_hoisted(cell: &mut Cell, program: &Program) {
+    let mut state_dependent = vec![false; cell.nodes.len()];
+    let depends = |o: &Operand, sd: &[bool]| -> bool {
+        fn go(o: &Operand, sd: &[bool]) -> bool {
+            match o {
+                Operand::Input(i) => *i == 0,
+                Operand::Node(n) => sd.get(*n).copied().unwrap_or(true),
+                Operand::Tuple(ps) => ps.iter().any(|p| go(p, sd)),
+                _ => false,
+            }
+        }
+        go(o, sd)
+    };
+    for i in 0..cell.nodes.len() {
+        let node = &cell.nodes[i];
+        let dep = node.args.iter().any(|a| depends(a, &state_dependent));
+        state_dependent[i] = dep;
+        let fixed =
+            !dep && !node.conditional && !matches!(node.op, Op::Prim(ref p) if p.starts_with('.'));
+        let split = dep
+            && !node.conditional
+            && matches!(&node.op, Op::Affine { piece, .. }
+                if program.learned.iter().any(|l| &l.name == piece && matches!(l.domain, Type::Tuple(_))))
+            && matches!(node.args.as_slice(), [Operand::Tuple(parts)]
+                if parts.iter().any(|p| !depends(p, &state_dependent)));
+        let fused = dep && !node.conditional && fusable(node, &cell.nodes, &state_dependent);
+        cell.nodes[i].hoisted = if fixed {
+            Hoisted::Whole
+        } else if split {
+            Hoisted::Split
+        } else if fused {
+            Hoisted::Fused
+        } else {
+            Hoisted::No
+        };
+    }
+}
+
+/// `tanh`, `sigmoid` or `relu` of a split affine map with one state part
+/// and a single output.
+fn fusable(node: &Node, nodes: &[Node], state_dependent: &[bool]) -> bool {
+    let activation =
+        matches!(&node.op, Op::Prim(p) if matches!(p.as_str(), "tanh" | "sigmoid" | "relu"));
+    let [Operand::Node(j)] = node.args.as_slice() else {
+        return false;
+    };
+    let Some(inner) = nodes.get(*j) else {
+        return false;
+    };
+    let one_state = match inner.args.as_slice() {
+        [Operand::Tuple(parts)] => {
+            let state = |o: &Operand| match o {
+                Operand::Input(i) => *i == 0,
+                Operand::Node(n) => state_dependent.get(*n).copied().unwrap_or(true),
+                _ => false,
+            };
+            parts.iter().filter(|p| state(p)).count() == 1
+        }
+        _ => false,
+    };
+    activation
+        && inner.hoisted == Hoisted::Split
+        && one_state
+        && !matches!(inner.ty, Type::Tuple(_))
 }
 
 impl Cell {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Cell, Network, Op, Operand};
+use super::{Cell, Hoisted, Network, Op, Operand};
 use crate::ir::pretty::pretty;
 use crate::ir::ty::{Type, TypeTable};
 use crate::ir::Program;
@@ -105,6 +105,12 @@ impl Printer<'_> {
                 }
                 op => {
                     let (what, note) = self.op(op);
+                    let note = match (node.hoisted, note) {
+                        (Hoisted::No, n) => n,
+                        (Hoisted::Whole, n) => Some(with_note(n, "before the loop")),
+                        (Hoisted::Split, n) => Some(with_note(n, "element half before the loop")),
+                        (Hoisted::Fused, n) => Some(with_note(n, "fused with the product")),
+                    };
                     self.line(depth, &format!("%{i} = {what}{args} : {ty}"), note);
                 }
             }
@@ -195,6 +201,14 @@ impl Printer<'_> {
             line.push_str(&format!(", + {n} per symbol of {v}"));
         }
         self.line(1, &line, None);
+    }
+}
+
+/// A note with `what` added (`; `-separated).
+fn with_note(note: Option<String>, what: &str) -> String {
+    match note {
+        Some(n) => format!("{n}; {what}"),
+        None => what.to_string(),
     }
 }
 

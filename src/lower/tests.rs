@@ -43,8 +43,8 @@ fn an_rnn_with_a_captured_value() {
               %1 = zeros : H [4]
               %2 = rnn (fold \) %1 xs : H [4]
                   cell (h : H, x : R[2], captured b : H)
-                    %0 = affine cell (h, x) : H [4]                     affine 6 -> 4, 28 parameters
-                    %1 = tanh %0 : H [4]
+                    %0 = affine cell (h, x) : H [4]                     affine 6 -> 4, 28 parameters; element half before the loop
+                    %1 = tanh %0 : H [4]                                fused with the product
                     %2 = + %1 b : H [4]
                     = %2
               = %2
