@@ -119,6 +119,44 @@ fn elementwise() {
     run_cases(&cases, CheckOpts::default());
 }
 
+/// `stop_gradient` passes no gradient back, so finite differences (which
+/// see the whole function) cannot check it; instead: the gradient of
+/// `dot (stop_gradient t) t` is exactly half that of `dot t t` (the same
+/// value, one factor held constant), and `stop_gradient` alone gives none.
+#[test]
+fn stop_gradient_halves_a_square() {
+    let setup = |body: &str| {
+        let lines = scalar_lines();
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let src = format!(
+            "{SCALAR_HEADER}\ndef loss ((x, y, c) : (R[3], R[3], L)) : Float =\n  let h = f x in\n  let u = g y in\n  {body}\n"
+        );
+        common::setup(&src, "loss", &lines)
+    };
+    let full = setup("dot (tanh h) (tanh h) + dot (tanh u) (tanh u)");
+    let half =
+        setup("dot (stop_gradient (tanh h)) (tanh h) + dot (tanh u) (stop_gradient (tanh u))");
+    let none = setup("dot (stop_gradient (tanh h)) (stop_gradient (tanh u))");
+    let w = full.weights(3);
+    let all = full.all();
+    let (vf, gf) = full.gradients(&w, &all, true);
+    let (vh, gh) = half.gradients(&w, &all, true);
+    let (_, gn) = none.gradients(&w, &all, true);
+    assert!((vf - vh).abs() < 1e-6, "same value: {vf} vs {vh}");
+    let mut checked = 0;
+    for ((f, h), n) in gf.iter().zip(&gh).zip(&gn) {
+        for ((a, b), c) in f.iter().zip(h).zip(n) {
+            assert!(
+                (a * 0.5 - b).abs() <= 1e-5 * a.abs() + 1e-7,
+                "{a} / 2 != {b}"
+            );
+            assert_eq!(*c, 0.0, "stop_gradient passed a gradient");
+            checked += usize::from(a.abs() > 1e-4);
+        }
+    }
+    assert!(checked > 10, "the gradients are not all zero");
+}
+
 #[test]
 fn reductions() {
     let cases = scalar_cases(&[

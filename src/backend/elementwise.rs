@@ -39,6 +39,13 @@ impl Graph {
         }
     }
 
+    /// The identity whose result passes no gradient back: forward `y = x`,
+    /// backward `dx += 0`.
+    pub(super) fn stop_gradient_impl(&mut self, x: &Real) -> Real {
+        let shape = (x.rows(), x.cols());
+        self.custom(&[x], shape, x.host(), |_, _, _| {})
+    }
+
     /// `a + b`, `a - b`, `a * b` on the host (one pass each way; dfdx's
     /// strided kernels cost several times more on the small tensors of a
     /// recurrence). `a` and `b` may be the same tensor.

@@ -223,6 +223,10 @@ impl Graph {
         debug_assert_eq!(x.cols(), 1, "broadcast_cols: input must be [r, 1]");
         self.broadcast_cols_impl(x, cols)
     }
+    /// `x`, as a constant to the gradient (`stop_gradient`).
+    pub fn stop_gradient(&mut self, x: &Real) -> Real {
+        self.stop_gradient_impl(x)
+    }
     /// `x * s + t` elementwise with constants.
     pub fn affine_scalar(&mut self, x: &Real, s: f32, t: f32) -> Real {
         self.affine_scalar_impl(x, s, t)

@@ -150,6 +150,20 @@ fn matmul_and_affine() {
     assert_gradients(&inputs, |g, xs| g.affine(&xs[0], &xs[1], &xs[2]));
 }
 
+/// `stop_gradient x * x` has derivative `x` (not `2x`): the stopped factor
+/// is a constant to the gradient.
+#[test]
+fn stop_gradient_passes_nothing_back() {
+    let mut g = Graph::training();
+    let x = g.from_vec(1, 3, vec![0.5, -1.0, 2.0]);
+    let stopped = g.stop_gradient(&x);
+    let y = g.binary(Binary::Mul, &stopped, &x);
+    let total = g.reduce_cols(Reduce::Sum, &y, 3);
+    let grads = g.backward(&total);
+    assert_eq!(g.to_vec(&y), [0.25, 1.0, 4.0]);
+    assert_eq!(grads.get(&x).expect("a gradient"), [0.5, -1.0, 2.0]);
+}
+
 #[test]
 fn fused_addmm_activation() {
     use super::Activation;

@@ -317,6 +317,7 @@ pub enum Builtin {
     Bce,
     Zeros,
     Ones,
+    StopGradient,
 }
 
 impl Builtin {
@@ -375,6 +376,7 @@ impl Builtin {
         Builtin::Bce,
         Builtin::Zeros,
         Builtin::Ones,
+        Builtin::StopGradient,
     ];
 
     /// The name a program uses.
@@ -435,6 +437,7 @@ impl Builtin {
             Bce => "bce",
             Zeros => "zeros",
             Ones => "ones",
+            StopGradient => "stop_gradient",
         }
     }
 
@@ -449,7 +452,7 @@ impl Builtin {
             Zeros | Ones => 0,
             Length | Reverse | Last | SumList | MeanList | MaxList | Leaves | Flatten | Fst
             | Snd | Elems | Leaf | Grid | Tanh | Sigmoid | Relu | Exp | Log | Sqrt | Abs | Sum
-            | Mean | Max | Norm | Softmax | LogSoftmax | FloatOf | Argmax => 1,
+            | Mean | Max | Norm | Softmax | LogSoftmax | FloatOf | Argmax | StopGradient => 1,
             Map | Zip | WindowMap | WindowMap2 | Take | Drop | Maxpool2 | Node | SoftThreshold
             | HardThreshold | Topk | Dot | Concat | Score | CrossEntropy | Mse | Bce => 2,
             Fold | Unfold | MapAccumL | MapAccumR | ZipWith | Cata | Iterate => 3,

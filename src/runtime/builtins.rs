@@ -101,6 +101,7 @@ fn reals(ev: &mut Eval, b: Builtin, c: &Call, args: &[Value]) -> Result<Value, D
             let op = unary_of(b);
             map_reals(x, &mut |r| Ok(ev.graph.unary(op, r)), span)
         }
+        (StopGradient, [x]) => map_reals(x, &mut |r| Ok(ev.graph.stop_gradient(r)), span),
         (SoftThreshold, [t, x]) => soft_threshold(ev, t, x, span),
         (HardThreshold, [t, x]) => hard_threshold(ev, t, x, span),
         (Topk, [k, x]) => topk(ev, c, k, x),

@@ -174,7 +174,7 @@ fn numeric(b: Builtin, s: &mut Subst) -> Type {
             f2(Type::Scores(Box::new(v.clone())), v, Type::Float)
         }
         Zeros | Ones => r,
-        // Tanh Sigmoid Relu Exp Log Sqrt Abs Softmax LogSoftmax
+        // Tanh Sigmoid Relu Exp Log Sqrt Abs Softmax LogSoftmax StopGradient
         _ => f(r.clone(), r),
     }
 }
