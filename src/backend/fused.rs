@@ -1,11 +1,12 @@
 //! Fused ops: several ops' work in one forward pass and one backward pass,
 //! on gemm directly, with no intermediate tensor on the tape.
 //!
-//! `addmm_act(c, x, w, act)` is `act(c + x W^T)`: a recurrent cell's step
-//! once its input half is hoisted (`c` holds `W_e e + b` for the step's
-//! rows). Forward: one gemm accumulating into a copy of `c`, the activation
-//! in place. Backward: `dz = g * act'(y)` (from the output `y`), then
-//! `dc += dz`, `dx += dz W` and `dW += dz^T x` (two gemms).
+//! `addmm_act(c, rows, x, w, act)` is `act(c[rows] + x W^T)`: a recurrent
+//! cell's step once its input half is hoisted (`c` holds `W_e e + b` for
+//! every element, `rows` the step's). Forward: one gemm accumulating into a
+//! copy of those rows, the activation in place. Backward: `dz = g act'(y)`
+//! (from the output `y`), then `dc[rows] += dz`, `dx += dz W` and `dW +=
+//! dz^T x` (two gemms).
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -124,12 +125,34 @@ fn parallelism(work: usize) -> gemm::Parallelism {
 }
 
 impl Graph {
-    /// `act(c + x W^T)`: `c` is `[r, out]`, `x` `[r, in]`, `w` `[out, in]`.
-    pub fn addmm_act(&mut self, c: &Real, x: &Real, w: &Real, act: Activation) -> Real {
+    /// `act(c[rows] + x W^T)`: `c` is `[_, out]` (its rows `rows`, or all
+    /// of it), `x` `[r, in]`, `w` `[out, in]`. Picking the rows inside the
+    /// op saves a recurrence's per-step gather of its precomputed half.
+    pub fn addmm_act(
+        &mut self,
+        c: &Real,
+        rows: Option<&[usize]>,
+        x: &Real,
+        w: &Real,
+        act: Activation,
+    ) -> Real {
         let (r, inp, out) = (x.rows(), x.cols(), w.rows());
-        debug_assert!(c.rows() == r && c.cols() == out && w.cols() == inp);
+        debug_assert!(c.cols() == out && w.cols() == inp);
+        debug_assert!(rows.map_or(c.rows() == r, |rs| rs.len() == r
+            && rs.iter().all(|&i| i < c.rows())));
         let (xv, wv): (Arc<[f32]>, Arc<[f32]>) = (x.values(), w.values());
-        let mut z = c.host();
+        let rows: Option<Vec<usize>> = rows.map(<[usize]>::to_vec);
+        let mut z = match &rows {
+            None => c.host(),
+            Some(rs) => {
+                let cv = c.values();
+                let mut z = Vec::with_capacity(r * out);
+                for &i in rs {
+                    z.extend_from_slice(&cv[i * out..(i + 1) * out]);
+                }
+                z
+            }
+        };
         let wt = Mat {
             data: &wv,
             rows: inp,
@@ -160,7 +183,16 @@ impl Graph {
                 transposed: false,
             };
             match k {
-                0 => gi.iter_mut().zip(dz.iter()).for_each(|(gi, &d)| *gi += d),
+                0 => match &rows {
+                    None => gi.iter_mut().zip(dz.iter()).for_each(|(gi, &d)| *gi += d),
+                    Some(rs) => {
+                        for (k, &i) in rs.iter().enumerate() {
+                            let dst = &mut gi[i * out..(i + 1) * out];
+                            let src = &dz[k * out..(k + 1) * out];
+                            dst.iter_mut().zip(src).for_each(|(gi, &d)| *gi += d);
+                        }
+                    }
+                },
                 1 => gemm_acc(
                     gi,
                     dzm,

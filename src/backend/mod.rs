@@ -64,8 +64,8 @@ pub struct Real {
     t: T2,
     id: u64,
     /// The values on the host, copied once on first use (`Real::values`)
-    /// and shared by later clones; reset when the values are overwritten.
-    host: std::sync::OnceLock<std::sync::Arc<[f32]>>,
+    /// and shared by every clone; a value overwritten gets a fresh one.
+    host: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<[f32]>>>,
 }
 
 impl Real {
@@ -201,7 +201,7 @@ impl Graph {
     pub fn overwrite(&self, x: &mut Real, data: &[f32]) {
         if data.len() == x.rows() * x.cols() && !data.is_empty() {
             x.t.copy_from(data);
-            x.host = std::sync::OnceLock::new();
+            x.host = Default::default();
         }
     }
 

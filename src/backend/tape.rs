@@ -33,7 +33,7 @@ impl Real {
         Real {
             t,
             id: fresh_id(),
-            host: std::sync::OnceLock::new(),
+            host: Default::default(),
         }
     }
 

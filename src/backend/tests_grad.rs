@@ -179,7 +179,18 @@ fn fused_addmm_activation() {
             u(4, 3, -1.0, 1.0, 32),
             u(2, 3, -1.0, 1.0, 33),
         ];
-        assert_gradients(&inputs, |g, xs| g.addmm_act(&xs[0], &xs[1], &xs[2], act));
+        assert_gradients(&inputs, |g, xs| {
+            g.addmm_act(&xs[0], None, &xs[1], &xs[2], act)
+        });
+        // Rows of a larger `c`, one of them twice.
+        let inputs = [
+            u(5, 2, -1.0, 1.0, 37),
+            u(4, 3, -1.0, 1.0, 32),
+            u(2, 3, -1.0, 1.0, 33),
+        ];
+        assert_gradients(&inputs, |g, xs| {
+            g.addmm_act(&xs[0], Some(&[4, 1, 4, 0]), &xs[1], &xs[2], act)
+        });
     }
     // The values are those of the unfused ops.
     let mut g = Graph::inference();
@@ -189,7 +200,7 @@ fn fused_addmm_activation() {
         real(u(4, 3, -1.0, 1.0, 35)),
         real(u(2, 3, -1.0, 1.0, 36)),
     );
-    let fused = g.addmm_act(&c, &x, &w, Activation::Tanh);
+    let fused = g.addmm_act(&c, None, &x, &w, Activation::Tanh);
     let xw = g.matmul_t(&x, &w);
     let z = g.binary(Binary::Add, &c, &xw);
     let plain = g.unary(Unary::Tanh, &z);

@@ -26,6 +26,15 @@ use super::layout::{internal, pack};
 use super::value::{Func, ListValue, Value};
 use super::weights::LearnedWeights;
 
+/// The most examples a recurrence hoists for. With few examples each step
+/// is a matrix-vector product and one large product of all elements is a
+/// clear gain (1.3x at batch 1 on the benchmark's RNN); with many, each
+/// step's product is already large and the precomputed half (one row per
+/// element of the minibatch, and its gradient) costs more memory traffic
+/// than it saves (0.95x at batch 32, 0.8x at 128 on a 2-core machine,
+/// measured at 13aea6d; `docs/benchmarks.md`).
+pub const MAX_HOIST_BATCH: usize = 8;
+
 thread_local! {
     static HOISTING: Cell<bool> = Cell::new(std::env::var_os("DP_NO_HOIST").is_none());
 }
@@ -46,7 +55,9 @@ pub(crate) struct Hoisted {
 /// weight columns of each state-dependent part.
 #[derive(Clone)]
 struct SplitStep {
+    /// The element half of every element; this step reads rows `rows`.
     pre: Real,
+    rows: Rc<Vec<usize>>,
     piece: LearnedId,
     weights: Rc<Vec<Option<Real>>>,
     /// The activation fused into the step's product, if the plan fused one.
@@ -73,6 +84,7 @@ impl Prepared {
     /// The hoisted values of the element rows `rows` (one per running
     /// example, in the running order).
     pub fn step(&self, ev: &mut Eval, rows: &[usize]) -> Rc<Hoisted> {
+        let shared_rows = Rc::new(rows.to_vec());
         let values = self
             .values
             .iter()
@@ -83,7 +95,8 @@ impl Prepared {
             .iter()
             .map(|s| {
                 let step = SplitStep {
-                    pre: super::batch::gather_real(ev.graph, &s.pre, rows),
+                    pre: s.pre.clone(),
+                    rows: shared_rows.clone(),
                     piece: s.piece,
                     weights: s.weights.clone(),
                     activation: s.activation,
@@ -104,7 +117,9 @@ pub(crate) fn prepare(
     xs: &ListValue,
     span: Span,
 ) -> Result<Option<Prepared>, Diagnostic> {
-    if !HOISTING.with(Cell::get) || xs.offsets.last().copied().unwrap_or(0) == 0 {
+    let examples = xs.offsets.len().saturating_sub(1);
+    let elements = xs.offsets.last().copied().unwrap_or(0);
+    if !HOISTING.with(Cell::get) || elements == 0 || examples > MAX_HOIST_BATCH {
         return Ok(None);
     }
     let Value::Func(func) = f else {
@@ -228,10 +243,10 @@ fn split_step(ev: &mut Eval, env: &mut Env, e: &Expr, s: &SplitStep) -> Result<V
         let v = ev.eval(env, part)?;
         let x = pack(ev.graph, &v, part.span)?;
         let act = s.activation.unwrap_or(Activation::Identity);
-        let y = ev.graph.addmm_act(&s.pre, &x, w, act);
+        let y = ev.graph.addmm_act(&s.pre, Some(&s.rows), &x, w, act);
         return super::learned::affine_output(ev, s.piece, y, e.span);
     }
-    let mut y = s.pre.clone();
+    let mut y = super::batch::gather_real(ev.graph, &s.pre, &s.rows);
     for (part, w) in parts.iter().zip(s.weights.iter()) {
         let Some(w) = w else { continue };
         let v = ev.eval(env, part)?;
