@@ -88,7 +88,9 @@ pub(super) fn lower_def(program: &Program, name: &str) -> Result<Network, Diagno
             None => d,
         });
     };
-    let def = &program.defs[id];
+    let Some(def) = program.defs.get(id) else {
+        return Err(internal(Span::default(), "a def the program does not hold"));
+    };
     let subst: Subst = Rc::new(def.scheme.vars.iter().map(|&v| (v, Type::Float)).collect());
     let ty = def.scheme.ty.substitute(&subst);
     let mut b = Builder {
@@ -258,8 +260,16 @@ impl Builder<'_> {
     fn function_name(&self, f: &Closure) -> String {
         match f {
             Closure::Lambda { .. } => "\\".into(),
-            Closure::Def { def, .. } => self.program.defs[*def].name.clone(),
-            Closure::Learned(id) => self.program.learned[*id].name.clone(),
+            Closure::Def { def, .. } => self
+                .program
+                .defs
+                .get(*def)
+                .map_or("?".into(), |d| d.name.clone()),
+            Closure::Learned(id) => self
+                .program
+                .learned
+                .get(*id)
+                .map_or("?".into(), |p| p.name.clone()),
             Closure::Builtin { b, .. } => b.name().into(),
             Closure::Partial { f, .. } => self.function_name(f),
         }
@@ -280,7 +290,9 @@ impl Builder<'_> {
             },
             ExprKind::Global { def, inst } => {
                 let inst: Vec<Type> = inst.iter().map(|t| t.substitute(subst)).collect();
-                let d = &self.program.defs[*def];
+                let Some(d) = self.program.defs.get(*def) else {
+                    return Err(internal(e.span, "a def the program does not hold"));
+                };
                 if matches!(d.scheme.ty, Type::Func(..)) {
                     Sym::Func(Rc::new(Closure::Def { def: *def, inst }))
                 } else {
@@ -289,7 +301,9 @@ impl Builder<'_> {
             }
             ExprKind::Learned(id) => Sym::Func(Rc::new(Closure::Learned(*id))),
             ExprKind::Param(id) => {
-                let p = &self.program.params[*id];
+                let Some(p) = self.program.params.get(*id) else {
+                    return Err(internal(e.span, "a param the program does not hold"));
+                };
                 let size = self.program.types.flat_size(&p.ty);
                 let op = Op::Param {
                     name: p.name.clone(),
@@ -475,7 +489,9 @@ impl Builder<'_> {
                 self.apply(v, later, span)
             }
             Closure::Def { def, inst } => {
-                let d = &self.program.defs[*def];
+                let Some(d) = self.program.defs.get(*def) else {
+                    return Err(internal(span, "a def the program does not hold"));
+                };
                 let subst: Subst = Rc::new(d.scheme.bind(inst));
                 let v = self.eval(&d.body, &Rc::new(HashMap::new()), &subst)?;
                 self.apply(v, args, span)
@@ -503,7 +519,9 @@ impl Builder<'_> {
 
     fn learned(&mut self, id: usize, mut args: Vec<Sym>, span: Span) -> Result<Sym, Diagnostic> {
         let later = args.split_off(1);
-        let piece = &self.program.learned[id];
+        let Some(piece) = self.program.learned.get(id) else {
+            return Err(internal(span, "a learned piece the program does not hold"));
+        };
         let op = match &piece.kind {
             LearnedKind::Embedding { vocab, dim } => Op::Embedding {
                 piece: piece.name.clone(),
@@ -590,8 +608,8 @@ impl Builder<'_> {
     fn patterns(&self, f: &Closure) -> Vec<Pattern> {
         match f {
             Closure::Lambda { lam, .. } => lam.params.clone(),
-            Closure::Def { def, .. } => match &self.program.defs[*def].body.kind {
-                ExprKind::Lambda(l) => l.params.clone(),
+            Closure::Def { def, .. } => match self.program.defs.get(*def).map(|d| &d.body.kind) {
+                Some(ExprKind::Lambda(l)) => l.params.clone(),
                 _ => Vec::new(),
             },
             Closure::Partial { f, args } => self.patterns(f).into_iter().skip(args.len()).collect(),

@@ -268,6 +268,38 @@ fn element_rows(xs: &ListValue, t: usize, active: &[usize], from_right: bool) ->
         .collect()
 }
 
+/// A step function walking a list (from the left or the right), with its
+/// element-only work hoisted when the plan has some.
+struct Walk<'a> {
+    xs: &'a ListValue,
+    from_right: bool,
+    hoisted: Option<&'a super::hoist::Prepared>,
+    span: Span,
+}
+
+impl Walk<'_> {
+    /// Apply the running examples' step function to their state and their
+    /// element `t`.
+    fn step(
+        &self,
+        ev: &mut Eval,
+        fa: &Value,
+        st: Value,
+        t: usize,
+        active: &[usize],
+    ) -> Result<Value, Diagnostic> {
+        let x = element_at(ev, self.xs, t, active, self.from_right);
+        match self.hoisted {
+            Some(h) => {
+                let rows = element_rows(self.xs, t, active, self.from_right);
+                let table = h.step(ev, &rows);
+                ev.apply_hoisted(fa, vec![st, x], table, self.span)
+            }
+            None => ev.apply(fa, vec![st, x], self.span),
+        }
+    }
+}
+
 fn fold(
     ev: &mut Eval,
     f: &Value,
@@ -276,17 +308,14 @@ fn fold(
     span: Span,
 ) -> Result<Value, Diagnostic> {
     let hoisted = super::hoist::prepare(ev, f, xs, span)?;
+    let walk = Walk {
+        xs,
+        from_right: false,
+        hoisted: hoisted.as_ref(),
+        span,
+    };
     let mut step = |ev: &mut Eval, fa: &Value, st: Value, t: usize, active: &[usize]| {
-        let x = element_at(ev, xs, t, active, false);
-        let out = match &hoisted {
-            Some(h) => {
-                let rows = element_rows(xs, t, active, false);
-                let table = h.step(ev, &rows);
-                ev.apply_hoisted(fa, vec![st, x], table, span)?
-            }
-            None => ev.apply(fa, vec![st, x], span)?,
-        };
-        Ok((out, None))
+        Ok((walk.step(ev, fa, st, t, active)?, None))
     };
     let (fin, _) = run_steps(ev, f, z, &xs.lengths(), &mut step)?;
     Ok(fin)
@@ -314,17 +343,14 @@ fn map_accum(
         _ => return Err(internal(span, "`mapAccum` whose result is not a pair")),
     };
     let hoisted = super::hoist::prepare(ev, f, xs, span)?;
+    let walk = Walk {
+        xs,
+        from_right,
+        hoisted: hoisted.as_ref(),
+        span,
+    };
     let mut step = |ev: &mut Eval, fa: &Value, st: Value, t: usize, active: &[usize]| {
-        let x = element_at(ev, xs, t, active, from_right);
-        let out = match &hoisted {
-            Some(h) => {
-                let rows = element_rows(xs, t, active, from_right);
-                let table = h.step(ev, &rows);
-                ev.apply_hoisted(fa, vec![st, x], table, span)?
-            }
-            None => ev.apply(fa, vec![st, x], span)?,
-        };
-        let (s2, y) = pair(out, span)?;
+        let (s2, y) = pair(walk.step(ev, fa, st, t, active)?, span)?;
         Ok((s2, Some(y)))
     };
     let lens = xs.lengths();

@@ -139,7 +139,7 @@ pub(crate) fn prepare(
         return Ok(None);
     };
     let k = lambda.params.len();
-    if k != applied.len() + 2 {
+    if k != applied.len() + 2 || origin.len() != examples {
         return Ok(None);
     }
     let plan = ev.hoist_plan(lambda, k - 2);
