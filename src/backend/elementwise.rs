@@ -31,12 +31,11 @@ impl Graph {
             Binary::Add | Binary::Sub | Binary::Mul => return self.arith(op, a, b),
             Binary::Div => {}
         }
+        // `Div`: dfdx's kernel.
         let shape = (a.rows(), a.cols());
         let b = self.distinct(b, &[a]);
         let rhs = b.t.clone();
-        match op {
-            _ => on_tape!(self, shape, [a, &b], |t| t / rhs),
-        }
+        on_tape!(self, shape, [a, &b], |t| t / rhs)
     }
 
     /// The identity whose result passes no gradient back: forward `y = x`,
