@@ -22,6 +22,15 @@ use std::collections::{HashMap, HashSet};
 use crate::ir::ty::Type;
 use crate::ir::{Builtin, Expr, ExprKind, Lambda, LearnedKind, LocalId, Pattern, PrimOp, Program};
 
+/// The most examples a recurrence hoists for. With few examples each step
+/// is a matrix-vector product and one large product of all elements is a
+/// clear gain (1.3x at batch 1 on the benchmark's RNN); with many, each
+/// step's product is already large and the precomputed half (one row per
+/// element of the minibatch, and its gradient) costs more memory traffic
+/// than it saves (0.95x at batch 32, 0.8x at 128 on a 2-core machine,
+/// measured at 13aea6d; `docs/benchmarks.md`).
+pub const MAX_HOIST_BATCH: usize = 8;
+
 /// An expression node's identity: its address (IR is immutable and shared
 /// while a program runs).
 pub type At = usize;

@@ -89,7 +89,17 @@ impl Printer<'_> {
                         m.combinator.name(),
                         m.function
                     );
-                    self.line(depth, &head, None);
+                    let hoists = m
+                        .cells
+                        .iter()
+                        .any(|(_, c)| c.nodes.iter().any(|n| n.hoisted != Hoisted::No));
+                    let note = hoists.then(|| {
+                        format!(
+                            "hoisted over minibatches of at most {} examples",
+                            super::hoist::MAX_HOIST_BATCH
+                        )
+                    });
+                    self.line(depth, &head, note);
                     for (name, c) in &m.cells {
                         let inputs: Vec<String> = c
                             .inputs

@@ -17,7 +17,7 @@ use std::rc::Rc;
 use crate::backend::{Activation, Binary, Real};
 use crate::diagnostic::Diagnostic;
 use crate::ir::{Builtin, Expr, ExprKind, LearnedId};
-use crate::lower::hoist::{at, At, HoistPlan};
+use crate::lower::hoist::{at, At, HoistPlan, MAX_HOIST_BATCH};
 use crate::source::Span;
 
 use super::batch::gather;
@@ -25,15 +25,6 @@ use super::eval::{bind, Env, Eval};
 use super::layout::{internal, pack};
 use super::value::{Func, ListValue, Value};
 use super::weights::LearnedWeights;
-
-/// The most examples a recurrence hoists for. With few examples each step
-/// is a matrix-vector product and one large product of all elements is a
-/// clear gain (1.3x at batch 1 on the benchmark's RNN); with many, each
-/// step's product is already large and the precomputed half (one row per
-/// element of the minibatch, and its gradient) costs more memory traffic
-/// than it saves (0.95x at batch 32, 0.8x at 128 on a 2-core machine,
-/// measured at 13aea6d; `docs/benchmarks.md`).
-pub const MAX_HOIST_BATCH: usize = 8;
 
 thread_local! {
     static HOISTING: Cell<bool> = Cell::new(std::env::var_os("DP_NO_HOIST").is_none());
