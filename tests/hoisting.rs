@@ -107,6 +107,12 @@ fn hoisted_recurrences_equal_the_plain_evaluation() {
          def loss ((ws, y) : (List Word, Label)) : Float =\n\
            cross_entropy (decide (fold (\\h w -> tanh (cell (h, embed w))) zeros ws)) y"
     );
+    // The element renamed by a `let` before the work on it.
+    let renamed = format!(
+        "{HEAD}learn cell : (H, E) -> H\n\
+         def loss ((ws, y) : (List Word, Label)) : Float =\n\
+           cross_entropy (decide (fold (\\h w -> let v = w in tanh (cell (h, embed v))) zeros ws)) y"
+    );
     // Gates with a tuple codomain, an element bound by `let` and used by
     // two split maps, the element on the left.
     let gru = format!(
@@ -135,6 +141,7 @@ fn hoisted_recurrences_equal_the_plain_evaluation() {
         .to_string();
     check(&[
         ("fold with an embedding", &fold, sentences()),
+        ("the element renamed by a let", &renamed, sentences()),
         ("gru step", &gru, sentences()),
         ("mapAccumR with a captured value", &accum, vectors()),
         ("three-part split", &three, vectors()),

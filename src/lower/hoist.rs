@@ -52,6 +52,10 @@ pub struct Hoisted {
     /// The pattern of the `let` this expression is the value of: bound
     /// before the loop for later hoisted expressions.
     pub binds: Option<Pattern>,
+    /// Read by the steps (`false` for a `let` of a name or a constant: bound
+    /// before the loop only, for later hoisted expressions that use it; the
+    /// steps evaluate it as written).
+    pub in_loop: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -117,6 +121,7 @@ impl Planner<'_> {
             self.plan.values.push(Hoisted {
                 at: at(e),
                 binds: None,
+                in_loop: true,
             });
             return;
         }
@@ -153,12 +158,11 @@ impl Planner<'_> {
                 body,
             } => {
                 if self.element_only(value, fixed) {
-                    if worth_hoisting(value) {
-                        self.plan.values.push(Hoisted {
-                            at: at(value),
-                            binds: Some(pattern.clone()),
-                        });
-                    }
+                    self.plan.values.push(Hoisted {
+                        at: at(value),
+                        binds: Some(pattern.clone()),
+                        in_loop: worth_hoisting(value),
+                    });
                     pattern_locals(pattern, fixed);
                 } else {
                     self.walk(value, fixed);

@@ -185,7 +185,11 @@ fn check_plan(src: &str, expect: Expect) {
     }
     let mut out = String::new();
     for h in &plan.values {
-        let binds = if h.binds.is_some() { " (let)" } else { "" };
+        let binds = match (h.binds.is_some(), h.in_loop) {
+            (true, true) => " (let)",
+            (true, false) => " (let, bound before the loop only)",
+            _ => "",
+        };
         out.push_str(&format!("hoist {}{binds}\n", text(nodes[&h.at])));
     }
     for s in &plan.splits {
@@ -227,6 +231,14 @@ fn hoisting_plans() {
             hoist embed w (let)
             hoist sum (e * 2.0) > 0.0
             split gates (e, h) [element, state] [(0, 4), (4, 9)]
+        "#]],
+    );
+    // A `let` of the element itself: bound before the loop for `embed e`.
+    check_plan(
+        &format!("{head}def step (h : H) (w : W) : H = let e = w in tanh (cell (h, embed e))"),
+        expect![[r#"
+            hoist w (let, bound before the loop only)
+            split tanh (cell (h, embed e)) [state, element] [(0, 5), (5, 9)], tanh fused
         "#]],
     );
     check_plan(

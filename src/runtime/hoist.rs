@@ -159,7 +159,9 @@ pub(crate) fn prepare(
         if let Some(p) = &h.binds {
             bind(p, v.clone(), &mut env, e.span)?;
         }
-        values.push((h.at, v));
+        if h.in_loop {
+            values.push((h.at, v));
+        }
     }
     let mut splits = Vec::with_capacity(plan.splits.len());
     for s in &plan.splits {
