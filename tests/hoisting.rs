@@ -19,8 +19,16 @@ fn problems(s: &Setup) -> Vec<String> {
     let mut out = Vec::new();
     let w = s.weights(3);
     let all = s.all();
+    let before = dp::runtime::hoisted_runs();
     let hoisted = with_hoisting(true, || (s.values(&w, &all), s.gradients(&w, &all, true)));
+    let between = dp::runtime::hoisted_runs();
     let plain = with_hoisting(false, || (s.values(&w, &all), s.gradients(&w, &all, true)));
+    if between == before {
+        out.push("the hoisted path never ran".into());
+    }
+    if dp::runtime::hoisted_runs() != between {
+        out.push("the plain evaluation hoisted".into());
+    }
     for (i, (a, b)) in hoisted.0.iter().zip(&plain.0).enumerate() {
         if (a - b).abs() > 1e-5 * a.abs().max(b.abs()) + 1e-6 {
             out.push(format!("example {i}: hoisted {a:.7}, plain {b:.7}"));

@@ -173,7 +173,7 @@ impl super::Program {
         let compiled = &self.compiled;
         let program = &compiled.program;
         let (vocabs, weights) = model.parts();
-        let fail = |d: Diagnostic| Error::from(Failure::with(&compiled.sources, d));
+        let fail = |d: Diagnostic| self.error(d);
         let (arg_ty, result_ty) = function_type(program, name).map_err(fail)?;
         let shape_error = |what: String| fail(Diagnostic::new(Code::ShapeMismatch, what));
         let (Some(n), Some(m)) = (row_size(program, &arg_ty), row_size(program, &result_ty)) else {

@@ -441,6 +441,11 @@ impl Builtin {
         }
     }
 
+    /// An activation a fused step op can apply (`tanh`, `sigmoid`, `relu`).
+    pub fn is_fusable_activation(self) -> bool {
+        matches!(self, Builtin::Tanh | Builtin::Sigmoid | Builtin::Relu)
+    }
+
     pub fn from_name(name: &str) -> Option<Builtin> {
         Builtin::ALL.iter().copied().find(|b| b.name() == name)
     }

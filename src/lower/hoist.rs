@@ -128,7 +128,7 @@ impl Planner<'_> {
         match &e.kind {
             ExprKind::App { func, args } => {
                 if let (ExprKind::Builtin(b), [inner]) = (&func.kind, args.as_slice()) {
-                    let fusable = matches!(b, Builtin::Tanh | Builtin::Sigmoid | Builtin::Relu);
+                    let fusable = b.is_fusable_activation();
                     if let (true, ExprKind::App { func: f, args: a }) = (fusable, &inner.kind) {
                         if self.split(inner, f, a, fixed, Some((at(e), *b))) {
                             return;

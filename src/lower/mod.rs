@@ -214,17 +214,7 @@ pub fn print_defs(
 /// affine map over a tuple of state and element parts.
 fn mark_hoisted(cell: &mut Cell, program: &Program) {
     let mut state_dependent = vec![false; cell.nodes.len()];
-    let depends = |o: &Operand, sd: &[bool]| -> bool {
-        fn go(o: &Operand, sd: &[bool]) -> bool {
-            match o {
-                Operand::Input(i) => *i == 0,
-                Operand::Node(n) => sd.get(*n).copied().unwrap_or(true),
-                Operand::Tuple(ps) => ps.iter().any(|p| go(p, sd)),
-                _ => false,
-            }
-        }
-        go(o, sd)
-    };
+    let depends = on_state;
     for i in 0..cell.nodes.len() {
         let node = &cell.nodes[i];
         let dep = node.args.iter().any(|a| depends(a, &state_dependent));
@@ -253,8 +243,8 @@ fn mark_hoisted(cell: &mut Cell, program: &Program) {
 /// `tanh`, `sigmoid` or `relu` of a split affine map with one state part
 /// and a single output.
 fn fusable(node: &Node, nodes: &[Node], state_dependent: &[bool]) -> bool {
-    let activation =
-        matches!(&node.op, Op::Prim(p) if matches!(p.as_str(), "tanh" | "sigmoid" | "relu"));
+    let activation = matches!(&node.op, Op::Prim(p)
+        if crate::ir::Builtin::from_name(p).is_some_and(crate::ir::Builtin::is_fusable_activation));
     let [Operand::Node(j)] = node.args.as_slice() else {
         return false;
     };
@@ -263,12 +253,11 @@ fn fusable(node: &Node, nodes: &[Node], state_dependent: &[bool]) -> bool {
     };
     let one_state = match inner.args.as_slice() {
         [Operand::Tuple(parts)] => {
-            let state = |o: &Operand| match o {
-                Operand::Input(i) => *i == 0,
-                Operand::Node(n) => state_dependent.get(*n).copied().unwrap_or(true),
-                _ => false,
-            };
-            parts.iter().filter(|p| state(p)).count() == 1
+            parts
+                .iter()
+                .filter(|p| on_state(p, state_dependent))
+                .count()
+                == 1
         }
         _ => false,
     };
@@ -276,6 +265,17 @@ fn fusable(node: &Node, nodes: &[Node], state_dependent: &[bool]) -> bool {
         && inner.hoisted == Hoisted::Split
         && one_state
         && !matches!(inner.ty, Type::Tuple(_))
+}
+
+/// Does operand `o` of an RNN cell depend on the state (input 0), given
+/// which earlier nodes do?
+fn on_state(o: &Operand, state_dependent: &[bool]) -> bool {
+    match o {
+        Operand::Input(i) => *i == 0,
+        Operand::Node(n) => state_dependent.get(*n).copied().unwrap_or(true),
+        Operand::Tuple(ps) => ps.iter().any(|p| on_state(p, state_dependent)),
+        _ => false,
+    }
 }
 
 impl Cell {

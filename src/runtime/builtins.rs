@@ -181,7 +181,7 @@ fn scores_and_losses(
     }
 }
 
-fn unary_of(b: Builtin) -> Unary {
+pub(crate) fn unary_of(b: Builtin) -> Unary {
     match b {
         Builtin::Tanh => Unary::Tanh,
         Builtin::Sigmoid => Unary::Sigmoid,

@@ -16,7 +16,7 @@ use std::rc::Rc;
 
 use crate::backend::{Activation, Binary, Real};
 use crate::diagnostic::Diagnostic;
-use crate::ir::{Builtin, Expr, ExprKind, LearnedId};
+use crate::ir::{Expr, ExprKind, LearnedId};
 use crate::lower::hoist::{at, At, HoistPlan, MAX_HOIST_BATCH};
 use crate::source::Span;
 
@@ -28,6 +28,13 @@ use super::weights::LearnedWeights;
 
 thread_local! {
     static HOISTING: Cell<bool> = Cell::new(std::env::var_os("DP_NO_HOIST").is_none());
+    static PREPARED: Cell<usize> = const { Cell::new(0) };
+}
+
+/// How many recurrences ran hoisted on this thread so far (for tests that
+/// must know the hoisted path ran, not just that values agree).
+pub fn hoisted_runs() -> usize {
+    PREPARED.with(Cell::get)
 }
 
 /// Turn hoisting on or off on this thread (the reference evaluation of
@@ -196,7 +203,9 @@ pub(crate) fn prepare(
         let Some(pre) = pre else {
             return Err(internal(app.span, "a split with no element part"));
         };
-        let activation = s.activation.and_then(activation);
+        let activation = s
+            .activation
+            .and_then(|b| Activation::of(super::builtins::unary_of(b)));
         if s.activation.is_some() && activation.is_none() {
             return Err(internal(app.span, "an activation that cannot be fused"));
         }
@@ -208,6 +217,7 @@ pub(crate) fn prepare(
             activation,
         });
     }
+    PREPARED.with(|p| p.set(p.get() + 1));
     Ok(Some(Prepared { values, splits }))
 }
 
@@ -256,15 +266,6 @@ fn affine_app(e: &Expr, fused: bool) -> &Expr {
     match (&e.kind, fused) {
         (ExprKind::App { args, .. }, true) => args.first().unwrap_or(e),
         _ => e,
-    }
-}
-
-fn activation(b: Builtin) -> Option<Activation> {
-    match b {
-        Builtin::Tanh => Some(Activation::Tanh),
-        Builtin::Sigmoid => Some(Activation::Sigmoid),
-        Builtin::Relu => Some(Activation::Relu),
-        _ => None,
     }
 }
 

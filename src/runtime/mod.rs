@@ -20,7 +20,7 @@ mod windows;
 
 pub use eval::{apply, apply_watching, eval_closed, global_value, Context};
 pub use globals::{function_type, global_function};
-pub use hoist::set_hoisting;
+pub use hoist::{hoisted_runs, set_hoisting};
 pub use value::Value;
 pub use vocab::Vocabularies;
 pub use weights::Weights;

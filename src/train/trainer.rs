@@ -99,6 +99,12 @@ impl<'a> Trainer<'a> {
         state: Checkpoint,
     ) -> Result<Trainer<'a>, Diagnostic> {
         let arg_ty = objective_argument(compiled, &settings)?;
+        if let Some(lr) = settings.lr.filter(|lr| !(lr.is_finite() && *lr > 0.0)) {
+            return Err(Diagnostic::new(
+                Code::RuntimeError,
+                format!("the learning rate must be a finite number above 0, not {lr}"),
+            ));
+        }
         let graph = Graph::inference();
         let host: Vec<Vec<f32>> = state
             .weights
@@ -169,6 +175,12 @@ impl<'a> Trainer<'a> {
     /// One step on one minibatch: returns its mean objective. A
     /// non-finite objective or gradient changes no weight.
     pub fn step(&mut self, examples: &[&Example]) -> Result<f32, Stop> {
+        if examples.is_empty() {
+            return Err(Stop::Error(Diagnostic::new(
+                Code::BadData,
+                "a training step needs at least one example",
+            )));
+        }
         self.steps += 1;
         let at = At {
             epoch: self.state.epoch + 1,
