@@ -11,6 +11,7 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
+use super::linalg::{gemm_acc, Mat};
 use super::vmath;
 use super::{Graph, Real, Unary};
 
@@ -57,73 +58,6 @@ impl Activation {
     }
 }
 
-/// A row-major `rows x cols` matrix, or the transpose of one stored
-/// `cols x rows`.
-#[derive(Clone, Copy)]
-struct Mat<'a> {
-    data: &'a [f32],
-    rows: usize,
-    cols: usize,
-    transposed: bool,
-}
-
-impl Mat<'_> {
-    /// (row stride, column stride) of element (i, j).
-    fn strides(&self) -> (isize, isize) {
-        if self.transposed {
-            (1, self.rows as isize)
-        } else {
-            (self.cols as isize, 1)
-        }
-    }
-}
-
-/// `dst (m x n) += a (m x k) b (k x n)`, all row-major views.
-fn gemm_acc(dst: &mut [f32], a: Mat, b: Mat) {
-    let (m, k, n) = (a.rows, a.cols, b.cols);
-    assert!(b.rows == k && dst.len() == m * n && a.data.len() == m * k && b.data.len() == k * n);
-    if m == 0 || n == 0 || k == 0 {
-        return;
-    }
-    let (a_rs, a_cs) = a.strides();
-    let (b_rs, b_cs) = b.strides();
-    // SAFETY: the lengths are checked above and every stride addresses
-    // within them; `dst` is borrowed mutably, the operands shared.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            true,
-            a.data.as_ptr(),
-            a_cs,
-            a_rs,
-            b.data.as_ptr(),
-            b_cs,
-            b_rs,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            parallelism(m * n * k),
-        );
-    }
-}
-
-/// One thread below the threading policy's threshold (`threads.rs`).
-fn parallelism(work: usize) -> gemm::Parallelism {
-    let threads = rayon::current_num_threads();
-    if work < super::threads::PARALLEL_WORK || threads < 2 {
-        gemm::Parallelism::None
-    } else {
-        gemm::Parallelism::Rayon(threads)
-    }
-}
-
 impl Graph {
     /// `act(c[rows] + x W^T)`: `c` is `[_, out]` (its rows `rows`, or all
     /// of it), `x` `[r, in]`, `w` `[out, in]`. Picking the rows inside the
@@ -153,22 +87,8 @@ impl Graph {
                 z
             }
         };
-        let wt = Mat {
-            data: &wv,
-            rows: inp,
-            cols: out,
-            transposed: true,
-        };
-        gemm_acc(
-            &mut z,
-            Mat {
-                data: &xv,
-                rows: r,
-                cols: inp,
-                transposed: false,
-            },
-            wt,
-        );
+        let wt = Mat::new(&wv, out, inp).t();
+        gemm_acc(&mut z, Mat::new(&xv, r, inp), wt);
         let mut y = vec![0.0; z.len()];
         act.forward(&z, &mut y);
         let kept = y.clone();
@@ -176,12 +96,7 @@ impl Graph {
         self.custom(&[c, x, w], (r, out), y, move |k, g, gi| {
             let mut cache = dz.borrow_mut();
             let dz = cache.get_or_insert_with(|| act.backward(g, &kept));
-            let dzm = Mat {
-                data: dz,
-                rows: r,
-                cols: out,
-                transposed: false,
-            };
+            let dzm = Mat::new(dz, r, out);
             match k {
                 0 => match &rows {
                     None => gi.iter_mut().zip(dz.iter()).for_each(|(gi, &d)| *gi += d),
@@ -193,33 +108,10 @@ impl Graph {
                         }
                     }
                 },
-                1 => gemm_acc(
-                    gi,
-                    dzm,
-                    Mat {
-                        data: &wv,
-                        rows: out,
-                        cols: inp,
-                        transposed: false,
-                    },
-                ),
+                1 => gemm_acc(gi, dzm, Mat::new(&wv, out, inp)),
                 _ => {
-                    let dzt = Mat {
-                        data: dz,
-                        rows: out,
-                        cols: r,
-                        transposed: true,
-                    };
-                    gemm_acc(
-                        gi,
-                        dzt,
-                        Mat {
-                            data: &xv,
-                            rows: r,
-                            cols: inp,
-                            transposed: false,
-                        },
-                    );
+                    let dzt = Mat::new(dz, r, out).t();
+                    gemm_acc(gi, dzt, Mat::new(&xv, r, inp));
                 }
             }
         })

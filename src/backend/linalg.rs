@@ -1,30 +1,236 @@
-//! Matrix products: `matmul`, `batched_matmul` and `affine`, on dfdx's
-//! matmul kernels (gemm).
+//! Matrix products: `matmul`, `matmul_t` and `affine` on gemm directly
+//! (one op forward, one backward, the bias seeded into the product), and
+//! `batched_matmul` on dfdx's kernels.
 //!
-//! Operands that share an id get a fresh one first (`a @ a` would
-//! otherwise panic in dfdx's backward). Rank-3 views exist only inside
-//! `batched_matmul`.
+//! [`gemm_acc`] is the one entry to gemm: below the threading policy's
+//! threshold (`threads.rs`) a product runs on the calling thread; above it
+//! the output is cut in halves along its longer side and each half is one
+//! single-threaded gemm on its own thread. Measured on this 2-core machine
+//! (`docs/benchmarks.md`), that runs the cells' products (a few hundred
+//! rows by 300 by 150-750) at 100-123 GFLOP/s where gemm's own rayon
+//! split reaches 77-107.
+//!
+//! Rank-3 views exist only inside `batched_matmul`.
 
-use dfdx::shapes::Axes2;
-use dfdx::tensor_ops::{PermuteTo, ReshapeTo, TryMatMul};
+use dfdx::tensor_ops::{ReshapeTo, TryMatMul};
 
 use super::tape::on_tape;
 use super::{Graph, Real};
 
+/// A strided view of a matrix: element `(i, j)` is `data[i * rs + j * cs]`
+/// (strides non-negative).
+#[derive(Clone, Copy)]
+pub(super) struct Mat<'a> {
+    data: &'a [f32],
+    rows: usize,
+    cols: usize,
+    rs: usize,
+    cs: usize,
+}
+
+impl<'a> Mat<'a> {
+    /// A row-major `rows x cols` matrix.
+    pub(super) fn new(data: &'a [f32], rows: usize, cols: usize) -> Mat<'a> {
+        Mat {
+            data,
+            rows,
+            cols,
+            rs: cols,
+            cs: 1,
+        }
+    }
+
+    /// The transpose (a view: no copy).
+    pub(super) fn t(self) -> Mat<'a> {
+        Mat {
+            rows: self.cols,
+            cols: self.rows,
+            rs: self.cs,
+            cs: self.rs,
+            ..self
+        }
+    }
+
+    /// Rows `r0..r1`.
+    fn rows_of(self, r0: usize, r1: usize) -> Mat<'a> {
+        Mat {
+            data: &self.data[(r0 * self.rs).min(self.data.len())..],
+            rows: r1 - r0,
+            ..self
+        }
+    }
+
+    /// Columns `c0..c1`.
+    fn cols_of(self, c0: usize, c1: usize) -> Mat<'a> {
+        Mat {
+            data: &self.data[(c0 * self.cs).min(self.data.len())..],
+            cols: c1 - c0,
+            ..self
+        }
+    }
+
+    /// Every element's index lies inside `data`.
+    fn in_bounds(&self) -> bool {
+        self.rows == 0
+            || self.cols == 0
+            || (self.rows - 1) * self.rs + (self.cols - 1) * self.cs < self.data.len()
+    }
+}
+
+/// The output of a product: `m x n` at `ptr`, row stride `ld`.
+#[derive(Clone, Copy)]
+struct Dst {
+    ptr: *mut f32,
+    ld: usize,
+}
+
+// SAFETY: the halves a `Dst` is cut into address disjoint elements, and the
+// buffer outlives the join that uses them.
+unsafe impl Send for Dst {}
+unsafe impl Sync for Dst {}
+
+/// `dst (m x n, row-major) += a (m x k) b (k x n)`.
+pub(super) fn gemm_acc(dst: &mut [f32], a: Mat, b: Mat) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    assert!(b.rows == k && dst.len() == m * n && a.in_bounds() && b.in_bounds());
+    if m == 0 || n == 0 || k == 0 {
+        return;
+    }
+    let threads = rayon::current_num_threads();
+    let parts = if m * n * k < super::threads::PARALLEL_WORK {
+        1
+    } else {
+        threads
+    };
+    let dst = Dst {
+        ptr: dst.as_mut_ptr(),
+        ld: n,
+    };
+    split(dst, a, b, parts);
+}
+
+/// The smallest side worth a thread of its own.
+const MIN_SIDE: usize = 16;
+
+/// Cuts the product into `parts` blocks of the output, halving its longer
+/// side, and runs the blocks on rayon's pool.
+fn split(dst: Dst, a: Mat, b: Mat, parts: usize) {
+    let (m, n) = (a.rows, b.cols);
+    if parts < 2 || m.max(n) < 2 * MIN_SIDE {
+        // SAFETY: `dst` addresses `m x n` elements (checked by the caller
+        // for the whole, kept by every cut); the operands are in bounds.
+        unsafe { kernel(dst, a, b) };
+        return;
+    }
+    let (first, second) = if m >= n {
+        let h = m / 2;
+        let lower = Dst {
+            // SAFETY: row `h` lies inside the `m x n` output.
+            ptr: unsafe { dst.ptr.add(h * dst.ld) },
+            ..dst
+        };
+        ((dst, a.rows_of(0, h), b), (lower, a.rows_of(h, m), b))
+    } else {
+        let h = n / 2;
+        let right = Dst {
+            // SAFETY: column `h` lies inside the `m x n` output.
+            ptr: unsafe { dst.ptr.add(h) },
+            ..dst
+        };
+        ((dst, a, b.cols_of(0, h)), (right, a, b.cols_of(h, n)))
+    };
+    let half = parts / 2;
+    rayon::join(
+        move || split(first.0, first.1, first.2, half),
+        move || split(second.0, second.1, second.2, parts - half),
+    );
+}
+
+/// One single-threaded gemm accumulating into `dst`.
+///
+/// # Safety
+/// `dst` must address `a.rows x b.cols` writable elements (row stride
+/// `dst.ld`) that no other thread touches meanwhile.
+unsafe fn kernel(dst: Dst, a: Mat, b: Mat) {
+    gemm::gemm(
+        a.rows,
+        b.cols,
+        a.cols,
+        dst.ptr,
+        1,
+        dst.ld as isize,
+        true,
+        a.data.as_ptr(),
+        a.cs as isize,
+        a.rs as isize,
+        b.data.as_ptr(),
+        b.cs as isize,
+        b.rs as isize,
+        1.0,
+        1.0,
+        false,
+        false,
+        false,
+        gemm::Parallelism::None,
+    );
+}
+
+/// Column sums of a row-major matrix with `cols` columns, added to `acc`.
+fn add_col_sums(acc: &mut [f32], g: &[f32], cols: usize) {
+    for row in g.chunks_exact(cols.max(1)) {
+        acc.iter_mut().zip(row).for_each(|(a, &g)| *a += g);
+    }
+}
+
+/// The right operand of a `k`-deep product with `n` output columns:
+/// stored `[k, n]`, or `[n, k]` and applied transposed.
+fn right(data: &[f32], k: usize, n: usize, transposed: bool) -> Mat<'_> {
+    if transposed {
+        Mat::new(data, n, k).t()
+    } else {
+        Mat::new(data, k, n)
+    }
+}
+
 impl Graph {
     pub(super) fn matmul_impl(&mut self, a: &Real, b: &Real) -> Real {
-        let shape = (a.rows(), b.cols());
-        let b = self.distinct(b, &[a]);
-        let rhs = b.t.clone();
-        on_tape!(self, shape, [a, &b], |t| t.matmul(rhs))
+        self.product(a, b, false, None)
     }
 
     /// `a b^T`: `[r, k]` times `[m, k]` transposed is `[r, m]`.
     pub(super) fn matmul_t_impl(&mut self, a: &Real, b: &Real) -> Real {
-        let shape = (a.rows(), b.rows());
-        let b = self.distinct(b, &[a]);
-        let bt = b.t.clone().permute::<(usize, usize), Axes2<1, 0>>();
-        on_tape!(self, shape, [a, &b], |t| t.matmul(bt))
+        self.product(a, b, true, None)
+    }
+
+    /// `x W^T + b`: the bias is the product's starting value.
+    pub(super) fn affine_impl(&mut self, x: &Real, w: &Real, b: &Real) -> Real {
+        self.product(x, w, true, Some(b))
+    }
+
+    /// `a B + bias` with `B = b^T` when `transposed`, the bias a `[1, n]`
+    /// row added to every row. Forward: one gemm into the bias rows.
+    /// Backward (`g` the output's gradient): `da += g B^T`; `db += a^T g`
+    /// (or `g^T a` for the transposed `b`); `dbias += column sums of g`.
+    fn product(&mut self, a: &Real, b: &Real, transposed: bool, bias: Option<&Real>) -> Real {
+        let (r, k) = (a.rows(), a.cols());
+        let n = if transposed { b.rows() } else { b.cols() };
+        let (av, bv) = (a.values(), b.values());
+        let mut z = match bias {
+            Some(bias) => bias.values().repeat(r),
+            None => vec![0.0; r * n],
+        };
+        gemm_acc(&mut z, Mat::new(&av, r, k), right(&bv, k, n, transposed));
+        let mut operands = vec![a, b];
+        operands.extend(bias);
+        self.custom(&operands, (r, n), z, move |pos, g, gi| {
+            let gm = Mat::new(g, r, n);
+            match pos {
+                0 => gemm_acc(gi, gm, right(&bv, k, n, transposed).t()),
+                1 if transposed => gemm_acc(gi, gm.t(), Mat::new(&av, r, k)),
+                1 => gemm_acc(gi, Mat::new(&av, r, k).t(), gm),
+                _ => add_col_sums(gi, g, n),
+            }
+        })
     }
 
     pub(super) fn batched_matmul_impl(
@@ -43,30 +249,68 @@ impl Graph {
             .matmul(rhs)
             .reshape_like(&(r, m * p)))
     }
+}
 
-    /// `x W^T + b`: the product on dfdx's gemm, the bias added on the host.
-    pub(super) fn affine_impl(&mut self, x: &Real, w: &Real, b: &Real) -> Real {
-        let xw = self.matmul_t_impl(x, w);
-        self.add_bias(&xw, b)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The textbook product, in f64.
+    fn reference(a: Mat, b: Mat) -> Vec<f32> {
+        let at = |m: &Mat, i: usize, j: usize| m.data[i * m.rs + j * m.cs] as f64;
+        let mut out = Vec::with_capacity(a.rows * b.cols);
+        for i in 0..a.rows {
+            for j in 0..b.cols {
+                let s: f64 = (0..a.cols).map(|p| at(&a, i, p) * at(&b, p, j)).sum();
+                out.push(s as f32);
+            }
+        }
+        out
     }
 
-    /// `y + b` with `b` a `[1, cols]` row added to every row of `y`.
-    /// Backward: `dy += g`, `db += sum over rows of g`.
-    fn add_bias(&mut self, y: &Real, b: &Real) -> Real {
-        let (rows, cols) = (y.rows(), y.cols());
-        let (yv, bv) = (y.values(), b.values());
-        let mut out = Vec::with_capacity(rows * cols);
-        for row in yv.chunks_exact(cols.max(1)) {
-            out.extend(row.iter().zip(bv.iter()).map(|(a, b)| a + b));
+    fn values(len: usize, seed: usize) -> Vec<f32> {
+        (0..len)
+            .map(|i| (((i * 7919 + seed * 104729) % 1000) as f32 / 500.0) - 1.0)
+            .collect()
+    }
+
+    /// Cut into 1, 2 and 3 blocks, along rows and along columns, with
+    /// plain and transposed operands, the product equals the reference
+    /// (and accumulates into what `dst` held).
+    #[test]
+    fn split_products_equal_the_reference() {
+        for &(m, k, n) in &[
+            (33, 5, 7),
+            (7, 9, 40),
+            (64, 64, 65),
+            (1, 3, 1),
+            (100, 1, 33),
+        ] {
+            for &(ta, tb) in &[(false, false), (true, false), (false, true), (true, true)] {
+                let (av, bv) = (values(m * k, 1), values(k * n, 2));
+                let a = if ta {
+                    Mat::new(&av, k, m).t()
+                } else {
+                    Mat::new(&av, m, k)
+                };
+                let b = if tb {
+                    Mat::new(&bv, n, k).t()
+                } else {
+                    Mat::new(&bv, k, n)
+                };
+                let want: Vec<f32> = reference(a, b).iter().map(|v| v + 0.5).collect();
+                for parts in 1..=3 {
+                    let mut dst = vec![0.5; m * n];
+                    let d = Dst {
+                        ptr: dst.as_mut_ptr(),
+                        ld: n,
+                    };
+                    split(d, a, b, parts);
+                    for (x, y) in dst.iter().zip(&want) {
+                        assert!((x - y).abs() < 1e-4, "{m}x{k}x{n} {ta} {tb} {parts}");
+                    }
+                }
+            }
         }
-        self.custom(&[y, b], (rows, cols), out, move |k, g, gi| {
-            if k == 0 {
-                gi.iter_mut().zip(g).for_each(|(gi, &g)| *gi += g);
-                return;
-            }
-            for row in g.chunks_exact(cols.max(1)) {
-                gi.iter_mut().zip(row).for_each(|(gi, &g)| *gi += g);
-            }
-        })
     }
 }

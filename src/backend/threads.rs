@@ -1,13 +1,12 @@
 //! The threading policy of dp's kernels: how many threads they may use,
 //! and which products are worth more than one.
 //!
-//! dfdx hands every matrix product to gemm with
-//! `Parallelism::Rayon(current_num_threads())`; gemm then splits any
-//! product above its threading threshold across rayon's pool. On a small
-//! machine the recurrent cells' products (32 x 160 by 160 x 128) cost more
-//! in hand-off and in workers spinning for work than they gain, so the
-//! threshold is raised to where a second thread pays (measured, see
-//! `docs/benchmarks.md`), and one thread means none at all.
+//! Products go through `linalg::gemm_acc`: below [`PARALLEL_WORK`]
+//! multiply-adds on the calling thread (on a small machine the recurrent
+//! cells' products, 32 x 160 by 160 x 128, cost more in hand-off than a
+//! second thread gains; measured, see `docs/benchmarks.md`), above it one
+//! block of the output per thread. dfdx's own products (`batched_matmul`)
+//! follow gemm's threshold, set here too; one thread means none at all.
 
 use std::sync::Once;
 
