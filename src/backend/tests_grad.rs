@@ -304,3 +304,29 @@ fn composed_expression_with_shared_value() {
         g.concat_rows(&[picked, again])
     });
 }
+
+/// One weight shared by the products of a recurrence: plain `matmul_t`,
+/// `affine` and `addmm_act` steps of different row counts, and the weight
+/// also used as an ordinary operand afterwards and before.
+#[test]
+fn weight_shared_by_several_products() {
+    let inputs = [
+        u(3, 3, -1.0, 1.0, 51),
+        u(3, 3, -0.8, 0.8, 52),
+        u(1, 3, -1.0, 1.0, 53),
+        u(4, 3, -1.0, 1.0, 54),
+    ];
+    assert_gradients(&inputs, |g, xs| {
+        let (x, w, b, c) = (&xs[0], &xs[1], &xs[2], &xs[3]);
+        let early = g.unary(Unary::Tanh, w);
+        let h1 = g.matmul_t(x, w);
+        let h1 = g.unary(Unary::Tanh, &h1);
+        let h2 = g.affine(&h1, w, b);
+        let h2 = g.unary(Unary::Sigmoid, &h2);
+        let two = g.gather_rows(&h2, &[2, 0]);
+        let h3 = g.addmm_act(c, Some(&[3, 0]), &two, w, super::fused::Activation::Tanh);
+        let h4 = g.matmul_t(&h3, w);
+        let late = g.binary(Binary::Mul, w, &early);
+        g.concat_rows(&[h4, late])
+    });
+}
