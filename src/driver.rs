@@ -293,18 +293,15 @@ impl Loader {
 }
 
 /// The stack of the thread the pipeline runs on: 1 GiB.
-pub const BIG_STACK: usize = 1 << 30;
+pub const BIG_STACK: usize = crate::backend::threads::STACK;
 
-/// Run `f` on a thread with a large stack, so deeply nested programs and
-/// data (which the stages traverse recursively) do not overflow.
-pub fn with_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-    std::thread::Builder::new()
-        .name("dp".into())
-        .stack_size(BIG_STACK)
-        .spawn(f)
-        .ok()?
-        .join()
-        .ok()
+/// Run `f` on a worker of dp's pool, whose threads have a large stack, so
+/// deeply nested programs and data (which the stages traverse
+/// recursively) do not overflow, and the kernels split products cheaply
+/// (`backend::threads`). `None` if `f` panicked.
+pub fn with_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
+    let run = std::panic::AssertUnwindSafe(|| crate::backend::threads::install(f));
+    std::panic::catch_unwind(run).ok()
 }
 
 /// A file's text (invalid UTF-8 replaced), or an `Io` diagnostic naming it.

@@ -95,13 +95,14 @@ impl fmt::Debug for Program {
     }
 }
 
-/// A value built on the big-stack thread and handed back whole.
+/// A value built on a worker of dp's pool and handed back whole.
 struct Handed<T>(T);
 
-// SAFETY: a `Handed` value crosses between the caller's thread and the
-// big-stack thread while the other one waits (the caller joins at once):
-// never two threads at a time touch its `Rc`s, and dp keeps no
-// thread-local or global state that could hold clones of them.
+// SAFETY: a `Handed` value crosses between the caller's thread and a
+// worker of dp's pool while the other one waits (`install` returns only
+// when the worker is done): never two threads at a time touch its `Rc`s,
+// and dp keeps no global state that could hold clones of them (the
+// thread-local settings hold no values).
 unsafe impl<T> Send for Handed<T> {}
 
 impl<T> Handed<T> {
@@ -110,20 +111,14 @@ impl<T> Handed<T> {
     }
 }
 
-/// Run `f` on a thread with the driver's big stack and hand its result
-/// back; the caller waits, so `f` may borrow the caller's values.
+/// Run `f` on a worker of dp's pool (a big stack, cheap splits of large
+/// products: `driver::with_big_stack`) and hand its result back; the
+/// caller waits, so `f` may borrow the caller's values.
 pub(crate) fn on_big_stack<T>(f: impl FnOnce() -> T) -> Result<T, Error> {
     let f = Handed(f);
-    let result = std::thread::scope(|scope| {
-        let thread = std::thread::Builder::new()
-            .name("dp".into())
-            .stack_size(driver::BIG_STACK)
-            // `f.take()` moves the whole `Handed` (a field pattern would
-            // capture only the unsendable field).
-            .spawn_scoped(scope, move || Handed(f.take()()));
-        thread.ok()?.join().ok()
-    });
-    match result {
+    // `f.take()` moves the whole `Handed` (a field pattern would capture
+    // only the unsendable field).
+    match driver::with_big_stack(move || Handed(f.take()())) {
         Some(Handed(v)) => Ok(v),
         None => Err(Error::from(Failure::plain(Diagnostic::new(
             crate::diagnostic::Code::Io,

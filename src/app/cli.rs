@@ -90,14 +90,18 @@ impl ColorChoice {
     }
 }
 
-/// Run one command; returns the exit status.
-pub fn run_command(command: Command, color: bool) -> i32 {
-    let threads = match &command {
+/// The threads a command may use (`--threads`, or the number of cores).
+pub fn threads(command: &Command) -> usize {
+    let threads = match command {
         Command::Run(a) => a.threads,
         Command::Train(a) => a.threads,
         _ => None,
     };
-    dp::backend::threads::configure(threads.unwrap_or_else(dp::backend::threads::available));
+    threads.unwrap_or_else(dp::backend::threads::available)
+}
+
+/// Run one command; returns the exit status.
+pub fn run_command(command: Command, color: bool) -> i32 {
     let mut out = std::io::stdout().lock();
     let result = match command {
         Command::Check { file } => check(&file, &mut out),

@@ -96,12 +96,7 @@ pub(super) fn gemm_acc(dst: &mut [f32], a: Mat, b: Mat) {
     if m == 0 || n == 0 || k == 0 {
         return;
     }
-    let threads = rayon::current_num_threads();
-    let parts = if m * n * k < super::threads::PARALLEL_WORK {
-        1
-    } else {
-        threads
-    };
+    let parts = super::threads::parts_for(m * n * k);
     let dst = Dst {
         ptr: dst.as_mut_ptr(),
         ld: n,
