@@ -396,3 +396,37 @@ def loss ((n, x, a) : (Int, R[2], R[3, 2])) : Float =
         .collect();
     run_cases(&[("shared matrices with @", shared, lines)]);
 }
+
+/// Trees of words: a leaf function that is the same for every example (a
+/// def, a lambda capturing nothing) runs once per distinct word of the
+/// minibatch, its rows shared by the leaves; one that captures an
+/// example's value runs per leaf. Both equal per-example evaluation.
+#[test]
+fn trees_of_words() {
+    let shared = r#"
+vocab Word
+learn embed : Word -> R[3]
+learn leafmap : R[3] -> R[3]
+learn comb : (R[3], R[3]) -> R[3]
+learn out : R[3] -> Float
+def leafFn (w : Word) : R[3] = tanh (leafmap (embed w))
+def loss ((t, k) : (Tree Word, R[3])) : Float =
+  out (cata leafFn (\l r -> tanh (comb (l, r))) t)
+    + sum (cata (\w -> embed w * embed w) (\l r -> l + r) t)
+    + sum (cata (\w -> tanh (leafmap (embed w)) * k) (\l r -> l * r) t)
+"#;
+    let mut rng = Lcg(29);
+    let trees = [
+        r#"[["a", "b"], "a"]"#,
+        r#""a""#,
+        r#"[["b", "b"], ["a", ["c", "a"]]]"#,
+        r#"["c", "c"]"#,
+        r#"[[["d", "a"], "b"], ["a", ["b", ["c", "d"]]]]"#,
+        r#""d""#,
+    ];
+    let lines: Vec<String> = trees
+        .iter()
+        .map(|t| format!("[{t}, {}]", vec_json(&mut rng, 3)))
+        .collect();
+    run_cases(&[("cata over trees of repeated words", shared, lines)]);
+}

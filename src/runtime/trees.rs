@@ -2,24 +2,27 @@
 //!
 //! `cata f g` follows DESIGN.md's schedule: every reachable node of every
 //! tree of the batch is numbered and given its height; all leaves are
-//! evaluated with ONE call of `f`; then, for each height h = 1, 2, ..., the
-//! left and right child states of all nodes of height h are gathered from
-//! the node-state buffer (one part per height, gathered only from the parts
-//! used) and `g` is called ONCE on them. The roots' states are the result.
-//! Tree traversals use explicit stacks, never recursion, so deep trees
-//! cannot overflow the stack.
+//! evaluated with ONE call of `f` (once per distinct word when `f` is the
+//! same for every example: `leaf_states`); then, for each height h = 1, 2,
+//! ..., the left and right child states of all nodes of height h are
+//! gathered from the node-state buffer (one part per height, gathered only
+//! from the parts used) and `g` is called ONCE on them. The roots' states
+//! are the result. Tree traversals use explicit stacks, never recursion,
+//! so deep trees cannot overflow the stack.
 
 use std::rc::Rc;
 
 use crate::diagnostic::Diagnostic;
+use crate::ir::ty::Type;
 use crate::ir::Builtin;
+use crate::source::Span;
 
 use super::batch::{self, batch_size, gather, gather_multi};
 use super::builtins::Call;
 use super::combinators::apply_rows;
 use super::eval::Eval;
 use super::layout::{self, internal};
-use super::value::{offsets_of, TreeNode, TreeValue, Value};
+use super::value::{offsets_of, Func, TreeNode, TreeValue, Value};
 
 pub(crate) fn call(
     ev: &mut Eval,
@@ -131,7 +134,6 @@ fn cata(ev: &mut Eval, c: &Call, f: &Value, g: &Value, t: &TreeValue) -> Result<
         }
         match *node {
             TreeNode::Leaf(row) => {
-                pos[id] = (0, leaf_ids.len());
                 leaf_ids.push(id);
                 leaf_rows.push(row);
                 leaf_owner.push(owner[id]);
@@ -146,7 +148,11 @@ fn cata(ev: &mut Eval, c: &Call, f: &Value, g: &Value, t: &TreeValue) -> Result<
         }
     }
     let payload = gather(ev.graph, &t.leaves, &leaf_rows);
-    let mut parts = vec![apply_rows(ev, f, &leaf_owner, vec![payload], r_ty, span)?];
+    let (leaf_states, slots) = leaf_states(ev, f, payload, &leaf_owner, r_ty, span)?;
+    for (&id, slot) in leaf_ids.iter().zip(slots) {
+        pos[id] = (0, slot);
+    }
+    let mut parts = vec![leaf_states];
     for ids in &by_height {
         if ids.is_empty() {
             continue;
@@ -163,6 +169,73 @@ fn cata(ev: &mut Eval, c: &Call, f: &Value, g: &Value, t: &TreeValue) -> Result<
     }
     let roots: Vec<(usize, usize)> = t.roots.iter().map(|&r| pos[r]).collect();
     Ok(gather_multi(ev.graph, &parts, &roots))
+}
+
+/// The states of the leaves: `f` applied to each payload; and each leaf's
+/// row among them.
+///
+/// When `f` is the same function for every example (a def or a learned
+/// piece, no captured per-example values) and the payloads are symbols or
+/// integers, `f` runs once per distinct payload of the minibatch and the
+/// leaves share its rows (a treebank's repeated words: 2,000 leaves of a
+/// 1,000-word vocabulary are about 860 distinct). Exact, since `f` is a
+/// deterministic function of its argument; the children's gathers
+/// scatter-add the shared rows' gradients.
+fn leaf_states(
+    ev: &mut Eval,
+    f: &Value,
+    payload: Value,
+    owners: &[usize],
+    r_ty: &Type,
+    span: Span,
+) -> Result<(Value, Vec<usize>), Diagnostic> {
+    let uniform = matches!(f, Value::Func(func) if is_uniform(func));
+    if let Some((firsts, slots)) = uniform.then(|| distinct(&payload)).flatten() {
+        if firsts.len() < owners.len() {
+            let payload = gather(ev.graph, &payload, &firsts);
+            let owners: Vec<usize> = firsts.iter().map(|&i| owners[i]).collect();
+            let states = apply_rows(ev, f, &owners, vec![payload], r_ty, span)?;
+            return Ok((states, slots));
+        }
+    }
+    let states = apply_rows(ev, f, owners, vec![payload], r_ty, span)?;
+    Ok((states, (0..owners.len()).collect()))
+}
+
+/// The same function for every example: its result depends on its
+/// arguments only.
+fn is_uniform(f: &Func) -> bool {
+    match f {
+        Func::Closure { captured, .. } => captured.is_empty(),
+        Func::Learned { .. } => true,
+        Func::Partial { args, .. } => args.is_empty(),
+        Func::Select { .. } | Func::Applied { .. } | Func::Mixed { .. } => false,
+    }
+}
+
+/// For symbol or integer payloads: the row of each distinct value's first
+/// occurrence, and each row's index among those.
+fn distinct(payload: &Value) -> Option<(Vec<usize>, Vec<usize>)> {
+    fn of<K: Copy + Eq + std::hash::Hash>(keys: &[K]) -> (Vec<usize>, Vec<usize>) {
+        let mut seen = std::collections::HashMap::with_capacity(keys.len());
+        let mut firsts = Vec::new();
+        let slots = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                *seen.entry(*k).or_insert_with(|| {
+                    firsts.push(i);
+                    firsts.len() - 1
+                })
+            })
+            .collect();
+        (firsts, slots)
+    }
+    match payload {
+        Value::Sym(x) => Some(of(x)),
+        Value::Int(x) => Some(of(x)),
+        _ => None,
+    }
 }
 
 type Rows = Vec<(usize, usize)>;
