@@ -1,42 +1,73 @@
-//! Hoisting (`lower::hoist`, `runtime/hoist.rs`): a recurrence whose step
-//! function's element-only work is done before the loop computes the same
-//! objective and the same gradients as the plain evaluation (the
-//! reference, `set_hoisting(false)`), to float rounding: 1e-5 relative on
-//! values, 1e-4 relative to each tensor's gradient scale.
+//! Evaluation strategies against the plain evaluation (the reference):
+//! hoisting (`lower::hoist`, `runtime/hoist.rs`: a recurrence whose step
+//! function's element-only work is done before the loop) and elementwise
+//! chains (`runtime/chains.rs`: several elementwise operations as one op)
+//! compute the same objective and the same gradients, to float rounding:
+//! 1e-5 relative on values, 1e-4 relative to each tensor's gradient scale.
 
 mod common;
 
 use common::{try_setup, Lcg, Setup};
 
-fn with_hoisting<T>(on: bool, f: impl FnOnce() -> T) -> T {
-    let before = dp::runtime::set_hoisting(on);
-    let r = f();
-    dp::runtime::set_hoisting(before);
-    r
+#[derive(Clone, Copy, PartialEq)]
+enum Strategy {
+    Hoisting,
+    Chains,
 }
 
-fn problems(s: &Setup) -> Vec<String> {
+impl Strategy {
+    fn set(self, on: bool) -> bool {
+        match self {
+            Strategy::Hoisting => dp::runtime::set_hoisting(on),
+            Strategy::Chains => dp::runtime::set_chains(on),
+        }
+    }
+
+    /// How many times the strategy ran on this thread.
+    fn runs(self) -> usize {
+        match self {
+            Strategy::Hoisting => dp::runtime::hoisted_runs(),
+            Strategy::Chains => dp::runtime::chain_runs(),
+        }
+    }
+
+    /// `f` with the strategy on or off (chains are checked with hoisting
+    /// off, so that they run inside recurrences too).
+    fn with<T>(self, on: bool, f: impl FnOnce() -> T) -> T {
+        let hoisting = (self == Strategy::Chains).then(|| dp::runtime::set_hoisting(false));
+        let before = self.set(on);
+        let r = f();
+        self.set(before);
+        if let Some(h) = hoisting {
+            dp::runtime::set_hoisting(h);
+        }
+        r
+    }
+}
+
+fn problems(s: &Setup, strategy: Strategy) -> Vec<String> {
     let mut out = Vec::new();
     let w = s.weights(3);
     let all = s.all();
-    let before = dp::runtime::hoisted_runs();
-    let hoisted = with_hoisting(true, || (s.values(&w, &all), s.gradients(&w, &all, true)));
-    let between = dp::runtime::hoisted_runs();
-    let plain = with_hoisting(false, || (s.values(&w, &all), s.gradients(&w, &all, true)));
+    let before = strategy.runs();
+    let run = || (s.values(&w, &all), s.gradients(&w, &all, true));
+    let optimised = strategy.with(true, run);
+    let between = strategy.runs();
+    let plain = strategy.with(false, run);
     if between == before {
-        out.push("the hoisted path never ran".into());
+        out.push("the strategy never ran".into());
     }
-    if dp::runtime::hoisted_runs() != between {
-        out.push("the plain evaluation hoisted".into());
+    if strategy.runs() != between {
+        out.push("the plain evaluation used the strategy".into());
     }
-    for (i, (a, b)) in hoisted.0.iter().zip(&plain.0).enumerate() {
+    for (i, (a, b)) in optimised.0.iter().zip(&plain.0).enumerate() {
         if (a - b).abs() > 1e-5 * a.abs().max(b.abs()) + 1e-6 {
-            out.push(format!("example {i}: hoisted {a:.7}, plain {b:.7}"));
+            out.push(format!("example {i}: optimised {a:.7}, plain {b:.7}"));
         }
     }
     let names = s.tensor_names(&w);
     let mut moved = false;
-    for (k, (gh, gp)) in hoisted.1 .1.iter().zip(&plain.1 .1).enumerate() {
+    for (k, (gh, gp)) in optimised.1 .1.iter().zip(&plain.1 .1).enumerate() {
         let scale = gp.iter().fold(0.0f32, |m, x| m.max(x.abs())) as f64;
         moved |= scale > 1e-6;
         let bad = gh
@@ -58,13 +89,13 @@ fn problems(s: &Setup) -> Vec<String> {
     out
 }
 
-fn check(cases: &[(&str, &str, Vec<String>)]) {
+fn check(strategy: Strategy, cases: &[(&str, &str, Vec<String>)]) {
     let mut failures = Vec::new();
     for (label, src, lines) in cases {
         let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
         match try_setup(src, "loss", &lines) {
             Ok(s) => {
-                let p = problems(&s);
+                let p = problems(&s, strategy);
                 if !p.is_empty() {
                     failures.push(format!("{label}:\n    {}", p.join("\n    ")));
                 }
@@ -147,11 +178,79 @@ fn hoisted_recurrences_equal_the_plain_evaluation() {
          def loss (xs : List R[2]) : Float =\n\
            sum (fold (\\h x -> relu (cell (x, h, tanh x))) zeros xs)"
         .to_string();
-    check(&[
-        ("fold with an embedding", &fold, sentences()),
-        ("the element renamed by a let", &renamed, sentences()),
-        ("gru step", &gru, sentences()),
-        ("mapAccumR with a captured value", &accum, vectors()),
-        ("three-part split", &three, vectors()),
-    ]);
+    check(
+        Strategy::Hoisting,
+        &[
+            ("fold with an embedding", &fold, sentences()),
+            ("the element renamed by a let", &renamed, sentences()),
+            ("gru step", &gru, sentences()),
+            ("mapAccumR with a captured value", &accum, vectors()),
+            ("three-part split", &three, vectors()),
+        ],
+    );
+}
+
+/// Trees of `R[2]` leaves; sizes 1 to 7.
+fn trees() -> Vec<String> {
+    let mut rng = Lcg(13);
+    let mut leaf = || {
+        format!(
+            "{{\"leaf\": [{:.3}, {:.3}]}}",
+            rng.range(-1.0, 1.0),
+            rng.range(-1.0, 1.0)
+        )
+    };
+    vec![
+        format!("[[{}, {}], {}]", leaf(), leaf(), leaf()),
+        leaf(),
+        format!("[{}, [{}, [{}, {}]]]", leaf(), leaf(), leaf(), leaf()),
+        format!("[[{}, {}], [{}, {}]]", leaf(), leaf(), leaf(), leaf()),
+        format!(
+            "[[[{}, {}], {}], [{}, [{}, [{}, {}]]]]",
+            leaf(),
+            leaf(),
+            leaf(),
+            leaf(),
+            leaf(),
+            leaf(),
+            leaf()
+        ),
+    ]
+}
+
+#[test]
+fn elementwise_chains_equal_the_plain_evaluation() {
+    // An LSTM step: gates, the cell update and the output as chains.
+    let lstm = format!(
+        "{HEAD}learn gates : (H, E) -> (H, H, H, H)\n\
+         def step ((c, h) : (H, H)) (w : Word) : (H, H) =\n\
+           let (i, f, o, u) = gates (h, embed w) in\n\
+           let c2 = sigmoid i * tanh u + sigmoid f * c in\n\
+           (c2, sigmoid o * tanh c2)\n\
+         def loss ((ws, y) : (List Word, Label)) : Float =\n\
+           cross_entropy (decide (snd (fold step (zeros, zeros) ws))) y"
+    );
+    // A TreeLSTM over trees: chains at the leaves and at every height, a
+    // variable used twice, unary minus, relu, exp and Float operands.
+    let treelstm = "learn leafgates : R[2] -> (R[3], R[3], R[3])\n\
+         learn nodegates : (R[3], R[3]) -> (R[3], R[3], R[3], R[3], R[3])\n\
+         def leafFn (x : R[2]) : (R[3], R[3]) =\n\
+           let (i, o, u) = leafgates x in\n\
+           let c = sigmoid i * tanh u in\n\
+           (c, sigmoid o * tanh c)\n\
+         def nodeFn ((cl, hl) : (R[3], R[3])) ((cr, hr) : (R[3], R[3])) : (R[3], R[3]) =\n\
+           let (i, fl, fr, o, u) = nodegates (hl, hr) in\n\
+           let c = sigmoid i * tanh u + sigmoid fl * cl + sigmoid fr * cr in\n\
+           (c, sigmoid o * tanh c - relu (-c) * exp (c * c) * 0.1)\n\
+         def loss (t : Tree R[2]) : Float =\n\
+           let (c, h) = cata leafFn nodeFn t in\n\
+           sum (h * h - c) + sum (tanh (sum c * sum h + 1.0) * 2.0)"
+        .to_string();
+    check(
+        Strategy::Chains,
+        &[
+            ("lstm step", &lstm, sentences()),
+            ("treelstm", &treelstm, trees()),
+        ],
+    );
 }

@@ -23,6 +23,7 @@
 //! them on top of [`Graph::from_vec`], [`Graph::to_vec`] and
 //! [`Gradients::get`]). The backend is CPU-only: custom ops read host data.
 
+mod chain;
 mod elementwise;
 mod fused;
 mod init;
@@ -34,6 +35,7 @@ mod tape;
 pub mod threads;
 mod vmath;
 
+pub use chain::{Chain, Step};
 pub use fused::Activation;
 
 #[cfg(test)]
@@ -285,6 +287,23 @@ impl Graph {
             "affine: b is not [1, out]"
         );
         self.affine_impl(x, w, b)
+    }
+    /// An elementwise chain (`chain.rs`) over same-shaped inputs, as one
+    /// op forward and one backward.
+    pub fn chain(&mut self, chain: &std::sync::Arc<Chain>, inputs: &[Real]) -> Real {
+        debug_assert!(chain.is_valid(), "chain: invalid steps");
+        debug_assert_eq!(
+            inputs.len(),
+            chain.inputs(),
+            "chain: wrong number of inputs"
+        );
+        debug_assert!(
+            inputs
+                .windows(2)
+                .all(|w| (w[0].rows(), w[0].cols()) == (w[1].rows(), w[1].cols())),
+            "chain: inputs of different shapes"
+        );
+        self.chain_impl(chain, inputs)
     }
     /// Rows of `x` picked by index (repeats allowed): `[idx.len(), c]`.
     pub fn gather_rows(&mut self, x: &Real, idx: &[usize]) -> Real {

@@ -330,3 +330,46 @@ fn weight_shared_by_several_products() {
         g.concat_rows(&[h4, late])
     });
 }
+
+/// An elementwise chain (one op) has the gradients of its steps: a
+/// TreeLSTM cell's `c' = s(i) t(u) + s(f) c` and `h = s(o) t(c')`, with
+/// every fusable function, an input used twice, a step used by two later
+/// ones, and more elements than one chunk.
+#[test]
+fn elementwise_chain() {
+    use super::{Chain, Step};
+    use Step::{Binary as B, Input as In, Unary as U};
+    let steps = vec![
+        In(0),
+        In(1),
+        In(2),
+        In(3),
+        U(Unary::Sigmoid, 0),
+        U(Unary::Tanh, 1),
+        B(Binary::Mul, 4, 5),
+        U(Unary::Sigmoid, 2),
+        B(Binary::Mul, 7, 3),
+        B(Binary::Add, 6, 8),
+        U(Unary::Tanh, 9),
+        B(Binary::Mul, 10, 10),
+        U(Unary::Relu, 3),
+        U(Unary::Exp, 12),
+        U(Unary::Neg, 13),
+        U(Unary::Square, 2),
+        B(Binary::Sub, 14, 15),
+        B(Binary::Sub, 11, 16),
+        In(0),
+        B(Binary::Mul, 17, 18),
+    ];
+    let chain = std::sync::Arc::new(Chain { steps });
+    assert!(chain.is_valid() && chain.inputs() == 4);
+    let inputs: Vec<Input> = (0..4).map(|k| away_from_zero(3, 100, 60 + k)).collect();
+    assert_gradients(&inputs, |g, xs| g.chain(&chain, xs));
+    // The same input at two positions.
+    let twice = std::sync::Arc::new(Chain {
+        steps: vec![In(0), In(1), B(Binary::Mul, 0, 1), U(Unary::Tanh, 2)],
+    });
+    assert_gradients(&[u(2, 3, -1.0, 1.0, 64)], |g, xs| {
+        g.chain(&twice, &[xs[0].clone(), xs[0].clone()])
+    });
+}

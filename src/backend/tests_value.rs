@@ -483,3 +483,32 @@ fn timing_breakdown() {
         drop(g.backward(&x));
     });
 }
+
+/// A chain's values are its steps' values as separate ops (`tanh (a * b)
+/// - sigmoid a`), also on an empty tensor.
+#[test]
+fn chain_values_equal_the_separate_ops() {
+    use super::{Chain, Step};
+    let chain = std::sync::Arc::new(Chain {
+        steps: vec![
+            Step::Input(0),
+            Step::Input(1),
+            Step::Binary(Binary::Mul, 0, 1),
+            Step::Unary(Unary::Tanh, 2),
+            Step::Unary(Unary::Sigmoid, 0),
+            Step::Binary(Binary::Sub, 3, 4),
+        ],
+    });
+    let mut g = Graph::inference();
+    let a = g.from_vec(2, 3, vec![0.5, -1.0, 2.0, 0.0, 3.0, -0.25]);
+    let b = g.from_vec(2, 3, vec![1.5, 0.5, -1.0, 4.0, 0.1, 2.0]);
+    let fused = g.chain(&chain, &[a.clone(), b.clone()]);
+    let ab = g.binary(Binary::Mul, &a, &b);
+    let t = g.unary(Unary::Tanh, &ab);
+    let s = g.unary(Unary::Sigmoid, &a);
+    let separate = g.binary(Binary::Sub, &t, &s);
+    assert_close(&g.to_vec(&fused), &g.to_vec(&separate));
+    let empty = g.from_vec(0, 3, vec![]);
+    let none = g.chain(&chain, &[empty.clone(), empty]);
+    assert_eq!((none.rows(), none.cols()), (0, 3));
+}

@@ -147,6 +147,8 @@ pub(crate) struct Eval<'e> {
     nonfinite_at: Option<Span>,
     /// Hoisting plans of step functions, by lambda and state parameter.
     plans: HashMap<(usize, usize), Rc<crate::lower::hoist::HoistPlan>>,
+    /// Elementwise chains (`chains.rs`), by root node address.
+    chains: HashMap<*const Expr, Option<std::sync::Arc<crate::backend::Chain>>>,
 }
 
 /// The origin of rows that belong to no example in particular (constants).
@@ -163,6 +165,7 @@ impl<'e> Eval<'e> {
             watch: false,
             nonfinite_at: None,
             plans: HashMap::new(),
+            chains: HashMap::new(),
         }
     }
 
@@ -202,6 +205,11 @@ impl<'e> Eval<'e> {
         if env.hoisted.is_some() {
             if let Some(v) = super::hoist::lookup(self, env, e) {
                 return v;
+            }
+        }
+        if env.hoisted.is_none() && matches!(e.kind, ExprKind::Prim { .. } | ExprKind::App { .. }) {
+            if let Some(chain) = self.chain_at(e) {
+                return super::chains::eval(self, env, e, &chain);
             }
         }
         let b = env.batch();
@@ -254,6 +262,18 @@ impl<'e> Eval<'e> {
             ExprKind::List(es) => self.list_literal(env, es, e),
             ExprKind::Prim { op, args } => super::prims::eval_prim(self, env, *op, args, e),
         }
+    }
+
+    /// The elementwise chain rooted at `e`, if any (planned once per node).
+    fn chain_at(&mut self, e: &Expr) -> Option<std::sync::Arc<crate::backend::Chain>> {
+        if !super::chains::enabled() {
+            return None;
+        }
+        let types = &self.ctx.program.types;
+        self.chains
+            .entry(e as *const Expr)
+            .or_insert_with(|| super::chains::plan(types, e))
+            .clone()
     }
 
     fn eval_all(&mut self, env: &mut Env, es: &[Expr]) -> Result<Vec<Value>, Diagnostic> {

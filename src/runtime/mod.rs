@@ -2,6 +2,7 @@
 //! the builtins.
 pub mod batch;
 mod builtins;
+mod chains;
 mod combinators;
 pub mod eval;
 mod globals;
@@ -18,6 +19,7 @@ pub mod vocab;
 pub mod weights;
 mod windows;
 
+pub use chains::{chain_runs, set_chains};
 pub use eval::{apply, apply_watching, eval_closed, global_value, Context};
 pub use globals::{function_type, global_function};
 pub use hoist::{hoisted_runs, set_hoisting};

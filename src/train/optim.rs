@@ -94,18 +94,53 @@ impl Optimizer {
                 };
                 let t = self.step.max(1) as i32;
                 // Bias corrections folded into one step size and one scale.
-                let step_size = self.lr / (1.0 - BETA1.powi(t));
-                let v_scale = 1.0 / (1.0 - BETA2.powi(t)).sqrt();
-                let entries = params
-                    .iter_mut()
-                    .zip(grad)
-                    .zip(m.iter_mut().zip(v.iter_mut()));
-                for ((p, &g), (m, v)) in entries {
-                    *m = BETA1 * *m + (1.0 - BETA1) * g;
-                    *v = BETA2 * *v + (1.0 - BETA2) * g * g;
-                    *p -= step_size * *m / (v.sqrt() * v_scale + EPSILON);
-                }
+                let step = AdamStep {
+                    size: self.lr / (1.0 - BETA1.powi(t)),
+                    v_scale: 1.0 / (1.0 - BETA2.powi(t)).sqrt(),
+                };
+                step.run(params, grad, m, v);
             }
+        }
+    }
+}
+
+/// One Adam step over a slot: `m = b1 m + (1 - b1) g`, `v = b2 v + (1 -
+/// b2) g^2`, `p -= size m / (sqrt(v) v_scale + eps)`.
+#[derive(Clone, Copy)]
+struct AdamStep {
+    size: f32,
+    v_scale: f32,
+}
+
+impl AdamStep {
+    /// With AVX2 when the CPU has it: eight lanes instead of four, the
+    /// same results bit for bit (no operation is contracted or
+    /// approximated; the square root and the division are exact).
+    fn run(self, params: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx2")]
+            unsafe fn avx2(s: AdamStep, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
+                s.body(p, g, m, v)
+            }
+            if is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (checked just above).
+                return unsafe { avx2(self, params, grad, m, v) };
+            }
+        }
+        self.body(params, grad, m, v)
+    }
+
+    #[inline(always)]
+    fn body(self, params: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]) {
+        let entries = params
+            .iter_mut()
+            .zip(grad)
+            .zip(m.iter_mut().zip(v.iter_mut()));
+        for ((p, &g), (m, v)) in entries {
+            *m = BETA1 * *m + (1.0 - BETA1) * g;
+            *v = BETA2 * *v + (1.0 - BETA2) * g * g;
+            *p -= self.size * *m / (v.sqrt() * self.v_scale + EPSILON);
         }
     }
 }
