@@ -383,3 +383,40 @@ fn the_trainer_refuses_data_it_cannot_use() {
         dp::Trainer::new(&program, fresh, dp::TrainSettings::new("model")).expect_err("not a loss");
     assert!(err.to_string().contains("must return a Float"), "{err}");
 }
+
+/// `normal` and `uniform` have their distributions: 20,000 draws of each
+/// (mean and variance within 4 standard errors; uniform inside [0, 1)).
+#[test]
+fn draws_have_their_distributions() {
+    let mut program = dp::Program::from_source(
+        "draws.dp",
+        "def n : R[20000] = normal\ndef u : R[20000] = uniform\n",
+    )
+    .expect("checks");
+    let model = dp::Model::fresh(&program, 0).expect("weights");
+    let mut values = |name: &str| -> Vec<f64> {
+        let json = program.eval(&model, name).expect("evaluates");
+        serde_json::from_str(&json).expect("a list of numbers")
+    };
+    let stats = |xs: &[f64]| {
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+        (n, mean, var)
+    };
+    let normal = values("n");
+    let (n, mean, var) = stats(&normal);
+    assert!(mean.abs() < 4.0 / n.sqrt(), "normal mean {mean}");
+    assert!(
+        (var - 1.0).abs() < 4.0 * (2.0 / n).sqrt(),
+        "normal variance {var}"
+    );
+    let uniform = values("u");
+    assert!(uniform.iter().all(|&x| (0.0..1.0).contains(&x)));
+    let (n, mean, var) = stats(&uniform);
+    assert!(
+        (mean - 0.5).abs() < 4.0 * (1.0 / 12.0 / n).sqrt(),
+        "uniform mean {mean}"
+    );
+    assert!((var - 1.0 / 12.0).abs() < 0.005, "uniform variance {var}");
+}

@@ -430,3 +430,45 @@ def loss ((t, k) : (Tree Word, R[3])) : Float =
         .collect();
     run_cases(&[("cata over trees of repeated words", shared, lines)]);
 }
+
+/// Random draws (LANGUAGE.md 11.1) are a function of the example's position
+/// and the draw's place in its evaluation: an example drawn in a batch gets
+/// what it gets alone, in `map`, `fold` (examples of different lengths), an
+/// `if` taken by some examples, `cata`, a def evaluated at each use, and
+/// through `mu + sigma * normal` to the learned pieces' gradients.
+#[test]
+fn random_draws() {
+    let draws = r#"
+learn mu : R[2] -> R[3]
+learn sigma : R[2] -> R[3]
+learn cell : (R[3], R[2]) -> R[3]
+def eps : R[3] = normal
+def loss (xs : List R[2]) : Float =
+  sumList (map (\x -> sum (mu x + sigma x * normal)) xs)
+    + sum (fold (\h x -> tanh (cell (h, x + uniform * 0.1))) eps xs)
+    + (if length xs > 2 then sum (normal * eps) else sum uniform)
+    + sum eps
+"#;
+    let tree = r#"
+learn lf : R[2] -> R[3]
+def loss (t : Tree R[2]) : Float =
+  sum (cata (\x -> tanh (lf x + normal)) (\l r -> l * r + uniform) t)
+"#;
+    let mut rng = Lcg(31);
+    let lists: Vec<String> = [3, 0, 5, 1, 4, 2]
+        .iter()
+        .map(|&l| list_json(&mut rng, l))
+        .collect();
+    let mut leaf = || format!("{{\"leaf\": {}}}", vec_json(&mut rng, 2));
+    let trees = vec![
+        format!("[[{}, {}], {}]", leaf(), leaf(), leaf()),
+        leaf(),
+        format!("[{}, [{}, [{}, {}]]]", leaf(), leaf(), leaf(), leaf()),
+        format!("[{}, {}]", leaf(), leaf()),
+        format!("[[{}, {}], [{}, {}]]", leaf(), leaf(), leaf(), leaf()),
+    ];
+    run_cases(&[
+        ("draws in map, fold, if and a def", draws, lists),
+        ("draws in cata", tree, trees),
+    ]);
+}

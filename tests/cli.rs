@@ -1320,3 +1320,34 @@ fn lower_prints_networks() {
     run.assert_code(1);
     assert!(run.stderr.contains("E02"), "{}", run.describe());
 }
+
+/// `dp run --seed`: the same seed gives the same draws, another seed
+/// others; `--apply` draws per line position (equal lines differ), and
+/// `--eval` draws as the example at position 0.
+#[test]
+fn run_seed_fixes_the_draws() {
+    let p = program(
+        "draws",
+        "rep H = R[3]\ndef noisy (x : Float) : H = normal * x + uniform\ndef main : H = normal\n",
+    );
+    let input = temp_file("draws", "jsonl", "1.0\n1.0\n");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", s(&p)];
+        args.extend_from_slice(extra);
+        let r = dp(&args);
+        r.assert_sane();
+        r.assert_code(0);
+        r.stdout
+    };
+    assert_eq!(run(&[]), run(&["--seed", "0"]));
+    assert_eq!(run(&["--seed", "7"]), run(&["--seed", "7"]));
+    assert_ne!(run(&["--seed", "7"]), run(&["--seed", "8"]));
+    let applied = run(&["--apply", "noisy", "--input", s(&input)]);
+    let lines: Vec<&str> = applied.lines().collect();
+    assert_eq!(lines.len(), 2, "{applied}");
+    assert_ne!(
+        lines[0], lines[1],
+        "equal lines at different positions drew alike"
+    );
+    assert_eq!(run(&["--eval", "noisy 1.0"]).trim(), lines[0]);
+}

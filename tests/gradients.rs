@@ -157,6 +157,21 @@ fn stop_gradient_halves_a_square() {
     assert!(checked > 10, "the gradients are not all zero");
 }
 
+/// Gradients flow through `mu + sigma * normal` (reparameterisation) and
+/// through uniform noise, the draws fixed: finite differences agree.
+#[test]
+fn random_draws() {
+    let cases = scalar_cases(&[
+        ("mu + sigma * normal", "sum (tanh (h + u * normal))"),
+        (
+            "normal inside an expression",
+            "dot (h * normal) (tanh u + uniform)",
+        ),
+        ("a draw per use", "sum (h * normal) * sum (u * normal)"),
+    ]);
+    run_cases(&cases, CheckOpts::default());
+}
+
 #[test]
 fn reductions() {
     let cases = scalar_cases(&[

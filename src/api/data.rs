@@ -215,6 +215,7 @@ impl Program {
                 weights,
                 &data.function,
                 examples,
+                0,
                 &mut |row| {
                     rows.push(row);
                     true

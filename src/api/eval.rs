@@ -15,13 +15,15 @@ use crate::source::SourceMap;
 /// Examples per evaluation batch when applying a function to a data set.
 pub const APPLY_BATCH: usize = 256;
 
-/// Parse, check and evaluate an expression in the program's scope; its JSON.
+/// Parse, check and evaluate an expression in the program's scope (its
+/// random draws from `seed`, as the example at position 0); its JSON.
 pub fn eval_text(
     compiled: &mut Compiled,
     vocabs: &Vocabularies,
     weights: &Weights,
     graph: &mut Graph,
     text: &str,
+    seed: u64,
 ) -> Result<String, Failure> {
     let id = compiled.sources.add("<eval>", text);
     let (expr, diags) = crate::syntax::parse_expr(id, text);
@@ -34,11 +36,8 @@ pub fn eval_text(
     };
     let typed = crate::types::check_expr(&compiled.program, &expr)
         .map_err(|d| fail(&compiled.sources, d))?;
-    let ctx = Context {
-        program: &compiled.program,
-        vocabs,
-        weights,
-    };
+    let mut ctx = Context::new(&compiled.program, vocabs, weights);
+    ctx.draws.seed = seed;
     let value = runtime::eval_closed(&ctx, graph, &typed, 1)
         .map_err(|d| fail(&compiled.sources, vec![d]))?;
     encode_one(
@@ -73,26 +72,28 @@ pub fn encode_one(
 }
 
 /// Apply the global function `name` to `examples` (decoded against its
-/// argument type), a batch at a time; `emit` receives each result as JSON
-/// text, in order, and returns false to stop early.
+/// argument type), a batch at a time, random draws from `seed` (each
+/// example at its position in `examples`); `emit` receives each result as
+/// JSON text, in order, and returns false to stop early.
 pub fn apply_examples(
     compiled: &Compiled,
     vocabs: &Vocabularies,
     weights: &Weights,
     name: &str,
     examples: &[Example],
+    seed: u64,
     emit: &mut dyn FnMut(String) -> bool,
 ) -> Result<(), Failure> {
     let program = &compiled.program;
     let sources = &compiled.sources;
     let (arg_ty, result_ty) =
         function_type(program, name).map_err(|d| Failure::with(sources, d))?;
-    let ctx = Context {
-        program,
-        vocabs,
-        weights,
-    };
-    for chunk in examples.chunks(APPLY_BATCH) {
+    for (k, chunk) in examples.chunks(APPLY_BATCH).enumerate() {
+        let start = (k * APPLY_BATCH) as u64;
+        let positions: Vec<u64> = (start..start + chunk.len() as u64).collect();
+        let mut ctx = Context::new(program, vocabs, weights);
+        ctx.draws.seed = seed;
+        ctx.draws.positions = &positions;
         let mut graph = Graph::inference();
         let refs: Vec<_> = chunk.iter().collect();
         let arg = codec::assemble(&graph, &refs, &arg_ty, &program.types);
@@ -137,7 +138,7 @@ impl super::Program {
     pub fn eval(&mut self, model: &Model, expr: &str) -> Result<String, Error> {
         let (vocabs, weights) = model.parts();
         let compiled = &mut self.compiled;
-        on_big_stack(|| eval_text(compiled, vocabs, weights, &mut Graph::inference(), expr))?
+        on_big_stack(|| eval_text(compiled, vocabs, weights, &mut Graph::inference(), expr, 0))?
             .map_err(Error::from)
     }
 
@@ -191,11 +192,7 @@ impl super::Program {
         if x.nrows() == 0 {
             return Ok(ndarray::Array2::zeros((0, m)));
         }
-        let ctx = Context {
-            program,
-            vocabs,
-            weights,
-        };
+        let ctx = Context::new(program, vocabs, weights);
         let out = on_big_stack(|| {
             let mut graph = Graph::inference();
             let arg = real_rows(&graph, x);

@@ -68,6 +68,10 @@ pub struct RunArgs {
     /// Threads for the kernels (default: the number of cores).
     #[arg(long, value_parser = at_least_one)]
     pub threads: Option<usize>,
+    /// Seed of the random draws (`normal`, `uniform`, ...) and of fresh
+    /// weights.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 /// How diagnostics are coloured.
@@ -156,23 +160,31 @@ pub fn def_signatures(compiled: &Compiled) -> Vec<String> {
 /// `dp run`.
 pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<(), Failure> {
     let mut compiled = compile(&args.file)?;
-    let (vocabs, weights) = load_weights(&compiled, args.weights.as_deref())?;
+    let (vocabs, weights) = load_weights(&compiled, args.weights.as_deref(), args.seed)?;
     let program = &compiled.program;
     if args.weights.is_none() && !(program.learned.is_empty() && program.params.is_empty()) {
         print_notes(&[format!(
             "`{}` has learned pieces and no --weights was given: running with fresh \
-             weights drawn with seed 0",
-            args.file.display()
+             weights drawn with seed {}",
+            args.file.display(),
+            args.seed
         )]);
     }
     let mut graph = Graph::inference();
     if let Some(expr) = &args.eval {
-        let json = eval_text(&mut compiled, &vocabs, &weights, &mut graph, expr)?;
+        let json = eval_text(
+            &mut compiled,
+            &vocabs,
+            &weights,
+            &mut graph,
+            expr,
+            args.seed,
+        )?;
         let _ = writeln!(out, "{json}");
         return Ok(());
     }
     if let (Some(name), Some(input)) = (&args.apply, &args.input) {
-        return apply_file(&compiled, &vocabs, &weights, name, input, out);
+        return apply_file(&compiled, &vocabs, &weights, (name, input), args.seed, out);
     }
     let Some(GlobalRef::Def(main)) = compiled.program.globals.get("main").copied() else {
         let d = Diagnostic::new(
@@ -182,11 +194,8 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<(), Failure> {
         .help("define `def main = ...`, or evaluate an expression with `--eval EXPR`");
         return Err(Failure::with(&compiled.sources, d));
     };
-    let ctx = Context {
-        program: &compiled.program,
-        vocabs: &vocabs,
-        weights: &weights,
-    };
+    let mut ctx = Context::new(&compiled.program, &vocabs, &weights);
+    ctx.draws.seed = args.seed;
     let ty = compiled.program.defs[main].scheme.ty.clone();
     let value = runtime::global_value(&ctx, &mut graph, main, 1)
         .map_err(|d| Failure::with(&compiled.sources, d))?;
@@ -209,10 +218,12 @@ fn print_notes(notes: &[String]) {
     }
 }
 
-/// The run-time vocabularies and weights: from a file, or fresh (seed 0).
+/// The run-time vocabularies and weights: from a file, or fresh from
+/// `seed`.
 pub fn load_weights(
     compiled: &Compiled,
     path: Option<&Path>,
+    seed: u64,
 ) -> Result<(Vocabularies, Weights), Failure> {
     let program = &compiled.program;
     if let Some(path) = path {
@@ -222,7 +233,7 @@ pub fn load_weights(
         return Ok((ckpt.vocabs, ckpt.weights));
     }
     let vocabs = Vocabularies::from_types(&program.types);
-    let weights = dp::train::fresh_weights(compiled, &vocabs, 0)?;
+    let weights = dp::train::fresh_weights(compiled, &vocabs, seed)?;
     Ok((vocabs, weights))
 }
 
@@ -230,8 +241,8 @@ fn apply_file(
     compiled: &Compiled,
     vocabs: &Vocabularies,
     weights: &Weights,
-    name: &str,
-    input: &Path,
+    (name, input): (&str, &Path),
+    seed: u64,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
     let sources = &compiled.sources;
@@ -245,9 +256,15 @@ fn apply_file(
             diagnostics: data_errors(input, &arg_ty, errors),
         })?;
     // A closed stdout (`| head`) ends the run: nobody reads the rest.
-    apply_examples(compiled, &vocabs, weights, name, &examples, &mut |row| {
-        writeln!(out, "{row}").is_ok()
-    })
+    apply_examples(
+        compiled,
+        &vocabs,
+        weights,
+        name,
+        &examples,
+        seed,
+        &mut |row| writeln!(out, "{row}").is_ok(),
+    )
 }
 
 /// `dp train`.

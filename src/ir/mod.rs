@@ -41,6 +41,18 @@ pub struct Program {
     pub params: Vec<ParamDecl>,
 }
 
+impl Program {
+    /// Does any def or `param` initialiser draw random values (11.1)?
+    pub fn draws(&self) -> bool {
+        let mut draws = |e: &Expr| matches!(e.kind, ExprKind::Builtin(b) if b.draws());
+        self.defs.iter().any(|d| d.body.any(&mut draws))
+            || self
+                .params
+                .iter()
+                .any(|p| p.init.as_ref().is_some_and(|e| e.any(&mut draws)))
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GlobalRef {
     Def(DefId),
@@ -130,6 +142,38 @@ pub struct Expr {
     pub kind: ExprKind,
     pub ty: Type,
     pub span: Span,
+}
+
+impl Expr {
+    /// Does `pred` hold for this expression or any inside it (lambda
+    /// bodies included)? An explicit stack: deep expressions cannot
+    /// overflow it.
+    pub fn any(&self, pred: &mut dyn FnMut(&Expr) -> bool) -> bool {
+        let mut stack = vec![self];
+        while let Some(e) = stack.pop() {
+            if pred(e) {
+                return true;
+            }
+            match &e.kind {
+                ExprKind::Lambda(l) => stack.push(&l.body),
+                ExprKind::App { func, args } => {
+                    stack.push(func);
+                    stack.extend(args.iter());
+                }
+                ExprKind::Let { value, body, .. } => stack.extend([&**value, &**body]),
+                ExprKind::If {
+                    cond,
+                    then_branch,
+                    else_branch,
+                } => stack.extend([&**cond, &**then_branch, &**else_branch]),
+                ExprKind::Tuple(es) | ExprKind::List(es) | ExprKind::Prim { args: es, .. } => {
+                    stack.extend(es.iter())
+                }
+                _ => {}
+            }
+        }
+        false
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -318,6 +362,8 @@ pub enum Builtin {
     Zeros,
     Ones,
     StopGradient,
+    Normal,
+    Uniform,
 }
 
 impl Builtin {
@@ -377,6 +423,8 @@ impl Builtin {
         Builtin::Zeros,
         Builtin::Ones,
         Builtin::StopGradient,
+        Builtin::Normal,
+        Builtin::Uniform,
     ];
 
     /// The name a program uses.
@@ -438,12 +486,20 @@ impl Builtin {
             Zeros => "zeros",
             Ones => "ones",
             StopGradient => "stop_gradient",
+            Normal => "normal",
+            Uniform => "uniform",
         }
     }
 
     /// An activation a fused step op can apply (`tanh`, `sigmoid`, `relu`).
     pub fn is_fusable_activation(self) -> bool {
         matches!(self, Builtin::Tanh | Builtin::Sigmoid | Builtin::Relu)
+    }
+
+    /// A random draw (LANGUAGE.md 11.1): a function of the run's seed,
+    /// the epoch, the example's position and the draw's place.
+    pub fn draws(self) -> bool {
+        matches!(self, Builtin::Normal | Builtin::Uniform)
     }
 
     pub fn from_name(name: &str) -> Option<Builtin> {
@@ -454,7 +510,7 @@ impl Builtin {
     pub fn arity(self) -> usize {
         use Builtin::*;
         match self {
-            Zeros | Ones => 0,
+            Zeros | Ones | Normal | Uniform => 0,
             Length | Reverse | Last | SumList | MeanList | MaxList | Leaves | Flatten | Fst
             | Snd | Elems | Leaf | Grid | Tanh | Sigmoid | Relu | Exp | Log | Sqrt | Abs | Sum
             | Mean | Max | Norm | Softmax | LogSoftmax | FloatOf | Argmax | StopGradient => 1,

@@ -94,6 +94,8 @@ fn reals(ev: &mut Eval, b: Builtin, c: &Call, args: &[Value]) -> Result<Value, D
     match (b, args) {
         (Zeros, []) => layout::constant(ev.ctx, ev.graph, c.ty, 0.0, batch, span),
         (Ones, []) => layout::constant(ev.ctx, ev.graph, c.ty, 1.0, batch, span),
+        (Normal, []) => super::random::noise(ev, c, super::random::Dist::Normal),
+        (Uniform, []) => super::random::noise(ev, c, super::random::Dist::Uniform),
         (Fst | Snd, [Value::Tuple(parts)]) if parts.len() == 2 => {
             Ok(parts[usize::from(b == Snd)].clone())
         }

@@ -43,10 +43,25 @@ use super::vocab::Vocabularies;
 use super::weights::Weights;
 
 /// What evaluation reads: the program, its run-time vocabularies and weights.
+#[derive(Clone, Copy)]
 pub struct Context<'a> {
     pub program: &'a ir::Program,
     pub vocabs: &'a Vocabularies,
     pub weights: &'a Weights,
+    /// Where random draws come from (`random.rs`).
+    pub draws: super::random::Draws<'a>,
+}
+
+impl<'a> Context<'a> {
+    /// A context whose draws come from seed 0, epoch 0, outside training.
+    pub fn new(program: &'a ir::Program, vocabs: &'a Vocabularies, weights: &'a Weights) -> Self {
+        Context {
+            program,
+            vocabs,
+            weights,
+            draws: Default::default(),
+        }
+    }
 }
 
 /// Evaluate a closed expression (no free locals; types closed) over a batch
@@ -147,12 +162,20 @@ pub(crate) struct Eval<'e> {
     nonfinite_at: Option<Span>,
     /// Hoisting plans of step functions, by lambda and state parameter.
     plans: HashMap<(usize, usize), Rc<crate::lower::hoist::HoistPlan>>,
+    /// Values drawn so far for each example of the batch, and (last) for
+    /// values of no example (`random.rs`).
+    counters: Vec<u64>,
+    /// Does the program draw random values? Then nothing is evaluated in
+    /// another order or shared across examples (no hoisting, no shared
+    /// leaf states, no cached constant that draws), so that an example's
+    /// draws are those of running it alone.
+    pub draws: bool,
     /// Elementwise chains (`chains.rs`), by root node address.
     chains: HashMap<*const Expr, Option<std::sync::Arc<crate::backend::Chain>>>,
 }
 
 /// The origin of rows that belong to no example in particular (constants).
-const NO_EXAMPLE: usize = usize::MAX;
+pub(crate) const NO_EXAMPLE: usize = usize::MAX;
 
 impl<'e> Eval<'e> {
     pub fn new(ctx: &'e Context<'e>, graph: &'e mut Graph, top_batch: usize) -> Eval<'e> {
@@ -165,8 +188,17 @@ impl<'e> Eval<'e> {
             watch: false,
             nonfinite_at: None,
             plans: HashMap::new(),
+            counters: vec![0; top_batch + 1],
+            draws: ctx.program.draws(),
             chains: HashMap::new(),
         }
+    }
+
+    /// The count of values drawn for example `example` (or for no example).
+    pub fn counter(&mut self, example: usize) -> &mut u64 {
+        let last = self.counters.len() - 1;
+        let i = if example < last { example } else { last };
+        &mut self.counters[i]
     }
 
     /// Does `v` hold a non-finite real anywhere?
@@ -367,7 +399,10 @@ impl<'e> Eval<'e> {
             return Err(internal(span, format!("unknown def {def}")));
         };
         let subst = d.scheme.bind(inst);
-        if matches!(d.scheme.ty, Type::Func(..)) {
+        // In a program that draws, a def is evaluated where it is used:
+        // each use is a new place in the example's evaluation (not one
+        // cached value drawn for no example).
+        if matches!(d.scheme.ty, Type::Func(..)) || self.draws {
             let mut inner = Env {
                 vars: HashMap::new(),
                 subst: Rc::new(subst),
@@ -419,7 +454,7 @@ impl<'e> Eval<'e> {
                 let Some(d) = self.ctx.program.defs.get(*def) else {
                     return Ok(None);
                 };
-                if matches!(d.scheme.ty, Type::Func(..)) {
+                if matches!(d.scheme.ty, Type::Func(..)) || self.draws {
                     return Ok(None);
                 }
                 let inst: Vec<Type> = inst.iter().map(|t| resolve(t, &env.subst)).collect();

@@ -117,7 +117,7 @@ pub(crate) fn prepare(
 ) -> Result<Option<Prepared>, Diagnostic> {
     let examples = xs.offsets.len().saturating_sub(1);
     let elements = xs.offsets.last().copied().unwrap_or(0);
-    if !HOISTING.with(Cell::get) || elements == 0 || examples > MAX_HOIST_BATCH {
+    if !HOISTING.with(Cell::get) || ev.draws || elements == 0 || examples > MAX_HOIST_BATCH {
         return Ok(None);
     }
     let Value::Func(func) = f else {

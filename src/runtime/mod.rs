@@ -11,6 +11,7 @@ pub mod layout;
 mod learned;
 mod lists;
 mod prims;
+pub mod random;
 #[cfg(test)]
 mod tests;
 mod trees;

@@ -141,11 +141,7 @@ pub fn fun(args: &[Type], ret: Type) -> Type {
 pub fn with_ctx<T>(program: &Program, f: impl FnOnce(&Context, &mut Graph) -> T) -> T {
     let vocabs = Vocabularies::from_types(&program.types);
     let weights = Weights::default();
-    let ctx = Context {
-        program,
-        vocabs: &vocabs,
-        weights: &weights,
-    };
+    let ctx = Context::new(program, &vocabs, &weights);
     let mut graph = Graph::inference();
     f(&ctx, &mut graph)
 }
@@ -190,11 +186,7 @@ pub fn eval_str(
         Ok(t) => t,
         Err(d) => return crate::diagnostic::render(&d, &c.sources, false),
     };
-    let ctx = Context {
-        program: &c.program,
-        vocabs,
-        weights,
-    };
+    let ctx = Context::new(&c.program, vocabs, weights);
     let mut graph = Graph::inference();
     match super::eval::eval_closed(&ctx, &mut graph, &typed, 1) {
         Ok(v) => show_all(&graph, &c.program, vocabs, &v, &typed.ty).join(" | "),

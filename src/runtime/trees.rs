@@ -179,8 +179,9 @@ fn cata(ev: &mut Eval, c: &Call, f: &Value, g: &Value, t: &TreeValue) -> Result<
 /// integers, `f` runs once per distinct payload of the minibatch and the
 /// leaves share its rows (a treebank's repeated words: 2,000 leaves of a
 /// 1,000-word vocabulary are about 860 distinct). Exact, since `f` is a
-/// deterministic function of its argument; the children's gathers
-/// scatter-add the shared rows' gradients.
+/// deterministic function of its argument (not in a program that draws
+/// random values); the children's gathers scatter-add the shared rows'
+/// gradients.
 fn leaf_states(
     ev: &mut Eval,
     f: &Value,
@@ -189,7 +190,7 @@ fn leaf_states(
     r_ty: &Type,
     span: Span,
 ) -> Result<(Value, Vec<usize>), Diagnostic> {
-    let uniform = matches!(f, Value::Func(func) if is_uniform(func));
+    let uniform = !ev.draws && matches!(f, Value::Func(func) if is_uniform(func));
     if let Some((firsts, slots)) = uniform.then(|| distinct(&payload)).flatten() {
         if firsts.len() < owners.len() {
             let payload = gather(ev.graph, &payload, &firsts);

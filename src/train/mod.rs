@@ -302,11 +302,7 @@ pub fn fresh_weights(
     let mut weights = runtime::weights::initialise(program, vocabs, &graph, seed);
     for (i, p) in program.params.iter().enumerate() {
         let Some(init) = &p.init else { continue };
-        let ctx = Context {
-            program,
-            vocabs,
-            weights: &weights,
-        };
+        let ctx = Context::new(program, vocabs, &weights);
         let value = runtime::eval_closed(&ctx, &mut graph, init, 1).map_err(|d| Failure {
             sources: compiled.sources.clone(),
             diagnostics: vec![d],
@@ -332,7 +328,12 @@ pub fn mean_over(
         return Ok(None);
     }
     let mut total = 0.0f64;
-    for chunk in examples.chunks(EVAL_BATCH) {
+    for (k, chunk) in examples.chunks(EVAL_BATCH).enumerate() {
+        let start = (k * EVAL_BATCH) as u64;
+        let positions: Vec<u64> = (start..start + chunk.len() as u64).collect();
+        let mut ctx = *ctx;
+        ctx.draws.positions = &positions;
+        let ctx = &ctx;
         let mut graph = Graph::inference();
         let refs: Vec<&Example> = chunk.iter().collect();
         let arg = codec::assemble(&graph, &refs, arg_ty, &ctx.program.types);

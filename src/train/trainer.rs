@@ -19,6 +19,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::driver::Compiled;
 use crate::ir::pretty::pretty;
 use crate::ir::ty::Type;
+use crate::runtime::random::Draws;
 use crate::runtime::{self, function_type, global_function, Context, Value, Vocabularies};
 
 /// What a run optimises and how, as plain data (no files, no epochs).
@@ -163,18 +164,34 @@ impl<'a> Trainer<'a> {
         )
     }
 
-    /// The evaluation context of the current weights.
-    fn context(&self) -> Context<'_> {
-        Context {
-            program: &self.compiled.program,
-            vocabs: &self.state.vocabs,
-            weights: &self.state.weights,
-        }
+    /// The evaluation context of the current weights, drawing as in the
+    /// current epoch (while training: `dropout` drops) for the examples at
+    /// `positions` of their data set.
+    fn context<'c>(&'c self, positions: &'c [u64], training: bool) -> Context<'c> {
+        let mut ctx = Context::new(
+            &self.compiled.program,
+            &self.state.vocabs,
+            &self.state.weights,
+        );
+        ctx.draws = Draws {
+            seed: self.settings.seed,
+            epoch: self.state.epoch as u64 + 1,
+            training,
+            positions,
+        };
+        ctx
     }
 
     /// One step on one minibatch: returns its mean objective. A
     /// non-finite objective or gradient changes no weight.
     pub fn step(&mut self, examples: &[&Example]) -> Result<f32, Stop> {
+        let positions: Vec<u64> = (0..examples.len() as u64).collect();
+        self.step_at(examples, &positions)
+    }
+
+    /// [`Trainer::step`] on examples at `positions` of their data set (what
+    /// their random draws depend on).
+    fn step_at(&mut self, examples: &[&Example], positions: &[u64]) -> Result<f32, Stop> {
         if examples.is_empty() {
             return Err(Stop::Error(Diagnostic::new(
                 Code::BadData,
@@ -187,7 +204,7 @@ impl<'a> Trainer<'a> {
             batch: self.steps,
         };
         let when = || format!("in epoch {}, batch {}", at.epoch, at.batch);
-        match self.try_step(examples) {
+        match self.try_step(examples, positions) {
             Ok(Ok(loss)) => Ok(loss),
             Ok(Err(nf)) => Err(Stop::NonFinite(nf.diagnostic(at))),
             Err(d) => Err(Stop::Error(d.note(when()))),
@@ -214,7 +231,8 @@ impl<'a> Trainer<'a> {
         let (mut total, mut done) = (0.0f64, 0usize);
         for chunk in order.chunks(self.settings.batch.max(1)) {
             let examples: Vec<&Example> = chunk.iter().filter_map(|&i| train.get(i)).collect();
-            let loss = self.step(&examples)?;
+            let positions: Vec<u64> = chunk.iter().map(|&i| i as u64).collect();
+            let loss = self.step_at(&examples, &positions)?;
             total += loss as f64 * examples.len() as f64;
             done += examples.len();
             progress(done);
@@ -239,7 +257,7 @@ impl<'a> Trainer<'a> {
         &self,
         valid: &[Example],
     ) -> Result<(Option<f64>, Option<(String, f64)>), Diagnostic> {
-        let ctx = self.context();
+        let ctx = self.context(&[], false);
         let objective = mean_over(&ctx, &self.settings.objective, valid, &self.arg_ty)?;
         let metric = match &self.settings.metric {
             Some(m) => mean_over(&ctx, m, valid, &self.arg_ty)?.map(|v| (m.clone(), v)),
@@ -253,12 +271,23 @@ impl<'a> Trainer<'a> {
     /// took no part), computed exactly as a step computes them; nothing is
     /// updated. The reference that gradient checks compare with.
     pub fn gradients(&self, examples: &[&Example]) -> Result<(f32, Vec<Vec<f32>>), Stop> {
+        let positions: Vec<u64> = (0..examples.len() as u64).collect();
+        self.gradients_at(examples, &positions)
+    }
+
+    /// [`Trainer::gradients`] of examples at `positions` of their data set
+    /// (what their random draws depend on).
+    pub fn gradients_at(
+        &self,
+        examples: &[&Example],
+        positions: &[u64],
+    ) -> Result<(f32, Vec<Vec<f32>>), Stop> {
         let at = At {
             epoch: self.state.epoch + 1,
             batch: self.steps + 1,
         };
         let mut graph = Graph::training();
-        let (grads, value) = match self.backward(&mut graph, examples) {
+        let (grads, value) = match self.backward(&mut graph, examples, positions) {
             Ok(Ok(g)) => g,
             Ok(Err(nf)) => return Err(Stop::NonFinite(nf.diagnostic(at))),
             Err(d) => return Err(Stop::Error(d)),
@@ -274,9 +303,13 @@ impl<'a> Trainer<'a> {
 
     /// The forward and backward pass and the update; `Ok(Err(_))` for a
     /// non-finite objective or gradient (weights untouched).
-    fn try_step(&mut self, examples: &[&Example]) -> Result<Result<f32, NonFinite>, Diagnostic> {
+    fn try_step(
+        &mut self,
+        examples: &[&Example],
+        positions: &[u64],
+    ) -> Result<Result<f32, NonFinite>, Diagnostic> {
         let mut graph = Graph::training();
-        let (grads, value) = match self.backward(&mut graph, examples)? {
+        let (grads, value) = match self.backward(&mut graph, examples, positions)? {
             Ok(v) => v,
             Err(nf) => return Ok(Err(nf)),
         };
@@ -298,8 +331,9 @@ impl<'a> Trainer<'a> {
         &self,
         graph: &mut Graph,
         examples: &[&Example],
+        positions: &[u64],
     ) -> Result<Result<(Gradients, f32), NonFinite>, Diagnostic> {
-        let (mean, value) = match self.forward(graph, examples)? {
+        let (mean, value) = match self.forward(graph, examples, positions)? {
             Ok(v) => v,
             Err(nf) => return Ok(Err(nf)),
         };
@@ -323,8 +357,9 @@ impl<'a> Trainer<'a> {
         &self,
         graph: &mut Graph,
         examples: &[&Example],
+        positions: &[u64],
     ) -> Result<Result<(crate::backend::Real, f32), NonFinite>, Diagnostic> {
-        let ctx = self.context();
+        let ctx = self.context(positions, true);
         let program = &self.compiled.program;
         let objective = &self.settings.objective;
         let arg = codec::assemble(graph, examples, &self.arg_ty, &program.types);

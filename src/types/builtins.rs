@@ -173,7 +173,7 @@ fn numeric(b: Builtin, s: &mut Subst) -> Type {
             let v = s.fresh_ty(Constraint::VOCAB);
             f2(Type::Scores(Box::new(v.clone())), v, Type::Float)
         }
-        Zeros | Ones => r,
+        Zeros | Ones | Normal | Uniform => r,
         // Tanh Sigmoid Relu Exp Log Sqrt Abs Softmax LogSoftmax StopGradient
         _ => f(r.clone(), r),
     }

@@ -107,11 +107,14 @@ impl Setup {
         idx: &[usize],
         graph: &mut Graph,
     ) -> Result<Real, String> {
-        let ctx = Context {
-            program: &self.compiled.program,
-            vocabs: &self.vocabs,
-            weights: w,
-        };
+        // Each example at its position in the data, drawing as the first
+        // training epoch does (as `gradients` does: finite differences see
+        // the same draws).
+        let positions: Vec<u64> = idx.iter().map(|&i| i as u64).collect();
+        let mut ctx = Context::new(&self.compiled.program, &self.vocabs, w);
+        ctx.draws.positions = &positions;
+        ctx.draws.epoch = 1;
+        ctx.draws.training = true;
         let refs: Vec<&Example> = idx.iter().map(|&i| &self.examples[i]).collect();
         let arg = codec::assemble(graph, &refs, &self.arg_ty, &self.compiled.program.types);
         let f = dp::runtime::global_function(&ctx, graph, &self.objective, refs.len())
@@ -165,8 +168,9 @@ impl Setup {
         let trainer = Trainer::new(&self.compiled, settings, state)
             .unwrap_or_else(|d| panic!("not an objective:\n{}", self.show(d)));
         let refs: Vec<&Example> = idx.iter().map(|&i| &self.examples[i]).collect();
+        let positions: Vec<u64> = idx.iter().map(|&i| i as u64).collect();
         let (value, grads) = trainer
-            .gradients(&refs)
+            .gradients_at(&refs, &positions)
             .unwrap_or_else(|s| panic!("evaluation failed:\n{}", self.show(s.diagnostic())));
         if mean {
             return (value as f64, grads);

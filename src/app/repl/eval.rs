@@ -28,11 +28,7 @@ pub fn evaluate(session: &Session, learned: &Learned, expr: &ast::Expr) -> Resul
         // instantiated one has unsolved variables.
         return Ok(format!("<function> : {}", type_of(session, expr)?));
     }
-    let ctx = Context {
-        program,
-        vocabs: &learned.vocabs,
-        weights: &learned.weights,
-    };
+    let ctx = Context::new(program, &learned.vocabs, &learned.weights);
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut graph = Graph::inference();
         let value = runtime::eval_closed(&ctx, &mut graph, &typed, 1)?;

@@ -52,11 +52,7 @@ fn batched_equals_single(src: &str, name: &str, inputs: &[&str]) {
         })
         .collect();
     let weights = super::super::weights::initialise(program, &vocabs, &Graph::inference(), 7);
-    let ctx = Context {
-        program,
-        vocabs: &vocabs,
-        weights: &weights,
-    };
+    let ctx = Context::new(program, &vocabs, &weights);
     let mut singles = Vec::new();
     for e in &examples {
         let mut g = Graph::inference();

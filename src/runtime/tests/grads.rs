@@ -45,11 +45,7 @@ fn setup(src: &str, name: &str, inputs: &[&str]) -> Setup {
 
 /// The summed objective over the batch (a `[1, 1]` real) in `graph`.
 fn total(s: &Setup, weights: &Weights, graph: &mut Graph) -> crate::backend::Real {
-    let ctx = Context {
-        program: &s.program,
-        vocabs: &s.vocabs,
-        weights,
-    };
+    let ctx = Context::new(&s.program, &s.vocabs, weights);
     let refs: Vec<&Example> = s.examples.iter().collect();
     let arg = assemble(graph, &refs, &s.arg_ty, &s.program.types);
     let f = global_value(&ctx, graph, s.id, refs.len()).unwrap();

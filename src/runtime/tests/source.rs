@@ -276,11 +276,7 @@ def f (x : Float) : Float = x + bad
 ";
     let c = compile(src);
     let (vocabs, weights) = fresh(&c.program);
-    let ctx = Context {
-        program: &c.program,
-        vocabs: &vocabs,
-        weights: &weights,
-    };
+    let ctx = Context::new(&c.program, &vocabs, &weights);
     let Some(crate::ir::GlobalRef::Def(id)) = c.program.globals.get("f").copied() else {
         panic!()
     };
@@ -314,11 +310,7 @@ def f (xss : List (List Float)) : List Float = lasts xss
         })
         .collect();
     let arg = crate::runtime::batch::concat(&mut g, &parts);
-    let ctx = Context {
-        program: &c.program,
-        vocabs: &vocabs,
-        weights: &weights,
-    };
+    let ctx = Context::new(&c.program, &vocabs, &weights);
     let f = crate::runtime::global_value(&ctx, &mut g, id, 3).unwrap();
     let err = crate::runtime::apply(&ctx, &mut g, &f, vec![arg], Span::default()).unwrap_err();
     assert_eq!(
