@@ -434,8 +434,9 @@ def loss ((t, k) : (Tree Word, R[3])) : Float =
 /// Random draws (LANGUAGE.md 11.1) are a function of the example's position
 /// and the draw's place in its evaluation: an example drawn in a batch gets
 /// what it gets alone, in `map`, `fold` (examples of different lengths), an
-/// `if` taken by some examples, `cata`, a def evaluated at each use, and
-/// through `mu + sigma * normal` to the learned pieces' gradients.
+/// `if` taken by some examples, `cata`, a def evaluated at each use,
+/// `dropout` and `sample` (as while training), and through `mu + sigma *
+/// normal` to the learned pieces' gradients.
 #[test]
 fn random_draws() {
     let draws = r#"
@@ -467,8 +468,21 @@ def loss (t : Tree R[2]) : Float =
         format!("[{}, {}]", leaf(), leaf()),
         format!("[[{}, {}], [{}, {}]]", leaf(), leaf(), leaf(), leaf()),
     ];
+    let choices = r#"
+vocab C = ["a", "b", "c"]
+learn out : R[2] -> Scores C
+learn cell : (R[3], R[2]) -> R[3]
+def loss (xs : List R[2]) : Float =
+  sumList (map (\x -> cross_entropy (out x) (sample (out x)) + sum (dropout 0.4 (out x))) xs)
+    + sum (fold (\h x -> dropout 0.25 (tanh (cell (h, x)))) zeros xs)
+"#;
+    let more: Vec<String> = [2, 4, 0, 3, 1, 5]
+        .iter()
+        .map(|&l| list_json(&mut rng, l))
+        .collect();
     run_cases(&[
         ("draws in map, fold, if and a def", draws, lists),
         ("draws in cata", tree, trees),
+        ("dropout and sample", choices, more),
     ]);
 }

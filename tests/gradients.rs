@@ -157,8 +157,9 @@ fn stop_gradient_halves_a_square() {
     assert!(checked > 10, "the gradients are not all zero");
 }
 
-/// Gradients flow through `mu + sigma * normal` (reparameterisation) and
-/// through uniform noise, the draws fixed: finite differences agree.
+/// Gradients flow through `mu + sigma * normal` (reparameterisation),
+/// uniform noise and `dropout`'s kept elements, the draws fixed (as while
+/// training): finite differences agree.
 #[test]
 fn random_draws() {
     let cases = scalar_cases(&[
@@ -168,6 +169,10 @@ fn random_draws() {
             "dot (h * normal) (tanh u + uniform)",
         ),
         ("a draw per use", "sum (h * normal) * sum (u * normal)"),
+        (
+            "dropout",
+            "dot (dropout 0.3 (tanh h)) u + sum (dropout 0.5 (h * u))",
+        ),
     ]);
     run_cases(&cases, CheckOpts::default());
 }
@@ -768,4 +773,32 @@ fn the_harness_detects_a_wrong_gradient() {
     let f = |w2: &dp::runtime::Weights| s.reduced(w2, &s.all(), true);
     let n = (f(&common::perturbed(&w, 0, 0, 1e-2)) - f(&common::perturbed(&w, 0, 0, -1e-2))) / 2e-2;
     assert!(!common::close(analytic[0][0] as f64, n, 2e-2, 2e-3) || n.abs() < 1e-3);
+}
+
+/// `dropout 0.25` while training (as `gradients` and the harness's values
+/// evaluate) keeps about three quarters of the elements, each scaled by
+/// 4/3; outside training (`Program::eval`, as `dp run` and the REPL) it is
+/// the identity.
+#[test]
+fn dropout_drops_only_while_training() {
+    let src = "param p : R[2000] = ones\ndef loss (x : Float) : Float = sum (dropout 0.25 p) * x\n";
+    let s = common::setup(src, "loss", &["1.0"]);
+    let w = s.weights(0);
+    let value = s.values(&w, &[0])[0];
+    let kept = value * 0.75;
+    assert!(
+        (kept - kept.round()).abs() < 0.05,
+        "kept elements scaled by 4/3: {value}"
+    );
+    assert!((kept - 1500.0).abs() < 4.0 * 19.4, "kept {kept} of 2000");
+    let mut program = dp::Program::from_source("d.dp", src).expect("checks");
+    let model = dp::Model::fresh(&program, 0).expect("weights");
+    let outside = program
+        .eval(&model, "sum (dropout 0.25 p)")
+        .expect("evaluates");
+    assert_eq!(outside, "2000.0");
+    let bad = program
+        .eval(&model, "dropout 1.5 p")
+        .expect_err("p out of range");
+    assert!(bad.to_string().contains("must be in [0, 1)"), "{bad}");
 }

@@ -364,6 +364,8 @@ pub enum Builtin {
     StopGradient,
     Normal,
     Uniform,
+    Dropout,
+    Sample,
 }
 
 impl Builtin {
@@ -425,6 +427,8 @@ impl Builtin {
         Builtin::StopGradient,
         Builtin::Normal,
         Builtin::Uniform,
+        Builtin::Dropout,
+        Builtin::Sample,
     ];
 
     /// The name a program uses.
@@ -488,6 +492,8 @@ impl Builtin {
             StopGradient => "stop_gradient",
             Normal => "normal",
             Uniform => "uniform",
+            Dropout => "dropout",
+            Sample => "sample",
         }
     }
 
@@ -499,7 +505,10 @@ impl Builtin {
     /// A random draw (LANGUAGE.md 11.1): a function of the run's seed,
     /// the epoch, the example's position and the draw's place.
     pub fn draws(self) -> bool {
-        matches!(self, Builtin::Normal | Builtin::Uniform)
+        matches!(
+            self,
+            Builtin::Normal | Builtin::Uniform | Builtin::Dropout | Builtin::Sample
+        )
     }
 
     pub fn from_name(name: &str) -> Option<Builtin> {
@@ -513,9 +522,10 @@ impl Builtin {
             Zeros | Ones | Normal | Uniform => 0,
             Length | Reverse | Last | SumList | MeanList | MaxList | Leaves | Flatten | Fst
             | Snd | Elems | Leaf | Grid | Tanh | Sigmoid | Relu | Exp | Log | Sqrt | Abs | Sum
-            | Mean | Max | Norm | Softmax | LogSoftmax | FloatOf | Argmax | StopGradient => 1,
+            | Mean | Max | Norm | Softmax | LogSoftmax | FloatOf | Argmax | StopGradient
+            | Sample => 1,
             Map | Zip | WindowMap | WindowMap2 | Take | Drop | Maxpool2 | Node | SoftThreshold
-            | HardThreshold | Topk | Dot | Concat | Score | CrossEntropy | Mse | Bce => 2,
+            | HardThreshold | Topk | Dot | Concat | Score | CrossEntropy | Mse | Bce | Dropout => 2,
             Fold | Unfold | MapAccumL | MapAccumR | ZipWith | Cata | Iterate => 3,
         }
     }

@@ -74,7 +74,9 @@ pub(crate) fn call(
         Length | Reverse | Take | Drop | Last | SumList | MeanList | MaxList | Flatten | Grid => {
             lists::call(ev, b, &c, args)
         }
-        Argmax | Score | CrossEntropy | Mse | Bce | FloatOf => scores_and_losses(ev, b, &c, &args),
+        Argmax | Sample | Score | CrossEntropy | Mse | Bce | FloatOf => {
+            scores_and_losses(ev, b, &c, &args)
+        }
         _ => reals(ev, b, &c, &args),
     }
 }
@@ -94,6 +96,7 @@ fn reals(ev: &mut Eval, b: Builtin, c: &Call, args: &[Value]) -> Result<Value, D
     match (b, args) {
         (Zeros, []) => layout::constant(ev.ctx, ev.graph, c.ty, 0.0, batch, span),
         (Ones, []) => layout::constant(ev.ctx, ev.graph, c.ty, 1.0, batch, span),
+        (Dropout, [p, x]) => super::random::dropout(ev, c, p, x),
         (Normal, []) => super::random::noise(ev, c, super::random::Dist::Normal),
         (Uniform, []) => super::random::noise(ev, c, super::random::Dist::Uniform),
         (Fst | Snd, [Value::Tuple(parts)]) if parts.len() == 2 => {
@@ -155,6 +158,7 @@ fn scores_and_losses(
             Ok(Value::Real(ev.graph.from_vec(n.len(), 1, data)))
         }
         (Argmax, [x]) => argmax(ev, c, x),
+        (Sample, [x]) => super::random::sample(ev, c, x),
         (Score, [s, Value::Sym(v)]) => score(ev, c, s, v),
         (CrossEntropy, [s, Value::Sym(v)]) => {
             let logits = pack(ev.graph, s, span)?;

@@ -1,4 +1,5 @@
-//! Random draws (LANGUAGE.md 11.1): `normal` and `uniform`.
+//! Random draws (LANGUAGE.md 11.1): `normal`, `uniform`, `dropout` and
+//! `sample`.
 //!
 //! Every draw is a function of the run's seed, the epoch, the position of
 //! the example it belongs to in its data set, and its place in that
@@ -15,11 +16,13 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Standard, StandardNormal};
 
+use crate::backend::Binary;
 use crate::diagnostic::Diagnostic;
 
 use super::builtins::Call;
 use super::eval::Eval;
-use super::layout;
+use super::layout::{self, pack};
+use super::prims::map_reals;
 use super::value::Value;
 
 /// Where a run's draws come from.
@@ -86,4 +89,86 @@ pub(crate) fn noise(ev: &mut Eval, c: &Call, dist: Dist) -> Result<Value, Diagno
     let data = draw(ev, c.origin, cols, dist);
     let x = ev.graph.from_vec(c.origin.len(), cols, data);
     layout::unpack(ev.ctx, ev.graph, &x, c.ty, c.span)
+}
+
+/// `dropout p x`: while training, each element of `x` zeroed with
+/// probability `p` (the example's own `p`, in [0, 1): checked always) and
+/// the others scaled by `1 / (1 - p)`, so the expectation is `x`; the
+/// identity (and no draw) otherwise. Backward: the same mask times the gradient; the
+/// mask itself carries none.
+pub(crate) fn dropout(ev: &mut Eval, c: &Call, p: &Value, x: &Value) -> Result<Value, Diagnostic> {
+    let p = pack(ev.graph, p, c.span)?;
+    let ps = ev.graph.to_vec(&p);
+    if let Some(row) = ps.iter().position(|p| !(0.0..1.0).contains(p)) {
+        let message = format!(
+            "`dropout` with probability {} (it must be in [0, 1))",
+            ps[row]
+        );
+        return Err(ev.fail(c.span, c.origin, row, message, "this dropout"));
+    }
+    if !ev.ctx.draws.training {
+        return Ok(x.clone());
+    }
+    let origin = c.origin.clone();
+    map_reals(
+        x,
+        &mut |r| {
+            let cols = r.cols();
+            let u = draw(ev, &origin, cols, Dist::Uniform);
+            let mask: Vec<f32> = u
+                .iter()
+                .enumerate()
+                .map(|(i, &u)| {
+                    let p = ps[i / cols.max(1)];
+                    if u < p {
+                        0.0
+                    } else {
+                        1.0 / (1.0 - p)
+                    }
+                })
+                .collect();
+            let mask = ev.graph.from_vec(r.rows(), cols, mask);
+            Ok(ev.graph.binary(Binary::Mul, r, &mask))
+        },
+        c.span,
+    )
+}
+
+/// `sample s`: a symbol drawn from `softmax s` for each row (one uniform
+/// draw, inverted through the cumulative probabilities); no gradient.
+pub(crate) fn sample(ev: &mut Eval, c: &Call, x: &Value) -> Result<Value, Diagnostic> {
+    let r = pack(ev.graph, x, c.span)?;
+    let (rows, cols) = (r.rows(), r.cols());
+    if cols == 0 && rows > 0 {
+        return Err(ev.fail(
+            c.span,
+            c.origin,
+            0,
+            "`sample` of no scores",
+            "empty vocabulary",
+        ));
+    }
+    let scores = ev.graph.to_vec(&r);
+    let u = draw(ev, c.origin, 1, Dist::Uniform);
+    let picked = scores
+        .chunks(cols.max(1))
+        .zip(&u)
+        .map(|(row, &u)| {
+            let top = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let weights: Vec<f64> = row.iter().map(|&s| f64::from(s - top).exp()).collect();
+            let total: f64 = weights.iter().sum();
+            let target = f64::from(u) * total;
+            let mut acc = 0.0;
+            for (k, w) in weights.iter().enumerate() {
+                acc += w;
+                if target < acc {
+                    return k as u32;
+                }
+            }
+            // Rounding left the target at the very top: the last symbol
+            // with any weight.
+            weights.iter().rposition(|&w| w > 0.0).unwrap_or(0) as u32
+        })
+        .collect();
+    Ok(Value::Sym(std::rc::Rc::new(picked)))
 }

@@ -165,10 +165,11 @@ fn numeric(b: Builtin, s: &mut Subst) -> Type {
         Topk => f2(Type::Int, r.clone(), r),
         Sum | Mean | Max | Norm => f(r, Type::Float),
         Dot | Mse => f2(r.clone(), r, Type::Float),
-        Argmax => {
+        Argmax | Sample => {
             let v = s.fresh_ty(Constraint::VOCAB);
             f(Type::Scores(Box::new(v.clone())), v)
         }
+        Dropout => f2(Type::Float, r.clone(), r),
         Score | CrossEntropy => {
             let v = s.fresh_ty(Constraint::VOCAB);
             f2(Type::Scores(Box::new(v.clone())), v, Type::Float)
