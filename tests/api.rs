@@ -444,3 +444,28 @@ fn sample_follows_the_softmax() {
         );
     }
 }
+
+/// `param` initialisers may draw (11.1): from the model's seed, each param
+/// its own draws (two params alike in type differ), the same seed the
+/// same values.
+#[test]
+fn param_initialisers_draw_from_the_seed() {
+    let mut program = dp::Program::from_source(
+        "init.dp",
+        "param p : R[4] = 0.02 * normal\nparam q : R[4] = 0.02 * normal\nparam u : R[4] = uniform\n",
+    )
+    .expect("checks");
+    let mut values = |seed: u64| {
+        let model = dp::Model::fresh(&program, seed).expect("weights");
+        ["p", "q", "u"].map(|name| program.eval(&model, name).expect("evaluates"))
+    };
+    let (a, b, c) = (values(0), values(0), values(1));
+    assert_eq!(a, b);
+    assert_ne!(a[0], c[0]);
+    assert_ne!(a[0], a[1]);
+    let p: Vec<f64> = serde_json::from_str(&a[0]).expect("numbers");
+    assert!(
+        p.iter().all(|x| x.abs() < 0.2) && p.iter().any(|&x| x != 0.0),
+        "{p:?}"
+    );
+}

@@ -21,6 +21,7 @@ use crate::diagnostic::{Code, Diagnostic, Failure};
 use crate::driver::{read_text, Compiled};
 use crate::ir::ty::Type;
 use crate::runtime::global_function;
+use crate::runtime::random::Draws;
 use crate::runtime::{self, Context, Value, Vocabularies, Weights};
 use optim::{Optimizer, OptimizerKind};
 pub use trainer::{Settings, Stop, Trainer};
@@ -292,6 +293,9 @@ fn load_data(
 }
 
 /// Fresh weights, with `param p : T = init` initialisers evaluated.
+/// The epoch number the draws of `param` initialisers use.
+pub const INIT_EPOCH: u64 = u64::MAX;
+
 pub fn fresh_weights(
     compiled: &Compiled,
     vocabs: &Vocabularies,
@@ -302,7 +306,17 @@ pub fn fresh_weights(
     let mut weights = runtime::weights::initialise(program, vocabs, &graph, seed);
     for (i, p) in program.params.iter().enumerate() {
         let Some(init) = &p.init else { continue };
-        let ctx = Context::new(program, vocabs, &weights);
+        // `normal` and `uniform` in initialisers draw from `seed`, each
+        // param as its own example in an epoch of its own (no run's draws
+        // coincide with them).
+        let position = [i as u64];
+        let mut ctx = Context::new(program, vocabs, &weights);
+        ctx.draws = Draws {
+            seed,
+            epoch: INIT_EPOCH,
+            training: false,
+            positions: &position,
+        };
         let value = runtime::eval_closed(&ctx, &mut graph, init, 1).map_err(|d| Failure {
             sources: compiled.sources.clone(),
             diagnostics: vec![d],
