@@ -74,6 +74,9 @@ pub enum Code {
     NoMain,
     /// A data structure holding functions, which the runtime cannot batch.
     UnsupportedType,
+    /// An `objective` declaration naming a def that is not an objective or
+    /// a piece that is not learned (spec 11.2).
+    BadObjective,
     // E03xx: run time
     /// A run-time error at a source position (empty `last`, ragged grid, ...).
     RuntimeError,
@@ -121,6 +124,7 @@ impl Code {
             AnnotationTooGeneral => "E0213",
             NoMain => "E0214",
             UnsupportedType => "E0215",
+            BadObjective => "E0216",
             RuntimeError => "E0301",
             BadData => "E0401",
             BadWeights => "E0402",

@@ -40,7 +40,33 @@ impl Compiled {
                 let scheme = crate::ir::pretty::pretty_scheme(&def.scheme);
                 Some(format!("{name} : {scheme}"))
             })
+            .chain(
+                self.program
+                    .objectives
+                    .iter()
+                    .map(|o| self.objective_line(o)),
+            )
             .collect()
+    }
+
+    /// `objective disc = d_loss updates d_hidden, d_out`, as declared.
+    fn objective_line(&self, o: &crate::ir::Objective) -> String {
+        let p = &self.program;
+        let def = p.defs.get(o.def).map_or("?", |d| d.name.as_str());
+        let pieces: Vec<&str> = o
+            .updates
+            .iter()
+            .map(|r| match *r {
+                crate::ir::GlobalRef::Learned(id) => {
+                    p.learned.get(id).map_or("?", |l| l.name.as_str())
+                }
+                crate::ir::GlobalRef::Param(id) => {
+                    p.params.get(id).map_or("?", |q| q.name.as_str())
+                }
+                crate::ir::GlobalRef::Def(_) => "?",
+            })
+            .collect();
+        format!("objective {} = {def} updates {}", o.name, pieces.join(", "))
     }
 
     /// The names of the root module's defs, in source order.

@@ -39,6 +39,18 @@ pub struct Program {
     pub globals: HashMap<String, GlobalRef>,
     pub learned: Vec<LearnedPiece>,
     pub params: Vec<ParamDecl>,
+    /// `objective NAME = DEF updates PIECE, ...` (spec 11.2).
+    pub objectives: Vec<Objective>,
+}
+
+/// A named objective: a def (one parameter, a `Float` result) and the
+/// learned pieces (`learn` or `param`) its gradient steps may change.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Objective {
+    pub name: String,
+    pub def: DefId,
+    pub updates: Vec<GlobalRef>,
+    pub span: Span,
 }
 
 impl Program {

@@ -48,6 +48,12 @@ pub enum DeclKind {
         ty: TypeExpr,
         init: Option<Expr>,
     },
+    /// `objective disc = d_loss updates d_hidden, d_out` (spec 11.2)
+    Objective {
+        name: Ident,
+        def: Ident,
+        pieces: Vec<Ident>,
+    },
     /// `def name p1 p2 ... (: T)? = e`
     Def {
         name: Ident,

@@ -43,6 +43,10 @@ pub enum Token {
     Learn,
     #[token("param")]
     Param,
+    #[token("objective")]
+    Objective,
+    #[token("updates")]
+    Updates,
     #[token("def")]
     Def,
     #[token("let")]
@@ -168,6 +172,8 @@ impl fmt::Display for Token {
             Vocab => "vocab",
             Learn => "learn",
             Param => "param",
+            Objective => "objective",
+            Updates => "updates",
             Def => "def",
             Let => "let",
             In => "in",

@@ -42,6 +42,7 @@ pub fn extend(base: &Program, decls: &[&ast::Decl]) -> (Program, Vec<Diagnostic>
     let checked = check_defs(&mut env, &defs, base_defs, &mut diags);
     prog.defs.extend(checked);
     check_param_inits(&mut prog, &mut env, decls, &mut diags);
+    check_objectives(&mut prog, &env, decls, &mut diags);
     prog.types = env.types.table.clone();
     prog.globals = env.globals.clone();
     diags.extend(std::mem::take(&mut env.types.diags));
@@ -302,4 +303,116 @@ fn check_defs(
         }
     }
     out.into_iter().flatten().collect()
+}
+
+/// `objective NAME = DEF updates PIECE, ...`: NAME new among objectives
+/// and values, DEF a def of one parameter with a `Float` result, each
+/// PIECE a `learn` or `param`; every mistake reported.
+fn check_objectives(
+    prog: &mut Program,
+    env: &Env,
+    decls: &[&ast::Decl],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let mut seen: HashMap<String, Span> = prog
+        .objectives
+        .iter()
+        .map(|o| (o.name.clone(), o.span))
+        .collect();
+    for d in decls {
+        let DeclKind::Objective { name, def, pieces } = &d.kind else {
+            continue;
+        };
+        let updates = objective_pieces(env, pieces, diags);
+        let def = objective_def(env, def, diags);
+        if let Some(first) = seen.get(&name.name) {
+            diags.push(dup(name, Some(*first), "the objective"));
+            continue;
+        }
+        if env.globals.contains_key(&name.name) {
+            diags.push(dup(name, None, "the objective"));
+            continue;
+        }
+        seen.insert(name.name.clone(), name.span);
+        if let (Some(def), Some(updates)) = (def, updates) {
+            prog.objectives.push(ir::Objective {
+                name: name.name.clone(),
+                def,
+                updates,
+                span: name.span,
+            });
+        }
+    }
+}
+
+fn bad_objective(at: &Ident, message: String, label: &str) -> Diagnostic {
+    Diagnostic::new(Code::BadObjective, message).at(at.span, label.to_string())
+}
+
+/// The def an objective names, if it is one of one parameter to `Float`.
+fn objective_def(env: &Env, def: &Ident, diags: &mut Vec<Diagnostic>) -> Option<ir::DefId> {
+    let id = match env.globals.get(&def.name) {
+        Some(GlobalRef::Def(id)) => *id,
+        Some(_) => {
+            let m = format!("`{}` is a learned piece or a param, not a def", def.name);
+            diags.push(bad_objective(def, m, "an objective names a def here"));
+            return None;
+        }
+        None => {
+            let m = format!("unknown def `{}`", def.name);
+            diags.push(bad_objective(def, m, "no def of this name"));
+            return None;
+        }
+    };
+    // A def with errors of its own has no scheme (already reported).
+    let scheme = env.def_schemes.get(id).cloned().flatten()?;
+    let one_to_float = matches!(&scheme.ty,
+        Type::Func(a, r) if **r == Type::Float && !matches!(**a, Type::Func(..)));
+    if !one_to_float {
+        let m = format!(
+            "`{}` is not an objective: it has type `{}`",
+            def.name,
+            crate::ir::pretty::pretty(&scheme.ty)
+        );
+        let d = bad_objective(def, m, "not a function of one argument to `Float`").note(
+            "an objective is a def like `loss`: one parameter (the data line) and a `Float` result",
+        );
+        diags.push(d);
+        return None;
+    }
+    Some(id)
+}
+
+/// The learned pieces an objective updates (`None` if one is not one).
+fn objective_pieces(
+    env: &Env,
+    pieces: &[Ident],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<GlobalRef>> {
+    let mut updates = Vec::new();
+    let mut ok = true;
+    for piece in pieces {
+        match env.globals.get(&piece.name) {
+            Some(r @ (GlobalRef::Learned(_) | GlobalRef::Param(_))) => updates.push(*r),
+            Some(GlobalRef::Def(_)) => {
+                ok = false;
+                let m = format!("`{}` is a def, not a learned piece", piece.name);
+                let note =
+                    "the pieces an objective may change are `learn` and `param` declarations";
+                diags.push(
+                    bad_objective(piece, m, "an objective updates learned pieces").note(note),
+                );
+            }
+            None => {
+                ok = false;
+                let m = format!("unknown learned piece `{}`", piece.name);
+                diags.push(bad_objective(
+                    piece,
+                    m,
+                    "no `learn` or `param` of this name",
+                ));
+            }
+        }
+    }
+    ok.then_some(updates)
 }

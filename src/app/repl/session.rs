@@ -41,7 +41,8 @@ pub fn decl_key(d: &ast::Decl) -> Option<Key> {
     match &d.kind {
         DeclKind::Def { name, .. }
         | DeclKind::Learn { name, .. }
-        | DeclKind::Param { name, .. } => Some(Key::Value(name.name.clone())),
+        | DeclKind::Param { name, .. }
+        | DeclKind::Objective { name, .. } => Some(Key::Value(name.name.clone())),
         DeclKind::Rep { name, .. }
         | DeclKind::TypeAlias { name, .. }
         | DeclKind::Vocab { name, .. } => Some(Key::Type(name.name.clone())),

@@ -37,6 +37,8 @@ def name p1 p2 = e
 def f (x : T) ((a, b) : (A, B)) : R = x
 def g _ () (h, (i, _)) = h
 def k : Int = 3
+objective disc = d_loss updates d_hidden, d_out
+objective fit = loss updates w
 "#,
         expect![[r#"
             (import nn)
@@ -52,7 +54,9 @@ def k : Int = 3
             (def name [p1 p2] _ e)
             (def f [(: x T) (: (tuple a b) (tuple A B))] R x)
             (def g [_ (tuple) (tuple h (tuple i _))] _ h)
-            (def k [] Int 3)"#]],
+            (def k [] Int 3)
+            (objective disc d_loss [d_hidden d_out])
+            (objective fit loss [w])"#]],
     );
 }
 

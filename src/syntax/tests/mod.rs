@@ -96,6 +96,10 @@ pub(super) fn decl(d: &Decl) -> String {
             None => format!("(param {} {})", name.name, ty(t)),
             Some(e) => format!("(param {} {} {})", name.name, ty(t), expr(e)),
         },
+        DeclKind::Objective { name, def, pieces } => {
+            let ps: Vec<&str> = pieces.iter().map(|p| p.name.as_ref()).collect();
+            format!("(objective {} {} [{}])", name.name, def.name, ps.join(" "))
+        }
         DeclKind::Def {
             name,
             params,
