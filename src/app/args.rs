@@ -19,9 +19,10 @@ pub struct TrainArgs {
     /// Validation data.
     #[arg(long)]
     pub valid: Option<PathBuf>,
-    /// The def to minimise.
+    /// What to minimise: a def, or an `objective` declaration; repeated,
+    /// one step of each per minibatch, in the order given.
     #[arg(long, default_value = "loss")]
-    pub objective: String,
+    pub objective: Vec<String>,
     /// A def averaged over the validation set each epoch (needs --valid).
     #[arg(long, requires = "valid")]
     pub metric: Option<String>,
@@ -76,7 +77,12 @@ impl TrainArgs {
         TrainConfig {
             data: self.data.clone(),
             valid: self.valid.clone(),
-            objective: self.objective.clone(),
+            objective: self
+                .objective
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "loss".into()),
+            then: self.objective.iter().skip(1).cloned().collect(),
             metric: self.metric.clone(),
             epochs: self.epochs,
             batch: self.batch,

@@ -214,7 +214,12 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<(), Failure> {
 /// Notes for the user, on stderr.
 fn print_notes(notes: &[String]) {
     for n in notes {
-        crate::app::term::eprint_quietly(&format!("note: {n}\n"));
+        let line = if n.starts_with("warning: ") {
+            format!("{n}\n")
+        } else {
+            format!("note: {n}\n")
+        };
+        crate::app::term::eprint_quietly(&line);
     }
 }
 

@@ -109,6 +109,27 @@ pub struct NamedTensor {
 impl Weights {
     /// Every tensor, in a fixed order: learned pieces in declaration order
     /// (weight then bias, or table), then params.
+    /// The positions in [`Weights::tensors`] of a learned piece's or a
+    /// param's tensors (none for a def).
+    pub fn slots_of(&self, r: crate::ir::GlobalRef) -> std::ops::Range<usize> {
+        let width = |w: &LearnedWeights| match w {
+            LearnedWeights::Affine { .. } => 2,
+            LearnedWeights::Embedding { .. } => 1,
+        };
+        let learned: usize = self.learned.iter().map(width).sum();
+        match r {
+            crate::ir::GlobalRef::Learned(id) => {
+                let start: usize = self.learned.iter().take(id).map(width).sum();
+                let n = self.learned.get(id).map_or(0, width);
+                start..start + n
+            }
+            crate::ir::GlobalRef::Param(id) if id < self.params.len() => {
+                learned + id..learned + id + 1
+            }
+            _ => 0..0,
+        }
+    }
+
     pub fn tensors(&self) -> Vec<&Real> {
         let mut out = Vec::new();
         for w in &self.learned {

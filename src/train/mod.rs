@@ -8,6 +8,7 @@
 //! does not parse or check programs (it receives a `Compiled`).
 
 mod nonfinite;
+pub mod objectives;
 pub mod optim;
 mod trainer;
 
@@ -36,8 +37,10 @@ pub struct TrainConfig {
     /// Training data (JSON Lines, one objective argument per line).
     pub data: PathBuf,
     pub valid: Option<PathBuf>,
-    /// The def to minimise.
+    /// What to minimise: a def, or a declared `objective`.
     pub objective: String,
+    /// Further objectives, each one step per minibatch after `objective`.
+    pub then: Vec<String>,
     /// A def averaged over the validation data each epoch.
     pub metric: Option<String>,
     pub epochs: usize,
@@ -59,6 +62,7 @@ impl TrainConfig {
     pub fn settings(&self) -> Settings {
         Settings {
             objective: self.objective.clone(),
+            then: self.then.clone(),
             metric: self.metric.clone(),
             batch: self.batch,
             optimizer: self.optimizer,
@@ -72,7 +76,12 @@ impl TrainConfig {
 #[derive(Clone, Debug, PartialEq)]
 pub struct EpochReport {
     pub epoch: usize,
+    /// The mean objective over the epoch's steps (the first objective's,
+    /// when the run has several).
     pub objective: f64,
+    /// With several objectives: each one's name and mean, in order
+    /// (empty for one).
+    pub each: Vec<(String, f64)>,
     pub valid_objective: Option<f64>,
     pub metric: Option<(String, f64)>,
     pub examples_per_second: f64,
@@ -143,7 +152,7 @@ pub fn train_from(
         || Vocabularies::from_types(&program.types),
         |r| r.vocabs.clone(),
     );
-    let arg_ty = trainer::objective_argument(compiled, &config.settings()).map_err(fail)?;
+    let arg_ty = objectives::argument(compiled, &config.settings()).map_err(fail)?;
     let data = load_data(compiled, config, &arg_ty, &mut vocabs, resume.is_none())?;
     let resumed = resume.is_some();
     let (start, notes) = match resume {
@@ -157,6 +166,10 @@ pub fn train_from(
         }
     };
     let mut trainer = Trainer::new(compiled, config.settings(), start).map_err(fail)?;
+    let mut notes = notes;
+    let unmoved =
+        objectives::unmoved_pieces(program, &trainer.state().weights, trainer.objectives());
+    notes.extend(unmoved);
     let first = trainer.epochs_done();
     let last = first + config.epochs;
     let mut reports = Vec::new();
@@ -244,7 +257,13 @@ pub fn save(compiled: &Compiled, path: &std::path::Path, t: &Trained) -> Result<
 }
 
 pub fn format_report(r: &EpochReport, total: usize) -> String {
-    let mut line = format!("epoch {}/{}  objective {:.4}", r.epoch, total, r.objective);
+    let mut line = format!("epoch {}/{}", r.epoch, total);
+    if r.each.is_empty() {
+        line.push_str(&format!("  objective {:.4}", r.objective));
+    }
+    for (name, v) in &r.each {
+        line.push_str(&format!("  {name} {v:.4}"));
+    }
     if let Some(v) = r.valid_objective {
         line.push_str(&format!("  valid {v:.4}"));
     }

@@ -10,6 +10,7 @@ use rand::SeedableRng;
 use std::time::Instant;
 
 use super::nonfinite::{self, At, NonFinite};
+use super::objectives::{self, Objective};
 use super::optim::{Optimizer, OptimizerKind};
 use super::{mean_over, EpochReport};
 use crate::backend::{Gradients, Graph, Reduce};
@@ -17,16 +18,19 @@ use crate::checkpoint::Checkpoint;
 use crate::codec::{self, Example};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::driver::Compiled;
-use crate::ir::pretty::pretty;
 use crate::ir::ty::Type;
 use crate::runtime::random::Draws;
-use crate::runtime::{self, function_type, global_function, Context, Value, Vocabularies};
+use crate::runtime::{self, global_function, Context, Value, Vocabularies};
 
 /// What a run optimises and how, as plain data (no files, no epochs).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
-    /// The def to minimise: a function to `Float`.
+    /// The objective to minimise: a def (a function to `Float`; every
+    /// piece moves) or a declared `objective` (its pieces move).
     pub objective: String,
+    /// Further objectives (spec 11.2): on each minibatch, one step of
+    /// `objective`, then one of each of these, in order.
+    pub then: Vec<String>,
     /// A def of the objective's type averaged over validation data.
     pub metric: Option<String>,
     /// Examples per minibatch (at least 1).
@@ -44,6 +48,7 @@ impl Settings {
     pub fn new(objective: &str) -> Settings {
         Settings {
             objective: objective.to_string(),
+            then: Vec::new(),
             metric: None,
             batch: 32,
             optimizer: OptimizerKind::Adam,
@@ -87,6 +92,8 @@ pub struct Trainer<'a> {
     host: Vec<Vec<f32>>,
     /// Steps taken in the epoch under way (for diagnostics).
     steps: usize,
+    /// The objectives stepped on each minibatch, in order.
+    run: Vec<Objective>,
 }
 
 impl<'a> Trainer<'a> {
@@ -99,7 +106,8 @@ impl<'a> Trainer<'a> {
         settings: Settings,
         state: Checkpoint,
     ) -> Result<Trainer<'a>, Diagnostic> {
-        let arg_ty = objective_argument(compiled, &settings)?;
+        let arg_ty = objectives::argument(compiled, &settings)?;
+        let run = objectives::run(&compiled.program, &settings, &state.weights);
         if let Some(lr) = settings.lr.filter(|lr| !(lr.is_finite() && *lr > 0.0)) {
             return Err(Diagnostic::new(
                 Code::RuntimeError,
@@ -129,6 +137,7 @@ impl<'a> Trainer<'a> {
             optimizer,
             host,
             steps: 0,
+            run,
         })
     }
 
@@ -139,6 +148,11 @@ impl<'a> Trainer<'a> {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The objectives stepped on each minibatch, in order.
+    pub fn objectives(&self) -> &[Objective] {
+        &self.run
     }
 
     /// Epochs completed (counting those of a resumed state).
@@ -186,12 +200,14 @@ impl<'a> Trainer<'a> {
     /// non-finite objective or gradient changes no weight.
     pub fn step(&mut self, examples: &[&Example]) -> Result<f32, Stop> {
         let positions: Vec<u64> = (0..examples.len() as u64).collect();
-        self.step_at(examples, &positions)
+        Ok(self.step_at(examples, &positions)?[0])
     }
 
     /// [`Trainer::step`] on examples at `positions` of their data set (what
-    /// their random draws depend on).
-    fn step_at(&mut self, examples: &[&Example], positions: &[u64]) -> Result<f32, Stop> {
+    /// their random draws depend on): one step of each objective of the
+    /// run, in order; each objective's mean. A non-finite objective or
+    /// gradient stops the step before that objective changes a weight.
+    fn step_at(&mut self, examples: &[&Example], positions: &[u64]) -> Result<Vec<f32>, Stop> {
         if examples.is_empty() {
             return Err(Stop::Error(Diagnostic::new(
                 Code::BadData,
@@ -204,11 +220,15 @@ impl<'a> Trainer<'a> {
             batch: self.steps,
         };
         let when = || format!("in epoch {}, batch {}", at.epoch, at.batch);
-        match self.try_step(examples, positions) {
-            Ok(Ok(loss)) => Ok(loss),
-            Ok(Err(nf)) => Err(Stop::NonFinite(nf.diagnostic(at))),
-            Err(d) => Err(Stop::Error(d.note(when()))),
+        let mut losses = Vec::with_capacity(self.run.len());
+        for k in 0..self.run.len() {
+            match self.try_step(k, examples, positions) {
+                Ok(Ok(loss)) => losses.push(loss),
+                Ok(Err(nf)) => return Err(Stop::NonFinite(nf.diagnostic(at))),
+                Err(d) => return Err(Stop::Error(d.note(when()))),
+            }
         }
+        Ok(losses)
     }
 
     /// One epoch over `train` in a seeded order, `progress` told the
@@ -228,22 +248,38 @@ impl<'a> Trainer<'a> {
         );
         order.shuffle(&mut rng);
         self.steps = 0;
-        let (mut total, mut done) = (0.0f64, 0usize);
+        let (mut totals, mut done) = (vec![0.0f64; self.run.len()], 0usize);
         for chunk in order.chunks(self.settings.batch.max(1)) {
             let examples: Vec<&Example> = chunk.iter().filter_map(|&i| train.get(i)).collect();
             let positions: Vec<u64> = chunk.iter().map(|&i| i as u64).collect();
-            let loss = self.step_at(&examples, &positions)?;
-            total += loss as f64 * examples.len() as f64;
+            let losses = self.step_at(&examples, &positions)?;
+            for (total, loss) in totals.iter_mut().zip(losses) {
+                *total += loss as f64 * examples.len() as f64;
+            }
             done += examples.len();
             progress(done);
         }
+        let means: Vec<f64> = totals
+            .iter()
+            .map(|t| t / train.len().max(1) as f64)
+            .collect();
+        let each = match self.run.len() {
+            1 => Vec::new(),
+            _ => self
+                .run
+                .iter()
+                .map(|o| o.name.clone())
+                .zip(means.iter().copied())
+                .collect(),
+        };
         let seconds = started.elapsed().as_secs_f64().max(1e-9);
         let (valid_objective, metric) = self.validate(valid).map_err(Stop::Error)?;
         self.state.epoch = epoch;
         self.steps = 0;
         Ok(EpochReport {
             epoch,
-            objective: total / train.len().max(1) as f64,
+            objective: means.first().copied().unwrap_or(0.0),
+            each,
             valid_objective,
             metric,
             examples_per_second: train.len() as f64 / seconds,
@@ -258,7 +294,7 @@ impl<'a> Trainer<'a> {
         valid: &[Example],
     ) -> Result<(Option<f64>, Option<(String, f64)>), Diagnostic> {
         let ctx = self.context(&[], false);
-        let objective = mean_over(&ctx, &self.settings.objective, valid, &self.arg_ty)?;
+        let objective = mean_over(&ctx, &self.run[0].def, valid, &self.arg_ty)?;
         let metric = match &self.settings.metric {
             Some(m) => mean_over(&ctx, m, valid, &self.arg_ty)?.map(|v| (m.clone(), v)),
             None => None,
@@ -287,7 +323,7 @@ impl<'a> Trainer<'a> {
             batch: self.steps + 1,
         };
         let mut graph = Graph::training();
-        let (grads, value) = match self.backward(&mut graph, examples, positions) {
+        let (grads, value) = match self.backward(&mut graph, 0, examples, positions) {
             Ok(Ok(g)) => g,
             Ok(Err(nf)) => return Err(Stop::NonFinite(nf.diagnostic(at))),
             Err(d) => return Err(Stop::Error(d)),
@@ -305,18 +341,26 @@ impl<'a> Trainer<'a> {
     /// non-finite objective or gradient (weights untouched).
     fn try_step(
         &mut self,
+        k: usize,
         examples: &[&Example],
         positions: &[u64],
     ) -> Result<Result<f32, NonFinite>, Diagnostic> {
         let mut graph = Graph::training();
-        let (grads, value) = match self.backward(&mut graph, examples, positions)? {
+        let (grads, value) = match self.backward(&mut graph, k, examples, positions)? {
             Ok(v) => v,
             Err(nf) => return Ok(Err(nf)),
         };
         let optimizer = &mut self.optimizer;
-        optimizer.begin_step();
+        // One optimizer step per minibatch, whatever the objectives.
+        if k == 0 {
+            optimizer.begin_step();
+        }
+        let objective = &self.run[k];
         let tensors = self.state.weights.tensors_mut();
         for (slot, (t, p)) in tensors.into_iter().zip(&mut self.host).enumerate() {
+            if !objective.moves(slot) {
+                continue;
+            }
             if grads.with(t, |g| optimizer.update(slot, p, g)).is_some() {
                 graph.overwrite(t, p);
             }
@@ -330,16 +374,20 @@ impl<'a> Trainer<'a> {
     fn backward(
         &self,
         graph: &mut Graph,
+        k: usize,
         examples: &[&Example],
         positions: &[u64],
     ) -> Result<Result<(Gradients, f32), NonFinite>, Diagnostic> {
-        let (mean, value) = match self.forward(graph, examples, positions)? {
+        let (mean, value) = match self.forward(graph, k, examples, positions)? {
             Ok(v) => v,
             Err(nf) => return Ok(Err(nf)),
         };
         let grads = graph.backward(&mean);
         let program = &self.compiled.program;
         for (slot, t) in self.state.weights.tensors().iter().enumerate() {
+            if !self.run[k].moves(slot) {
+                continue;
+            }
             let bad = grads.with(t, |g| g.iter().copied().find(|x| !x.is_finite()));
             if let Some(Some(value)) = bad {
                 let names = self.state.weights.names(program);
@@ -356,12 +404,13 @@ impl<'a> Trainer<'a> {
     fn forward(
         &self,
         graph: &mut Graph,
+        k: usize,
         examples: &[&Example],
         positions: &[u64],
     ) -> Result<Result<(crate::backend::Real, f32), NonFinite>, Diagnostic> {
         let ctx = self.context(positions, true);
         let program = &self.compiled.program;
-        let objective = &self.settings.objective;
+        let objective = &self.run[k].def;
         let arg = codec::assemble(graph, examples, &self.arg_ty, &program.types);
         let f = global_function(&ctx, graph, objective, examples.len())?;
         let span = crate::source::Span::default();
@@ -380,37 +429,4 @@ impl<'a> Trainer<'a> {
         }
         Ok(Ok((mean, value)))
     }
-}
-
-/// The objective's argument type, after checking that it returns a
-/// `Float` and that the metric has the same type.
-pub(super) fn objective_argument(
-    compiled: &Compiled,
-    settings: &Settings,
-) -> Result<Type, Diagnostic> {
-    let program = &compiled.program;
-    let (arg_ty, result) = function_type(program, &settings.objective)?;
-    if result != Type::Float {
-        return Err(Diagnostic::new(
-            Code::TypeMismatch,
-            format!(
-                "the objective `{}` must return a Float, it returns `{}`",
-                settings.objective,
-                pretty(&result)
-            ),
-        ));
-    }
-    if let Some(metric) = &settings.metric {
-        let (m_arg, m_res) = function_type(program, metric)?;
-        if m_arg != arg_ty || m_res != Type::Float {
-            return Err(Diagnostic::new(
-                Code::TypeMismatch,
-                format!(
-                    "the metric `{metric}` must have type `{} -> Float`",
-                    pretty(&arg_ty)
-                ),
-            ));
-        }
-    }
-    Ok(arg_ty)
 }
