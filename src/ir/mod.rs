@@ -122,6 +122,9 @@ pub struct LearnedPiece {
     pub codomain: Type,
     pub kind: LearnedKind,
     pub span: Span,
+    /// `bias = e`: the bias's initial value, a constant expression of the
+    /// codomain's type (spec 11.3); zeros when absent.
+    pub bias: Option<Expr>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

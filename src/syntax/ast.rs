@@ -40,8 +40,13 @@ pub enum DeclKind {
         name: Ident,
         symbols: Option<Vec<(String, Span)>>,
     },
-    /// `learn cell : (Hidden, WordVec) -> Hidden`
-    Learn { name: Ident, ty: TypeExpr },
+    /// `learn cell : (Hidden, WordVec) -> Hidden`, optionally `bias = e`
+    /// (its bias's initial value, spec 11.3).
+    Learn {
+        name: Ident,
+        ty: TypeExpr,
+        bias: Option<Expr>,
+    },
     /// `param theta : Code` or `param scale : Float = 1.0`
     Param {
         name: Ident,

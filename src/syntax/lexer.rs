@@ -45,6 +45,10 @@ pub enum Token {
     Param,
     #[token("objective")]
     Objective,
+    /// `bias` is a keyword only after a learned piece's type; everywhere
+    /// else the grammar takes it as a name.
+    #[token("bias")]
+    Bias,
     #[token("updates")]
     Updates,
     #[token("def")]
@@ -173,6 +177,7 @@ impl fmt::Display for Token {
             Learn => "learn",
             Param => "param",
             Objective => "objective",
+            Bias => "bias",
             Updates => "updates",
             Def => "def",
             Let => "let",

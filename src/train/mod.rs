@@ -347,7 +347,51 @@ pub fn fresh_weights(
         let data = graph.to_vec(&packed);
         weights.params[i] = graph.from_vec(1, data.len(), data);
     }
+    initial_biases(compiled, vocabs, &mut weights, &mut graph)?;
     Ok(weights)
+}
+
+/// `learn f : A -> B bias = e`: each such affine piece's bias set to `e`
+/// (a constant expression; no draws of its own seed are needed).
+fn initial_biases(
+    compiled: &Compiled,
+    vocabs: &Vocabularies,
+    weights: &mut Weights,
+    graph: &mut Graph,
+) -> Result<(), Failure> {
+    let program = &compiled.program;
+    let fail = |d: Diagnostic| Failure {
+        sources: compiled.sources.clone(),
+        diagnostics: vec![d],
+    };
+    for (i, piece) in program.learned.iter().enumerate() {
+        let Some(init) = &piece.bias else { continue };
+        let ctx = Context::new(program, vocabs, weights);
+        let value = runtime::eval_closed(&ctx, graph, init, 1).map_err(fail)?;
+        let packed = runtime::layout::pack(graph, &value, init.span).map_err(fail)?;
+        let data = graph.to_vec(&packed);
+        let Some(runtime::weights::LearnedWeights::Affine { bias, .. }) =
+            weights.learned.get_mut(i)
+        else {
+            continue;
+        };
+        if data.len() != bias.cols() * bias.rows() {
+            return Err(fail(
+                Diagnostic::new(
+                    Code::RuntimeError,
+                    format!(
+                        "the bias of `{}` has {} values, its initial value {}",
+                        piece.name,
+                        bias.cols() * bias.rows(),
+                        data.len()
+                    ),
+                )
+                .at(init.span, "this initial bias"),
+            ));
+        }
+        graph.overwrite(bias, &data);
+    }
+    Ok(())
 }
 
 /// The mean of a `_ -> Float` def over examples (inference), or None if there are none.

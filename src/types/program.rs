@@ -42,6 +42,7 @@ pub fn extend(base: &Program, decls: &[&ast::Decl]) -> (Program, Vec<Diagnostic>
     let checked = check_defs(&mut env, &defs, base_defs, &mut diags);
     prog.defs.extend(checked);
     check_param_inits(&mut prog, &mut env, decls, &mut diags);
+    check_biases(&mut prog, &mut env, decls, &mut diags);
     check_objectives(&mut prog, &env, decls, &mut diags);
     prog.types = env.types.table.clone();
     prog.globals = env.globals.clone();
@@ -148,7 +149,7 @@ fn add_learned(
     diags: &mut Vec<Diagnostic>,
 ) {
     for d in decls {
-        let DeclKind::Learn { name, ty } = &d.kind else {
+        let DeclKind::Learn { name, ty, .. } = &d.kind else {
             continue;
         };
         let resolved = env.types.resolve(ty, &mut |_, _| None);
@@ -166,6 +167,7 @@ fn add_learned(
                     codomain,
                     kind,
                     span: d.span,
+                    bias: None,
                 });
             }
             Err(diag) => {
@@ -188,6 +190,7 @@ fn placeholder_learned(name: &Ident, span: Span) -> ir::LearnedPiece {
             outputs: vec![Some(1)],
         },
         span,
+        bias: None,
     }
 }
 
@@ -242,6 +245,47 @@ fn check_param_inits(
         diags.extend(ds);
         if let Some(p) = prog.params.get_mut(id) {
             p.init = Some(e);
+        }
+    }
+}
+
+/// `learn f : A -> B bias = e`: `e` a constant expression of type `B`, on
+/// an affine piece (an embedding has no bias).
+fn check_biases(
+    prog: &mut Program,
+    env: &mut Env,
+    decls: &[&ast::Decl],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let learns: Vec<&Option<ast::Expr>> = decls
+        .iter()
+        .filter_map(|d| match &d.kind {
+            DeclKind::Learn { bias, .. } => Some(bias),
+            _ => None,
+        })
+        .collect();
+    let base = prog.learned.len() - learns.len();
+    for (i, bias) in learns.into_iter().enumerate() {
+        let Some(bias) = bias else { continue };
+        let Some(piece) = prog.learned.get(base + i) else {
+            continue;
+        };
+        if let LearnedKind::Embedding { .. } = piece.kind {
+            diags.push(
+                Diagnostic::new(
+                    Code::BadLearnedPiece,
+                    format!("`{}` is an embedding: it has no bias", piece.name),
+                )
+                .at(bias.span, "a bias for an embedding")
+                .note("`bias = e` sets the initial bias of an affine piece"),
+            );
+            continue;
+        }
+        let codomain = piece.codomain.clone();
+        let (e, ds) = check_param_init(env, &codomain, bias);
+        diags.extend(ds);
+        if let Some(piece) = prog.learned.get_mut(base + i) {
+            piece.bias = Some(e);
         }
     }
 }

@@ -39,6 +39,7 @@ def g _ () (h, (i, _)) = h
 def k : Int = 3
 objective disc = d_loss updates d_hidden, d_out
 objective fit = loss updates w
+learn gates : (H, X) -> (H, H) bias = (zeros, ones)
 "#,
         expect![[r#"
             (import nn)
@@ -56,7 +57,8 @@ objective fit = loss updates w
             (def g [_ (tuple) (tuple h (tuple i _))] _ h)
             (def k [] Int 3)
             (objective disc d_loss [d_hidden d_out])
-            (objective fit loss [w])"#]],
+            (objective fit loss [w])
+            (learn gates (-> (tuple H X) (tuple H H)) (bias (tuple zeros ones)))"#]],
     );
 }
 

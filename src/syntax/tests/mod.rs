@@ -91,7 +91,10 @@ pub(super) fn decl(d: &Decl) -> String {
                 format!("(vocab {} [{}])", name.name, s.join(" "))
             }
         },
-        DeclKind::Learn { name, ty: t } => format!("(learn {} {})", name.name, ty(t)),
+        DeclKind::Learn { name, ty: t, bias } => match bias {
+            None => format!("(learn {} {})", name.name, ty(t)),
+            Some(b) => format!("(learn {} {} (bias {}))", name.name, ty(t), expr(b)),
+        },
         DeclKind::Param { name, ty: t, init } => match init {
             None => format!("(param {} {})", name.name, ty(t)),
             Some(e) => format!("(param {} {} {})", name.name, ty(t), expr(e)),
