@@ -77,6 +77,8 @@ pub enum Code {
     /// An `objective` declaration naming a def that is not an objective or
     /// a piece that is not learned (spec 11.2).
     BadObjective,
+    /// A warning: a learned piece no objective of a `dp train` run updates.
+    PieceNotUpdated,
     // E03xx: run time
     /// A run-time error at a source position (empty `last`, ragged grid, ...).
     RuntimeError,
@@ -91,6 +93,11 @@ pub enum Code {
 
 impl Code {
     /// The stable code printed in brackets, e.g. `E0201`.
+    /// A warning, not an error: reported, and the command goes on.
+    pub fn is_warning(self) -> bool {
+        self.as_str().starts_with('W')
+    }
+
     pub fn as_str(self) -> &'static str {
         use Code::*;
         match self {
@@ -125,6 +132,7 @@ impl Code {
             NoMain => "E0214",
             UnsupportedType => "E0215",
             BadObjective => "E0216",
+            PieceNotUpdated => "W0301",
             RuntimeError => "E0301",
             BadData => "E0401",
             BadWeights => "E0402",
@@ -307,7 +315,12 @@ fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool, out: &mut Vec<u8
     let config = Config::default()
         .with_color(color)
         .with_index_type(IndexType::Byte);
-    let mut report = Report::build(ReportKind::Error, clamp(primary.span))
+    let kind = if d.code.is_warning() {
+        ReportKind::Warning
+    } else {
+        ReportKind::Error
+    };
+    let mut report = Report::build(kind, clamp(primary.span))
         .with_config(config)
         .with_code(d.code.as_str())
         .with_message(&d.message)
@@ -344,7 +357,12 @@ fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool, out: &mut Vec<u8
 
 fn render_plain(d: &Diagnostic, out: &mut Vec<u8>) {
     use std::io::Write;
-    let _ = writeln!(out, "Error[{}]: {}", d.code.as_str(), d.message);
+    let kind = if d.code.is_warning() {
+        "Warning"
+    } else {
+        "Error"
+    };
+    let _ = writeln!(out, "{kind}[{}]: {}", d.code.as_str(), d.message);
     for n in &d.notes {
         let _ = writeln!(out, "  note: {n}");
     }

@@ -1633,7 +1633,7 @@ fn several_objectives_train_and_resume_exactly() {
     assert!(
         alone
             .stderr
-            .contains("warning: `g` is updated by no objective of this run"),
+            .contains("[W0301] Warning: `g` is updated by no objective of this run"),
         "{}",
         alone.stderr
     );

@@ -110,7 +110,7 @@ pub fn run_command(command: Command, color: bool) -> i32 {
     let result = match command {
         Command::Check { file } => check(&file, &mut out),
         Command::Run(args) => run(&args, &mut out),
-        Command::Train(args) => train_command(&args, &mut out),
+        Command::Train(args) => train_command(&args, &mut out, color),
         Command::Lower { file, def } => lower(&file, def.as_deref(), &mut out),
         Command::Repl { file } => {
             drop(out);
@@ -214,12 +214,7 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<(), Failure> {
 /// Notes for the user, on stderr.
 fn print_notes(notes: &[String]) {
     for n in notes {
-        let line = if n.starts_with("warning: ") {
-            format!("{n}\n")
-        } else {
-            format!("note: {n}\n")
-        };
-        crate::app::term::eprint_quietly(&line);
+        crate::app::term::eprint_quietly(&format!("note: {n}\n"));
     }
 }
 
@@ -273,11 +268,15 @@ fn apply_file(
 }
 
 /// `dp train`.
-pub fn train_command(args: &TrainArgs, out: &mut dyn Write) -> Result<(), Failure> {
+pub fn train_command(args: &TrainArgs, out: &mut dyn Write, color: bool) -> Result<(), Failure> {
     let compiled = compile(&args.file)?;
     let mut printer = crate::app::progress::EpochPrinter::new(out, None);
     let trained = dp::train::train(&compiled, &args.config(), &mut |p| printer.observe(p))?;
     print_notes(&trained.notes);
+    if !trained.warnings.is_empty() {
+        let text = dp::diagnostic::render(&trained.warnings, &compiled.sources, color);
+        crate::app::term::eprint_quietly(&text);
+    }
     if let Some(path) = &args.save {
         let _ = writeln!(
             out,

@@ -113,6 +113,8 @@ pub struct Trained {
     pub reports: Vec<EpochReport>,
     /// Notes on the weights resumed from, for stderr.
     pub notes: Vec<String>,
+    /// Warnings about the run (a piece no objective updates), with spans.
+    pub warnings: Vec<Diagnostic>,
     /// The caller stopped the run before its last epoch.
     pub interrupted: bool,
 }
@@ -166,10 +168,8 @@ pub fn train_from(
         }
     };
     let mut trainer = Trainer::new(compiled, config.settings(), start).map_err(fail)?;
-    let mut notes = notes;
-    let unmoved =
+    let warnings =
         objectives::unmoved_pieces(program, &trainer.state().weights, trainer.objectives());
-    notes.extend(unmoved);
     let first = trainer.epochs_done();
     let last = first + config.epochs;
     let mut reports = Vec::new();
@@ -207,6 +207,7 @@ pub fn train_from(
         epochs_done: state.epoch,
         reports,
         notes,
+        warnings,
         interrupted,
     };
     if let Some(path) = &config.save {

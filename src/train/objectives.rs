@@ -123,8 +123,9 @@ fn one(program: &Program, name: &str, weights: &Weights) -> Objective {
 }
 
 /// Warnings for the learned pieces no objective of the run updates (only
-/// when every objective is a declared one: a def moves everything).
-pub fn unmoved_pieces(program: &Program, weights: &Weights, run: &[Objective]) -> Vec<String> {
+/// when every objective is a declared one: a def moves everything), at
+/// their declarations.
+pub fn unmoved_pieces(program: &Program, weights: &Weights, run: &[Objective]) -> Vec<Diagnostic> {
     if run.iter().any(|o| o.moves.is_none()) {
         return Vec::new();
     }
@@ -137,17 +138,23 @@ pub fn unmoved_pieces(program: &Program, weights: &Weights, run: &[Objective]) -
         .learned
         .iter()
         .enumerate()
-        .map(|(i, l)| (GlobalRef::Learned(i), &l.name));
+        .map(|(i, l)| (GlobalRef::Learned(i), &l.name, l.span));
     let params = program
         .params
         .iter()
         .enumerate()
-        .map(|(i, p)| (GlobalRef::Param(i), &p.name));
+        .map(|(i, p)| (GlobalRef::Param(i), &p.name, p.span));
+    let names: Vec<&str> = run.iter().map(|o| o.name.as_str()).collect();
     learned
         .chain(params)
-        .filter(|(r, _)| !moved(*r))
-        .map(|(_, name)| {
-            format!("warning: `{name}` is updated by no objective of this run: it stays as it is")
+        .filter(|(r, _, _)| !moved(*r))
+        .map(|(_, name, span)| {
+            Diagnostic::new(
+                Code::PieceNotUpdated,
+                format!("`{name}` is updated by no objective of this run: it stays as it is"),
+            )
+            .at(span, "declared here")
+            .note(format!("the run's objectives: {}", names.join(", ")))
         })
         .collect()
 }
