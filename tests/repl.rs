@@ -442,3 +442,47 @@ mod pty {
         p.exp_eof().unwrap();
     }
 }
+
+/// `:train` takes `dp train`'s flags, several `--objective`s included:
+/// the epoch lines name each objective, with `dp train`'s figures, and a
+/// piece no objective of the run updates is warned of on stderr.
+#[test]
+fn train_with_several_objectives() {
+    let dir = scratch("objectives");
+    let program = "learn g : R[2] -> R[2]\nlearn d : R[2] -> Float\nparam s : Float = 1.0\n\
+                   def d_loss (x : R[2]) : Float = sigmoid (d (tanh (g x))) - sigmoid (d x)\n\
+                   def g_loss (x : R[2]) : Float = -(sigmoid (d (tanh (g x)))) * s\n\
+                   objective disc = d_loss updates d\n\
+                   objective gen = g_loss updates g, s\n";
+    std::fs::write(dir.join("gan.dp"), program).unwrap();
+    std::fs::write(
+        dir.join("x.jsonl"),
+        "[0.5, -1.0]\n[1.5, 0.25]\n[-0.75, 2.0]\n",
+    )
+    .unwrap();
+    let flags = "--data x.jsonl --objective disc --objective gen --epochs 2";
+    let (out, err, _) = repl_in(&dir, &["gan.dp"], &format!(":train {flags}\n"));
+    let epochs: Vec<&str> = out.lines().filter(|l| l.starts_with("epoch ")).collect();
+    assert_eq!(epochs.len(), 2, "{out}\n{err}");
+    let cli = Command::new(dp())
+        .current_dir(&dir)
+        .args(["train", "gan.dp"])
+        .args(flags.split(' '))
+        .output()
+        .unwrap();
+    let cli_out = String::from_utf8_lossy(&cli.stdout);
+    let figures = |l: &str| l.split("  ").take(3).collect::<Vec<_>>().join("  ");
+    for (a, b) in epochs.iter().zip(cli_out.lines()) {
+        assert!(a.contains("  disc ") && a.contains("  gen "), "{a}");
+        assert_eq!(figures(a), figures(b), "REPL vs dp train");
+    }
+    let (_, err, _) = repl_in(
+        &dir,
+        &["gan.dp"],
+        ":train --data x.jsonl --objective gen --epochs 1\n",
+    );
+    assert!(
+        err.contains("`d` is updated by no objective of this run"),
+        "{err}"
+    );
+}

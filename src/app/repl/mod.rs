@@ -228,13 +228,18 @@ impl Repl {
         TRAINING.store(false, Ordering::SeqCst);
         CANCEL.store(false, Ordering::SeqCst);
         match result {
-            Ok(()) => say(
-                out,
-                &format!(
-                    "the session has the weights of epoch {}",
-                    self.learned.epoch
-                ),
-            ),
+            Ok(warnings) => {
+                if !warnings.is_empty() {
+                    self.report(&self.session.failure(warnings), err);
+                }
+                say(
+                    out,
+                    &format!(
+                        "the session has the weights of epoch {}",
+                        self.learned.epoch
+                    ),
+                )
+            }
             Err(f) => self.report(&f, err),
         }
     }
