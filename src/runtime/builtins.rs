@@ -296,20 +296,27 @@ fn softmax(ev: &mut Eval, c: &Call, plain: bool, x: &Value) -> Result<Value, Dia
     unpack(ev.ctx, ev.graph, &y, ty, c.span)
 }
 
-/// The first index of the largest score of each example.
-fn argmax(ev: &mut Eval, c: &Call, x: &Value) -> Result<Value, Diagnostic> {
+/// The scores of each example of `x` (row-major) and their number per
+/// example; an error for scores over an empty vocabulary.
+pub(crate) fn score_rows(
+    ev: &mut Eval,
+    c: &Call,
+    x: &Value,
+    what: &str,
+) -> Result<(Vec<f32>, usize), Diagnostic> {
     let r = pack(ev.graph, x, c.span)?;
     let (rows, cols) = (r.rows(), r.cols());
     if cols == 0 && rows > 0 {
-        return Err(ev.fail(
-            c.span,
-            c.origin,
-            0,
-            "`argmax` of no scores",
-            "empty vocabulary",
-        ));
+        let message = format!("`{what}` of no scores");
+        return Err(ev.fail(c.span, c.origin, 0, message, "empty vocabulary"));
     }
-    let data = ev.graph.to_vec(&r);
+    Ok((ev.graph.to_vec(&r), cols))
+}
+
+/// The first index of the largest score of each example.
+fn argmax(ev: &mut Eval, c: &Call, x: &Value) -> Result<Value, Diagnostic> {
+    let (data, cols) = score_rows(ev, c, x, "argmax")?;
+    let rows = data.len() / cols.max(1);
     let out = (0..rows)
         .map(|row| {
             let vals = &data[row * cols..(row + 1) * cols];

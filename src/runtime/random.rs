@@ -137,18 +137,7 @@ pub(crate) fn dropout(ev: &mut Eval, c: &Call, p: &Value, x: &Value) -> Result<V
 /// `sample s`: a symbol drawn from `softmax s` for each row (one uniform
 /// draw, inverted through the cumulative probabilities); no gradient.
 pub(crate) fn sample(ev: &mut Eval, c: &Call, x: &Value) -> Result<Value, Diagnostic> {
-    let r = pack(ev.graph, x, c.span)?;
-    let (rows, cols) = (r.rows(), r.cols());
-    if cols == 0 && rows > 0 {
-        return Err(ev.fail(
-            c.span,
-            c.origin,
-            0,
-            "`sample` of no scores",
-            "empty vocabulary",
-        ));
-    }
-    let scores = ev.graph.to_vec(&r);
+    let (scores, cols) = super::builtins::score_rows(ev, c, x, "sample")?;
     let u = draw(ev, c.origin, 1, Dist::Uniform);
     let picked = scores
         .chunks(cols.max(1))
