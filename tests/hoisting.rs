@@ -246,11 +246,24 @@ fn elementwise_chains_equal_the_plain_evaluation() {
            let (c, h) = cata leafFn nodeFn t in\n\
            sum (h * h - c) + sum (tanh (sum c * sum h + 1.0) * 2.0)"
         .to_string();
+    // An affine map under its activation (one fused op), in a recurrence
+    // and at the leaves of a tree.
+    let rnn = format!(
+        "{HEAD}learn cell : (H, E) -> H\n\
+         def loss ((ws, y) : (List Word, Label)) : Float =\n\
+           cross_entropy (decide (fold (\\h w -> tanh (cell (h, embed w))) zeros ws)) y"
+    );
+    let treenet = "learn lf : R[2] -> R[3]\nlearn comb : (R[3], R[3]) -> R[3]\n\
+         def loss (t : Tree R[2]) : Float =\n\
+           sum (cata (\\x -> relu (lf x)) (\\l r -> sigmoid (comb (l, r))) t)"
+        .to_string();
     check(
         Strategy::Chains,
         &[
             ("lstm step", &lstm, sentences()),
             ("treelstm", &treelstm, trees()),
+            ("rnn cell", &rnn, sentences()),
+            ("treenet", &treenet, trees()),
         ],
     );
 }

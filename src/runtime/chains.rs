@@ -33,14 +33,21 @@ thread_local! {
     static RUNS: Cell<usize> = const { Cell::new(0) };
 }
 
-/// How many chains ran fused on this thread so far (for tests that must
-/// know the fused path ran, not just that values agree).
+/// How many fused ops (chains, and affine maps with their activation:
+/// `learned::affine_activation`) ran on this thread so far (for tests
+/// that must know the fused path ran, not just that values agree).
 pub fn chain_runs() -> usize {
     RUNS.with(Cell::get)
 }
 
-/// Turn chains on or off on this thread (the reference evaluation of
-/// tests; `DP_NO_FUSE=1` turns them off); returns the previous setting.
+/// Counts one fused op for [`chain_runs`].
+pub(crate) fn count_fused() {
+    RUNS.with(|n| n.set(n.get() + 1));
+}
+
+/// Turn fusion (chains, and affine maps with their activation) on or off
+/// on this thread (the reference evaluation of tests; `DP_NO_FUSE=1`
+/// turns it off); returns the previous setting.
 pub fn set_chains(on: bool) -> bool {
     CHAINS.with(|c| c.replace(on))
 }
@@ -182,6 +189,6 @@ pub(crate) fn eval(
     if inputs.windows(2).any(|w| shape(&w[0]) != shape(&w[1])) {
         return Err(internal(e.span, "operands of a chain of different shapes"));
     }
-    RUNS.with(|n| n.set(n.get() + 1));
+    count_fused();
     Ok(Value::Real(ev.graph.chain(chain, &inputs)))
 }

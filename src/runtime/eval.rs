@@ -239,6 +239,9 @@ impl<'e> Eval<'e> {
                 return v;
             }
         }
+        if let Some(v) = super::learned::affine_activation(self, env, e) {
+            return v;
+        }
         if env.hoisted.is_none() && matches!(e.kind, ExprKind::Prim { .. } | ExprKind::App { .. }) {
             if let Some(chain) = self.chain_at(e) {
                 return super::chains::eval(self, env, e, &chain);

@@ -6,12 +6,13 @@
 //! An embedding gathers rows of its table by symbol index. Weights are read
 //! from the context; this file neither creates nor trains them.
 
+use crate::backend::Activation;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::ty::Type;
-use crate::ir::LearnedId;
+use crate::ir::{Expr, ExprKind, LearnedId};
 use crate::source::Span;
 
-use super::eval::Eval;
+use super::eval::{Env, Eval};
 use super::layout::{internal, pack, unpack};
 use super::value::Value;
 use super::weights::LearnedWeights;
@@ -56,6 +57,67 @@ pub(crate) fn apply_learned(
             )))
         }
     }
+}
+
+/// `act (f x)` for an affine piece `f` with one output and an activation
+/// a fused op applies (`tanh`, `sigmoid`, `relu`): the product, the bias
+/// and the activation as one op forward and one backward
+/// (`Graph::addmm_act` with the bias as the added rows). `None` for any
+/// other expression (and inside a hoisted step, whose plan decides).
+pub(crate) fn affine_activation(
+    ev: &mut Eval,
+    env: &mut Env,
+    e: &Expr,
+) -> Option<Result<Value, Diagnostic>> {
+    if env.hoisted.is_some() || !super::chains::enabled() {
+        return None;
+    }
+    let ExprKind::App { func, args } = &e.kind else {
+        return None;
+    };
+    let ExprKind::Builtin(b) = func.kind else {
+        return None;
+    };
+    let act = Activation::of(super::builtins::unary_of(b)).filter(|_| b.is_fusable_activation())?;
+    let [inner] = args.as_slice() else {
+        return None;
+    };
+    let ExprKind::App { func, args } = &inner.kind else {
+        return None;
+    };
+    let (ExprKind::Learned(id), [arg]) = (&func.kind, args.as_slice()) else {
+        return None;
+    };
+    let ctx = ev.ctx;
+    let piece = ctx.program.learned.get(*id)?;
+    let Some(LearnedWeights::Affine {
+        weight,
+        bias,
+        outputs,
+    }) = ctx.weights.learned.get(*id)
+    else {
+        return None;
+    };
+    if outputs.len() != 1 || matches!(piece.codomain, Type::Tuple(_)) {
+        return None;
+    }
+    let mut run = |ev: &mut Eval| {
+        let x = ev.eval(env, arg)?;
+        let input = pack(ev.graph, &x, inner.span)?;
+        if input.cols() != weight.cols() {
+            return Err(bad_weights(
+                &piece.name,
+                input.cols(),
+                weight.cols(),
+                inner.span,
+            ));
+        }
+        let rows = vec![0; input.rows()];
+        super::chains::count_fused();
+        let y = ev.graph.addmm_act(bias, Some(&rows), &input, weight, act);
+        unpack(ctx, ev.graph, &y, &piece.codomain, e.span)
+    };
+    Some(run(ev))
 }
 
 /// The value of affine piece `id` from its pre-split output `y` (`x W^T +
