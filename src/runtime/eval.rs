@@ -22,7 +22,8 @@
 //! example (1-based), traced through `map`, `fold` etc. by each row's
 //! [`Origin`].
 //!
-//! This file holds the entry points, the expression walk and application.
+//! This file holds the entry points, the expression walk and application;
+//! closures, pattern binding and free locals are in `locals.rs`.
 //! Operators are in `prims.rs`, builtins in `builtins.rs` and the files it
 //! dispatches to, learned pieces in `learned.rs`, type layouts in
 //! `layout.rs`, batch plumbing in `batch.rs`.
@@ -33,11 +34,13 @@ use std::rc::Rc;
 use crate::backend::{Graph, Real};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::ty::Type;
-use crate::ir::{self, Expr, ExprKind, LocalId, Pattern};
+use crate::ir::{self, Expr, ExprKind, LocalId};
 use crate::source::Span;
 
 use super::batch::{self, gather, merge, split_mask};
 use super::layout::{self, internal, resolve};
+pub(crate) use super::locals::bind;
+use super::locals::{closure, collect_locals};
 use super::value::{Func, Origin, TypeSubst, Value};
 use super::vocab::Vocabularies;
 use super::weights::Weights;
@@ -726,104 +729,5 @@ impl<'e> Eval<'e> {
         }
         let all = batch::concat(self.graph, &results);
         Ok(gather(self.graph, &all, &slot))
-    }
-}
-
-/// A lambda as a closure over the current batch.
-fn closure(env: &Env, lambda: &Rc<ir::Lambda>, span: Span) -> Result<Value, Diagnostic> {
-    let captured = lambda
-        .captures
-        .iter()
-        .map(|id| {
-            env.vars
-                .get(id)
-                .cloned()
-                .ok_or_else(|| internal(span, format!("captured local {id} is unbound")))
-        })
-        .collect::<Result<_, _>>()?;
-    Ok(Value::func(Func::Closure {
-        lambda: lambda.clone(),
-        captured,
-        subst: env.subst.clone(),
-        origin: env.origin.clone(),
-    }))
-}
-
-/// Bind a pattern to a value in `env`.
-pub(crate) fn bind(p: &Pattern, v: Value, env: &mut Env, span: Span) -> Result<(), Diagnostic> {
-    match p {
-        Pattern::Bind(id, _) => {
-            env.vars.insert(*id, v);
-            Ok(())
-        }
-        Pattern::Wildcard => Ok(()),
-        Pattern::Tuple(ps) if ps.is_empty() => Ok(()),
-        Pattern::Tuple(ps) => match v {
-            Value::Tuple(vs) if vs.len() == ps.len() => {
-                for (p, v) in ps.iter().zip(vs.iter()) {
-                    bind(p, v.clone(), env, span)?;
-                }
-                Ok(())
-            }
-            _ => Err(internal(
-                span,
-                "a tuple pattern against a value that is not such a tuple",
-            )),
-        },
-    }
-}
-
-/// Locals used (including lambda captures) and bound (by `let` and lambda
-/// parameters) anywhere in `e`, not entering lambda bodies.
-fn collect_locals(e: &Expr, used: &mut HashSet<LocalId>, bound: &mut HashSet<LocalId>) {
-    match &e.kind {
-        ExprKind::Local(id) => {
-            used.insert(*id);
-        }
-        ExprKind::Lambda(l) => used.extend(l.captures.iter().copied()),
-        ExprKind::App { func, args } => {
-            collect_locals(func, used, bound);
-            args.iter().for_each(|a| collect_locals(a, used, bound));
-        }
-        ExprKind::Let {
-            pattern,
-            value,
-            body,
-        } => {
-            pattern_binds(pattern, bound);
-            collect_locals(value, used, bound);
-            collect_locals(body, used, bound);
-        }
-        ExprKind::If {
-            cond,
-            then_branch,
-            else_branch,
-        } => {
-            collect_locals(cond, used, bound);
-            collect_locals(then_branch, used, bound);
-            collect_locals(else_branch, used, bound);
-        }
-        ExprKind::Tuple(es) | ExprKind::List(es) | ExprKind::Prim { args: es, .. } => {
-            es.iter().for_each(|a| collect_locals(a, used, bound))
-        }
-        ExprKind::Global { .. }
-        | ExprKind::Learned(_)
-        | ExprKind::Param(_)
-        | ExprKind::Builtin(_)
-        | ExprKind::Int(_)
-        | ExprKind::Float(_)
-        | ExprKind::Bool(_)
-        | ExprKind::Symbol { .. }
-        | ExprKind::TensorLit { .. } => {}
-    }
-}
-
-fn pattern_binds(p: &Pattern, bound: &mut HashSet<LocalId>) {
-    match p {
-        Pattern::Bind(id, _) => {
-            bound.insert(*id);
-        }
-        Pattern::Wildcard => {}
-        Pattern::Tuple(ps) => ps.iter().for_each(|p| pattern_binds(p, bound)),
     }
 }

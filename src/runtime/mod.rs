@@ -10,6 +10,7 @@ mod hoist;
 pub mod layout;
 mod learned;
 mod lists;
+mod locals;
 mod prims;
 pub mod random;
 #[cfg(test)]
