@@ -1562,7 +1562,8 @@ fn each_objective_moves_only_its_pieces() {
 }
 
 /// `dp train` with several `--objective` flags: each epoch line names
-/// every objective; 1 epoch + 1 resumed equals 2 epochs byte for byte
+/// every objective (on the training and the validation data); 1 epoch + 1
+/// resumed equals 2 epochs byte for byte
 /// (with noise drawn per epoch); a piece no objective updates is warned of.
 #[test]
 fn several_objectives_train_and_resume_exactly() {
@@ -1606,6 +1607,17 @@ fn several_objectives_train_and_resume_exactly() {
     };
     let out = train(&["--epochs", "2", "--save", &two_s]);
     assert!(out.code == Some(0), "{}", out.stderr);
+    let validated = train(&["--epochs", "1", "--valid", &data]);
+    let line = validated
+        .stdout
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        line.contains("  valid disc ") && line.contains("  valid gen "),
+        "{line}"
+    );
     let first = out.stdout.lines().next().unwrap_or_default().to_string();
     assert!(
         first.contains("  disc ") && first.contains("  gen "),

@@ -83,6 +83,9 @@ pub struct EpochReport {
     /// (empty for one).
     pub each: Vec<(String, f64)>,
     pub valid_objective: Option<f64>,
+    /// With several objectives and validation data: each one's name and
+    /// mean over the validation data, in order (empty otherwise).
+    pub valid_each: Vec<(String, f64)>,
     pub metric: Option<(String, f64)>,
     pub examples_per_second: f64,
 }
@@ -265,8 +268,13 @@ pub fn format_report(r: &EpochReport, total: usize) -> String {
     for (name, v) in &r.each {
         line.push_str(&format!("  {name} {v:.4}"));
     }
-    if let Some(v) = r.valid_objective {
-        line.push_str(&format!("  valid {v:.4}"));
+    match (r.valid_objective, r.valid_each.is_empty()) {
+        (Some(v), true) => line.push_str(&format!("  valid {v:.4}")),
+        _ => {
+            for (name, v) in &r.valid_each {
+                line.push_str(&format!("  valid {name} {v:.4}"));
+            }
+        }
     }
     if let Some((name, m)) = &r.metric {
         line.push_str(&format!("  {name} {m:.4}"));

@@ -274,6 +274,7 @@ impl<'a> Trainer<'a> {
         };
         let seconds = started.elapsed().as_secs_f64().max(1e-9);
         let (valid_objective, metric) = self.validate(valid).map_err(Stop::Error)?;
+        let valid_each = self.validate_each(valid).map_err(Stop::Error)?;
         self.state.epoch = epoch;
         self.steps = 0;
         Ok(EpochReport {
@@ -281,9 +282,26 @@ impl<'a> Trainer<'a> {
             objective: means.first().copied().unwrap_or(0.0),
             each,
             valid_objective,
+            valid_each,
             metric,
             examples_per_second: train.len() as f64 / seconds,
         })
+    }
+
+    /// With several objectives: each one's name and mean over `valid`
+    /// (empty for one objective or no data).
+    fn validate_each(&self, valid: &[Example]) -> Result<Vec<(String, f64)>, Diagnostic> {
+        if self.run.len() < 2 || valid.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ctx = self.context(&[], false);
+        let mut out = Vec::with_capacity(self.run.len());
+        for o in &self.run {
+            if let Some(v) = mean_over(&ctx, &o.def, valid, &self.arg_ty)? {
+                out.push((o.name.clone(), v));
+            }
+        }
+        Ok(out)
     }
 
     /// The mean objective and the mean metric (named) over `valid`; `None`
