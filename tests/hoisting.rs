@@ -173,6 +173,12 @@ fn hoisted_recurrences_equal_the_plain_evaluation() {
            let (h, ys) = mapAccumR (step p) zeros xs in\n\
            sum h + sumList (map (\\y -> sum (tanh y)) ys)"
         .to_string();
+    // A program that draws, outside the step: the step is still hoisted.
+    let drawing = format!(
+        "{HEAD}learn cell : (H, E) -> H\n\
+         def loss ((ws, y) : (List Word, Label)) : Float =\n\
+           cross_entropy (decide (dropout 0.3 (fold (\\h w -> tanh (cell (h, embed w))) normal ws))) y"
+    );
     // A step whose split parts are all element-only but one, three parts.
     let three = "learn cell : (R[2], R[3], R[2]) -> R[3]\n\
          def loss (xs : List R[2]) : Float =\n\
@@ -186,6 +192,7 @@ fn hoisted_recurrences_equal_the_plain_evaluation() {
             ("gru step", &gru, sentences()),
             ("mapAccumR with a captured value", &accum, vectors()),
             ("three-part split", &three, vectors()),
+            ("a program drawing outside its step", &drawing, sentences()),
         ],
     );
 }

@@ -54,6 +54,34 @@ pub struct Objective {
 }
 
 impl Program {
+    /// Does evaluating `e` draw random values: a drawing builtin in it, or
+    /// in a def it refers to (transitively)?
+    pub fn draws_in(&self, e: &Expr) -> bool {
+        let mut seen = vec![false; self.defs.len()];
+        let mut stack = vec![e];
+        while let Some(e) = stack.pop() {
+            let mut refs = Vec::new();
+            let found = e.any(&mut |x| match x.kind {
+                ExprKind::Builtin(b) => b.draws(),
+                ExprKind::Global { def, .. } => {
+                    refs.push(def);
+                    false
+                }
+                _ => false,
+            });
+            if found {
+                return true;
+            }
+            for def in refs {
+                if let (Some(false), Some(d)) = (seen.get(def).copied(), self.defs.get(def)) {
+                    seen[def] = true;
+                    stack.push(&d.body);
+                }
+            }
+        }
+        false
+    }
+
     /// Does any def or `param` initialiser draw random values (11.1)?
     pub fn draws(&self) -> bool {
         let mut draws = |e: &Expr| matches!(e.kind, ExprKind::Builtin(b) if b.draws());

@@ -117,7 +117,7 @@ pub(crate) fn prepare(
 ) -> Result<Option<Prepared>, Diagnostic> {
     let examples = xs.offsets.len().saturating_sub(1);
     let elements = xs.offsets.last().copied().unwrap_or(0);
-    if !HOISTING.with(Cell::get) || ev.draws || elements == 0 || examples > MAX_HOIST_BATCH {
+    if !HOISTING.with(Cell::get) || elements == 0 || examples > MAX_HOIST_BATCH {
         return Ok(None);
     }
     let Value::Func(func) = f else {
@@ -138,6 +138,16 @@ pub(crate) fn prepare(
     };
     let k = lambda.params.len();
     if k != applied.len() + 2 || origin.len() != examples {
+        return Ok(None);
+    }
+    // Hoisting must not reorder random draws: in a program that draws, a
+    // step that may draw (itself, through a def, or through a function it
+    // was given) runs as written.
+    let given_function = captured
+        .iter()
+        .chain(&applied)
+        .any(|v| matches!(v, Value::Func(_)));
+    if ev.draws && (given_function || ev.ctx.program.draws_in(&lambda.body)) {
         return Ok(None);
     }
     let plan = ev.hoist_plan(lambda, k - 2);
