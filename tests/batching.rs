@@ -269,24 +269,7 @@ def loss (t : Tree R[2]) : Float =
         .iter()
         .map(|&(h, w)| grid_json(&mut rng, h, w))
         .collect();
-    let mut leaf = || format!("{{\"leaf\": {}}}", vec_json(&mut rng, 2));
-    let trees = vec![
-        format!("[[{}, {}], {}]", leaf(), leaf(), leaf()),
-        leaf(),
-        format!("[{}, [{}, [{}, {}]]]", leaf(), leaf(), leaf(), leaf()),
-        format!("[[{}, {}], [{}, {}]]", leaf(), leaf(), leaf(), leaf()),
-        format!("[{}, {}]", leaf(), leaf()),
-        format!(
-            "[[[{}, {}], {}], [{}, [{}, [{}, {}]]]]",
-            leaf(),
-            leaf(),
-            leaf(),
-            leaf(),
-            leaf(),
-            leaf(),
-            leaf()
-        ),
-    ];
+    let trees = common::tree_shapes(&mut || format!("{{\"leaf\": {}}}", vec_json(&mut rng, 2)));
     run_cases(&[
         ("windowMap (and lists shorter than the window)", window, wl),
         (
@@ -460,14 +443,7 @@ def loss (t : Tree R[2]) : Float =
         .iter()
         .map(|&l| list_json(&mut rng, l))
         .collect();
-    let mut leaf = || format!("{{\"leaf\": {}}}", vec_json(&mut rng, 2));
-    let trees = vec![
-        format!("[[{}, {}], {}]", leaf(), leaf(), leaf()),
-        leaf(),
-        format!("[{}, [{}, [{}, {}]]]", leaf(), leaf(), leaf(), leaf()),
-        format!("[{}, {}]", leaf(), leaf()),
-        format!("[[{}, {}], [{}, {}]]", leaf(), leaf(), leaf(), leaf()),
-    ];
+    let trees = common::tree_shapes(&mut || format!("{{\"leaf\": {}}}", vec_json(&mut rng, 2)));
     let choices = r#"
 vocab C = ["a", "b", "c"]
 learn out : R[2] -> Scores C

@@ -200,29 +200,10 @@ fn hoisted_recurrences_equal_the_plain_evaluation() {
 /// Trees of `R[2]` leaves; sizes 1 to 7.
 fn trees() -> Vec<String> {
     let mut rng = Lcg(13);
-    let mut leaf = || {
-        format!(
-            "{{\"leaf\": [{:.3}, {:.3}]}}",
-            rng.range(-1.0, 1.0),
-            rng.range(-1.0, 1.0)
-        )
-    };
-    vec![
-        format!("[[{}, {}], {}]", leaf(), leaf(), leaf()),
-        leaf(),
-        format!("[{}, [{}, [{}, {}]]]", leaf(), leaf(), leaf(), leaf()),
-        format!("[[{}, {}], [{}, {}]]", leaf(), leaf(), leaf(), leaf()),
-        format!(
-            "[[[{}, {}], {}], [{}, [{}, [{}, {}]]]]",
-            leaf(),
-            leaf(),
-            leaf(),
-            leaf(),
-            leaf(),
-            leaf(),
-            leaf()
-        ),
-    ]
+    common::tree_shapes(&mut || {
+        let (a, b) = (rng.range(-1.0, 1.0), rng.range(-1.0, 1.0));
+        format!("{{\"leaf\": [{a:.3}, {b:.3}]}}")
+    })
 }
 
 #[test]

@@ -362,3 +362,25 @@ pub fn grad_problems(s: &Setup, opts: CheckOpts) -> Option<String> {
 pub fn close(a: f64, b: f64, rtol: f64, atol: f64) -> bool {
     (a - b).abs() <= rtol * a.abs().max(b.abs()) + atol
 }
+
+/// Six binary trees of different shapes (sizes 1 to 7, balanced and
+/// chains), each leaf from `leaf`: the data of the tree tests.
+pub fn tree_shapes(leaf: &mut dyn FnMut() -> String) -> Vec<String> {
+    vec![
+        format!("[[{}, {}], {}]", leaf(), leaf(), leaf()),
+        leaf(),
+        format!("[{}, [{}, [{}, {}]]]", leaf(), leaf(), leaf(), leaf()),
+        format!("[[{}, {}], [{}, {}]]", leaf(), leaf(), leaf(), leaf()),
+        format!("[{}, {}]", leaf(), leaf()),
+        format!(
+            "[[[{}, {}], {}], [{}, [{}, [{}, {}]]]]",
+            leaf(),
+            leaf(),
+            leaf(),
+            leaf(),
+            leaf(),
+            leaf(),
+            leaf()
+        ),
+    ]
+}
