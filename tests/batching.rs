@@ -60,32 +60,16 @@ fn batching_problems(s: &Setup, seed: u64) -> Vec<String> {
             }
         }
     }
-    let mut any = false;
-    for (k, (gb, gs)) in batched.iter().zip(&summed).enumerate() {
-        let scale = gs.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-        any |= scale > 1e-6;
-        let mut bad = 0;
-        let mut first = String::new();
-        for (j, (b, a)) in gb.iter().zip(gs).enumerate() {
-            let b = *b as f64;
-            if (b - a).abs() > 1e-4 * scale.max(b.abs()).max(a.abs()) + 1e-7 || !b.is_finite() {
-                if bad == 0 {
-                    first = format!("[{j}]: batched {b:.7}, sum of examples {a:.7}");
-                }
-                bad += 1;
-            }
-        }
-        if bad > 0 {
-            problems.push(format!(
-                "gradient of {}: {bad} of {} entries differ, first {first}",
-                names[k],
-                gb.len()
-            ));
-        }
-    }
-    if !any {
-        problems.push("every gradient is zero: the check tests nothing".into());
-    }
+    let batched: Vec<Vec<f64>> = batched
+        .iter()
+        .map(|g| g.iter().map(|&x| x as f64).collect())
+        .collect();
+    problems.extend(common::gradient_differences(
+        &names,
+        &batched,
+        &summed,
+        ("batched", "sum of examples"),
+    ));
     problems
 }
 

@@ -384,3 +384,45 @@ pub fn tree_shapes(leaf: &mut dyn FnMut() -> String) -> Vec<String> {
         ),
     ]
 }
+
+/// Where the gradients `got` differ from the reference `want`, one line per
+/// tensor (named by `names`): an entry differs by more than 1e-4 relative
+/// to the tensor's largest reference entry (or to the entries themselves)
+/// plus 1e-7, or is not finite. A last line if every reference gradient is
+/// zero (the comparison would test nothing). `labels` name the two sides.
+pub fn gradient_differences(
+    names: &[String],
+    got: &[Vec<f64>],
+    want: &[Vec<f64>],
+    labels: (&str, &str),
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut any = false;
+    for (k, (g, r)) in got.iter().zip(want).enumerate() {
+        let scale = r.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        any |= scale > 1e-6;
+        let bad: Vec<(usize, f64, f64)> = g
+            .iter()
+            .zip(r)
+            .enumerate()
+            .filter(|(_, (b, a))| {
+                (*b - *a).abs() > 1e-4 * scale.max(b.abs()).max(a.abs()) + 1e-7 || !b.is_finite()
+            })
+            .map(|(j, (b, a))| (j, *b, *a))
+            .collect();
+        if let Some(&(j, b, a)) = bad.first() {
+            out.push(format!(
+                "gradient of {}: {} of {} entries differ, first [{j}]: {} {b:.7}, {} {a:.7}",
+                names.get(k).map_or("?", String::as_str),
+                bad.len(),
+                g.len(),
+                labels.0,
+                labels.1
+            ));
+        }
+    }
+    if !any {
+        out.push("every gradient is zero: the check tests nothing".into());
+    }
+    out
+}
