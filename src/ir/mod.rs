@@ -41,6 +41,9 @@ pub struct Program {
     pub params: Vec<ParamDecl>,
     /// `objective NAME = DEF updates PIECE, ...` (spec 11.2).
     pub objectives: Vec<Objective>,
+    /// Does any def or `param` initialiser draw random values? Set by the
+    /// checker ([`Program::find_draws`]), read by every evaluation.
+    pub draws: bool,
 }
 
 /// A named objective: a def (one parameter, a `Float` result) and the
@@ -83,7 +86,7 @@ impl Program {
     }
 
     /// Does any def or `param` initialiser draw random values (11.1)?
-    pub fn draws(&self) -> bool {
+    pub fn find_draws(&self) -> bool {
         let mut draws = |e: &Expr| matches!(e.kind, ExprKind::Builtin(b) if b.draws());
         self.defs.iter().any(|d| d.body.any(&mut draws))
             || self

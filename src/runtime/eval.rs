@@ -192,7 +192,7 @@ impl<'e> Eval<'e> {
             nonfinite_at: None,
             plans: HashMap::new(),
             counters: vec![0; top_batch + 1],
-            draws: ctx.program.draws(),
+            draws: ctx.program.draws,
             chains: HashMap::new(),
         }
     }

@@ -45,6 +45,7 @@ pub fn extend(base: &Program, decls: &[&ast::Decl]) -> (Program, Vec<Diagnostic>
     check_biases(&mut prog, &mut env, decls, &mut diags);
     check_objectives(&mut prog, &env, decls, &mut diags);
     prog.types = env.types.table.clone();
+    prog.draws = prog.find_draws();
     prog.globals = env.globals.clone();
     diags.extend(std::mem::take(&mut env.types.diags));
     diags.sort_by_key(|d| d.primary.as_ref().map(|l| (l.span.source, l.span.start)));
