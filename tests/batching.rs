@@ -446,3 +446,28 @@ def loss (xs : List R[2]) : Float =
         ("dropout and sample", choices, more),
     ]);
 }
+
+/// Families of learned pieces (LANGUAGE.md 11.3) are lists of functions:
+/// a fold over one applies its members in order, `map` and `zipWith` apply
+/// each member to its own element (`zipWith` against lists of different
+/// lengths, so examples run different members), `reverse` and `take`
+/// rearrange them; all equal per-example evaluation.
+#[test]
+fn families_of_pieces() {
+    let family = r#"
+rep H = R[3]
+learn blocks : [3] (H -> H)
+learn gates : [2] ((H, R[2]) -> H) bias = ones
+def loss ((x, ys) : (H, List R[2])) : Float =
+  sum (fold (\h f -> h + tanh (f h)) x blocks)
+    + sumList (map (\f -> sum (f x)) (reverse blocks))
+    + sumList (zipWith (\g y -> sum (tanh (g (x, y)))) gates ys)
+    + sum (fold (\h f -> f h) x (take (length ys) blocks))
+"#;
+    let mut rng = Lcg(31);
+    let lines: Vec<String> = [0, 3, 1, 2, 0, 4]
+        .iter()
+        .map(|n| format!("[{}, {}]", vec_json(&mut rng, 3), list_json(&mut rng, *n)))
+        .collect();
+    run_cases(&[("families of learned pieces", family, lines)]);
+}

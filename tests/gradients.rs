@@ -695,6 +695,12 @@ learn f : Float -> Float
 learn g : (Float, Float) -> R[2]
 def loss ((a, b) : (Float, Float)) : Float = sum (tanh (g (f a, tanh b)))
 "#;
+    let src_family = r#"
+rep H = R[3]
+learn blocks : [3] (H -> H) bias = ones
+def loss (x : H) : Float =
+  sum (fold (\h f -> h + tanh (f h)) x blocks) + sumList (map (\f -> sum (tanh (f x))) blocks)
+"#;
     let mut rng = Lcg(17);
     let l32: Vec<String> = (0..4)
         .map(|_| {
@@ -742,6 +748,7 @@ def loss ((a, b) : (Float, Float)) : Float = sum (tanh (g (f a, tanh b)))
                 src_embed_closed.to_string(),
                 tags,
             ),
+            ("a family of pieces", src_family.to_string(), l3.clone()),
             ("params", src_param.to_string(), l3),
             ("param of Scores", src_param_scores.to_string(), l2),
             ("Float -> Float pieces", src_scalar_piece.to_string(), ff),

@@ -1561,6 +1561,43 @@ fn each_objective_moves_only_its_pieces() {
     assert_eq!(step(&["all"]), step(&["d_loss"]));
 }
 
+/// A family's members are separate pieces (`blocks.0.weight`, ...); an
+/// objective that updates the family moves every member and nothing else.
+#[test]
+fn an_objective_updates_a_whole_family() {
+    let src = "rep H = R[2]\nlearn blocks : [2] (H -> H)\nlearn out : H -> Float\n\
+               def loss (x : H) : Float = out (fold (\\h f -> tanh (f h)) x blocks)\n\
+               objective deep = loss updates blocks\n";
+    let lines = ["[0.5, -1.0]", "[1.5, 0.25]", "[-0.75, 2.0]"];
+    let s = common::setup(src, "loss", &lines);
+    let w = s.weights(1);
+    let names = s.tensor_names(&w);
+    let want = [
+        "blocks.0.weight",
+        "blocks.0.bias",
+        "blocks.1.weight",
+        "blocks.1.bias",
+    ];
+    assert_eq!(names[..4], want);
+    assert_eq!(names[4..], ["out.weight", "out.bias"]);
+    let g = dp::backend::Graph::inference();
+    let before: Vec<Vec<f32>> = w.tensors().iter().map(|t| g.to_vec(t)).collect();
+    let settings = dp::train::Settings::new("deep");
+    let state = dp::checkpoint::Checkpoint::new(s.vocabs.clone(), w.clone(), None, 0);
+    let mut t = dp::train::Trainer::new(&s.compiled, settings, state).expect("objective");
+    let refs: Vec<&dp::codec::Example> = s.examples.iter().collect();
+    t.step(&refs).expect("a step");
+    let after: Vec<Vec<f32>> = t
+        .state()
+        .weights
+        .tensors()
+        .iter()
+        .map(|t| g.to_vec(t))
+        .collect();
+    let moved: Vec<bool> = before.iter().zip(&after).map(|(b, a)| b != a).collect();
+    assert_eq!(moved, [true, true, true, true, false, false]);
+}
+
 /// `dp train` with several `--objective` flags: each epoch line names
 /// every objective (on the training and the validation data); 1 epoch + 1
 /// resumed equals 2 epochs byte for byte

@@ -196,6 +196,7 @@ fn gather_func(graph: &mut Graph, f: &Func, idx: &[usize]) -> Func {
             parts: parts.clone(),
             pick: Rc::new(idx.iter().map(|&i| pick[i]).collect()),
         },
+        Func::Empty { ty } => Func::Empty { ty: ty.clone() },
     }
 }
 
@@ -344,10 +345,26 @@ fn concat_funcs(graph: &mut Graph, parts: &[Value]) -> Func {
     let funcs: Vec<Rc<Func>> = parts
         .iter()
         .filter_map(|p| match p {
-            Value::Func(f) => Some(f.clone()),
+            Value::Func(f) if f.batch_size() > 0 => Some(f.clone()),
             _ => None,
         })
         .collect();
+    match funcs.as_slice() {
+        [] => {
+            return parts
+                .first()
+                .and_then(|p| match p {
+                    Value::Func(f) => Some((**f).clone()),
+                    _ => None,
+                })
+                .unwrap_or(Func::Mixed {
+                    parts: Vec::new(),
+                    pick: Rc::new(Vec::new()),
+                })
+        }
+        [one] => return (**one).clone(),
+        _ => {}
+    }
     if let Some(f) = concat_closures(graph, &funcs) {
         return f;
     }

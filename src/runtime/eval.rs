@@ -581,6 +581,16 @@ impl<'e> Eval<'e> {
                 self.apply_mixed(&parts, &pick, args, span)
             }
             Func::Mixed { parts, pick } => self.apply_mixed(parts, pick, args, span),
+            Func::Empty { ty } => {
+                let mut ty = ty.clone();
+                for _ in &args {
+                    let Type::Func(_, result) = ty else {
+                        return Err(internal(span, "too many arguments for an empty function"));
+                    };
+                    ty = *result;
+                }
+                layout::empty(self.ctx, self.graph, &ty, span)
+            }
         }
     }
 
@@ -707,6 +717,18 @@ impl<'e> Eval<'e> {
         args: Vec<Value>,
         span: Span,
     ) -> Result<Value, Diagnostic> {
+        if let Some(&(p, _)) = pick.first() {
+            if pick.iter().all(|&(q, _)| q == p) {
+                // All examples from one function (a fold's step over a
+                // list of functions): no regrouping.
+                let inner: Vec<usize> = pick.iter().map(|&(_, i)| i).collect();
+                let part = parts
+                    .get(p)
+                    .ok_or_else(|| internal(span, "a mixed function's part"))?;
+                let fp = gather(self.graph, &Value::Func(part.clone()), &inner);
+                return self.apply(&fp, args, span);
+            }
+        }
         let mut results = Vec::new();
         let mut slot = vec![0; pick.len()];
         let mut base = 0;

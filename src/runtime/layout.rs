@@ -181,13 +181,7 @@ pub fn empty(ctx: &Context, graph: &mut Graph, ty: &Type, span: Span) -> Result<
             nodes: Vec::new(),
             leaves: empty(ctx, graph, t, span)?,
         })),
-        Type::Func(..) => {
-            return Err(Diagnostic::new(
-                Code::UnsupportedType,
-                "an empty batch of functions cannot be built",
-            )
-            .at(span, "here"))
-        }
+        Type::Func(..) => Value::func(super::value::Func::Empty { ty: ty.clone() }),
         _ => {
             let n = size_of(ctx, ty, span)?;
             Value::Real(graph.from_vec(0, n, Vec::new()))

@@ -210,7 +210,9 @@ fn is_uniform(f: &Func) -> bool {
         Func::Closure { captured, .. } => captured.is_empty(),
         Func::Learned { .. } => true,
         Func::Partial { args, .. } => args.is_empty(),
-        Func::Select { .. } | Func::Applied { .. } | Func::Mixed { .. } => false,
+        Func::Select { .. } | Func::Applied { .. } | Func::Mixed { .. } | Func::Empty { .. } => {
+            false
+        }
     }
 }
 

@@ -137,6 +137,10 @@ pub enum Func {
         parts: Vec<Rc<Func>>,
         pick: Rc<Vec<(usize, usize)>>,
     },
+    /// No examples: the elements of an empty list of functions, of the
+    /// (resolved) function type `ty`. Applying it gives the empty value of
+    /// the result type.
+    Empty { ty: Type },
 }
 
 impl Func {
@@ -148,6 +152,7 @@ impl Func {
             Func::Select { mask, .. } => mask.len(),
             Func::Applied { func, .. } => func.batch_size(),
             Func::Mixed { pick, .. } => pick.len(),
+            Func::Empty { .. } => 0,
         }
     }
 }

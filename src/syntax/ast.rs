@@ -41,9 +41,11 @@ pub enum DeclKind {
         symbols: Option<Vec<(String, Span)>>,
     },
     /// `learn cell : (Hidden, WordVec) -> Hidden`, optionally `bias = e`
-    /// (its bias's initial value, spec 11.3).
+    /// (its bias's initial value, spec 11.3); `learn f : [n] (A -> B)` is a
+    /// family of n pieces (`family` = n and its span).
     Learn {
         name: Ident,
+        family: Option<(i64, Span)>,
         ty: TypeExpr,
         bias: Option<Expr>,
     },

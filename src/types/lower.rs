@@ -270,10 +270,10 @@ impl Checker<'_> {
         let s = pretty(ty);
         let d = Diagnostic::new(
             Code::UnsupportedType,
-            format!("the batched runtime cannot store functions in lists/trees/grids: `{s}`"),
+            format!("the batched runtime cannot store functions in trees, grids or windows: `{s}`"),
         )
         .at(span, format!("this builds a `{s}`"))
-        .note("a tuple of functions is fine; apply the functions before collecting the results");
+        .note("a list or tuple of functions is fine; apply the functions before collecting the results");
         self.error(d);
     }
 }
@@ -295,13 +295,15 @@ fn remove_bound(p: &ir::Pattern, free: &mut BTreeSet<LocalId>) {
     }
 }
 
-/// Does `t` hold a function inside a list, tree, grid or window?
+/// Does `t` hold a function inside a tree, grid or window (a list of
+/// functions is a value the runtime stores; a tree of them is not)?
 pub fn holds_functions(t: &Type, inside: bool) -> bool {
     match t {
         Type::Func(a, b) => inside || holds_functions(a, false) || holds_functions(b, false),
-        Type::List(a) | Type::Tree(a) | Type::Grid(a) | Type::Window(_, a) => {
-            holds_functions(a, true)
-        }
+        // Lists of functions are fine (a family of learned pieces, spec
+        // 11.3): their elements are function values of the batch.
+        Type::List(a) => holds_functions(a, inside),
+        Type::Tree(a) | Type::Grid(a) | Type::Window(_, a) => holds_functions(a, true),
         Type::Tuple(ts) => ts.iter().any(|t| holds_functions(t, inside)),
         Type::Scores(a) => holds_functions(a, inside),
         _ => false,

@@ -15,12 +15,14 @@
 //! (expressions), `pending` + `special` (operators and builtins decided
 //! late), `unify` (substitution and constraints), `errors` (messages),
 //! `lower` (defaults, generalisation, zonking to IR), `builtins` (schemes),
-//! `pretty`. Decisions are documented in `docs/types.md`.
+//! `pretty`, `family` (families of learned pieces, expanded before
+//! checking). Decisions are documented in `docs/types.md`.
 
 mod apply;
 mod builtins;
 mod decls;
 mod errors;
+mod family;
 mod graph;
 mod infer;
 mod lower;

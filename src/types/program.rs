@@ -16,6 +16,7 @@ use crate::ir::{self, GlobalRef, LearnedKind, Program};
 use crate::source::Span;
 use crate::syntax::ast::{self, DeclKind, Ident};
 use crate::types::decls::{check_def, check_param_init, check_param_type, learned_kind};
+use crate::types::family;
 use crate::types::graph::{cycle_diagnostic, free_names, is_cycle, sccs, Edges};
 use crate::types::infer::Env;
 use crate::types::resolve::TypeResolver;
@@ -25,6 +26,9 @@ pub fn extend(base: &Program, decls: &[&ast::Decl]) -> (Program, Vec<Diagnostic>
     let mut prog = base.clone();
     let mut env = env_of(&prog);
     let mut diags = Vec::new();
+    let (expanded, families) = family::expand(decls, &mut diags);
+    let decls: Vec<&ast::Decl> = expanded.iter().collect();
+    let decls = decls.as_slice();
     collect_types(&mut env, decls);
     let names = collect_values(&prog, decls, &mut diags);
     for (name, r) in &names.registered {
@@ -48,6 +52,7 @@ pub fn extend(base: &Program, decls: &[&ast::Decl]) -> (Program, Vec<Diagnostic>
     prog.draws = prog.find_draws();
     prog.globals = env.globals.clone();
     diags.extend(std::mem::take(&mut env.types.diags));
+    family::dedupe(&mut diags, &families);
     diags.sort_by_key(|d| d.primary.as_ref().map(|l| (l.span.source, l.span.start)));
     (prog, diags)
 }
@@ -439,6 +444,9 @@ fn objective_pieces(
     for piece in pieces {
         match env.globals.get(&piece.name) {
             Some(r @ (GlobalRef::Learned(_) | GlobalRef::Param(_))) => updates.push(*r),
+            Some(GlobalRef::Def(_)) if family::members(&env.globals, &piece.name).is_some() => {
+                updates.extend(family::members(&env.globals, &piece.name).unwrap_or_default())
+            }
             Some(GlobalRef::Def(_)) => {
                 ok = false;
                 let m = format!("`{}` is a def, not a learned piece", piece.name);

@@ -40,6 +40,7 @@ def k : Int = 3
 objective disc = d_loss updates d_hidden, d_out
 objective fit = loss updates w
 learn gates : (H, X) -> (H, H) bias = (zeros, ones)
+learn blocks : [12] (H -> H) bias = zeros
 "#,
         expect![[r#"
             (import nn)
@@ -58,7 +59,8 @@ learn gates : (H, X) -> (H, H) bias = (zeros, ones)
             (def k [] Int 3)
             (objective disc d_loss [d_hidden d_out])
             (objective fit loss [w])
-            (learn gates (-> (tuple H X) (tuple H H)) (bias (tuple zeros ones)))"#]],
+            (learn gates (-> (tuple H X) (tuple H H)) (bias (tuple zeros ones)))
+            (learn blocks [12] (-> H H) (bias zeros))"#]],
     );
 }
 

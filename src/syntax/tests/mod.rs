@@ -91,10 +91,18 @@ pub(super) fn decl(d: &Decl) -> String {
                 format!("(vocab {} [{}])", name.name, s.join(" "))
             }
         },
-        DeclKind::Learn { name, ty: t, bias } => match bias {
-            None => format!("(learn {} {})", name.name, ty(t)),
-            Some(b) => format!("(learn {} {} (bias {}))", name.name, ty(t), expr(b)),
-        },
+        DeclKind::Learn {
+            name,
+            family,
+            ty: t,
+            bias,
+        } => {
+            let family = family.map(|(n, _)| format!(" [{n}]")).unwrap_or_default();
+            match bias {
+                None => format!("(learn {}{family} {})", name.name, ty(t)),
+                Some(b) => format!("(learn {}{family} {} (bias {}))", name.name, ty(t), expr(b)),
+            }
+        }
         DeclKind::Param { name, ty: t, init } => match init {
             None => format!("(param {} {})", name.name, ty(t)),
             Some(e) => format!("(param {} {} {})", name.name, ty(t), expr(e)),

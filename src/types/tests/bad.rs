@@ -489,20 +489,20 @@ fn infinite_list() {
 }
 
 #[test]
-fn list_of_functions() {
+fn tree_of_functions() {
     bad(
-        "def fs = [\\x -> x + 1, \\y -> y]\n",
+        "def t = leaf (\\x -> x + 1)\n",
         expect![[r#"
-        [E0215] Error: the batched runtime cannot store functions in lists/trees/grids: `List (Int -> Int)`
-           ╭─[ test.dp:1:10 ]
-           │
-         1 │ def fs = [\x -> x + 1, \y -> y]
-           │          ───────────┬──────────  
-           │                     ╰──────────── this builds a `List (Int -> Int)`
-           │ 
-           │ Note: a tuple of functions is fine; apply the functions before collecting the results
-        ───╯
-    "#]],
+            [E0215] Error: the batched runtime cannot store functions in trees, grids or windows: `Tree (Int -> Int)`
+               ╭─[ test.dp:1:9 ]
+               │
+             1 │ def t = leaf (\x -> x + 1)
+               │         ─────────┬────────  
+               │                  ╰────────── this builds a `Tree (Int -> Int)`
+               │ 
+               │ Note: a list or tuple of functions is fine; apply the functions before collecting the results
+            ───╯
+        "#]],
     );
 }
 
