@@ -15,8 +15,7 @@ use crate::diagnostic::{suggest, Code, Diagnostic};
 use crate::ir::pretty::pretty;
 use crate::ir::ty::{TyVar, Type};
 use crate::ir::{
-    ArithOp, Builtin, CmpOp, Expr, ExprKind, GlobalRef, Lambda, LearnedKind, LocalId, Pattern,
-    PrimOp, Program,
+    ArithOp, Builtin, CmpOp, Expr, ExprKind, GlobalRef, Lambda, LocalId, Pattern, PrimOp, Program,
 };
 use crate::source::Span;
 
@@ -34,6 +33,9 @@ enum Sym {
     },
     Tuple(Vec<Sym>),
     Func(Rc<Closure>),
+    /// A list of functions known while lowering (a family of learned
+    /// pieces, a list literal of lambdas): a `fold` over it is unrolled.
+    List(Vec<Sym>),
 }
 
 enum Closure {
@@ -237,6 +239,16 @@ impl Builder<'_> {
             }
             Sym::Tuple(parts) => Operand::Tuple(parts.iter().map(|p| self.operand(p)).collect()),
             Sym::Func(f) => Operand::Function(self.function_name(f)),
+            Sym::List(items) => {
+                let names: Vec<String> = items
+                    .iter()
+                    .map(|i| match i {
+                        Sym::Func(f) => self.function_name(f),
+                        _ => "?".into(),
+                    })
+                    .collect();
+                Operand::Function(format!("[{}]", names.join(", ")))
+            }
         }
     }
 
@@ -295,6 +307,9 @@ impl Builder<'_> {
                 };
                 if matches!(d.scheme.ty, Type::Func(..)) {
                     Sym::Func(Rc::new(Closure::Def { def: *def, inst }))
+                } else if is_function_list(&d.scheme.ty) {
+                    let subst: Subst = Rc::new(d.scheme.bind(&inst));
+                    self.eval(&d.body, &Rc::new(HashMap::new()), &subst)?
                 } else {
                     self.node(Op::Prim(d.name.clone()), Vec::new(), ty(), e.span)?
                 }
@@ -362,6 +377,12 @@ impl Builder<'_> {
                 self.node(Op::Prim("if".into()), args, ty(), e.span)?
             }
             ExprKind::Tuple(items) => Sym::Tuple(
+                items
+                    .iter()
+                    .map(|i| self.eval(i, env, subst))
+                    .collect::<Result<_, _>>()?,
+            ),
+            ExprKind::List(items) if is_function_list(&ty()) => Sym::List(
                 items
                     .iter()
                     .map(|i| self.eval(i, env, subst))
@@ -504,6 +525,9 @@ impl Builder<'_> {
                 }
                 let mut now = args;
                 let later = now.split_off(params.len());
+                if let Some(v) = self.over_function_list(*b, ty, &now, span)? {
+                    return self.apply(v, later, span);
+                }
                 let v = match ModuleKind::of(*b) {
                     Some(kind) => self.module(kind, *b, ty, now, span)?,
                     None => {
@@ -517,23 +541,56 @@ impl Builder<'_> {
         }
     }
 
+    /// `fold`, `map`, `reverse` and `length` over a list of functions known
+    /// here (spec 11.3: a fold over a family is unrolled, one step per
+    /// member); `None` for anything else.
+    fn over_function_list(
+        &mut self,
+        b: Builtin,
+        ty: &Type,
+        args: &[Sym],
+        span: Span,
+    ) -> Result<Option<Sym>, Diagnostic> {
+        let result = ty.uncurry().1.clone();
+        Ok(Some(match (b, args) {
+            (Builtin::Fold, [f, init, Sym::List(items)]) => {
+                let mut acc = init.clone();
+                for item in items {
+                    acc = self.apply(f.clone(), vec![acc, item.clone()], span)?;
+                }
+                acc
+            }
+            (Builtin::Map, [f, Sym::List(items)]) => {
+                let mut out = Vec::new();
+                for item in items {
+                    out.push(self.apply(f.clone(), vec![item.clone()], span)?);
+                }
+                if is_function_list(&result) {
+                    Sym::List(out)
+                } else {
+                    let ops = out.iter().map(|o| self.operand(o)).collect();
+                    self.node(Op::Prim("list".into()), ops, result, span)?
+                }
+            }
+            (Builtin::Reverse, [Sym::List(items)]) => {
+                Sym::List(items.iter().rev().cloned().collect())
+            }
+            (Builtin::Length, [Sym::List(items)]) => Sym::Val {
+                level: 0,
+                op: Operand::Literal(items.len().to_string()),
+                ty: Type::Int,
+                name: None,
+            },
+            _ => return Ok(None),
+        }))
+    }
+
     fn learned(&mut self, id: usize, mut args: Vec<Sym>, span: Span) -> Result<Sym, Diagnostic> {
         let later = args.split_off(1);
         let Some(piece) = self.program.learned.get(id) else {
             return Err(internal(span, "a learned piece the program does not hold"));
         };
-        let op = match &piece.kind {
-            LearnedKind::Embedding { vocab, dim } => Op::Embedding {
-                piece: piece.name.clone(),
-                vocab: vocab.clone(),
-                dim: *dim,
-            },
-            LearnedKind::Affine { input, outputs } => Op::Affine {
-                piece: piece.name.clone(),
-                input: *input,
-                outputs: outputs.clone(),
-            },
-        };
+        let op = Op::of_piece(piece);
         let arg = args.iter().map(|a| self.operand(a)).collect();
         let v = self.node(op, arg, piece.codomain.clone(), span)?;
         self.apply(v, later, span)
@@ -620,6 +677,11 @@ impl Builder<'_> {
 
 fn partial(f: &Rc<Closure>, args: Vec<Sym>) -> Sym {
     Sym::Func(Rc::new(Closure::Partial { f: f.clone(), args }))
+}
+
+/// `List (a -> b)`.
+fn is_function_list(t: &Type) -> bool {
+    matches!(t, Type::List(e) if matches!(**e, Type::Func(..)))
 }
 
 fn cell_name(b: Builtin, i: usize) -> String {

@@ -278,6 +278,24 @@ fn on_state(o: &Operand, state_dependent: &[bool]) -> bool {
     }
 }
 
+impl Op {
+    /// The op a learned piece lowers to: an embedding or an affine map.
+    pub fn of_piece(piece: &crate::ir::LearnedPiece) -> Op {
+        match &piece.kind {
+            crate::ir::LearnedKind::Embedding { vocab, dim } => Op::Embedding {
+                piece: piece.name.clone(),
+                vocab: vocab.clone(),
+                dim: *dim,
+            },
+            crate::ir::LearnedKind::Affine { input, outputs } => Op::Affine {
+                piece: piece.name.clone(),
+                input: *input,
+                outputs: outputs.clone(),
+            },
+        }
+    }
+}
+
 impl Cell {
     /// The number of ops, modules' cells included.
     pub fn size(&self) -> usize {

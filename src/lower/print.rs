@@ -17,6 +17,7 @@ pub fn print_network(program: &Program, net: &Network) -> String {
     let types = &program.types;
     let mut p = Printer {
         types,
+        learned: &program.learned,
         out: String::new(),
         pieces: BTreeMap::new(),
     };
@@ -41,6 +42,7 @@ pub fn print_network(program: &Program, net: &Network) -> String {
 
 struct Printer<'t> {
     types: &'t TypeTable,
+    learned: &'t [crate::ir::LearnedPiece],
     out: String,
     /// Learned pieces and params used: name -> (fixed count, per-symbol
     /// count and its vocabulary).
@@ -74,6 +76,7 @@ impl Printer<'_> {
 
     fn cell(&mut self, cell: &Cell, depth: usize) {
         for (i, node) in cell.nodes.iter().enumerate() {
+            node.args.iter().for_each(|a| self.pieces_passed(a));
             let args: Vec<String> = node.args.iter().map(|a| operand(cell, a)).collect();
             let args = if args.is_empty() {
                 String::new()
@@ -186,6 +189,21 @@ impl Printer<'_> {
             }
             Op::Prim(name) => (name.clone(), None),
             Op::Module(_) => (String::new(), None),
+        }
+    }
+
+    /// Records the learned pieces an operand passes as functions (`f` or a
+    /// list `[f.0, f.1]` that no module took), so the parameter count
+    /// holds them.
+    fn pieces_passed(&mut self, o: &Operand) {
+        let Operand::Function(text) = o else {
+            return;
+        };
+        let learned = self.learned;
+        for name in text.trim_matches(['[', ']']).split(", ") {
+            if let Some(piece) = learned.iter().find(|l| l.name == name) {
+                self.op(&Op::of_piece(piece));
+            }
         }
     }
 

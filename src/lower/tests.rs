@@ -248,3 +248,49 @@ fn hoisting_plans() {
         "#]],
     );
 }
+
+#[test]
+fn a_fold_over_a_family_is_unrolled() {
+    check(
+        "rep H = R[2]\nlearn blocks : [2] (H -> H)\nlearn out : H -> Float\n\
+         def deep (x : H) : H = fold (\\h f -> h + relu (f h)) x blocks\n\
+         def each (x : H) : List Float = map (\\f -> out (f x)) (reverse blocks)\n\
+         def both (x : H) : (H, List Float, Int) = (deep x, each x, length blocks)",
+        "both",
+        expect![[r#"
+            both (x : H) : (H, List Float, Int)
+              %0 = affine blocks.0 x : H [2]                            affine 2 -> 2, 6 parameters
+              %1 = relu %0 : H [2]
+              %2 = + x %1 : H [2]
+              %3 = affine blocks.1 %2 : H [2]                           affine 2 -> 2, 6 parameters
+              %4 = relu %3 : H [2]
+              %5 = + %2 %4 : H [2]
+              %6 = affine blocks.1 x : H [2]                            affine 2 -> 2, 6 parameters
+              %7 = affine out %6 : Float                                affine 2 -> 1, 3 parameters
+              %8 = affine blocks.0 x : H [2]                            affine 2 -> 2, 6 parameters
+              %9 = affine out %8 : Float                                affine 2 -> 1, 3 parameters
+              %10 = list %7 %9 : List Float
+              = (%5, %10, 2)
+              parameters: 15 (3 learned pieces)
+        "#]],
+    );
+}
+
+#[test]
+fn a_list_of_functions_not_known_here_is_an_operand() {
+    check(
+        "rep H = R[2]\nlearn blocks : [2] (H -> H)\n\
+         def pick (n : Int) (x : H) : H = fold (\\h f -> f h) x (take n blocks)",
+        "pick",
+        expect![[r#"
+            pick (n : Int, x : H) : H [2]
+              %0 = take n <function [blocks.0, blocks.1]> : List (H -> H)
+              %1 = rnn (fold \) x %0 : H [2]
+                  cell (h : H, f : H -> H)
+                    %0 = apply f h : H [2]
+                    = %0
+              = %1
+              parameters: 12 (2 learned pieces)
+        "#]],
+    );
+}
