@@ -8,6 +8,8 @@
 
 #![allow(dead_code)]
 
+pub mod examples;
+
 use dp::backend::{Graph, Real};
 use dp::checkpoint::Checkpoint;
 use dp::codec::{self, Example};
