@@ -53,13 +53,13 @@ fn run(out_dir: &Path) -> Result<f64, dp::Error> {
     let model = dp::Model::fresh_for(&program, &train, 0)?;
     let valid = program.data_from_values(&model, "loss", &sentences(100, 2))?;
     let mut settings = dp::TrainSettings::new("loss");
-    settings.metric = Some("accuracy".into());
+    settings.metrics = vec!["accuracy".into()];
     settings.batch = 16;
     settings.lr = Some(0.01);
     let mut trainer = dp::Trainer::new(&program, model, settings)?;
     for _ in 0..6 {
         let report = trainer.epoch(&train, Some(&valid), |_| {})?;
-        let accuracy = report.metric.map_or(f64::NAN, |m| m.1);
+        let accuracy = report.metrics.first().map_or(f64::NAN, |m| m.1);
         println!(
             "epoch {}: objective {:.4}, validation accuracy {accuracy:.3}",
             report.epoch, report.objective
@@ -78,12 +78,13 @@ fn run(out_dir: &Path) -> Result<f64, dp::Error> {
         &program,
         model.clone(),
         dp::TrainSettings {
-            metric: Some("accuracy".into()),
+            metrics: vec!["accuracy".into()],
             ..dp::TrainSettings::new("loss")
         },
     )?
     .validate(&check)?
-    .metric
+    .metrics
+    .first()
     .map_or(f64::NAN, |m| m.1);
     let asked = [
         json!(["the", "film", "is", "not", "dull"]),

@@ -209,7 +209,7 @@ fn sentiment() -> dp::Program {
 
 fn settings(batch: usize, seed: u64) -> dp::TrainSettings {
     let mut s = dp::TrainSettings::new("loss");
-    s.metric = Some("accuracy".into());
+    s.metrics = vec!["accuracy".into()];
     s.batch = batch;
     s.seed = seed;
     s
@@ -287,7 +287,7 @@ fn trainer_equals_dp_train() {
             r.epoch,
             r.objective,
             r.valid_objective.expect("validated"),
-            r.metric.as_ref().expect("a metric").1
+            r.metrics.first().expect("a metric").1
         );
         assert!(printed.contains(&figures), "{figures}\nnot in\n{printed}");
     }

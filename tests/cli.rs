@@ -1145,6 +1145,40 @@ fn data_is_read_exactly_or_refused() {
 
 // ---------------------------------------------------------------- command-line sharp edges
 
+/// `--metric` repeated: every metric is reported on each epoch line, in
+/// the order given.
+#[test]
+fn several_metrics_are_each_reported() {
+    let prog = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/train_classifier.dp");
+    let train = data("train_good.jsonl");
+    let t = s(&train);
+    let r = dp(&[
+        "train",
+        s(&prog),
+        "--data",
+        t,
+        "--valid",
+        t,
+        "--epochs",
+        "2",
+        "--metric",
+        "accuracy",
+        "--metric",
+        "loss",
+    ]);
+    r.assert_code(0);
+    let lines: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("epoch "))
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", r.describe());
+    for l in lines {
+        let at = |w: &str| l.find(w).unwrap_or_else(|| panic!("no `{w}` in {l}"));
+        assert!(at("  accuracy ") < at("  loss "), "{l}");
+    }
+}
+
 /// Flags that cannot mean anything are usage errors (exit 2); a metric
 /// without validation data, or empty validation data, is an error; an
 /// `--eval` expression may start with `-`; unknown function names get a

@@ -1049,7 +1049,7 @@ impl Learned {
         self.reports.last().expect("an epoch")
     }
     fn metric(&self) -> f64 {
-        self.last().metric.as_ref().map_or(f64::NAN, |m| m.1)
+        self.last().metrics.first().map_or(f64::NAN, |m| m.1)
     }
     fn valid(&self) -> f64 {
         self.last().valid_objective.unwrap_or(f64::NAN)
@@ -1081,7 +1081,7 @@ fn learn(task: &Task) -> Learned {
         .data_from_jsonl(&model, "loss", &task.valid.join("\n"))
         .unwrap_or_else(|e| fail(e));
     let mut settings = dp::TrainSettings::new("loss");
-    settings.metric = task.metric.map(String::from);
+    settings.metrics = task.metric.map(String::from).into_iter().collect();
     settings.batch = task.batch;
     settings.lr = Some(task.lr);
     settings.seed = seed;

@@ -53,8 +53,8 @@ impl std::fmt::Debug for Trainer<'_> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Validation {
     pub objective: f64,
-    /// The settings' metric, by name, if they name one.
-    pub metric: Option<(String, f64)>,
+    /// The settings' metrics, by name, in order.
+    pub metrics: Vec<(String, f64)>,
 }
 
 impl<'p> Trainer<'p> {
@@ -114,11 +114,11 @@ impl<'p> Trainer<'p> {
             )));
         }
         let inner = &self.inner;
-        let (objective, metric) =
+        let (objective, metrics) =
             on_big_stack(|| inner.validate(examples))?.map_err(|d| self.program.error(d))?;
         Ok(Validation {
             objective: objective.unwrap_or(f64::NAN),
-            metric,
+            metrics,
         })
     }
 

@@ -23,9 +23,10 @@ pub struct TrainArgs {
     /// one step of each per minibatch, in the order given.
     #[arg(long, default_value = "loss")]
     pub objective: Vec<String>,
-    /// A def averaged over the validation set each epoch (needs --valid).
+    /// A def averaged over the validation set each epoch (needs --valid);
+    /// repeated, each one reported.
     #[arg(long, requires = "valid")]
-    pub metric: Option<String>,
+    pub metric: Vec<String>,
     #[arg(long, default_value_t = 10, value_parser = at_least_one)]
     pub epochs: usize,
     #[arg(long, default_value_t = 32, value_parser = at_least_one)]
@@ -83,7 +84,7 @@ impl TrainArgs {
                 .cloned()
                 .unwrap_or_else(|| "loss".into()),
             then: self.objective.iter().skip(1).cloned().collect(),
-            metric: self.metric.clone(),
+            metrics: self.metric.clone(),
             epochs: self.epochs,
             batch: self.batch,
             optimizer: self.optimizer,

@@ -41,8 +41,8 @@ pub struct TrainConfig {
     pub objective: String,
     /// Further objectives, each one step per minibatch after `objective`.
     pub then: Vec<String>,
-    /// A def averaged over the validation data each epoch.
-    pub metric: Option<String>,
+    /// Defs averaged over the validation data each epoch.
+    pub metrics: Vec<String>,
     pub epochs: usize,
     pub batch: usize,
     pub optimizer: OptimizerKind,
@@ -63,7 +63,7 @@ impl TrainConfig {
         Settings {
             objective: self.objective.clone(),
             then: self.then.clone(),
-            metric: self.metric.clone(),
+            metrics: self.metrics.clone(),
             batch: self.batch,
             optimizer: self.optimizer,
             lr: self.lr,
@@ -86,7 +86,8 @@ pub struct EpochReport {
     /// With several objectives and validation data: each one's name and
     /// mean over the validation data, in order (empty otherwise).
     pub valid_each: Vec<(String, f64)>,
-    pub metric: Option<(String, f64)>,
+    /// Each metric's name and mean over the validation data, in order.
+    pub metrics: Vec<(String, f64)>,
     pub examples_per_second: f64,
 }
 
@@ -276,7 +277,7 @@ pub fn format_report(r: &EpochReport, total: usize) -> String {
             }
         }
     }
-    if let Some((name, m)) = &r.metric {
+    for (name, m) in &r.metrics {
         line.push_str(&format!("  {name} {m:.4}"));
     }
     line.push_str(&format!("  {:.0} examples/s", r.examples_per_second));

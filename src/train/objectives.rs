@@ -64,7 +64,7 @@ pub fn argument(compiled: &Compiled, settings: &Settings) -> Result<Type, Diagno
         }
     }
     let arg_ty = arg_ty.unwrap_or(Type::Float);
-    if let Some(metric) = &settings.metric {
+    for metric in &settings.metrics {
         let (m_arg, m_res) = function_type(program, metric)?;
         if m_arg != arg_ty || m_res != Type::Float {
             return Err(Diagnostic::new(

@@ -31,8 +31,9 @@ pub struct Settings {
     /// Further objectives (spec 11.2): on each minibatch, one step of
     /// `objective`, then one of each of these, in order.
     pub then: Vec<String>,
-    /// A def of the objective's type averaged over validation data.
-    pub metric: Option<String>,
+    /// Defs of the objective's type averaged over validation data, each
+    /// reported.
+    pub metrics: Vec<String>,
     /// Examples per minibatch (at least 1).
     pub batch: usize,
     pub optimizer: OptimizerKind,
@@ -49,7 +50,7 @@ impl Settings {
         Settings {
             objective: objective.to_string(),
             then: Vec::new(),
-            metric: None,
+            metrics: Vec::new(),
             batch: 32,
             optimizer: OptimizerKind::Adam,
             lr: None,
@@ -273,7 +274,7 @@ impl<'a> Trainer<'a> {
                 .collect(),
         };
         let seconds = started.elapsed().as_secs_f64().max(1e-9);
-        let (valid_objective, metric) = self.validate(valid).map_err(Stop::Error)?;
+        let (valid_objective, metrics) = self.validate(valid).map_err(Stop::Error)?;
         let valid_each = self.validate_each(valid).map_err(Stop::Error)?;
         self.state.epoch = epoch;
         self.steps = 0;
@@ -283,7 +284,7 @@ impl<'a> Trainer<'a> {
             each,
             valid_objective,
             valid_each,
-            metric,
+            metrics,
             examples_per_second: train.len() as f64 / seconds,
         })
     }
@@ -310,14 +311,16 @@ impl<'a> Trainer<'a> {
     pub fn validate(
         &self,
         valid: &[Example],
-    ) -> Result<(Option<f64>, Option<(String, f64)>), Diagnostic> {
+    ) -> Result<(Option<f64>, Vec<(String, f64)>), Diagnostic> {
         let ctx = self.context(&[], false);
         let objective = mean_over(&ctx, &self.run[0].def, valid, &self.arg_ty)?;
-        let metric = match &self.settings.metric {
-            Some(m) => mean_over(&ctx, m, valid, &self.arg_ty)?.map(|v| (m.clone(), v)),
-            None => None,
-        };
-        Ok((objective, metric))
+        let mut metrics = Vec::new();
+        for m in &self.settings.metrics {
+            if let Some(v) = mean_over(&ctx, m, valid, &self.arg_ty)? {
+                metrics.push((m.clone(), v));
+            }
+        }
+        Ok((objective, metrics))
     }
 
     /// The batch's mean objective and its gradient with respect to every
