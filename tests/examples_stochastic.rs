@@ -93,3 +93,43 @@ fn gan_covers_the_ring() {
     let modes: f64 = out.trim().parse().expect("a number of modes");
     assert!(modes >= 7.0, "modes covered: {modes}");
 }
+
+/// A letter model samples words with `sample` inside `unfold`: nearly all
+/// are made of the learnt syllables, they differ from one another (greedy
+/// decoding would repeat one word), and the same seed gives the same words.
+#[test]
+fn char_model_samples_valid_varied_words() {
+    let tmp = TempDir::new("words");
+    let w = tmp.file("words.safetensors");
+    let valid = train(
+        "char_sample",
+        "words",
+        "valid_sample",
+        &["--epochs", "6", "--lr", "0.01"],
+        &w,
+    );
+    assert!(last(&valid) >= 0.9, "valid sampled words {valid:?}");
+    let program = "examples/char_sample.dp";
+    let words = |seed: &str| {
+        dp(&[
+            "run",
+            program,
+            "--weights",
+            &w,
+            "--eval",
+            "words 20",
+            "--seed",
+            seed,
+        ])
+    };
+    let first = words("1");
+    assert_eq!(first, words("1"), "the same seed, the same words");
+    assert_ne!(first, words("2"), "another seed, other words");
+    let list: Vec<Vec<String>> = serde_json::from_str(first.trim()).expect("a list of words");
+    let distinct: std::collections::HashSet<&Vec<String>> = list.iter().collect();
+    assert!(
+        distinct.len() >= 10,
+        "{} distinct of 20: {first}",
+        distinct.len()
+    );
+}
