@@ -24,6 +24,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let color = cli.color.enabled();
     let command = cli.command;
+    dp::backend::memory::keep_freed_memory();
     dp::backend::threads::configure(app::cli::threads(&command));
     match dp::driver::with_big_stack(move || run_command(command, color)) {
         Some(0) => ExitCode::SUCCESS,

@@ -29,6 +29,7 @@ mod fused;
 mod init;
 mod linalg;
 mod loss;
+pub mod memory;
 mod reduce;
 mod structure;
 mod tape;

@@ -27,9 +27,10 @@ use crate::ir::{Builtin, Expr, ExprKind, Lambda, LearnedKind, LocalId, Pattern, 
 /// clear gain (1.3x at batch 1 on the benchmark's RNN); with many, each
 /// step's product is already large and the precomputed half (one row per
 /// element of the minibatch, and its gradient) costs more memory traffic
-/// than it saves (0.95x at batch 32, 0.8x at 128 on a 2-core machine,
-/// measured at 13aea6d; `docs/benchmarks.md`).
-pub const MAX_HOIST_BATCH: usize = 8;
+/// than it saves. Measured on a 2-core machine with the allocator keeping
+/// freed buffers (`backend::memory`), hoisting against not: 1.09x at batch
+/// 32, 1.02-1.18x at 64, 1.04-1.10x at 96, 0.92-0.98x at 128.
+pub const MAX_HOIST_BATCH: usize = 96;
 
 /// An expression node's identity: its address (IR is immutable and shared
 /// while a program runs).

@@ -41,7 +41,7 @@ fn an_rnn_with_a_captured_value() {
             run (xs : List R[2]) : H [4]
               %0 = param bias : H [4]                                   4 parameters
               %1 = zeros : H [4]
-              %2 = rnn (fold \) %1 xs : H [4]                           hoisted over minibatches of at most 8 examples
+              %2 = rnn (fold \) %1 xs : H [4]                           hoisted over minibatches of at most 96 examples
                   cell (h : H, x : R[2], captured b : H)
                     %0 = affine cell (h, x) : H [4]                     affine 6 -> 4, 28 parameters; element half before the loop
                     %1 = tanh %0 : H [4]                                fused with the product
