@@ -21,6 +21,29 @@ fn deep_programs_load_from_a_small_stack() {
     assert_eq!(signatures, ["main : Int"]);
 }
 
+/// A data tree 100,000 levels deep decodes, evaluates and is dropped on a
+/// small thread's stack (decoding and `cata` use explicit stacks, and so
+/// does dropping a decoded tree).
+#[test]
+fn deep_data_trees_from_a_small_stack() {
+    let depth = 100_000;
+    let line = format!("{}2{}\n", "[1, ".repeat(depth), "]".repeat(depth));
+    let handle = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let program = dp::Program::from_source(
+                "deep.dp",
+                "def height (t : Tree Int) : Int = cata (\\x -> 0) (\\l r -> 1 + (if l > r then l else r)) t",
+            )?;
+            let data = program.growing_data_from_jsonl("height", &line)?;
+            let model = dp::Model::fresh_for(&program, &data, 0)?;
+            program.apply_data(&model, &data)
+        })
+        .expect("spawn");
+    let heights = handle.join().expect("no overflow").expect("runs");
+    assert_eq!(heights, [depth.to_string()]);
+}
+
 /// Imports come through the resolver; one it cannot serve is a diagnostic
 /// with a span, rendered by the error.
 #[test]

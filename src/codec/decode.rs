@@ -6,10 +6,11 @@ use serde_json::Value as Json;
 
 use super::elems::{assemble_elems, packing, Elems, Packer, NO_ELEMS};
 use super::printed::{self, Printed};
+use super::tree::number_tree;
 use crate::backend::Graph;
 use crate::ir::pretty::pretty;
 use crate::ir::ty::{Type, TypeTable};
-use crate::runtime::value::{GridValue, ListValue, TreeNode, TreeValue, Value};
+use crate::runtime::value::{GridValue, ListValue, TreeValue, Value};
 use crate::runtime::vocab::Vocabularies;
 
 /// One example, decoded and checked against its type, host-side.
@@ -37,17 +38,29 @@ impl Example {
     /// test: a decoded example should cost about its raw data).
     pub fn heap_bytes(&self) -> usize {
         use std::mem::size_of;
-        match self {
-            Example::Reals(r) => r.capacity() * size_of::<f32>(),
-            Example::Int(_) | Example::Bool(_) | Example::Sym(_) => 0,
-            Example::Tuple(xs) => {
-                xs.capacity() * size_of::<Example>()
-                    + xs.iter().map(Example::heap_bytes).sum::<usize>()
-            }
-            Example::List(xs) | Example::Grid { cells: xs, .. } => xs.heap_bytes(),
-            Example::Leaf(x) => size_of::<Example>() + x.heap_bytes(),
-            Example::Node(l, r) => 2 * size_of::<Example>() + l.heap_bytes() + r.heap_bytes(),
+        let mut total = 0;
+        let mut stack = vec![self];
+        while let Some(e) = stack.pop() {
+            total += match e {
+                Example::Reals(r) => r.capacity() * size_of::<f32>(),
+                Example::Int(_) | Example::Bool(_) | Example::Sym(_) => 0,
+                Example::Tuple(xs) => {
+                    stack.extend(xs.iter());
+                    xs.capacity() * size_of::<Example>()
+                }
+                Example::List(xs) | Example::Grid { cells: xs, .. } => xs.heap_bytes(),
+                Example::Leaf(x) => {
+                    stack.push(x);
+                    size_of::<Example>()
+                }
+                Example::Node(l, r) => {
+                    stack.push(l);
+                    stack.push(r);
+                    2 * size_of::<Example>()
+                }
+            };
         }
+        total
     }
 }
 
@@ -60,7 +73,7 @@ pub struct DataError {
     pub found: String,
 }
 
-struct Decoder<'a> {
+pub(super) struct Decoder<'a> {
     types: &'a TypeTable,
     vocabs: &'a mut Vocabularies,
     /// Open vocabularies take in new symbols (training data).
@@ -104,7 +117,7 @@ pub fn decode_lines(
             continue;
         }
         let (line, markers) = printed::prepare(line);
-        let parsed = serde_json::from_str::<Json>(&line).map_err(|e| DataError {
+        let parsed = parse(&line).map_err(|e| DataError {
             path: "$".into(),
             expected: "a JSON value".into(),
             found: format!("invalid JSON ({e})"),
@@ -128,6 +141,48 @@ pub fn decode_lines(
     } else {
         Err(errors)
     }
+}
+
+/// One JSON value nested up to [`MAX_NESTING`] deep (a data tree of 10^6
+/// levels is an array nested 10^6 deep; serde_json's own limit is 128).
+/// The parser recurses once per level (about 700 bytes of stack each): run
+/// on the pipeline's big stack. Deeper text is refused before parsing.
+fn parse(line: &str) -> Result<Json, String> {
+    use serde::Deserialize;
+    if nesting(line) > MAX_NESTING {
+        return Err(format!("nested deeper than {MAX_NESTING} levels"));
+    }
+    let mut de = serde_json::Deserializer::from_str(line);
+    de.disable_recursion_limit();
+    let json = Json::deserialize(&mut de).map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(json)
+}
+
+/// The deepest JSON nesting read: the deepest tree, plus room for the
+/// nesting of the data type around it and in its leaves.
+const MAX_NESTING: usize = super::tree::MAX_DEPTH + 1_000;
+
+/// How deep arrays and objects nest in `text` (brackets inside strings do
+/// not count); the text need not be valid JSON.
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut most, mut in_string, mut escaped) = (0usize, 0, false, false);
+    for b in text.bytes() {
+        match (in_string, escaped, b) {
+            (true, true, _) => escaped = false,
+            (true, false, b'\\') => escaped = true,
+            (true, false, b'"') => in_string = false,
+            (true, false, _) => {}
+            (false, _, b'"') => in_string = true,
+            (false, _, b'[' | b'{') => {
+                depth += 1;
+                most = most.max(depth);
+            }
+            (false, _, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    most
 }
 
 /// What `json` is, in words; `markers` as in [`Decoder`].
@@ -161,7 +216,7 @@ fn plural(n: usize) -> &'static str {
 }
 
 impl Decoder<'_> {
-    fn fail<T>(
+    pub(super) fn fail<T>(
         &self,
         path: &str,
         expected: impl Into<String>,
@@ -174,7 +229,12 @@ impl Decoder<'_> {
         })
     }
 
-    fn value(&mut self, json: &Json, ty: &Type, path: &mut String) -> Result<Example, DataError> {
+    pub(super) fn value(
+        &mut self,
+        json: &Json,
+        ty: &Type,
+        path: &mut String,
+    ) -> Result<Example, DataError> {
         if self.types.is_representation(ty) && !matches!(ty, Type::Tuple(_) | Type::Window(..)) {
             let shape = self.types.shape(ty).unwrap_or_default();
             let size = self.types.flat_size(ty);
@@ -199,7 +259,7 @@ impl Decoder<'_> {
             Type::Vocab(v) => self.symbol(json, v, path),
             Type::Tuple(ts) => self.tuple(json, ts, path),
             Type::List(t) => self.list(json, t, path).map(Example::List),
-            Type::Tree(t) => self.tree(json, t, path, 0),
+            Type::Tree(t) => self.tree(json, t, path),
             Type::Grid(t) => self.grid(json, t, path),
             other => Err(DataError {
                 path: path.clone(),
@@ -306,52 +366,8 @@ impl Decoder<'_> {
         Ok(out.finish())
     }
 
-    fn tree(
-        &mut self,
-        json: &Json,
-        t: &Type,
-        path: &mut String,
-        depth: usize,
-    ) -> Result<Example, DataError> {
-        let leaf_is_array = self.written_as_array(t);
-        match json {
-            Json::Object(map) if leaf_is_array => match (map.len(), map.get("leaf")) {
-                (1, Some(v)) => {
-                    let len = path.len();
-                    path.push_str(".leaf");
-                    let leaf = self.value(v, t, path)?;
-                    path.truncate(len);
-                    Ok(Example::Leaf(Box::new(leaf)))
-                }
-                _ => self.fail(path, "`{\"leaf\": v}` or a node `[left, right]`", json),
-            },
-            Json::Array(items) if leaf_is_array || items.len() == 2 => {
-                if items.len() != 2 {
-                    return self.fail(path, "a node: an array of exactly two trees", json);
-                }
-                if depth > 10_000 {
-                    return self.fail(path, "a tree at most 10000 levels deep", json);
-                }
-                let mut kids = Vec::with_capacity(2);
-                for (i, item) in items.iter().enumerate() {
-                    let len = path.len();
-                    path.push_str(&format!("[{i}]"));
-                    kids.push(self.tree(item, t, path, depth + 1)?);
-                    path.truncate(len);
-                }
-                let r = kids.pop();
-                let l = kids.pop();
-                match (l, r) {
-                    (Some(l), Some(r)) => Ok(Example::Node(Box::new(l), Box::new(r))),
-                    _ => self.fail(path, "a node: an array of exactly two trees", json),
-                }
-            }
-            _ => Ok(Example::Leaf(Box::new(self.value(json, t, path)?))),
-        }
-    }
-
     /// Is a value of `t` written as a JSON array (so tree leaves need `{"leaf": v}`)?
-    fn written_as_array(&self, t: &Type) -> bool {
+    pub(super) fn written_as_array(&self, t: &Type) -> bool {
         match t {
             Type::Tuple(_) | Type::List(_) | Type::Grid(_) | Type::Tree(_) | Type::Tensor(_) => {
                 true
@@ -517,44 +533,4 @@ fn assemble_trees(graph: &Graph, examples: &[&Example], t: &Type, types: &TypeTa
         nodes,
         leaves,
     }))
-}
-
-/// Number a tree's nodes children-first without recursion (trees may be deep).
-fn number_tree<'e>(
-    root: &'e Example,
-    nodes: &mut Vec<TreeNode>,
-    leaves: &mut Vec<&'e Example>,
-) -> usize {
-    enum Step<'e> {
-        Visit(&'e Example),
-        Build,
-    }
-    let mut stack = vec![Step::Visit(root)];
-    let mut done: Vec<usize> = Vec::new();
-    while let Some(step) = stack.pop() {
-        match step {
-            Step::Visit(Example::Node(l, r)) => {
-                stack.push(Step::Build);
-                stack.push(Step::Visit(r));
-                stack.push(Step::Visit(l));
-            }
-            Step::Visit(Example::Leaf(v)) => {
-                nodes.push(TreeNode::Leaf(leaves.len()));
-                leaves.push(v);
-                done.push(nodes.len() - 1);
-            }
-            Step::Visit(other) => {
-                nodes.push(TreeNode::Leaf(leaves.len()));
-                leaves.push(other);
-                done.push(nodes.len() - 1);
-            }
-            Step::Build => {
-                let r = done.pop().unwrap_or(0);
-                let l = done.pop().unwrap_or(0);
-                nodes.push(TreeNode::Node(l, r));
-                done.push(nodes.len() - 1);
-            }
-        }
-    }
-    done.pop().unwrap_or(0)
 }

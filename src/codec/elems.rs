@@ -120,14 +120,12 @@ impl Packer {
     /// Add one element decoded against the element type (of this
     /// packing's kind; anything else is kept as it is only in `Any`).
     pub fn push(&mut self, e: Example) {
-        match (&mut self.other, e) {
-            (_, Example::Reals(r)) if Some(r.len()) == self.size => {
-                self.reals.extend_from_slice(&r)
-            }
-            (Elems::Ints(v), Example::Int(i)) => v.push(i),
-            (Elems::Bools(v), Example::Bool(b)) => v.push(b),
-            (Elems::Syms(v), Example::Sym(s)) => v.push(s),
-            (Elems::Any(v), e) if self.size.is_none() => v.push(e),
+        match (&mut self.other, &e) {
+            (_, Example::Reals(r)) if Some(r.len()) == self.size => self.reals.extend_from_slice(r),
+            (Elems::Ints(v), Example::Int(i)) => v.push(*i),
+            (Elems::Bools(v), Example::Bool(b)) => v.push(*b),
+            (Elems::Syms(v), Example::Sym(s)) => v.push(*s),
+            (Elems::Any(v), _) if self.size.is_none() => v.push(e),
             _ => {}
         }
     }

@@ -11,6 +11,7 @@ mod decode;
 mod elems;
 mod encode;
 mod printed;
+mod tree;
 
 pub use decode::{assemble, decode, decode_lines, DataError, Example};
 pub use elems::Elems;
