@@ -471,3 +471,22 @@ def loss ((x, ys) : (H, List R[2])) : Float =
         .collect();
     run_cases(&[("families of learned pieces", family, lines)]);
 }
+
+/// The everyday elementwise operations of LANGUAGE.md 11.4 (`sign`, `sin`,
+/// `cos`, `pow` with a per-example exponent, `minimum`, `maximum`) equal
+/// per-example evaluation in values and gradients.
+#[test]
+fn everyday_elementwise() {
+    let src = r#"
+learn f : R[3] -> R[3]
+def loss ((x, p) : (R[3], Float)) : Float =
+  let y = f x in
+  sum (sin y * cos x + sign y * y) + sum (pow (y * y + 0.5) (p * p + 0.5))
+    + sum (minimum y x) - sum (maximum y (x * 0.5))
+"#;
+    let mut rng = Lcg(37);
+    let lines: Vec<String> = (0..6)
+        .map(|_| format!("[{}, {:.3}]", vec_json(&mut rng, 3), rng.range(-1.0, 1.0)))
+        .collect();
+    run_cases(&[("sign sin cos pow minimum maximum", src, lines)]);
+}

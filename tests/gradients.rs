@@ -113,6 +113,12 @@ fn elementwise() {
             "hard_threshold",
             "dot (hard_threshold (sigmoid u * 0.5) h) (tanh u)",
         ),
+        ("sin", "dot (sin (h * 2.0)) u"),
+        ("cos", "dot (cos (h * 2.0)) u"),
+        ("sign (no gradient of its own)", "dot (sign h * h) u"),
+        ("pow", "dot (pow (h * h + 0.5) (sum u * 0.3 + 1.2)) u"),
+        ("minimum", "dot (minimum h (u * 0.7)) (tanh u)"),
+        ("maximum", "dot (maximum h (u * 0.7)) (tanh u)"),
         ("topk", "dot (topk 2 h) u"),
         ("topk of the whole vector", "dot (topk 9 h) u"),
     ]);

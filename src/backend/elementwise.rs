@@ -22,12 +22,63 @@ impl Graph {
             Unary::Abs => on_tape!(self, shape, [x], |t| t.abs()),
             Unary::Neg => on_tape!(self, shape, [x], |t| t.negate()),
             Unary::Square => on_tape!(self, shape, [x], |t| t.square()),
+            Unary::Sign | Unary::Sin | Unary::Cos => self.periodic_or_sign(op, x),
         }
+    }
+
+    /// `sign`, `sin` and `cos` on the host. Backward: `sign' = 0` (no
+    /// gradient), `sin' = cos`, `cos' = -sin`.
+    fn periodic_or_sign(&mut self, op: Unary, x: &Real) -> Real {
+        let xv = x.values();
+        let f = |v: f32| match op {
+            Unary::Sign if v > 0.0 => 1.0,
+            Unary::Sign if v < 0.0 => -1.0,
+            Unary::Sign => 0.0,
+            Unary::Sin => v.sin(),
+            _ => v.cos(),
+        };
+        let y = xv.iter().map(|&v| f(v)).collect();
+        self.custom(&[x], (x.rows(), x.cols()), y, move |_, g, gi| {
+            let d = |v: f32| match op {
+                Unary::Sin => v.cos(),
+                Unary::Cos => -v.sin(),
+                _ => 0.0,
+            };
+            for ((gi, &g), &v) in gi.iter_mut().zip(g).zip(xv.iter()) {
+                *gi += g * d(v);
+            }
+        })
+    }
+
+    /// `y = x^p` per row (`p` one value per row). Backward: `dx = g p
+    /// x^(p-1)`; `dp = sum_j g y ln x` over the row's entries with `x > 0`
+    /// (the power of a non-positive base has no real derivative in `p`).
+    pub(super) fn pow_rows_impl(&mut self, x: &Real, p: &Real) -> Real {
+        let (xv, pv) = (x.values(), p.values());
+        let cols = x.cols();
+        let y: Vec<f32> = xv
+            .iter()
+            .enumerate()
+            .map(|(k, &v)| v.powf(pv[k / cols.max(1)]))
+            .collect();
+        let kept = y.clone();
+        self.custom(&[x, p], (x.rows(), cols), y, move |k, g, gi| {
+            for (i, (&v, &g)) in xv.iter().zip(g).enumerate() {
+                let row = i / cols.max(1);
+                let e = pv[row];
+                if k == 0 {
+                    gi[i] += g * e * v.powf(e - 1.0);
+                } else if v > 0.0 {
+                    gi[row] += g * kept[i] * v.ln();
+                }
+            }
+        })
     }
 
     pub(super) fn binary_impl(&mut self, op: Binary, a: &Real, b: &Real) -> Real {
         match op {
-            Binary::Max => return self.maximum(a, b),
+            Binary::Max => return self.extremum(a, b, true),
+            Binary::Min => return self.extremum(a, b, false),
             Binary::Add | Binary::Sub | Binary::Mul => return self.arith(op, a, b),
             Binary::Div => {}
         }
@@ -107,9 +158,15 @@ impl Graph {
     }
 
     /// Elementwise maximum; the gradient goes to `a` where `a >= b`.
-    fn maximum(&mut self, a: &Real, b: &Real) -> Real {
+    /// The larger (`max`) or smaller of `a` and `b` per entry; the
+    /// gradient goes to the chosen one, to `a` on ties.
+    fn extremum(&mut self, a: &Real, b: &Real, max: bool) -> Real {
         let (av, bv) = (a.host(), b.host());
-        let left: Vec<bool> = av.iter().zip(&bv).map(|(x, y)| x >= y).collect();
+        let left: Vec<bool> = av
+            .iter()
+            .zip(&bv)
+            .map(|(x, y)| if max { x >= y } else { x <= y })
+            .collect();
         let data = av
             .iter()
             .zip(&bv)

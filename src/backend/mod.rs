@@ -104,6 +104,10 @@ pub enum Unary {
     Abs,
     Neg,
     Square,
+    /// -1, 0 or 1; its derivative is 0 everywhere.
+    Sign,
+    Sin,
+    Cos,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,6 +118,8 @@ pub enum Binary {
     Div,
     /// Elementwise maximum (gradient to the larger; ties to the left).
     Max,
+    /// Elementwise minimum (gradient to the smaller; ties to the left).
+    Min,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -225,6 +231,15 @@ impl Graph {
     pub fn broadcast_cols(&mut self, x: &Real, cols: usize) -> Real {
         debug_assert_eq!(x.cols(), 1, "broadcast_cols: input must be [r, 1]");
         self.broadcast_cols_impl(x, cols)
+    }
+    /// `x[i, j] ^ p[i]`: each row raised to its own power (`p` is `[r, 1]`).
+    pub fn pow_rows(&mut self, x: &Real, p: &Real) -> Real {
+        debug_assert_eq!(
+            (p.rows(), p.cols()),
+            (x.rows(), 1),
+            "pow_rows: p must be [r, 1]"
+        );
+        self.pow_rows_impl(x, p)
     }
     /// `x`, as a constant to the gradient (`stop_gradient`).
     pub fn stop_gradient(&mut self, x: &Real) -> Real {

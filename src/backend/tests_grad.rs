@@ -33,6 +33,9 @@ fn unary_ops() {
         (Unary::Abs, away_from_zero(3, 4, 7)),
         (Unary::Neg, u(3, 4, -2.0, 2.0, 8)),
         (Unary::Square, u(3, 4, -2.0, 2.0, 9)),
+        (Unary::Sin, u(3, 4, -3.0, 3.0, 13)),
+        (Unary::Cos, u(3, 4, -3.0, 3.0, 14)),
+        (Unary::Sign, away_from_zero(3, 4, 15)),
     ];
     for (op, x) in cases {
         eprintln!("unary {op:?}");
@@ -55,7 +58,20 @@ fn binary_ops() {
     for (i, v) in b.data.iter_mut().enumerate() {
         *v += if i % 2 == 0 { 0.3 } else { -0.3 };
     }
-    assert_gradients(&[a, b], |g, xs| g.binary(Binary::Max, &xs[0], &xs[1]));
+    for op in [Binary::Max, Binary::Min] {
+        eprintln!("binary {op:?}");
+        let (a, b) = (a.clone(), b.clone());
+        assert_gradients(&[a, b], |g, xs| g.binary(op, &xs[0], &xs[1]));
+    }
+}
+
+/// `pow_rows`: each row to its own power, positive bases (the exponent's
+/// gradient needs `ln x`), exponents on both sides of 1.
+#[test]
+fn pow_rows() {
+    let x = u(3, 4, 0.3, 2.0, 16);
+    let p = u(3, 1, -1.5, 2.5, 17);
+    assert_gradients(&[x, p], |g, xs| g.pow_rows(&xs[0], &xs[1]));
 }
 
 #[test]

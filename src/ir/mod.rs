@@ -388,6 +388,12 @@ pub enum Builtin {
     Log,
     Sqrt,
     Abs,
+    Sign,
+    Sin,
+    Cos,
+    Pow,
+    Minimum,
+    Maximum,
     SoftThreshold,
     HardThreshold,
     Topk,
@@ -451,6 +457,12 @@ impl Builtin {
         Builtin::Log,
         Builtin::Sqrt,
         Builtin::Abs,
+        Builtin::Sign,
+        Builtin::Sin,
+        Builtin::Cos,
+        Builtin::Pow,
+        Builtin::Minimum,
+        Builtin::Maximum,
         Builtin::SoftThreshold,
         Builtin::HardThreshold,
         Builtin::Topk,
@@ -516,6 +528,12 @@ impl Builtin {
             Log => "log",
             Sqrt => "sqrt",
             Abs => "abs",
+            Sign => "sign",
+            Sin => "sin",
+            Cos => "cos",
+            Pow => "pow",
+            Minimum => "minimum",
+            Maximum => "maximum",
             SoftThreshold => "soft_threshold",
             HardThreshold => "hard_threshold",
             Topk => "topk",
@@ -567,11 +585,12 @@ impl Builtin {
         match self {
             Zeros | Ones | Normal | Uniform => 0,
             Length | Reverse | Last | SumList | MeanList | MaxList | Leaves | Flatten | Fst
-            | Snd | Elems | Leaf | Grid | Tanh | Sigmoid | Relu | Exp | Log | Sqrt | Abs | Sum
-            | Mean | Max | Norm | Softmax | LogSoftmax | FloatOf | Argmax | StopGradient
-            | Sample => 1,
+            | Snd | Elems | Leaf | Grid | Tanh | Sigmoid | Relu | Exp | Log | Sqrt | Abs | Sign
+            | Sin | Cos | Sum | Mean | Max | Norm | Softmax | LogSoftmax | FloatOf | Argmax
+            | StopGradient | Sample => 1,
             Map | Zip | WindowMap | WindowMap2 | Take | Drop | Maxpool2 | Node | SoftThreshold
-            | HardThreshold | Topk | Dot | Concat | Score | CrossEntropy | Mse | Bce | Dropout => 2,
+            | HardThreshold | Topk | Dot | Concat | Score | CrossEntropy | Mse | Bce | Dropout
+            | Pow | Minimum | Maximum => 2,
             Fold | Unfold | MapAccumL | MapAccumR | ZipWith | Cata | Iterate => 3,
         }
     }

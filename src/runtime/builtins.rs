@@ -102,10 +102,19 @@ fn reals(ev: &mut Eval, b: Builtin, c: &Call, args: &[Value]) -> Result<Value, D
         (Fst | Snd, [Value::Tuple(parts)]) if parts.len() == 2 => {
             Ok(parts[usize::from(b == Snd)].clone())
         }
-        (Tanh | Sigmoid | Relu | Exp | Log | Sqrt | Abs, [x]) => {
+        (Tanh | Sigmoid | Relu | Exp | Log | Sqrt | Abs | Sign | Sin | Cos, [x]) => {
             let op = unary_of(b);
             map_reals(x, &mut |r| Ok(ev.graph.unary(op, r)), span)
         }
+        (Minimum | Maximum, [x, y]) => {
+            let op = if b == Minimum {
+                Binary::Min
+            } else {
+                Binary::Max
+            };
+            zip_reals(x, y, &mut |a, b| Ok(ev.graph.binary(op, a, b)), span)
+        }
+        (Pow, [x, Value::Real(p)]) => map_reals(x, &mut |r| Ok(ev.graph.pow_rows(r, p)), span),
         (StopGradient, [x]) => map_reals(x, &mut |r| Ok(ev.graph.stop_gradient(r)), span),
         (SoftThreshold, [t, x]) => soft_threshold(ev, t, x, span),
         (HardThreshold, [t, x]) => hard_threshold(ev, t, x, span),
@@ -195,6 +204,9 @@ pub(crate) fn unary_of(b: Builtin) -> Unary {
         Builtin::Exp => Unary::Exp,
         Builtin::Log => Unary::Log,
         Builtin::Sqrt => Unary::Sqrt,
+        Builtin::Sign => Unary::Sign,
+        Builtin::Sin => Unary::Sin,
+        Builtin::Cos => Unary::Cos,
         _ => Unary::Abs,
     }
 }

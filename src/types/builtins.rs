@@ -161,7 +161,8 @@ fn numeric(b: Builtin, s: &mut Subst) -> Type {
     match b {
         SumList | MeanList | MaxList => f(list(r.clone()), r),
         Maxpool2 => f2(Type::Int, grid(r.clone()), grid(r)),
-        SoftThreshold | HardThreshold => f2(r.clone(), r.clone(), r),
+        SoftThreshold | HardThreshold | Minimum | Maximum => f2(r.clone(), r.clone(), r),
+        Pow => f2(r.clone(), Type::Float, r),
         Topk => f2(Type::Int, r.clone(), r),
         Sum | Mean | Max | Norm => f(r, Type::Float),
         Dot | Mse => f2(r.clone(), r, Type::Float),
@@ -175,7 +176,7 @@ fn numeric(b: Builtin, s: &mut Subst) -> Type {
             f2(Type::Scores(Box::new(v.clone())), v, Type::Float)
         }
         Zeros | Ones | Normal | Uniform => r,
-        // Tanh Sigmoid Relu Exp Log Sqrt Abs Softmax LogSoftmax StopGradient
+        // Tanh Sigmoid Relu Exp Log Sqrt Abs Sign Sin Cos Softmax LogSoftmax StopGradient
         _ => f(r.clone(), r),
     }
 }
