@@ -490,3 +490,20 @@ def loss ((x, p) : (R[3], Float)) : Float =
         .collect();
     run_cases(&[("sign sin cos pow minimum maximum", src, lines)]);
 }
+
+/// `head` of lists of different lengths and `%` on each example's Int
+/// equal per-example evaluation.
+#[test]
+fn head_and_modulo() {
+    let src = r#"
+learn f : R[2] -> R[2]
+def loss ((xs, n) : (List R[2], Int)) : Float =
+  sum (tanh (f (head xs))) * float (n % 3 - 1) + sum (head (reverse xs))
+"#;
+    let mut rng = Lcg(41);
+    let lines: Vec<String> = [(3, -7), (1, 4), (2, 0), (4, 5), (1, -1), (2, 9)]
+        .iter()
+        .map(|(len, n)| format!("[{}, {n}]", list_json(&mut rng, *len)))
+        .collect();
+    run_cases(&[("head and %", src, lines)]);
+}

@@ -397,6 +397,7 @@ fn list_combinators() {
             ("map", "sumList (map (\\x -> sum (tanh (f x))) xs)"),
             ("fold", "sum (fold step zeros xs)"),
             ("fold with a learned initial state", "sum (fold step (f (last ys)) xs)"),
+            ("head", "sum (f (head ys)) + sum (tanh (f (head (reverse ys))))"),
             (
                 "mapAccumL",
                 "let (s, outs) = mapAccumL (\\h x -> let h2 = step h x in (h2, out h2)) zeros xs in\n  sum s + sumList (map (\\o -> sum (tanh o)) outs)",

@@ -337,6 +337,9 @@ pub enum PrimOp {
     RealArith(ArithOp, Broadcast),
     IntNeg,
     RealNeg,
+    /// Int floored modulo `%` (the result has the divisor's sign, as in
+    /// Python; modulo by zero is a run-time error).
+    IntMod,
     /// `R[m, n] @ R[n]` (p = None) or `R[m, n] @ R[n, p]`.
     MatMul {
         m: usize,
@@ -369,6 +372,7 @@ pub enum Builtin {
     Take,
     Drop,
     Last,
+    Head,
     SumList,
     MeanList,
     MaxList,
@@ -438,6 +442,7 @@ impl Builtin {
         Builtin::Take,
         Builtin::Drop,
         Builtin::Last,
+        Builtin::Head,
         Builtin::SumList,
         Builtin::MeanList,
         Builtin::MaxList,
@@ -509,6 +514,7 @@ impl Builtin {
             Take => "take",
             Drop => "drop",
             Last => "last",
+            Head => "head",
             SumList => "sumList",
             MeanList => "meanList",
             MaxList => "maxList",
@@ -584,10 +590,10 @@ impl Builtin {
         use Builtin::*;
         match self {
             Zeros | Ones | Normal | Uniform => 0,
-            Length | Reverse | Last | SumList | MeanList | MaxList | Leaves | Flatten | Fst
-            | Snd | Elems | Leaf | Grid | Tanh | Sigmoid | Relu | Exp | Log | Sqrt | Abs | Sign
-            | Sin | Cos | Sum | Mean | Max | Norm | Softmax | LogSoftmax | FloatOf | Argmax
-            | StopGradient | Sample => 1,
+            Length | Reverse | Last | Head | SumList | MeanList | MaxList | Leaves | Flatten
+            | Fst | Snd | Elems | Leaf | Grid | Tanh | Sigmoid | Relu | Exp | Log | Sqrt | Abs
+            | Sign | Sin | Cos | Sum | Mean | Max | Norm | Softmax | LogSoftmax | FloatOf
+            | Argmax | StopGradient | Sample => 1,
             Map | Zip | WindowMap | WindowMap2 | Take | Drop | Maxpool2 | Node | SoftThreshold
             | HardThreshold | Topk | Dot | Concat | Score | CrossEntropy | Mse | Bce | Dropout
             | Pow | Minimum | Maximum => 2,

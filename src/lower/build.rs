@@ -719,6 +719,7 @@ fn prim_name(op: PrimOp) -> String {
     match op {
         PrimOp::IntArith(a) | PrimOp::RealArith(a, _) => arith(a).into(),
         PrimOp::IntNeg | PrimOp::RealNeg => "negate".into(),
+        PrimOp::IntMod => "%".into(),
         PrimOp::MatMul { .. } => "@".into(),
         PrimOp::Compare(c, _) => match c {
             CmpOp::Eq => "==",

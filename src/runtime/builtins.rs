@@ -71,9 +71,8 @@ pub(crate) fn call(
         }
         WindowMap | WindowMap2 | Maxpool2 | Elems => windows::call(ev, b, &c, args),
         Cata | Leaves | Leaf | Node => trees::call(ev, b, &c, args),
-        Length | Reverse | Take | Drop | Last | SumList | MeanList | MaxList | Flatten | Grid => {
-            lists::call(ev, b, &c, args)
-        }
+        Length | Reverse | Take | Drop | Last | Head | SumList | MeanList | MaxList | Flatten
+        | Grid => lists::call(ev, b, &c, args),
         Argmax | Sample | Score | CrossEntropy | Mse | Bce | FloatOf => {
             scores_and_losses(ev, b, &c, &args)
         }

@@ -57,6 +57,11 @@ pub(crate) fn call(
             let rows: Vec<usize> = xs.offsets[1..].iter().map(|&o| o - 1).collect();
             Ok(gather(ev.graph, &xs.elems, &rows))
         }
+        (Builtin::Head, [Value::List(xs)]) => {
+            non_empty(ev, c, xs, "head")?;
+            let rows = &xs.offsets[..xs.offsets.len() - 1];
+            Ok(gather(ev.graph, &xs.elems, rows))
+        }
         (Builtin::SumList, [Value::List(xs)]) => {
             if batch::batch_size(&xs.elems) == 0 {
                 let b = xs.batch_size();

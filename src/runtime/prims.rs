@@ -116,6 +116,7 @@ fn binary_prim(
     let span = e.span;
     match op {
         PrimOp::IntArith(a) => int_arith(ev, env, a, x, y, e),
+        PrimOp::IntMod => int_mod(ev, env, x, y, e),
         PrimOp::RealArith(a, bc) => real_arith(ev, a, bc, &x, &y, span),
         PrimOp::MatMul { m, n, p } => match (&x, &y) {
             (Value::Real(a), Value::Real(b)) => Ok(Value::Real(ev.graph.batched_matmul(
@@ -176,6 +177,27 @@ fn int_arith(
                 ))
             }
             ArithOp::Div => a.wrapping_div(b),
+        });
+    }
+    Ok(Value::Int(Rc::new(out)))
+}
+
+/// `x % y`, floored: `x - y * floor(x / y)`, so the result has the
+/// divisor's sign (`-7 % 3 = 2`, `7 % -3 = -2`).
+fn int_mod(ev: &mut Eval, env: &Env, x: Value, y: Value, e: &Expr) -> Result<Value, Diagnostic> {
+    let x = int_arg(x, e.span)?;
+    let y = int_arg(y, e.span)?;
+    let mut out = Vec::with_capacity(x.len());
+    for (i, (&a, &b)) in x.iter().zip(y.iter()).enumerate() {
+        if b == 0 {
+            let why = "the divisor is 0 here";
+            return Err(ev.fail(e.span, &env.origin, i, "integer modulo by zero", why));
+        }
+        let r = a.wrapping_rem(b);
+        out.push(if r != 0 && (r < 0) != (b < 0) {
+            r + b
+        } else {
+            r
         });
     }
     Ok(Value::Int(Rc::new(out)))

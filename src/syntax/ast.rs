@@ -178,6 +178,8 @@ pub enum BinOp {
     Sub,
     Mul,
     Div,
+    /// `%`: Int floored modulo (spec 11.4).
+    Mod,
     MatMul,
 }
 
@@ -199,6 +201,7 @@ impl BinOp {
             Sub => "-",
             Mul => "*",
             Div => "/",
+            Mod => "%",
             MatMul => "@",
         }
     }

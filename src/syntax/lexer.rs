@@ -113,6 +113,8 @@ pub enum Token {
     Star,
     #[token("/")]
     Slash,
+    #[token("%")]
+    Percent,
     #[token("@")]
     At,
     #[token("++")]
@@ -206,6 +208,7 @@ impl fmt::Display for Token {
             Minus => "-",
             Star => "*",
             Slash => "/",
+            Percent => "%",
             At => "@",
             PlusPlus => "++",
             Pipe => "|>",

@@ -202,6 +202,11 @@ impl Checker<'_> {
                 self.compare(op, l, r, span)
             }
             BinOp::Append => self.append(l, r, span),
+            BinOp::Mod => {
+                let a = self.check(l, &Type::Int, None);
+                let b = self.check(r, &Type::Int, None);
+                prim_node(PrimOp::IntMod, vec![a, b], Type::Int, span)
+            }
             BinOp::MatMul => {
                 let a = self.infer(l);
                 let b = self.infer(r);

@@ -140,7 +140,7 @@ fn structural(b: Builtin, a: Type, bb: Type, c: Type) -> Option<Type> {
         Length => f(list(a), Type::Int),
         Reverse => f(list(a.clone()), list(a)),
         Take | Drop => f2(Type::Int, list(a.clone()), list(a)),
-        Last => f(list(a.clone()), a),
+        Last | Head => f(list(a.clone()), a),
         Leaves => f(tree(a.clone()), list(a)),
         Flatten => f(grid(a.clone()), list(a)),
         Fst => f(pair(a.clone(), bb), a),

@@ -94,6 +94,7 @@ fn operator_precedence() {
     check("a ++ b + c", expect!["(++ a (+ b c))"]);
     check("a + b * c", expect!["(+ a (* b c))"]);
     check("a * b + c", expect!["(+ (* a b) c)"]);
+    check("a + b % c * d", expect!["(+ a (* (% b c) d))"]);
     check("a @ b * c / d", expect!["(/ (* (@ a b) c) d)"]);
     check("a + f x * g y", expect!["(+ a (* (f x) (g y)))"]);
     check(
