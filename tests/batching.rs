@@ -507,3 +507,28 @@ def loss ((xs, n) : (List R[2], Int)) : Float =
         .collect();
     run_cases(&[("head and %", src, lines)]);
 }
+
+/// `==` and `!=` on lists (of different lengths per example) and tuples
+/// choose per example, as evaluating each example alone does.
+#[test]
+fn equality_of_lists_and_tuples() {
+    let src = r#"
+learn f : R[2] -> R[2]
+def loss ((xs, ys, x) : (List Int, List Int, R[2])) : Float =
+  if xs == ys && (xs, 1) != (ys, 2) then sum (tanh (f x)) else sum (f x) * 2.0
+"#;
+    let mut rng = Lcg(43);
+    let pairs = [
+        ("[1, 2]", "[1, 2]"),
+        ("[1]", "[1, 2]"),
+        ("[]", "[]"),
+        ("[3, 4, 5]", "[3, 4, 6]"),
+        ("[7]", "[7]"),
+        ("[2, 2]", "[]"),
+    ];
+    let lines: Vec<String> = pairs
+        .iter()
+        .map(|(a, b)| format!("[{a}, {b}, {}]", vec_json(&mut rng, 2)))
+        .collect();
+    run_cases(&[("== and != on lists and tuples", src, lines)]);
+}

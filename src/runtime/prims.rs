@@ -296,6 +296,59 @@ fn real_arith(
     }
 }
 
+/// Per example: are `x` and `y` equal (lists of the same length with equal
+/// elements, tuples part by part, reals entry by entry)?
+fn equal_rows(
+    ev: &mut Eval,
+    x: &Value,
+    y: &Value,
+    span: crate::source::Span,
+) -> Result<Vec<bool>, Diagnostic> {
+    fn same<T: PartialEq>(a: &[T], b: &[T]) -> Vec<bool> {
+        a.iter().zip(b).map(|(p, q)| p == q).collect()
+    }
+    Ok(match (x, y) {
+        (Value::Int(a), Value::Int(b)) => same(a, b),
+        (Value::Bool(a), Value::Bool(b)) => same(a, b),
+        (Value::Sym(a), Value::Sym(b)) => same(a, b),
+        (Value::Unit(n), Value::Unit(_)) => vec![true; *n],
+        (Value::Real(a), Value::Real(b)) => {
+            let cols = a.cols().max(1);
+            let (av, bv) = (ev.graph.to_vec(a), ev.graph.to_vec(b));
+            av.chunks(cols)
+                .zip(bv.chunks(cols))
+                .map(|(p, q)| p == q)
+                .collect()
+        }
+        (Value::Tuple(xs), Value::Tuple(ys)) => {
+            let mut eq = vec![true; super::batch::batch_size(x)];
+            for (p, q) in xs.iter().zip(ys.iter()) {
+                let part = equal_rows(ev, p, q, span)?;
+                eq.iter_mut().zip(part).for_each(|(e, p)| *e &= p);
+            }
+            eq
+        }
+        (Value::List(a), Value::List(b)) => {
+            let (la, lb) = (a.lengths(), b.lengths());
+            let (mut ia, mut ib) = (Vec::new(), Vec::new());
+            for (i, (&n, &m)) in la.iter().zip(&lb).enumerate() {
+                if n == m {
+                    ia.extend(a.offsets[i]..a.offsets[i] + n);
+                    ib.extend(b.offsets[i]..b.offsets[i] + n);
+                }
+            }
+            let ea = super::batch::gather(ev.graph, &a.elems, &ia);
+            let eb = super::batch::gather(ev.graph, &b.elems, &ib);
+            let mut pairs = equal_rows(ev, &ea, &eb, span)?.into_iter();
+            la.iter()
+                .zip(&lb)
+                .map(|(&n, &m)| n == m && pairs.by_ref().take(n).fold(true, |e, p| e && p))
+                .collect()
+        }
+        _ => return Err(internal(span, "an equality of values of the wrong kind")),
+    })
+}
+
 fn compare(
     ev: &mut Eval,
     c: CmpOp,
@@ -320,6 +373,13 @@ fn compare(
     // The values say what they are: inside a polymorphic def the checker's
     // `kind` is only a placeholder (the def may be used at any comparable type).
     let _ = kind;
+    if matches!(x, Value::List(_) | Value::Tuple(_) | Value::Unit(_)) {
+        let eq = equal_rows(ev, x, y, span)?;
+        let ne = c == CmpOp::Ne;
+        return Ok(Value::Bool(Rc::new(
+            eq.into_iter().map(|e| e != ne).collect(),
+        )));
+    }
     let out = match (x, y) {
         (Value::Int(a), Value::Int(b)) => cmp(c, a, b),
         (Value::Bool(a), Value::Bool(b)) => cmp(c, a, b),

@@ -127,8 +127,23 @@ impl Checker<'_> {
         }
     }
 
-    fn solve_comparable(&mut self, ty: &Type, op: &str, span: Span, last: bool) -> bool {
+    fn solve_comparable(&mut self, ty: &Type, op: &'static str, span: Span, last: bool) -> bool {
         let t = self.subst.resolve(ty);
+        // `==` and `!=` compare lists and tuples of comparable values
+        // (spec 11.4): each part must be comparable in turn.
+        if op == "==" || op == "!=" {
+            let parts: Vec<Type> = match &t {
+                Type::List(e) => vec![(**e).clone()],
+                Type::Tuple(ts) => ts.clone(),
+                _ => Vec::new(),
+            };
+            if matches!(t, Type::List(_) | Type::Tuple(_)) {
+                for ty in parts {
+                    self.pending.push(Pending::Comparable { ty, op, span });
+                }
+                return true;
+            }
+        }
         let ok_head = matches!(
             t,
             Type::Var(_) | Type::Int | Type::Float | Type::Bool | Type::Vocab(_)
@@ -155,7 +170,7 @@ impl Checker<'_> {
             format!("values of type `{s}` cannot be compared"),
         )
         .at(span, format!("`{op}` on `{s}`"))
-        .note("`==`, `!=`, `<`, `<=`, `>`, `>=` work on Int, Float, Bool and vocabulary symbols");
+        .note("`==`, `!=`, `<`, `<=`, `>`, `>=` work on Int, Float, Bool and vocabulary symbols; `==` and `!=` also on lists and tuples of them");
         self.error(d);
         true
     }
