@@ -507,20 +507,20 @@ fn tree_of_functions() {
 }
 
 #[test]
-fn compare_lists() {
+fn order_lists() {
     bad(
-        "def f (a : List Int) = a == a\n",
+        "def f (a : List Int) = a < a\n",
         expect![[r#"
-        [E0212] Error: values of type `List Int` cannot be compared
-           ╭─[ test.dp:1:24 ]
-           │
-         1 │ def f (a : List Int) = a == a
-           │                        ───┬──  
-           │                           ╰──── `==` on `List Int`
-           │ 
-           │ Note: `==`, `!=`, `<`, `<=`, `>`, `>=` work on Int, Float, Bool and vocabulary symbols
-        ───╯
-    "#]],
+            [E0212] Error: values of type `List Int` cannot be compared
+               ╭─[ test.dp:1:24 ]
+               │
+             1 │ def f (a : List Int) = a < a
+               │                        ──┬──  
+               │                          ╰──── `<` on `List Int`
+               │ 
+               │ Note: `==`, `!=`, `<`, `<=`, `>`, `>=` work on Int, Float, Bool and vocabulary symbols; `==` and `!=` also on lists and tuples of them
+            ───╯
+        "#]],
     );
 }
 
