@@ -532,3 +532,26 @@ def loss ((xs, ys, x) : (List Int, List Int, R[2])) : Float =
         .collect();
     run_cases(&[("== and != on lists and tuples", src, lines)]);
 }
+
+/// Attention over lists of different lengths (`softmaxList`), and the
+/// discrete `argmaxIndex`, `symbol` and `index`, equal per-example
+/// evaluation.
+#[test]
+fn positions_and_indices() {
+    let src = r#"
+vocab L = ["a", "b", "c"]
+learn f : R[2] -> R[2]
+learn score : R[2] -> Float
+def loss ((xs, x) : (List R[2], R[2])) : Float =
+  let w = softmaxList (map (\y -> score (f y)) xs) in
+  let k = argmaxIndex (f x) in
+  sumList (zipWith (\a y -> a * sum (tanh (f y))) w xs)
+    + float (index (symbol (k + 1) : L)) * sum (f x)
+"#;
+    let mut rng = Lcg(47);
+    let lines: Vec<String> = [3, 1, 0, 4, 2, 5]
+        .iter()
+        .map(|n| format!("[{}, {}]", list_json(&mut rng, *n), vec_json(&mut rng, 2)))
+        .collect();
+    run_cases(&[("softmaxList argmaxIndex symbol index", src, lines)]);
+}

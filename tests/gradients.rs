@@ -399,6 +399,10 @@ fn list_combinators() {
             ("fold with a learned initial state", "sum (fold step (f (last ys)) xs)"),
             ("head", "sum (f (head ys)) + sum (tanh (f (head (reverse ys))))"),
             (
+                "softmaxList (attention over the positions)",
+                "let w = softmaxList (map (\\x -> sum (tanh (f x))) xs) in\n  sumList (zipWith (\\a x -> a * sum (out (g x))) w xs)",
+            ),
+            (
                 "mapAccumL",
                 "let (s, outs) = mapAccumL (\\h x -> let h2 = step h x in (h2, out h2)) zeros xs in\n  sum s + sumList (map (\\o -> sum (tanh o)) outs)",
             ),

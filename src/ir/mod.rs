@@ -422,6 +422,10 @@ pub enum Builtin {
     Uniform,
     Dropout,
     Sample,
+    SoftmaxList,
+    ArgmaxIndex,
+    Symbol,
+    Index,
 }
 
 impl Builtin {
@@ -492,6 +496,10 @@ impl Builtin {
         Builtin::Uniform,
         Builtin::Dropout,
         Builtin::Sample,
+        Builtin::SoftmaxList,
+        Builtin::ArgmaxIndex,
+        Builtin::Symbol,
+        Builtin::Index,
     ];
 
     /// The name a program uses.
@@ -564,6 +572,10 @@ impl Builtin {
             Uniform => "uniform",
             Dropout => "dropout",
             Sample => "sample",
+            SoftmaxList => "softmaxList",
+            ArgmaxIndex => "argmaxIndex",
+            Symbol => "symbol",
+            Index => "index",
         }
     }
 
@@ -593,7 +605,7 @@ impl Builtin {
             Length | Reverse | Last | Head | SumList | MeanList | MaxList | Leaves | Flatten
             | Fst | Snd | Elems | Leaf | Grid | Tanh | Sigmoid | Relu | Exp | Log | Sqrt | Abs
             | Sign | Sin | Cos | Sum | Mean | Max | Norm | Softmax | LogSoftmax | FloatOf
-            | Argmax | StopGradient | Sample => 1,
+            | Argmax | StopGradient | Sample | SoftmaxList | ArgmaxIndex | Symbol | Index => 1,
             Map | Zip | WindowMap | WindowMap2 | Take | Drop | Maxpool2 | Node | SoftThreshold
             | HardThreshold | Topk | Dot | Concat | Score | CrossEntropy | Mse | Bce | Dropout
             | Pow | Minimum | Maximum => 2,

@@ -73,6 +73,7 @@ pub(crate) fn call(
         Cata | Leaves | Leaf | Node => trees::call(ev, b, &c, args),
         Length | Reverse | Take | Drop | Last | Head | SumList | MeanList | MaxList | Flatten
         | Grid => lists::call(ev, b, &c, args),
+        SoftmaxList | ArgmaxIndex | Symbol | Index => super::indices::call(ev, b, &c, &args),
         Argmax | Sample | Score | CrossEntropy | Mse | Bce | FloatOf => {
             scores_and_losses(ev, b, &c, &args)
         }

@@ -7,6 +7,7 @@ mod combinators;
 pub mod eval;
 mod globals;
 mod hoist;
+mod indices;
 pub mod layout;
 mod learned;
 mod lists;

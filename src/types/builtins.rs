@@ -149,6 +149,7 @@ fn structural(b: Builtin, a: Type, bb: Type, c: Type) -> Option<Type> {
         Node => f2(tree(a.clone()), tree(a.clone()), tree(a)),
         Grid => f(list(list(a.clone())), grid(a)),
         FloatOf => f(Type::Int, Type::Float),
+        SoftmaxList => f(list(Type::Float), list(Type::Float)),
         Bce => f2(Type::Float, Type::Bool, Type::Float),
         _ => return None,
     })
@@ -171,6 +172,15 @@ fn numeric(b: Builtin, s: &mut Subst) -> Type {
             f(Type::Scores(Box::new(v.clone())), v)
         }
         Dropout => f2(Type::Float, r.clone(), r),
+        ArgmaxIndex => f(r, Type::Int),
+        Symbol | Index => {
+            let v = s.fresh_ty(Constraint::VOCAB);
+            if b == Symbol {
+                f(Type::Int, v)
+            } else {
+                f(v, Type::Int)
+            }
+        }
         Score | CrossEntropy => {
             let v = s.fresh_ty(Constraint::VOCAB);
             f2(Type::Scores(Box::new(v.clone())), v, Type::Float)
