@@ -555,3 +555,23 @@ def loss ((xs, x) : (List R[2], R[2])) : Float =
         .collect();
     run_cases(&[("softmaxList argmaxIndex symbol index", src, lines)]);
 }
+
+/// Tensor views and indexing with per-example indices (`row`, `at`),
+/// `transpose`, `reshape`, `raw` and `cast` equal per-example evaluation.
+#[test]
+fn tensor_views_and_indexing() {
+    let src = r#"
+rep H = R[6]
+learn f : R[2] -> H
+def loss ((x, i, j) : (R[2], Int, Int)) : Float =
+  let m = (reshape (raw (f x)) : R[2, 3]) in
+  sum (tanh (row i m)) + at j (raw (f x)) * sum (transpose m @ ([1.0, -0.5] : R[2]))
+    + sum (tanh ((cast (raw (f x)) : H)))
+"#;
+    let mut rng = Lcg(53);
+    let lines: Vec<String> = [(0, 5), (1, 0), (1, 3), (0, 2), (1, 1), (0, 4)]
+        .iter()
+        .map(|(i, j)| format!("[{}, {i}, {j}]", vec_json(&mut rng, 2)))
+        .collect();
+    run_cases(&[("row at transpose reshape raw cast", src, lines)]);
+}

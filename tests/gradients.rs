@@ -326,6 +326,10 @@ learn nk : R[3] -> R[2, 3]
         ("concat of matrices", "dot (concat m n) (concat n (tanh m))"),
         ("mse", "mse m n"),
         (
+            "transpose, row, at, reshape",
+            "sum (tanh (transpose m) * transpose n) + sum (row 1 m * row 0 n) + at 4 (reshape m : R[6]) * at 1 (row 1 n)",
+        ),
+        (
             "elementwise",
             "sum (tanh m * sigmoid n + exp (m * 0.3) - sqrt (n * n + 1.0))",
         ),

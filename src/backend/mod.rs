@@ -356,6 +356,23 @@ impl Graph {
         debug_assert!(parts.iter().all(|p| p.rows() == parts[0].rows()));
         self.concat_cols_impl(parts)
     }
+    /// Row `i`: columns `starts[i]..starts[i] + width` of row `i` of `x`.
+    pub fn cols_at(&mut self, x: &Real, starts: &[usize], width: usize) -> Real {
+        debug_assert_eq!(starts.len(), x.rows(), "cols_at: one start per row");
+        debug_assert!(
+            starts.iter().all(|&s| s + width <= x.cols()),
+            "cols_at: out of range"
+        );
+        self.cols_at_impl(x, starts, width)
+    }
+    /// Column `j` of the result is column `perm[j]` of `x`.
+    pub fn permute_cols(&mut self, x: &Real, perm: &[usize]) -> Real {
+        debug_assert!(
+            perm.iter().all(|&p| p < x.cols()),
+            "permute_cols: out of range"
+        );
+        self.permute_cols_impl(x, perm)
+    }
     /// Columns `start..end`.
     pub fn slice_cols(&mut self, x: &Real, start: usize, end: usize) -> Real {
         debug_assert!(start <= end && end <= x.cols(), "slice_cols: bad range");

@@ -155,6 +155,32 @@ impl Graph {
         plan.run(self)
     }
 
+    /// Row `i` of the result is columns `starts[i]..starts[i] + width` of
+    /// row `i` of `x` (a copy plan: backward adds each copied value's
+    /// gradient to its source).
+    pub(super) fn cols_at_impl(&mut self, x: &Real, starts: &[usize], width: usize) -> Real {
+        let rows = x.rows();
+        let mut plan = CopyPlan::new(rows, width);
+        let slot = plan.source(x);
+        for (i, &s) in starts.iter().enumerate() {
+            plan.push(slot, i * x.cols() + s, i * width, width);
+        }
+        plan.run(self)
+    }
+
+    /// Column `j` of the result is column `perm[j]` of `x` (a copy plan).
+    pub(super) fn permute_cols_impl(&mut self, x: &Real, perm: &[usize]) -> Real {
+        let (rows, cols) = (x.rows(), perm.len());
+        let mut plan = CopyPlan::new(rows, cols);
+        let slot = plan.source(x);
+        for i in 0..rows {
+            for (j, &p) in perm.iter().enumerate() {
+                plan.push(slot, i * x.cols() + p, i * cols + j, 1);
+            }
+        }
+        plan.run(self)
+    }
+
     pub(super) fn slice_cols_impl(&mut self, x: &Real, start: usize, end: usize) -> Real {
         let (rows, width) = (x.rows(), end - start);
         let mut plan = CopyPlan::new(rows, width);

@@ -68,6 +68,15 @@ fn binary_ops() {
 /// `pow_rows`: each row to its own power, positive bases (the exponent's
 /// gradient needs `ln x`), exponents on both sides of 1.
 #[test]
+fn cols_at_and_permute_cols() {
+    let x = u(3, 6, -2.0, 2.0, 18);
+    assert_gradients(&[x.clone()], |g, xs| g.cols_at(&xs[0], &[0, 3, 2], 3));
+    assert_gradients(&[x.clone()], |g, xs| g.cols_at(&xs[0], &[5, 1, 0], 1));
+    // a 2 x 3 matrix per row, transposed
+    assert_gradients(&[x], |g, xs| g.permute_cols(&xs[0], &[0, 3, 1, 4, 2, 5]));
+}
+
+#[test]
 fn pow_rows() {
     let x = u(3, 4, 0.3, 2.0, 16);
     let p = u(3, 1, -1.5, 2.5, 17);

@@ -426,6 +426,12 @@ pub enum Builtin {
     ArgmaxIndex,
     Symbol,
     Index,
+    Raw,
+    Cast,
+    Transpose,
+    Reshape,
+    Row,
+    At,
 }
 
 impl Builtin {
@@ -500,6 +506,12 @@ impl Builtin {
         Builtin::ArgmaxIndex,
         Builtin::Symbol,
         Builtin::Index,
+        Builtin::Raw,
+        Builtin::Cast,
+        Builtin::Transpose,
+        Builtin::Reshape,
+        Builtin::Row,
+        Builtin::At,
     ];
 
     /// The name a program uses.
@@ -576,6 +588,12 @@ impl Builtin {
             ArgmaxIndex => "argmaxIndex",
             Symbol => "symbol",
             Index => "index",
+            Raw => "raw",
+            Cast => "cast",
+            Transpose => "transpose",
+            Reshape => "reshape",
+            Row => "row",
+            At => "at",
         }
     }
 
@@ -605,10 +623,11 @@ impl Builtin {
             Length | Reverse | Last | Head | SumList | MeanList | MaxList | Leaves | Flatten
             | Fst | Snd | Elems | Leaf | Grid | Tanh | Sigmoid | Relu | Exp | Log | Sqrt | Abs
             | Sign | Sin | Cos | Sum | Mean | Max | Norm | Softmax | LogSoftmax | FloatOf
-            | Argmax | StopGradient | Sample | SoftmaxList | ArgmaxIndex | Symbol | Index => 1,
+            | Argmax | StopGradient | Sample | SoftmaxList | ArgmaxIndex | Symbol | Index | Raw
+            | Cast | Transpose | Reshape => 1,
             Map | Zip | WindowMap | WindowMap2 | Take | Drop | Maxpool2 | Node | SoftThreshold
             | HardThreshold | Topk | Dot | Concat | Score | CrossEntropy | Mse | Bce | Dropout
-            | Pow | Minimum | Maximum => 2,
+            | Pow | Minimum | Maximum | Row | At => 2,
             Fold | Unfold | MapAccumL | MapAccumR | ZipWith | Cata | Iterate => 3,
         }
     }

@@ -27,6 +27,25 @@ pub enum Special {
     /// `concat`: `left`, `right` representation types of known size, `out`
     /// `R[n1 + n2]`.
     Concat { left: Type, right: Type, out: Type },
+    /// `raw`, `cast`, `transpose`, `reshape` and `row` (spec 11.4): `out`
+    /// follows from `arg`'s shape (or, for `cast` and `reshape`, is given
+    /// by the context and checked against it).
+    Shape { op: ShapeOp, arg: Type, out: Type },
+}
+
+/// The tensor builtins whose result type is a function of a shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShapeOp {
+    /// A rep or a closed vocabulary's `Scores` as its raw tensor.
+    Raw,
+    /// A raw tensor as the rep (or `Scores`) the context asks for.
+    Cast,
+    /// `R[m, n]` to `R[n, m]`.
+    Transpose,
+    /// `R[s1]` to the `R[s2]` of the context, of the same size.
+    Reshape,
+    /// One row of an `R[m, n]`: `R[n]`.
+    Row,
 }
 
 fn f(a: Type, b: Type) -> Type {
@@ -101,6 +120,21 @@ fn special(b: Builtin, s: &mut Subst) -> Option<(Type, Special)> {
             };
             Some((ty, special))
         }
+        Raw | Cast | Transpose | Reshape | Row => {
+            let op = match b {
+                Raw => ShapeOp::Raw,
+                Cast => ShapeOp::Cast,
+                Transpose => ShapeOp::Transpose,
+                Reshape => ShapeOp::Reshape,
+                _ => ShapeOp::Row,
+            };
+            let ty = if op == ShapeOp::Row {
+                f2(Type::Int, a.clone(), c.clone())
+            } else {
+                f(a.clone(), c.clone())
+            };
+            Some((ty, Special::Shape { op, arg: a, out: c }))
+        }
         _ => None,
     }
 }
@@ -172,6 +206,7 @@ fn numeric(b: Builtin, s: &mut Subst) -> Type {
             f(Type::Scores(Box::new(v.clone())), v)
         }
         Dropout => f2(Type::Float, r.clone(), r),
+        At => f2(Type::Int, r, Type::Float),
         ArgmaxIndex => f(r, Type::Int),
         Symbol | Index => {
             let v = s.fresh_ty(Constraint::VOCAB);

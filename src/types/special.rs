@@ -8,7 +8,7 @@
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::ty::Type;
 use crate::source::Span;
-use crate::types::builtins::Special;
+use crate::types::builtins::{ShapeOp, Special};
 use crate::types::errors::REPR_NOTE;
 use crate::types::infer::Checker;
 use crate::types::unify::Constraint;
@@ -30,6 +30,7 @@ impl Checker<'_> {
             } => self.solve_window(*dims, func, elem, out, name, span, last),
             Special::Elems { arg, elem } => self.solve_elems(arg, elem, span, last),
             Special::Concat { left, right, out } => self.solve_concat(left, right, out, span, last),
+            Special::Shape { op, arg, out } => self.solve_shape(*op, arg, out, span, last),
         }
     }
 
@@ -204,5 +205,111 @@ impl Checker<'_> {
                 true
             }
         }
+    }
+}
+
+impl Checker<'_> {
+    /// `raw`, `cast`, `transpose`, `reshape`, `row`: wait for the shape(s),
+    /// then fix or check the result type.
+    fn solve_shape(&mut self, op: ShapeOp, arg: &Type, out: &Type, span: Span, last: bool) -> bool {
+        let (a, o) = (self.subst.zonk(arg), self.subst.zonk(out));
+        let open = |t: &Type| {
+            let mut vs = Vec::new();
+            crate::types::unify::collect_vars(t, &mut vs);
+            !vs.is_empty()
+        };
+        let from_context = matches!(op, ShapeOp::Cast | ShapeOp::Reshape);
+        if (open(&a) || (from_context && open(&o))) && !last {
+            return false;
+        }
+        if open(&a) || (from_context && open(&o)) {
+            if !self.had_error {
+                let help = match op {
+                    ShapeOp::Cast => "annotate the result, e.g. `(cast x : Hidden)`",
+                    ShapeOp::Reshape => "annotate the result, e.g. `(reshape x : R[4, 2])`",
+                    _ => "annotate the argument, e.g. `(x : R[3, 4])`",
+                };
+                let d = Diagnostic::new(
+                    Code::AmbiguousType,
+                    format!("`{}` needs its shapes known", name(op)),
+                )
+                .at(span, "the shapes here are not known")
+                .help(help);
+                self.error(d);
+            }
+            return true;
+        }
+        let table = &self.env.types.table;
+        let shape = |t: &Type| match t {
+            Type::Rep(_) | Type::Tensor(_) | Type::Float => table.shape(t),
+            Type::Scores(_) => table.flat_size(t).map(|n| vec![n]),
+            _ => None,
+        };
+        let result = match (op, &a) {
+            (ShapeOp::Raw, Type::Rep(_) | Type::Scores(_)) => shape(&a).map(|s| tensor(s)),
+            (ShapeOp::Transpose, Type::Tensor(d)) if d.len() == 2 => Some(tensor(vec![d[1], d[0]])),
+            (ShapeOp::Row, Type::Tensor(d)) if d.len() == 2 => Some(tensor(vec![d[1]])),
+            (ShapeOp::Cast, Type::Tensor(d)) => {
+                let fits = matches!(o, Type::Rep(_) | Type::Scores(_) | Type::Tensor(_))
+                    && shape(&o).is_some_and(|s| {
+                        s.iter().product::<usize>() == d.iter().product::<usize>()
+                    });
+                fits.then(|| o.clone())
+            }
+            (ShapeOp::Reshape, Type::Tensor(d)) => match &o {
+                Type::Tensor(e) if e.iter().product::<usize>() == d.iter().product::<usize>() => {
+                    Some(o.clone())
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        match result {
+            Some(t) => self.expect(out, &t, span, None),
+            None => {
+                let (sa, so) = self.show2(&a, &o);
+                let what = match op {
+                    ShapeOp::Raw => format!(
+                        "`raw` takes a rep or the `Scores` of a closed vocabulary, not `{sa}`"
+                    ),
+                    ShapeOp::Transpose => format!("`transpose` takes an `R[m, n]`, not `{sa}`"),
+                    ShapeOp::Row => format!("`row` takes an `R[m, n]`, not `{sa}`"),
+                    ShapeOp::Cast => format!("`cast` cannot make `{so}` from `{sa}`"),
+                    ShapeOp::Reshape => format!("`reshape` cannot make `{so}` from `{sa}`"),
+                };
+                let note = match op {
+                    ShapeOp::Cast => {
+                        "`cast` takes a raw `R[..]` to a rep, `Scores v` or tensor of the same size"
+                    }
+                    ShapeOp::Reshape => {
+                        "`reshape` keeps the number of entries: `R[6]` to `R[2, 3]`"
+                    }
+                    _ => "shapes are checked before anything runs",
+                };
+                let d = Diagnostic::new(Code::ShapeMismatch, what)
+                    .at(span, "here")
+                    .note(note);
+                self.error(d);
+            }
+        }
+        true
+    }
+}
+
+fn tensor(dims: Vec<usize>) -> Type {
+    if dims.is_empty() {
+        Type::Float
+    } else {
+        Type::Tensor(dims)
+    }
+}
+
+fn name(op: ShapeOp) -> &'static str {
+    match op {
+        ShapeOp::Raw => "raw",
+        ShapeOp::Cast => "cast",
+        ShapeOp::Transpose => "transpose",
+        ShapeOp::Reshape => "reshape",
+        ShapeOp::Row => "row",
     }
 }
