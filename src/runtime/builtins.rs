@@ -82,7 +82,7 @@ pub(crate) fn call(
     }
 }
 
-fn wrong_args(b: Builtin, span: Span) -> Diagnostic {
+pub(crate) fn wrong_args(b: Builtin, span: Span) -> Diagnostic {
     internal(
         span,
         format!("`{}` applied to arguments of the wrong kind", b.name()),

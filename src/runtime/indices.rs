@@ -30,10 +30,7 @@ pub(crate) fn call(
         (Builtin::Index, [Value::Sym(s)]) => Ok(Value::Int(Rc::new(
             s.iter().map(|&v| i64::from(v)).collect(),
         ))),
-        _ => Err(internal(
-            c.span,
-            format!("`{}` applied to arguments of the wrong kind", b.name()),
-        )),
+        _ => Err(super::builtins::wrong_args(b, c.span)),
     }
 }
 

@@ -38,10 +38,7 @@ pub(crate) fn call(
             let size = ev.ctx.program.types.flat_size(c.param(1)?).unwrap_or(0);
             pick(ev, c, i, x, size, 1, "at")
         }
-        _ => Err(internal(
-            c.span,
-            format!("`{}` applied to arguments of the wrong kind", b.name()),
-        )),
+        _ => Err(super::builtins::wrong_args(b, c.span)),
     }
 }
 
