@@ -562,11 +562,12 @@ def loss ((xs, x) : (List R[2], R[2])) : Float =
 fn tensor_views_and_indexing() {
     let src = r#"
 rep H = R[6]
+rep M = R[2, 3]
 learn f : R[2] -> H
 def loss ((x, i, j) : (R[2], Int, Int)) : Float =
   let m = (reshape (raw (f x)) : R[2, 3]) in
   sum (tanh (row i m)) + at j (raw (f x)) * sum (transpose m @ ([1.0, -0.5] : R[2]))
-    + sum (tanh ((cast (raw (f x)) : H)))
+    + sum (tanh ((cast (raw (f x)) : H))) + sum ((cast (raw (f x)) : M) @ ([1.0, 0.5, -1.0] : R[3]))
 "#;
     let mut rng = Lcg(53);
     let lines: Vec<String> = [(0, 5), (1, 0), (1, 3), (0, 2), (1, 1), (0, 4)]

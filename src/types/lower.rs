@@ -259,7 +259,7 @@ impl Checker<'_> {
             K::Tuple(items) | K::List(items) => self.lower_all(items.iter_mut(), fin),
             K::Prim { op, args } => {
                 let free = self.lower_all(args.iter_mut(), fin);
-                *op = decide(*op, args);
+                *op = decide(*op, args, &self.env.types.table);
                 free
             }
             _ => BTreeSet::new(),
@@ -311,7 +311,7 @@ pub fn holds_functions(t: &Type, inside: bool) -> bool {
 }
 
 /// The `PrimOp` an operator means, read off its final operand types.
-fn decide(op: PrimOp, args: &[ir::Expr]) -> PrimOp {
+fn decide(op: PrimOp, args: &[ir::Expr], table: &crate::ir::ty::TypeTable) -> PrimOp {
     let ty = |i: usize| args.get(i).map(|a| &a.ty);
     match op {
         PrimOp::IntArith(a) | PrimOp::RealArith(a, _) => arith(a, ty(0), ty(1)),
@@ -320,16 +320,22 @@ fn decide(op: PrimOp, args: &[ir::Expr]) -> PrimOp {
             _ => PrimOp::RealNeg,
         },
         PrimOp::Compare(c, _) => PrimOp::Compare(c, cmp_kind(ty(0))),
-        PrimOp::MatMul { .. } => match (ty(0), ty(1)) {
-            (Some(Type::Tensor(l)), Some(Type::Tensor(r))) if l.len() == 2 && !r.is_empty() => {
-                PrimOp::MatMul {
+        PrimOp::MatMul { .. } => {
+            // A rep or `Scores` operand multiplies as its raw tensor.
+            let shape = |t: Option<&Type>| match t {
+                Some(Type::Tensor(d)) => Some(d.clone()),
+                Some(t @ (Type::Rep(_) | Type::Scores(_))) => table.shape(t),
+                _ => None,
+            };
+            match (shape(ty(0)), shape(ty(1))) {
+                (Some(l), Some(r)) if l.len() == 2 && !r.is_empty() => PrimOp::MatMul {
                     m: l[0],
                     n: l[1],
                     p: r.get(1).copied(),
-                }
+                },
+                _ => op,
             }
-            _ => op,
-        },
+        }
         other => other,
     }
 }

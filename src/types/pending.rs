@@ -465,6 +465,15 @@ impl Checker<'_> {
     /// matrix on the right.
     fn matmul_operand(&mut self, t: &Type, span: Span, left: bool) -> Option<Vec<usize>> {
         let s = crate::ir::pretty::pretty(t);
+        // A rep or a closed vocabulary's `Scores` multiplies as its raw
+        // tensor (spec 11.4).
+        let raw = match t {
+            Type::Rep(_) | Type::Scores(_) => self.env.types.table.shape(t),
+            _ => None,
+        };
+        if let Some(d) = raw.filter(|d| d.len() == 2 || (!left && d.len() == 1)) {
+            return Some(d);
+        }
         let d = match t {
             Type::Tensor(d) if d.len() == 2 || (!left && d.len() == 1) => return Some(d.clone()),
             Type::Tensor(_) => Diagnostic::new(
@@ -473,16 +482,15 @@ impl Checker<'_> {
             )
             .at(span, format!("this has type `{s}`"))
             .note("`R[m, n] @ R[n]` is `R[m]` and `R[m, n] @ R[n, p]` is `R[m, p]`"),
-            Type::Rep(_) => Diagnostic::new(
-                Code::TypeMismatch,
+            Type::Rep(_) | Type::Scores(_) => Diagnostic::new(
+                Code::ShapeMismatch,
                 format!(
-                    "`@` works on raw tensors, not on the rep {}",
+                    "`@` needs a matrix on the left and a vector or matrix on the right, found {}",
                     self.with_shape(t)
                 ),
             )
             .at(span, format!("this has type `{s}`"))
-            .note("reps are nominal; `@` is the matrix product of raw `R[..]` tensors")
-            .help("use a learned piece (`learn f : A -> B`) to map between reps"),
+            .note("`R[m, n] @ R[n]` is `R[m]` and `R[m, n] @ R[n, p]` is `R[m, p]`; a rep or `Scores` multiplies as its raw tensor"),
             _ => Diagnostic::new(
                 Code::TypeMismatch,
                 format!("`@` needs tensors, found `{s}`"),

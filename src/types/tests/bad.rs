@@ -126,22 +126,20 @@ fn matmul_shape_mismatch() {
 }
 
 #[test]
-fn matmul_on_rep() {
+fn matmul_on_a_vector_rep() {
     bad(
-        "rep A = R[4, 4]\ndef f (m : A) (v : R[4]) = m @ v\n",
+        "rep A = R[4]\ndef f (m : A) (v : R[4]) = m @ v\n",
         expect![[r#"
-        [E0201] Error: `@` works on raw tensors, not on the rep `A` (R[4, 4])
-           ╭─[ test.dp:2:28 ]
-           │
-         2 │ def f (m : A) (v : R[4]) = m @ v
-           │                            ┬  
-           │                            ╰── this has type `A`
-           │ 
-           │ Help: use a learned piece (`learn f : A -> B`) to map between reps
-           │ 
-           │ Note: reps are nominal; `@` is the matrix product of raw `R[..]` tensors
-        ───╯
-    "#]],
+            [E0206] Error: `@` needs a matrix on the left and a vector or matrix on the right, found `A` (R[4])
+               ╭─[ test.dp:2:28 ]
+               │
+             2 │ def f (m : A) (v : R[4]) = m @ v
+               │                            ┬  
+               │                            ╰── this has type `A`
+               │ 
+               │ Note: `R[m, n] @ R[n]` is `R[m]` and `R[m, n] @ R[n, p]` is `R[m, p]`; a rep or `Scores` multiplies as its raw tensor
+            ───╯
+        "#]],
     );
 }
 
