@@ -568,6 +568,7 @@ def loss ((x, i, j) : (R[2], Int, Int)) : Float =
   let m = (reshape (raw (f x)) : R[2, 3]) in
   sum (tanh (row i m)) + at j (raw (f x)) * sum (transpose m @ ([1.0, -0.5] : R[2]))
     + sum (tanh ((cast (raw (f x)) : H))) + sum ((cast (raw (f x)) : M) @ ([1.0, 0.5, -1.0] : R[3]))
+    + sum (slice 2 3 (raw (f x)))
 "#;
     let mut rng = Lcg(53);
     let lines: Vec<String> = [(0, 5), (1, 0), (1, 3), (0, 2), (1, 1), (0, 4)]

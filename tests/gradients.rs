@@ -113,6 +113,7 @@ fn elementwise() {
             "hard_threshold",
             "dot (hard_threshold (sigmoid u * 0.5) h) (tanh u)",
         ),
+        ("slice and at", "dot (slice 1 2 (raw h)) (slice 0 2 (raw u)) + at 2 h * at 0 u"),
         ("sin", "dot (sin (h * 2.0)) u"),
         ("cos", "dot (cos (h * 2.0)) u"),
         ("sign (no gradient of its own)", "dot (sign h * h) u"),

@@ -432,6 +432,7 @@ pub enum Builtin {
     Reshape,
     Row,
     At,
+    Slice,
 }
 
 impl Builtin {
@@ -512,6 +513,7 @@ impl Builtin {
         Builtin::Reshape,
         Builtin::Row,
         Builtin::At,
+        Builtin::Slice,
     ];
 
     /// The name a program uses.
@@ -594,6 +596,7 @@ impl Builtin {
             Reshape => "reshape",
             Row => "row",
             At => "at",
+            Slice => "slice",
         }
     }
 
@@ -628,7 +631,7 @@ impl Builtin {
             Map | Zip | WindowMap | WindowMap2 | Take | Drop | Maxpool2 | Node | SoftThreshold
             | HardThreshold | Topk | Dot | Concat | Score | CrossEntropy | Mse | Bce | Dropout
             | Pow | Minimum | Maximum | Row | At => 2,
-            Fold | Unfold | MapAccumL | MapAccumR | ZipWith | Cata | Iterate => 3,
+            Fold | Unfold | MapAccumL | MapAccumR | ZipWith | Cata | Iterate | Slice => 3,
         }
     }
 }

@@ -74,7 +74,9 @@ pub(crate) fn call(
         Length | Reverse | Take | Drop | Last | Head | SumList | MeanList | MaxList | Flatten
         | Grid => lists::call(ev, b, &c, args),
         SoftmaxList | ArgmaxIndex | Symbol | Index => super::indices::call(ev, b, &c, &args),
-        Raw | Cast | Transpose | Reshape | Row | At => super::tensors::call(ev, b, &c, &args),
+        Raw | Cast | Transpose | Reshape | Row | At | Slice => {
+            super::tensors::call(ev, b, &c, &args)
+        }
         Argmax | Sample | Score | CrossEntropy | Mse | Bce | FloatOf => {
             scores_and_losses(ev, b, &c, &args)
         }

@@ -34,6 +34,18 @@ pub(crate) fn call(
             let (m, n) = matrix(c.param(1)?, c)?;
             pick(ev, c, i, x, m, n, "row")
         }
+        (Builtin::Slice, [Value::Int(start), Value::Int(len), x]) => {
+            let r = pack(ev.graph, x, c.span)?;
+            let width = len.first().map_or(0, |&k| k.max(0) as usize);
+            let starts: Vec<usize> = start.iter().map(|&s| s.max(0) as usize).collect();
+            if starts.iter().any(|&s| s + width > r.cols()) {
+                return Err(internal(
+                    c.span,
+                    "a slice out of range (checked before running)",
+                ));
+            }
+            Ok(Value::Real(ev.graph.cols_at(&r, &starts, width)))
+        }
         (Builtin::At, [Value::Int(i), x]) => {
             let size = ev.ctx.program.types.flat_size(c.param(1)?).unwrap_or(0);
             pick(ev, c, i, x, size, 1, "at")

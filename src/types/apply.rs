@@ -47,6 +47,9 @@ impl Checker<'_> {
         let (head, args) = spine(e);
         let from = self.pending.len();
         let func = self.infer(head);
+        if matches!(func.kind, ir::ExprKind::Builtin(crate::ir::Builtin::Slice)) {
+            self.slice_literals(head.span, &args);
+        }
         let name = head_name(head).map(str::to_string);
         let mut fty = func.ty.clone();
         let mut out = Vec::new();
@@ -173,6 +176,40 @@ impl Checker<'_> {
             .also(head.span, format!("{what} has type `{t}`"))
         };
         self.error(d);
+    }
+
+    /// `slice start len x`: `start` and `len` must be integer literals, so
+    /// the result's size is known before anything runs.
+    fn slice_literals(&mut self, span: Span, args: &[&ast::Expr]) {
+        let literal = |e: &ast::Expr| match &e.kind {
+            ExprKind::Int(n) => Some(*n),
+            ExprKind::Neg(x) => match x.kind {
+                ExprKind::Int(n) => Some(-n),
+                _ => None,
+            },
+            _ => None,
+        };
+        match (
+            args.first().map(|a| literal(a)),
+            args.get(1).map(|a| literal(a)),
+        ) {
+            (Some(Some(start)), Some(Some(len))) => self.slices.push((span, start, len)),
+            _ => {
+                let at = args
+                    .iter()
+                    .take(2)
+                    .find(|a| literal(a).is_none())
+                    .map_or(span, |a| a.span);
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        "`slice` takes its start and length as integer literals",
+                    )
+                    .at(at, "not an integer literal")
+                    .note("`slice 2 3 x` is entries 2, 3 and 4 of `x`; the size of the result must be known before anything runs"),
+                );
+            }
+        }
     }
 
     pub fn binary(&mut self, op: BinOp, l: &ast::Expr, r: &ast::Expr, span: Span) -> ir::Expr {

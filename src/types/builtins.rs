@@ -46,6 +46,8 @@ pub enum ShapeOp {
     Reshape,
     /// One row of an `R[m, n]`: `R[n]`.
     Row,
+    /// `slice start len`: entries `start..start + len` of an `R[n]`.
+    Slice,
 }
 
 fn f(a: Type, b: Type) -> Type {
@@ -120,18 +122,19 @@ fn special(b: Builtin, s: &mut Subst) -> Option<(Type, Special)> {
             };
             Some((ty, special))
         }
-        Raw | Cast | Transpose | Reshape | Row => {
+        Raw | Cast | Transpose | Reshape | Row | Slice => {
             let op = match b {
                 Raw => ShapeOp::Raw,
                 Cast => ShapeOp::Cast,
                 Transpose => ShapeOp::Transpose,
                 Reshape => ShapeOp::Reshape,
-                _ => ShapeOp::Row,
+                Row => ShapeOp::Row,
+                _ => ShapeOp::Slice,
             };
-            let ty = if op == ShapeOp::Row {
-                f2(Type::Int, a.clone(), c.clone())
-            } else {
-                f(a.clone(), c.clone())
+            let ty = match op {
+                ShapeOp::Row => f2(Type::Int, a.clone(), c.clone()),
+                ShapeOp::Slice => f3(Type::Int, Type::Int, a.clone(), c.clone()),
+                _ => f(a.clone(), c.clone()),
             };
             Some((ty, Special::Shape { op, arg: a, out: c }))
         }

@@ -75,6 +75,9 @@ pub struct Checker<'e> {
     /// While positive, type errors are consequences of one already
     /// reported and are dropped (see `apply.rs`).
     pub quiet: u32,
+    /// `slice start len x` calls: the builtin's span, `start` and `len`
+    /// (integer literals, read at the application for `special.rs`).
+    pub slices: Vec<(Span, i64, i64)>,
 }
 
 /// The most parts a type may have. Real programs stay far below (a list
@@ -105,6 +108,7 @@ impl<'e> Checker<'e> {
             had_error: false,
             too_big: false,
             quiet: 0,
+            slices: Vec::new(),
         }
     }
 

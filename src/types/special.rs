@@ -249,6 +249,26 @@ impl Checker<'_> {
             (ShapeOp::Raw, Type::Rep(_) | Type::Scores(_)) => shape(&a).map(|s| tensor(s)),
             (ShapeOp::Transpose, Type::Tensor(d)) if d.len() == 2 => Some(tensor(vec![d[1], d[0]])),
             (ShapeOp::Row, Type::Tensor(d)) if d.len() == 2 => Some(tensor(vec![d[1]])),
+            (ShapeOp::Slice, Type::Tensor(d)) if d.len() == 1 => match self.slice_at(span) {
+                Some((start, len)) if start >= 0 && len >= 1 && (start + len) as usize <= d[0] => {
+                    Some(tensor(vec![len as usize]))
+                }
+                Some(_) => None,
+                None => {
+                    // Not applied to two literals (reported at the call if
+                    // it was applied to something else).
+                    if !self.had_error {
+                        let d = Diagnostic::new(
+                            Code::TypeMismatch,
+                            "`slice` takes its start and length as integer literals",
+                        )
+                        .at(span, "`slice` without them")
+                        .help("write the call out: `\\x -> slice 2 3 x`");
+                        self.error(d);
+                    }
+                    return true;
+                }
+            },
             (ShapeOp::Cast, Type::Tensor(d)) => {
                 let fits = matches!(o, Type::Rep(_) | Type::Scores(_) | Type::Tensor(_))
                     && shape(&o).is_some_and(|s| {
@@ -274,6 +294,12 @@ impl Checker<'_> {
                     ),
                     ShapeOp::Transpose => format!("`transpose` takes an `R[m, n]`, not `{sa}`"),
                     ShapeOp::Row => format!("`row` takes an `R[m, n]`, not `{sa}`"),
+                    ShapeOp::Slice => match self.slice_at(span) {
+                        Some((s, k)) if matches!(a, Type::Tensor(ref d) if d.len() == 1) => {
+                            format!("`slice {s} {k}` of `{sa}` is out of its range")
+                        }
+                        _ => format!("`slice` takes an `R[n]`, not `{sa}`"),
+                    },
                     ShapeOp::Cast => format!("`cast` cannot make `{so}` from `{sa}`"),
                     ShapeOp::Reshape => format!("`reshape` cannot make `{so}` from `{sa}`"),
                 };
@@ -283,6 +309,9 @@ impl Checker<'_> {
                     }
                     ShapeOp::Reshape => {
                         "`reshape` keeps the number of entries: `R[6]` to `R[2, 3]`"
+                    }
+                    ShapeOp::Slice => {
+                        "`slice start len x` is `len` (at least 1) entries from `start` (at least 0), within `x`"
                     }
                     _ => "shapes are checked before anything runs",
                 };
@@ -311,5 +340,16 @@ fn name(op: ShapeOp) -> &'static str {
         ShapeOp::Transpose => "transpose",
         ShapeOp::Reshape => "reshape",
         ShapeOp::Row => "row",
+        ShapeOp::Slice => "slice",
+    }
+}
+
+impl Checker<'_> {
+    /// The literals of the `slice` call whose builtin is at `span`.
+    fn slice_at(&self, span: Span) -> Option<(i64, i64)> {
+        self.slices
+            .iter()
+            .find(|(s, _, _)| *s == span)
+            .map(|&(_, start, len)| (start, len))
     }
 }
