@@ -244,6 +244,17 @@ def loss (t : Tree R[2]) : Float =
   out (cata (\x -> tanh (lf x)) (\l r -> tanh (comb (l, r))) t)
     + sumList (map sum (leaves t)) * float (cata (\x -> 1) (\l r -> l + r + 1) t)
 "#;
+    let same = r#"
+learn conv : Window[5] R[2] -> R[4]
+learn out : R[4] -> Float
+def loss (xs : List R[2]) : Float =
+  sumList (map out (windowMapSame (\w -> tanh (conv w)) xs))
+"#;
+    let same2 = r#"
+learn conv : Window[3, 3] R[2] -> R[3]
+learn out : R[3] -> Float
+def loss (g : Grid R[2]) : Float = sumList (map out (flatten (windowMap2Same (\w -> tanh (conv w)) g)))
+"#;
     let mut rng = Lcg(13);
     let wl: Vec<String> = [5, 2, 3, 7, 0, 4]
         .iter()
@@ -255,13 +266,27 @@ def loss (t : Tree R[2]) : Float =
         .collect();
     let trees = common::tree_shapes(&mut || format!("{{\"leaf\": {}}}", vec_json(&mut rng, 2)));
     run_cases(&[
-        ("windowMap (and lists shorter than the window)", window, wl),
+        (
+            "windowMap (and lists shorter than the window)",
+            window,
+            wl.clone(),
+        ),
         (
             "windowMap2, flatten, maxpool2 on grids of different sizes",
             window2,
-            gl,
+            gl.clone(),
         ),
         ("cata over trees of different shapes", cata, trees),
+        (
+            "windowMapSame (lists shorter than the window)",
+            same,
+            wl.clone(),
+        ),
+        (
+            "windowMap2Same on grids of different sizes",
+            same2,
+            gl.clone(),
+        ),
     ]);
 }
 

@@ -113,7 +113,10 @@ fn elementwise() {
             "hard_threshold",
             "dot (hard_threshold (sigmoid u * 0.5) h) (tanh u)",
         ),
-        ("slice and at", "dot (slice 1 2 (raw h)) (slice 0 2 (raw u)) + at 2 h * at 0 u"),
+        (
+            "slice and at",
+            "dot (slice 1 2 (raw h)) (slice 0 2 (raw u)) + at 2 h * at 0 u",
+        ),
         ("sin", "dot (sin (h * 2.0)) u"),
         ("cos", "dot (cos (h * 2.0)) u"),
         ("sign (no gradient of its own)", "dot (sign h * h) u"),
@@ -558,6 +561,14 @@ param k : Window[2] R[2]
 def loss (xs : List R[2]) : Float =
   sumList (windowMap (\(w : Window[2] R[2]) -> sum (tanh (w * k + w * w))) (map f xs))
 "#;
+    let src_same = r#"
+learn conv : Window[3] R[2] -> R[3]
+learn conv2 : Window[3, 3] R[2] -> R[3]
+learn f : R[3] -> R[2]
+def loss (xs : List R[2]) : Float =
+  sumList (map (\o -> sum (tanh (f o))) (windowMapSame (\w -> tanh (conv w)) xs))
+    + sumList (map (\o -> sum (tanh (f o))) (flatten (windowMap2Same (\w -> conv2 w) (grid [xs, reverse xs]))))
+"#;
     let src_window2 = r#"
 learn conv2 : Window[2, 2] R[2] -> R[3]
 learn f : R[3] -> R[2]
@@ -630,6 +641,11 @@ def loss (t : Tree R[2]) : Float =
     run_cases(
         &[
             ("windowMap", src_window.to_string(), list_lines.clone()),
+            (
+                "windowMapSame, windowMap2Same",
+                src_same.to_string(),
+                list_lines.clone(),
+            ),
             (
                 "elems of a Window[3]",
                 src_elems.to_string(),

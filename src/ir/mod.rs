@@ -433,6 +433,8 @@ pub enum Builtin {
     Row,
     At,
     Slice,
+    WindowMapSame,
+    WindowMap2Same,
 }
 
 impl Builtin {
@@ -514,6 +516,8 @@ impl Builtin {
         Builtin::Row,
         Builtin::At,
         Builtin::Slice,
+        Builtin::WindowMapSame,
+        Builtin::WindowMap2Same,
     ];
 
     /// The name a program uses.
@@ -597,6 +601,8 @@ impl Builtin {
             Row => "row",
             At => "at",
             Slice => "slice",
+            WindowMapSame => "windowMapSame",
+            WindowMap2Same => "windowMap2Same",
         }
     }
 
@@ -630,7 +636,7 @@ impl Builtin {
             | Cast | Transpose | Reshape => 1,
             Map | Zip | WindowMap | WindowMap2 | Take | Drop | Maxpool2 | Node | SoftThreshold
             | HardThreshold | Topk | Dot | Concat | Score | CrossEntropy | Mse | Bce | Dropout
-            | Pow | Minimum | Maximum | Row | At => 2,
+            | Pow | Minimum | Maximum | Row | At | WindowMapSame | WindowMap2Same => 2,
             Fold | Unfold | MapAccumL | MapAccumR | ZipWith | Cata | Iterate | Slice => 3,
         }
     }

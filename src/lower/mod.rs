@@ -159,8 +159,8 @@ impl ModuleKind {
         Some(match b {
             Builtin::Fold | Builtin::MapAccumL | Builtin::MapAccumR => ModuleKind::Rnn,
             Builtin::Unfold => ModuleKind::GenerativeRnn,
-            Builtin::WindowMap => ModuleKind::Conv(1),
-            Builtin::WindowMap2 => ModuleKind::Conv(2),
+            Builtin::WindowMap | Builtin::WindowMapSame => ModuleKind::Conv(1),
+            Builtin::WindowMap2 | Builtin::WindowMap2Same => ModuleKind::Conv(2),
             Builtin::Cata => ModuleKind::TreeNet,
             Builtin::Iterate => ModuleKind::Unrolled,
             Builtin::Map | Builtin::ZipWith => ModuleKind::Layer,

@@ -69,7 +69,9 @@ pub(crate) fn call(
         Map | Fold | Unfold | MapAccumL | MapAccumR | Zip | ZipWith | Iterate => {
             combinators::call(ev, b, &c, args)
         }
-        WindowMap | WindowMap2 | Maxpool2 | Elems => windows::call(ev, b, &c, args),
+        WindowMap | WindowMap2 | WindowMapSame | WindowMap2Same | Maxpool2 | Elems => {
+            windows::call(ev, b, &c, args)
+        }
         Cata | Leaves | Leaf | Node => trees::call(ev, b, &c, args),
         Length | Reverse | Take | Drop | Last | Head | SumList | MeanList | MaxList | Flatten
         | Grid => lists::call(ev, b, &c, args),

@@ -47,7 +47,24 @@ pub(crate) fn call(
             let ys = apply_windows(ev, c, f, &xs.elems, &plan, k, elem)?;
             Ok(Value::list(offsets_of(plan.counts), ys))
         }
+        (Builtin::WindowMapSame, [f, Value::List(xs)]) => {
+            let (dims, elem) = window_type(c, 0)?;
+            let k = dims.iter().product::<usize>();
+            let reach = k / 2;
+            let mut plan = Plan::default();
+            for b in 0..xs.batch_size() {
+                let (off, len) = (xs.offsets[b], xs.len_of(b));
+                for i in 0..len {
+                    let at = |j: usize| (i + j).checked_sub(reach).filter(|&p| p < len);
+                    plan.window(b, (0..k).map(|j| at(j).map_or(PAD, |p| off + p)));
+                }
+                plan.counts.push(len);
+            }
+            let ys = apply_windows(ev, c, f, &xs.elems, &plan, k, elem)?;
+            Ok(Value::list(offsets_of(plan.counts), ys))
+        }
         (Builtin::WindowMap2, [f, Value::Grid(g)]) => window_map2(ev, c, f, g),
+        (Builtin::WindowMap2Same, [f, Value::Grid(g)]) => window_map2_same(ev, c, f, g),
         (Builtin::Maxpool2, [Value::Int(k), Value::Grid(g)]) => maxpool2(ev, c, k, g),
         (Builtin::Elems, [w]) => elems(ev, c, w),
         _ => Err(internal(
@@ -57,8 +74,12 @@ pub(crate) fn call(
     }
 }
 
+/// The row of a padded window's position outside its input: a zero row.
+const PAD: usize = usize::MAX;
+
 /// All windows of a batch: their owners, their element rows (k per window,
-/// row-major) and the number of windows per example.
+/// row-major; [`PAD`] for a position outside the input) and the number of
+/// windows per example.
 #[derive(Default)]
 struct Plan {
     owners: Vec<usize>,
@@ -113,9 +134,22 @@ fn apply_windows(
     }
     let w = plan.owners.len();
     let window = if is_rep(ev.ctx, elem) {
-        let flat = pack(ev.graph, elems, c.span)?;
+        let mut flat = pack(ev.graph, elems, c.span)?;
         let size = flat.cols();
-        let picked = super::batch::gather_real(ev.graph, &flat, &plan.rows);
+        let mut rows = std::borrow::Cow::Borrowed(&plan.rows);
+        if plan.rows.contains(&PAD) {
+            // Padding: one zero row after the elements.
+            let n = flat.rows();
+            let zero = ev.graph.fill(1, size, 0.0);
+            flat = ev.graph.concat_rows(&[flat, zero]);
+            rows = std::borrow::Cow::Owned(
+                plan.rows
+                    .iter()
+                    .map(|&r| if r == PAD { n } else { r })
+                    .collect(),
+            );
+        }
+        let picked = super::batch::gather_real(ev.graph, &flat, &rows);
         Value::Real(ev.graph.reshape(&picked, w, k * size))
     } else {
         let picked = gather(ev.graph, elems, &plan.rows);
@@ -154,6 +188,50 @@ fn window_map2(ev: &mut Eval, c: &Call, f: &Value, g: &GridValue) -> Result<Valu
     let cells = apply_windows(ev, c, f, &g.cells, &plan, kh * kw, elem)?;
     Ok(Value::Grid(std::rc::Rc::new(GridValue {
         dims: out_dims,
+        offsets: offsets_of(plan.counts),
+        cells,
+    })))
+}
+
+/// `windowMap2Same`: one window centred on every cell, positions outside
+/// the grid zeros; the output has the input's height and width.
+fn window_map2_same(
+    ev: &mut Eval,
+    c: &Call,
+    f: &Value,
+    g: &GridValue,
+) -> Result<Value, Diagnostic> {
+    let (dims, elem) = window_type(c, 0)?;
+    let [kh, kw] = *dims else {
+        return Err(internal(
+            c.span,
+            "`windowMap2Same` with a window that is not 2-D",
+        ));
+    };
+    let (rh, rw) = (kh / 2, kw / 2);
+    let mut plan = Plan::default();
+    for (b, &(h, w)) in g.dims.iter().enumerate() {
+        let off = g.offsets[b];
+        for i in 0..h {
+            for j in 0..w {
+                let rows = (0..kh).flat_map(|di| {
+                    (0..kw).map(move |dj| {
+                        let r = (i + di).checked_sub(rh).filter(|&r| r < h);
+                        let s = (j + dj).checked_sub(rw).filter(|&s| s < w);
+                        match (r, s) {
+                            (Some(r), Some(s)) => off + r * w + s,
+                            _ => PAD,
+                        }
+                    })
+                });
+                plan.window(b, rows);
+            }
+        }
+        plan.counts.push(h * w);
+    }
+    let cells = apply_windows(ev, c, f, &g.cells, &plan, kh * kw, elem)?;
+    Ok(Value::Grid(std::rc::Rc::new(GridValue {
+        dims: g.dims.clone(),
         offsets: offsets_of(plan.counts),
         cells,
     })))

@@ -21,6 +21,9 @@ pub enum Special {
         func: Type,
         elem: Type,
         out: Type,
+        /// `windowMapSame`/`windowMap2Same`: odd window sizes over a
+        /// representation type (zero padding).
+        same: bool,
     },
     /// `elems`: `arg` must become `Window[..] elem`.
     Elems { arg: Type, elem: Type },
@@ -97,8 +100,12 @@ fn special(b: Builtin, s: &mut Subst) -> Option<(Type, Special)> {
     let any = Constraint::NONE;
     let (a, bb, c) = (s.fresh_ty(any), s.fresh_ty(any), s.fresh_ty(any));
     match b {
-        WindowMap | WindowMap2 => {
-            let dims = if b == WindowMap { 1 } else { 2 };
+        WindowMap | WindowMap2 | WindowMapSame | WindowMap2Same => {
+            let dims = if matches!(b, WindowMap | WindowMapSame) {
+                1
+            } else {
+                2
+            };
             let wrap = if dims == 1 { list } else { grid };
             let ty = f2(c.clone(), wrap(a.clone()), wrap(bb.clone()));
             let special = Special::Window {
@@ -106,6 +113,7 @@ fn special(b: Builtin, s: &mut Subst) -> Option<(Type, Special)> {
                 func: c,
                 elem: a,
                 out: bb,
+                same: matches!(b, WindowMapSame | WindowMap2Same),
             };
             Some((ty, special))
         }

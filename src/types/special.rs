@@ -27,7 +27,14 @@ impl Checker<'_> {
                 func,
                 elem,
                 out,
-            } => self.solve_window(*dims, func, elem, out, name, span, last),
+                same,
+            } => {
+                let done = self.solve_window(*dims, func, elem, out, name, span, last);
+                if done && *same {
+                    self.check_same_window(func, elem, name, span);
+                }
+                done
+            }
             Special::Elems { arg, elem } => self.solve_elems(arg, elem, span, last),
             Special::Concat { left, right, out } => self.solve_concat(left, right, out, span, last),
             Special::Shape { op, arg, out } => self.solve_shape(*op, arg, out, span, last),
@@ -85,6 +92,36 @@ impl Checker<'_> {
                 self.window_wrong(dims, t, name, span);
                 true
             }
+        }
+    }
+
+    /// A padded window map: odd sizes (the window is centred) over a
+    /// representation type (padding is zeros of it).
+    fn check_same_window(&mut self, func: &Type, elem: &Type, name: &str, span: Span) {
+        let f = self.subst.zonk(func);
+        let Type::Func(p, _) = &f else { return };
+        let Type::Window(dims, _) = &**p else { return };
+        if dims.iter().any(|d| d % 2 == 0) {
+            let shown: Vec<String> = dims.iter().map(usize::to_string).collect();
+            let d = Diagnostic::new(
+                Code::BadWindow,
+                format!("`{name}` needs odd window sizes, not {}", shown.join(" x ")),
+            )
+            .at(span, "the window is centred on each position")
+            .note("a window of size 2r + 1 reaches r positions each side; the padding is zeros");
+            self.error(d);
+        }
+        let e = self.subst.zonk(elem);
+        if !self.is_var(&e) && self.subst.constrain(&e, Constraint::REPR).is_err() {
+            let s = self.show(&e);
+            let d = Diagnostic::new(
+                Code::NotRepresentation,
+                format!("`{name}` pads with zeros, so its elements must be a representation type, not `{s}`"),
+            )
+            .at(span, format!("a window of `{s}`"))
+            .note(REPR_NOTE)
+            .help("use `windowMap`, which has no padding, for windows of other types");
+            self.error(d);
         }
     }
 
