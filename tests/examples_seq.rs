@@ -117,3 +117,19 @@ fn reverse_seq2seq_exact_match_80_percent() {
     );
     assert!(exact >= 0.80, "held-out exact match {exact}");
 }
+
+/// windowMapSame: a sentence CNN (Kim, 2014) whose widest filter (7) is
+/// longer than many of its sentences (4 to 9 words) trains to 95%.
+#[test]
+fn kim_cnn_padded_windows_reach_95_percent() {
+    let tmp = TempDir::new("kim");
+    let w = tmp.file("kim.safetensors");
+    let acc = train(
+        "kim_cnn",
+        "sentiment",
+        "accuracy",
+        &["--epochs", "4", "--lr", "0.01"],
+        &w,
+    );
+    assert!(last(&acc) >= 0.95, "kim cnn accuracy {acc:?}");
+}
