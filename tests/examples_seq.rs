@@ -133,3 +133,20 @@ fn kim_cnn_padded_windows_reach_95_percent() {
     );
     assert!(last(&acc) >= 0.95, "kim cnn accuracy {acc:?}");
 }
+
+/// A Transformer encoder block (self-attention with `softmaxList`,
+/// sinusoidal positions with `sin`, layer norm written in dp) classifies
+/// the sentiment sentences.
+#[test]
+fn transformer_block_reaches_95_percent() {
+    let tmp = TempDir::new("transformer");
+    let w = tmp.file("transformer.safetensors");
+    let acc = train(
+        "transformer",
+        "sentiment",
+        "accuracy",
+        &["--epochs", "4", "--lr", "0.005"],
+        &w,
+    );
+    assert!(last(&acc) >= 0.95, "transformer accuracy {acc:?}");
+}
