@@ -224,11 +224,16 @@ fn lista_beats_ista_by_10x_iterations() {
     let ista = ista_curve(program, test);
     let db = |e: f64| 10.0 * (e / energy).log10();
     let mut table = String::from(
-        "| T | LISTA error (dB) | ISTA iterations to reach it |\n| --- | --- | --- |\n",
+        "| network | T | error (dB) | ISTA iterations to reach it |\n| --- | --- | --- | --- |\n",
     );
-    for t in [1usize, 2, 4] {
-        let w = dir.join(format!("lista{t}.safetensors"));
-        let (objective, metric) = (format!("loss{t}"), format!("sq_err{t}"));
+    let runs = [
+        ("LISTA", 1usize, "loss1", "sq_err1"),
+        ("LISTA", 2, "loss2", "sq_err2"),
+        ("LISTA", 4, "loss4", "sq_err4"),
+        ("SC2Net", 2, "loss_sc2", "sq_err_sc2"),
+    ];
+    for (net, t, objective, metric) in runs {
+        let w = dir.join(format!("{objective}.safetensors"));
         train(
             program,
             train_data,
@@ -236,9 +241,9 @@ fn lista_beats_ista_by_10x_iterations() {
                 "--valid",
                 test,
                 "--objective",
-                &objective,
+                objective,
                 "--metric",
-                &metric,
+                metric,
                 "--epochs",
                 "20",
                 "--lr",
@@ -246,15 +251,15 @@ fn lista_beats_ista_by_10x_iterations() {
             ],
             &w,
         );
-        let err = apply_mean(program, Some(&w), &metric, test);
+        let err = apply_mean(program, Some(&w), metric, test);
         let k = ista.iter().position(|&e| e <= err).map(|i| i + 1);
         let k_text = k.map_or(format!("> {}", ista.len()), |k| k.to_string());
-        table.push_str(&format!("| {t} | {:.1} | {k_text} |\n", db(err)));
+        table.push_str(&format!("| {net} | {t} | {:.1} | {k_text} |\n", db(err)));
         if t <= 2 {
             let k = k.unwrap_or(usize::MAX);
             assert!(
                 k >= 10 * t,
-                "LISTA T={t} ({:.2} dB) is matched by ISTA after {k} < {} iterations",
+                "{net} T={t} ({:.2} dB) is matched by ISTA after {k} < {} iterations",
                 db(err),
                 10 * t
             );
