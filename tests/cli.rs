@@ -1432,3 +1432,93 @@ fn run_seed_fixes_the_draws() {
     );
     assert_eq!(run(&["--eval", "noisy 1.0"]).trim(), lines[0]);
 }
+
+/// `--log` writes one JSON line per epoch (each figure of the epoch line,
+/// the learning rate and the mean gradient norm); `--keep-best highest`
+/// saves the epoch with the highest first metric: byte for byte the file
+/// a run of exactly that many epochs saves.
+#[test]
+fn run_log_and_keep_best() {
+    let prog = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/remember_first.dp");
+    let data = |f: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/data")
+            .join(f)
+            .to_string_lossy()
+            .into_owned()
+    };
+    let (train, valid) = (data("first_train.jsonl"), data("first_valid.jsonl"));
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("dp-cli-{}-keep-best", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let (best, four, log) = (
+        dir.join("best.safetensors"),
+        dir.join("four.safetensors"),
+        dir.join("run.jsonl"),
+    );
+    let common = [
+        "--data", &train, "--valid", &valid, "--metric", "accuracy", "--lr", "0.01",
+    ];
+    let mut args = vec!["train", s(&prog)];
+    args.extend_from_slice(&common);
+    args.extend_from_slice(&[
+        "--epochs",
+        "5",
+        "--keep-best",
+        "highest",
+        "--save",
+        s(&best),
+        "--log",
+        s(&log),
+    ]);
+    let r = dp(&args);
+    r.assert_code(0);
+    let accuracies: Vec<f64> = r
+        .stdout
+        .lines()
+        .filter_map(|l| {
+            l.split("accuracy ")
+                .nth(1)?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect();
+    assert_eq!(accuracies.len(), 5, "{}", r.describe());
+    let top = accuracies.iter().cloned().fold(f64::MIN, f64::max);
+    let at = accuracies
+        .iter()
+        .position(|&a| a == top)
+        .map_or(0, |i| i + 1);
+    assert!(
+        r.stdout
+            .contains(&format!("(epoch {at}, the best accuracy: {top:.4})")),
+        "{}",
+        r.describe()
+    );
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .expect("the log")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 5);
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(l["epoch"], i + 1);
+        let logged = l["metrics"]["accuracy"].as_f64().expect("accuracy");
+        assert!((logged - accuracies[i]).abs() < 1e-4, "{l}");
+        assert_eq!(l["learning_rate"], 0.01);
+        assert!(l["grad_norm"].as_f64().is_some_and(|g| g > 0.0), "{l}");
+        assert!(l["valid"].as_f64().is_some() && l["examples_per_second"].as_f64().is_some());
+    }
+    let mut args = vec!["train", s(&prog)];
+    args.extend_from_slice(&common);
+    let epochs = at.to_string();
+    args.extend_from_slice(&["--epochs", &epochs, "--save", s(&four)]);
+    dp(&args).assert_code(0);
+    assert!(
+        std::fs::read(&best).ok() == std::fs::read(&four).ok(),
+        "the kept weights are those of epoch {at}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use dp::train::optim::OptimizerKind;
-use dp::train::TrainConfig;
+use dp::train::{Keep, TrainConfig};
 
 #[derive(Args, Debug, Clone)]
 pub struct TrainArgs {
@@ -47,6 +47,23 @@ pub struct TrainArgs {
     /// Threads for the kernels (default: the number of cores).
     #[arg(long, value_parser = at_least_one)]
     pub threads: Option<usize>,
+    /// Write a JSON Lines record of the run: one line per epoch (each
+    /// objective, validation objective and metric, examples/s, learning
+    /// rate, mean gradient norm).
+    #[arg(long)]
+    pub log: Option<PathBuf>,
+    /// Save the epoch whose first --metric is best (highest: an accuracy;
+    /// lowest: an error) instead of the last.
+    #[arg(long, value_parser = keep, requires = "metric", requires = "save")]
+    pub keep_best: Option<Keep>,
+}
+
+pub fn keep(text: &str) -> Result<Keep, String> {
+    match text {
+        "highest" => Ok(Keep::Highest),
+        "lowest" => Ok(Keep::Lowest),
+        _ => Err("expected `highest` (an accuracy) or `lowest` (an error)".into()),
+    }
 }
 
 /// A count of at least one (`--epochs`, `--batch`).
@@ -93,6 +110,8 @@ impl TrainArgs {
             save: self.save.clone(),
             resume: self.resume.clone(),
             threads: self.threads,
+            log: self.log.clone(),
+            keep_best: self.keep_best,
         }
     }
 }

@@ -278,9 +278,13 @@ pub fn train_command(args: &TrainArgs, out: &mut dyn Write, color: bool) -> Resu
         crate::app::term::eprint_quietly(&text);
     }
     if let Some(path) = &args.save {
+        let best = match &trained.kept {
+            Some((_, name, value)) => format!(", the best {name}: {value:.4}"),
+            None => String::new(),
+        };
         let _ = writeln!(
             out,
-            "saved {} (epoch {})",
+            "saved {} (epoch {}{best})",
             path.display(),
             trained.epochs_done
         );

@@ -61,9 +61,16 @@ fn progress_bar(len: usize, epoch: usize) -> Option<indicatif::ProgressBar> {
         return None;
     }
     let bar = indicatif::ProgressBar::new(len as u64);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("epoch {msg} [{bar:30}] {pos}/{len} {per_sec}")
-    {
+    // Examples per second as a whole number (indicatif's own `per_sec`
+    // prints "2,967.5414/s"), and the time left in the epoch.
+    let template = "epoch {msg} [{bar:30}] {pos}/{len} {rate} ETA {eta}";
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+        let style = style.with_key(
+            "rate",
+            |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0} examples/s", s.per_sec());
+            },
+        );
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_message(epoch.to_string());

@@ -10,6 +10,7 @@
 mod nonfinite;
 pub mod objectives;
 pub mod optim;
+pub mod record;
 mod trainer;
 
 use std::ops::ControlFlow;
@@ -25,6 +26,7 @@ use crate::runtime::global_function;
 use crate::runtime::random::Draws;
 use crate::runtime::{self, Context, Value, Vocabularies, Weights};
 use optim::{Optimizer, OptimizerKind};
+pub use record::Keep;
 pub use trainer::{Settings, Stop, Trainer};
 
 /// Examples per batch when evaluating (validation, metrics).
@@ -55,6 +57,10 @@ pub struct TrainConfig {
     pub resume: Option<PathBuf>,
     /// Threads for the kernels; `None` leaves the current setting.
     pub threads: Option<usize>,
+    /// A JSON Lines record of the run, one line per epoch.
+    pub log: Option<PathBuf>,
+    /// Save the epoch with the best first metric instead of the last.
+    pub keep_best: Option<Keep>,
 }
 
 impl TrainConfig {
@@ -89,6 +95,10 @@ pub struct EpochReport {
     /// Each metric's name and mean over the validation data, in order.
     pub metrics: Vec<(String, f64)>,
     pub examples_per_second: f64,
+    /// The mean over the epoch's steps of the L2 norm of the (first)
+    /// objective's gradient.
+    pub grad_norm: f64,
+    pub learning_rate: f32,
 }
 
 /// How a run is going, for the caller to show: after each step, and at
@@ -121,6 +131,8 @@ pub struct Trained {
     pub warnings: Vec<Diagnostic>,
     /// The caller stopped the run before its last epoch.
     pub interrupted: bool,
+    /// With `--keep-best`: the epoch saved, its metric and value.
+    pub kept: Option<(usize, String, f64)>,
 }
 
 struct Data {
@@ -179,6 +191,11 @@ pub fn train_from(
     let mut reports = Vec::new();
     let mut last_finite = (trainer.state(), resumed);
     let mut interrupted = false;
+    let mut log = match &config.log {
+        Some(path) => Some(record::RunLog::create(path).map_err(fail)?),
+        None => None,
+    };
+    let mut best = config.keep_best.map(record::Best::new);
     for epoch in first + 1..=last {
         let total = data.train.len();
         let mut step = |done| {
@@ -192,6 +209,12 @@ pub fn train_from(
             }
         };
         last_finite = (trainer.state(), true);
+        if let Some(log) = &mut log {
+            log.epoch(&report).map_err(fail)?;
+        }
+        if let Some(best) = &mut best {
+            best.consider(&report, || trainer.state());
+        }
         let stop = observe(Progress::Epoch {
             report: &report,
             last,
@@ -203,7 +226,11 @@ pub fn train_from(
         }
     }
     let optimizer = trainer.optimizer().clone();
-    let state = trainer.state();
+    let (kept, state) = match best.and_then(|b| b.kept) {
+        Some((epoch, name, value, state)) => (Some((epoch, name, value)), state),
+        None => (None, trainer.state()),
+    };
+    let optimizer = state.optimizer.clone().unwrap_or(optimizer);
     let trained = Trained {
         vocabs: state.vocabs,
         weights: state.weights,
@@ -213,6 +240,7 @@ pub fn train_from(
         notes,
         warnings,
         interrupted,
+        kept,
     };
     if let Some(path) = &config.save {
         save(compiled, path, &trained).map_err(fail)?;

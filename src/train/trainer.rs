@@ -95,6 +95,11 @@ pub struct Trainer<'a> {
     steps: usize,
     /// The objectives stepped on each minibatch, in order.
     run: Vec<Objective>,
+    /// The L2 norm of the last backward pass's gradient (over the pieces
+    /// its objective moves), for the run's record.
+    last_norm: std::cell::Cell<f64>,
+    /// The sum of the first objective's gradient norms in the epoch under way.
+    norms: f64,
 }
 
 impl<'a> Trainer<'a> {
@@ -139,6 +144,8 @@ impl<'a> Trainer<'a> {
             host,
             steps: 0,
             run,
+            last_norm: std::cell::Cell::new(0.0),
+            norms: 0.0,
         })
     }
 
@@ -224,7 +231,12 @@ impl<'a> Trainer<'a> {
         let mut losses = Vec::with_capacity(self.run.len());
         for k in 0..self.run.len() {
             match self.try_step(k, examples, positions) {
-                Ok(Ok(loss)) => losses.push(loss),
+                Ok(Ok(loss)) => {
+                    if k == 0 {
+                        self.norms += self.last_norm.get();
+                    }
+                    losses.push(loss)
+                }
                 Ok(Err(nf)) => return Err(Stop::NonFinite(nf.diagnostic(at))),
                 Err(d) => return Err(Stop::Error(d.note(when()))),
             }
@@ -249,6 +261,7 @@ impl<'a> Trainer<'a> {
         );
         order.shuffle(&mut rng);
         self.steps = 0;
+        self.norms = 0.0;
         let (mut totals, mut done) = (vec![0.0f64; self.run.len()], 0usize);
         for chunk in order.chunks(self.settings.batch.max(1)) {
             let examples: Vec<&Example> = chunk.iter().filter_map(|&i| train.get(i)).collect();
@@ -274,6 +287,7 @@ impl<'a> Trainer<'a> {
                 .collect(),
         };
         let seconds = started.elapsed().as_secs_f64().max(1e-9);
+        let grad_norm = self.norms / self.steps.max(1) as f64;
         let (valid_objective, metrics) = self.validate(valid).map_err(Stop::Error)?;
         let valid_each = self.validate_each(valid).map_err(Stop::Error)?;
         self.state.epoch = epoch;
@@ -286,6 +300,11 @@ impl<'a> Trainer<'a> {
             valid_each,
             metrics,
             examples_per_second: train.len() as f64 / seconds,
+            grad_norm,
+            learning_rate: self
+                .settings
+                .lr
+                .unwrap_or(self.settings.optimizer.default_lr()),
         })
     }
 
@@ -405,17 +424,22 @@ impl<'a> Trainer<'a> {
         };
         let grads = graph.backward(&mean);
         let program = &self.compiled.program;
+        let mut squares = 0.0f64;
         for (slot, t) in self.state.weights.tensors().iter().enumerate() {
             if !self.run[k].moves(slot) {
                 continue;
             }
-            let bad = grads.with(t, |g| g.iter().copied().find(|x| !x.is_finite()));
+            let bad = grads.with(t, |g| {
+                squares += g.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>();
+                g.iter().copied().find(|x| !x.is_finite())
+            });
             if let Some(Some(value)) = bad {
                 let names = self.state.weights.names(program);
                 let tensor = names.get(slot).map_or(String::new(), |n| n.name.clone());
                 return Ok(Err(NonFinite::Gradient { value, tensor }));
             }
         }
+        self.last_norm.set(squares.sqrt());
         Ok(Ok((grads, value)))
     }
 
