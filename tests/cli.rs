@@ -1520,5 +1520,21 @@ fn run_log_and_keep_best() {
         std::fs::read(&best).ok() == std::fs::read(&four).ok(),
         "the kept weights are those of epoch {at}"
     );
+    // --log-every 10: a line every 10 minibatches (94 of 32 in 3000), then
+    // the epoch's.
+    let mut args = vec!["train", s(&prog), "--data", &train, "--epochs", "1"];
+    args.extend_from_slice(&["--log", s(&log), "--log-every", "10"]);
+    dp(&args).assert_code(0);
+    let text = std::fs::read_to_string(&log).expect("the log");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(lines.len(), 10, "{text}");
+    assert_eq!(lines[0]["batch"], 10);
+    assert_eq!(lines[0]["examples"], 320);
+    assert!(lines[0]["objectives"][0].as_f64().is_some());
+    assert_eq!(lines[9]["epoch"], 1);
+    assert!(lines[9].get("batch").is_none());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -99,7 +99,7 @@ impl<'p> Trainer<'p> {
             None => &[],
         };
         let inner = &mut self.inner;
-        on_big_stack(|| inner.epoch(train, valid, &mut progress))?
+        on_big_stack(|| inner.epoch(train, valid, &mut |done, _| progress(done)))?
             .map_err(|s| self.program.error(s.diagnostic()))
     }
 

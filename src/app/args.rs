@@ -52,6 +52,10 @@ pub struct TrainArgs {
     /// rate, mean gradient norm).
     #[arg(long)]
     pub log: Option<PathBuf>,
+    /// With --log: also a line (epoch, batch, examples done, each
+    /// objective on the minibatch) every N minibatches.
+    #[arg(long, value_parser = at_least_one, requires = "log")]
+    pub log_every: Option<usize>,
     /// Save the epoch whose first --metric is best (highest: an accuracy;
     /// lowest: an error) instead of the last.
     #[arg(long, value_parser = keep, requires = "metric", requires = "save")]
@@ -111,6 +115,7 @@ impl TrainArgs {
             resume: self.resume.clone(),
             threads: self.threads,
             log: self.log.clone(),
+            log_every: self.log_every,
             keep_best: self.keep_best,
         }
     }

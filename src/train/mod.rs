@@ -59,6 +59,8 @@ pub struct TrainConfig {
     pub threads: Option<usize>,
     /// A JSON Lines record of the run, one line per epoch.
     pub log: Option<PathBuf>,
+    /// With `log`: also a line every this many minibatches.
+    pub log_every: Option<usize>,
     /// Save the epoch with the best first metric instead of the last.
     pub keep_best: Option<Keep>,
 }
@@ -198,10 +200,21 @@ pub fn train_from(
     let mut best = config.keep_best.map(record::Best::new);
     for epoch in first + 1..=last {
         let total = data.train.len();
-        let mut step = |done| {
+        let (mut batch, mut failed) = (0usize, None);
+        let mut step = |done, losses: &[f32]| {
+            batch += 1;
+            if let (Some(log), Some(n)) = (&mut log, config.log_every) {
+                if batch % n == 0 && failed.is_none() {
+                    failed = log.batch(epoch, batch, done, losses).err();
+                }
+            }
             let _ = observe(Progress::Step { epoch, done, total });
         };
-        let report = match trainer.epoch(&data.train, &data.valid, &mut step) {
+        let report = trainer.epoch(&data.train, &data.valid, &mut step);
+        if let Some(d) = failed {
+            return Err(fail(d));
+        }
+        let report = match report {
             Ok(report) => report,
             Err(Stop::Error(d)) => return Err(fail(d)),
             Err(Stop::NonFinite(d)) => {

@@ -37,6 +37,19 @@ impl RunLog {
         })
     }
 
+    /// Append one minibatch's line: its number in the epoch, the examples
+    /// done, each objective's mean on it.
+    pub fn batch(
+        &mut self,
+        epoch: usize,
+        batch: usize,
+        done: usize,
+        losses: &[f32],
+    ) -> Result<(), Diagnostic> {
+        let line = json!({"epoch": epoch, "batch": batch, "examples": done, "objectives": losses});
+        writeln!(self.file, "{line}").map_err(|e| io(&self.path, &e))
+    }
+
     /// Append one epoch's line.
     pub fn epoch(&mut self, r: &EpochReport) -> Result<(), Diagnostic> {
         let line = epoch_line(r).to_string();

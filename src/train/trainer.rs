@@ -251,7 +251,7 @@ impl<'a> Trainer<'a> {
         &mut self,
         train: &[Example],
         valid: &[Example],
-        progress: &mut dyn FnMut(usize),
+        progress: &mut dyn FnMut(usize, &[f32]),
     ) -> Result<EpochReport, Stop> {
         let epoch = self.state.epoch + 1;
         let started = Instant::now();
@@ -267,11 +267,11 @@ impl<'a> Trainer<'a> {
             let examples: Vec<&Example> = chunk.iter().filter_map(|&i| train.get(i)).collect();
             let positions: Vec<u64> = chunk.iter().map(|&i| i as u64).collect();
             let losses = self.step_at(&examples, &positions)?;
-            for (total, loss) in totals.iter_mut().zip(losses) {
+            for (total, &loss) in totals.iter_mut().zip(&losses) {
                 *total += loss as f64 * examples.len() as f64;
             }
             done += examples.len();
-            progress(done);
+            progress(done, &losses);
         }
         let means: Vec<f64> = totals
             .iter()
