@@ -132,25 +132,48 @@ fn reduce(ev: &mut Eval, xs: &ListValue, op: Reduce, span: Span) -> Result<Value
 
 /// `xs ++ ys` per example: one concatenation and one gather.
 pub(crate) fn append(ev: &mut Eval, x: &Value, y: &Value, span: Span) -> Result<Value, Diagnostic> {
-    let (Value::List(xs), Value::List(ys)) = (x, y) else {
-        return Err(internal(span, "`++` of values that are not lists"));
-    };
-    if batch::batch_size(&xs.elems) == 0 {
-        return Ok(y.clone());
+    append_all(ev, &[x.clone(), y.clone()], span)
+}
+
+/// `x1 ++ x2 ++ ... ++ xn` in one concat and one gather: each example's
+/// elements of every part, in order. Linear in the total length.
+pub(crate) fn append_all(ev: &mut Eval, parts: &[Value], span: Span) -> Result<Value, Diagnostic> {
+    let lists: Vec<&ListValue> = parts
+        .iter()
+        .map(|p| match p {
+            Value::List(xs) => Ok(&**xs),
+            _ => Err(internal(span, "`++` of values that are not lists")),
+        })
+        .collect::<Result<_, _>>()?;
+    let nonempty: Vec<&ListValue> = lists
+        .iter()
+        .copied()
+        .filter(|xs| batch::batch_size(&xs.elems) > 0)
+        .collect();
+    match (nonempty.as_slice(), parts.last()) {
+        ([], Some(last)) => return Ok(last.clone()),
+        ([one], _) => return Ok(Value::List(Rc::new((*one).clone()))),
+        _ => {}
     }
-    if batch::batch_size(&ys.elems) == 0 {
-        return Ok(x.clone());
+    let batch = nonempty[0].batch_size();
+    let mut base = Vec::with_capacity(nonempty.len());
+    let mut total = 0;
+    for xs in &nonempty {
+        base.push(total);
+        total += batch::batch_size(&xs.elems);
     }
-    let nx = batch::batch_size(&xs.elems);
-    let mut idx = Vec::new();
-    let mut lens = Vec::with_capacity(xs.batch_size());
-    for b in 0..xs.batch_size() {
-        idx.extend(xs.offsets[b]..xs.offsets[b + 1]);
-        idx.extend(ys.offsets[b] + nx..ys.offsets[b + 1] + nx);
-        lens.push(xs.len_of(b) + ys.len_of(b));
+    let mut idx = Vec::with_capacity(total);
+    let mut lens = Vec::with_capacity(batch);
+    for b in 0..batch {
+        let before = idx.len();
+        for (xs, &at) in nonempty.iter().zip(&base) {
+            idx.extend(xs.offsets[b] + at..xs.offsets[b + 1] + at);
+        }
+        lens.push(idx.len() - before);
     }
-    let both = batch::concat(ev.graph, &[xs.elems.clone(), ys.elems.clone()]);
-    Ok(Value::list(offsets_of(lens), gather(ev.graph, &both, &idx)))
+    let elems: Vec<Value> = nonempty.iter().map(|xs| xs.elems.clone()).collect();
+    let all = batch::concat(ev.graph, &elems);
+    Ok(Value::list(offsets_of(lens), gather(ev.graph, &all, &idx)))
 }
 
 /// `grid rows`: every row of an example must have the first row's length.

@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use crate::backend::{Binary, Real, Unary};
 use crate::diagnostic::Diagnostic;
-use crate::ir::{ArithOp, Broadcast, CmpKind, CmpOp, Expr, PrimOp};
+use crate::ir::{ArithOp, Broadcast, CmpKind, CmpOp, Expr, ExprKind, PrimOp};
 
 use super::eval::{Env, Eval};
 use super::layout::internal;
@@ -34,6 +34,29 @@ pub(crate) fn eval_prim(
             let mask = ev.eval_bool(env, a)?;
             let (_, no) = super::batch::split_mask(&mask);
             short_circuit(ev, env, &mask, &no, b)
+        }
+        (PrimOp::Append, [_, _]) => {
+            // `a ++ b ++ c ++ ...` (right-nested) as one n-way append: each
+            // `++` on its own copies the list built so far (quadratic in a
+            // chain). The operands are evaluated left to right, as the
+            // nested evaluation does.
+            let mut operands = Vec::new();
+            let mut at = e;
+            while let ExprKind::Prim {
+                op: PrimOp::Append,
+                args,
+            } = &at.kind
+            {
+                let [a, b] = args.as_slice() else { break };
+                operands.push(a);
+                at = b;
+            }
+            operands.push(at);
+            let values = operands
+                .into_iter()
+                .map(|x| ev.eval(env, x))
+                .collect::<Result<Vec<_>, _>>()?;
+            lists::append_all(ev, &values, span)
         }
         (PrimOp::IntNeg, [a]) => {
             let x = int_arg(ev.eval(env, a)?, span)?;

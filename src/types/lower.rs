@@ -36,6 +36,7 @@ impl Checker<'_> {
                 self.subst.force_bind(v, Type::Int);
             }
         }
+        self.subst.compress();
         self.check_strings();
         self.check_annotations();
         let vars = if generalise {

@@ -109,6 +109,33 @@ impl Subst {
             .and_then(|i| self.slots.get_mut(i as usize))
     }
 
+    /// Points every variable bound to a variable straight at the end of
+    /// its chain (path compression), so that later lookups take one step:
+    /// a chain of n variables zonked at each of n nodes was quadratic
+    /// (10^5 operands of `++` took 17 s). Meaning is unchanged.
+    pub fn compress(&mut self) {
+        for i in 0..self.slots.len() {
+            let mut path = Vec::new();
+            let mut at = FRESH_BASE + i as TyVar;
+            let end = loop {
+                match self.slot(at).and_then(|s| s.binding.as_ref()) {
+                    Some(Type::Var(next)) if path.len() < self.slots.len() => {
+                        path.push(at);
+                        at = *next;
+                    }
+                    _ => break at,
+                }
+            };
+            // Every variable on the path now points at the end of the chain
+            // (the last bound one keeps its own binding).
+            for &v in path.iter().rev().skip(1) {
+                if let Some(s) = self.slot_mut(v) {
+                    s.binding = Some(Type::Var(end));
+                }
+            }
+        }
+    }
+
     /// Is `v` an inference variable that is still unbound?
     pub fn is_unbound(&self, v: TyVar) -> bool {
         self.slot(v).is_some_and(|s| s.binding.is_none())
@@ -169,6 +196,21 @@ impl Subst {
         let b = self.resolve(found);
         match (&a, &b) {
             (Type::Var(x), Type::Var(y)) if x == y => Ok(()),
+            // Two unbound variables: the newer points at the older, so a
+            // run of them (the elements of a long list literal, each a
+            // fresh variable) stays one step from its root instead of
+            // growing a chain that every later lookup walks (quadratic).
+            // Only where both carry the same constraints: merging them
+            // cannot fail, so which way they are bound changes no message.
+            (Type::Var(x), Type::Var(y))
+                if y > x
+                    && self.is_unbound(*x)
+                    && self.is_unbound(*y)
+                    && (self.constraint(*x) == self.constraint(*y)
+                        || self.constraint(*y).is_empty()) =>
+            {
+                self.bind(*y, &a)
+            }
             (Type::Var(x), _) if self.is_unbound(*x) => self.bind(*x, &b),
             (_, Type::Var(y)) if self.is_unbound(*y) => self.bind(*y, &a),
             (Type::Float, Type::Float) | (Type::Int, Type::Int) | (Type::Bool, Type::Bool) => {
