@@ -1581,4 +1581,20 @@ fn hostile_sizes_stay_near_linear() {
         assert_eq!(r.stdout.trim(), want, "{name}");
         assert!(took.as_secs() < 10, "{name} took {took:?}");
     }
+    // `id id ... id 1` with 10,000 `id`s: the first `id`'s type doubles
+    // with every argument after it (2^10000 parts written out; 14 GB and
+    // no end before). Measured through the substitution, it is refused at
+    // once with the implementation limit.
+    let text = format!("def id x = x\ndef main : Int = {}1\n", "id ".repeat(10_000));
+    let p = program("hostile-ids", &text);
+    let started = std::time::Instant::now();
+    let r = dp(&["run", s(&p)]);
+    r.assert_sane();
+    r.assert_code(1);
+    assert!(r.stderr.contains("is too large"), "{}", r.describe());
+    assert!(
+        started.elapsed().as_secs() < 10,
+        "took {:?}",
+        started.elapsed()
+    );
 }

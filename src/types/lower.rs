@@ -22,7 +22,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::pretty::pretty;
 use crate::ir::ty::{TyVar, Type};
 use crate::ir::{self, ArithOp, Broadcast, CmpKind, LocalId, PrimOp, Scheme};
-use crate::types::infer::Checker;
+use crate::types::infer::{Checker, MAX_TYPE_SIZE};
 use crate::types::resolve::suggest;
 use crate::types::unify::{map_vars, Constraint, FRESH_BASE};
 
@@ -173,6 +173,31 @@ impl Checker<'_> {
         }
     }
 
+    /// [`Self::final_ty`], unless the type has grown past
+    /// [`MAX_TYPE_SIZE`] since its node was checked (`id id id ... 1`: the
+    /// first `id`'s type doubles with every argument after it): measured
+    /// through the substitution first, since writing it out would take
+    /// time and memory exponential in the program. Such a type is reported
+    /// once per item and replaced by `()`.
+    fn bounded_final_ty(&mut self, t: &Type, span: crate::source::Span, fin: &Fin) -> Type {
+        if !self.exceeds(t, MAX_TYPE_SIZE) {
+            return self.final_ty(t, fin.canon);
+        }
+        if !self.too_big {
+            self.too_big = true;
+            let d = Diagnostic::new(
+                Code::TooDeep,
+                format!(
+                    "the type of this expression is too large (more than {MAX_TYPE_SIZE} parts)"
+                ),
+            )
+            .at(span, "its type grows too large here")
+            .note("this is an implementation limit; real programs have far smaller types");
+            self.error(d);
+        }
+        Type::Tuple(Vec::new())
+    }
+
     fn final_ty(&self, t: &Type, canon: &HashMap<TyVar, TyVar>) -> Type {
         let z = self.subst.zonk(t);
         map_vars(&z, &mut |v| canon.get(&v).map(|c| Type::Var(*c)))
@@ -180,7 +205,7 @@ impl Checker<'_> {
 
     /// Zonks `e` in place; returns its free locals.
     fn lower_expr(&mut self, e: &mut ir::Expr, fin: &mut Fin) -> BTreeSet<LocalId> {
-        e.ty = self.final_ty(&e.ty, fin.canon);
+        e.ty = self.bounded_final_ty(&e.ty, e.span, fin);
         if let ir::ExprKind::Int(n) = e.kind {
             if e.ty == Type::Float {
                 e.kind = ir::ExprKind::Float(n as f64);
@@ -188,7 +213,7 @@ impl Checker<'_> {
             return BTreeSet::new();
         }
         let builds = matches!(e.kind, ir::ExprKind::List(_) | ir::ExprKind::App { .. });
-        let free = self.lower_kind(&mut e.kind, &e.ty, fin);
+        let free = self.lower_kind(&mut e.kind, &e.ty, e.span, fin);
         if builds && !fin.reported && holds_functions(&e.ty, false) {
             fin.reported = true;
             self.unsupported(&e.ty, e.span);
@@ -212,6 +237,7 @@ impl Checker<'_> {
         &mut self,
         kind: &mut ir::ExprKind,
         ty: &Type,
+        span: crate::source::Span,
         fin: &mut Fin,
     ) -> BTreeSet<LocalId> {
         use ir::ExprKind as K;
@@ -219,7 +245,7 @@ impl Checker<'_> {
             K::Local(id) => BTreeSet::from([*id]),
             K::Global { inst, .. } => {
                 for t in inst.iter_mut() {
-                    *t = self.final_ty(t, fin.canon);
+                    *t = self.bounded_final_ty(t, span, fin);
                 }
                 BTreeSet::new()
             }
