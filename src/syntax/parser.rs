@@ -32,6 +32,48 @@ lalrpop_util::lalrpop_mod!(
 /// Deepest bracket nesting accepted: later stages recurse over the tree.
 pub const MAX_DEPTH: usize = 100_000;
 
+/// Deepest expression tree accepted (nesting without brackets: `if`,
+/// lambdas, `let`, operator chains). The checker and the evaluator recurse
+/// once per level on the 1 GiB stack; 10^6 nested `if`s overflowed it.
+pub const MAX_TREE_DEPTH: usize = 250_000;
+
+/// The span of an expression deeper than `limit` in `top`, if any (an
+/// explicit stack: the tree may be too deep to recurse over).
+fn too_deep_tree(top: &Top, limit: usize) -> Option<Span> {
+    use ast::ExprKind as K;
+    let mut stack: Vec<(&ast::Expr, usize)> = Vec::new();
+    match top {
+        Top::Expr(e) => stack.push((e, 1)),
+        Top::Module(decls) => {
+            for d in decls {
+                match &d.kind {
+                    ast::DeclKind::Def { body, .. } => stack.push((body, 1)),
+                    ast::DeclKind::Learn { bias: Some(e), .. }
+                    | ast::DeclKind::Param { init: Some(e), .. } => stack.push((e, 1)),
+                    _ => {}
+                }
+            }
+        }
+    }
+    while let Some((e, depth)) = stack.pop() {
+        if depth > limit {
+            return Some(e.span);
+        }
+        let d = depth + 1;
+        match &e.kind {
+            K::App(a, b) | K::Let(_, a, b) | K::Binary(_, a, b) => {
+                stack.push((a, d));
+                stack.push((b, d));
+            }
+            K::If(c, a, b) => stack.extend([(&**c, d), (&**a, d), (&**b, d)]),
+            K::Lambda(_, a) | K::Annot(a, _) | K::Neg(a) => stack.push((a, d)),
+            K::Tuple(xs) | K::List(xs) => stack.extend(xs.iter().map(|x| (x, d))),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// What the grammar's single start symbol produces.
 #[derive(Debug)]
 pub enum Top {
@@ -130,7 +172,24 @@ fn run(
         .filter_map(|r| ctx.diagnostic(r.error))
         .collect();
     let top = match result {
-        Ok(top) => Some(top),
+        Ok(top) => {
+            match too_deep_tree(&top, MAX_TREE_DEPTH) {
+                // Nesting without brackets (`if`, `\x ->`, `let`, `-`, `|>`,
+                // `++` chains): later stages recurse over the tree.
+                Some(span) => {
+                    syntax.push(
+                    Diagnostic::new(
+                        Code::TooDeep,
+                        format!("expressions nested more than {MAX_TREE_DEPTH} deep"),
+                    )
+                    .at(span, "this expression is too deep")
+                    .note("this is an implementation limit; split the expression with `let` or defs"),
+                );
+                    None
+                }
+                None => Some(top),
+            }
+        }
         Err(e) => {
             syntax.extend(ctx.diagnostic(e));
             None
