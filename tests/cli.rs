@@ -1597,4 +1597,21 @@ fn hostile_sizes_stay_near_linear() {
         "took {:?}",
         started.elapsed()
     );
+    // 10^6 nested `if`s (no brackets): refused after parsing (the parser
+    // is iterative) instead of overflowing the stack in the checker.
+    let n = 1_000_000;
+    let text = format!(
+        "def main : Int = {}1{}\n",
+        "if true then ".repeat(n),
+        " else 0".repeat(n)
+    );
+    let p = program("hostile-ifs", &text);
+    let r = dp(&["check", s(&p)]);
+    r.assert_sane();
+    r.assert_code(1);
+    assert!(
+        r.stderr.contains("nested more than 250000 deep"),
+        "exit {:?}",
+        r.code
+    );
 }
