@@ -76,6 +76,7 @@ impl TrainConfig {
             optimizer: self.optimizer,
             lr: self.lr,
             seed: self.seed,
+            grad_norm: self.log.is_some(),
         }
     }
 }
@@ -98,8 +99,8 @@ pub struct EpochReport {
     pub metrics: Vec<(String, f64)>,
     pub examples_per_second: f64,
     /// The mean over the epoch's steps of the L2 norm of the (first)
-    /// objective's gradient.
-    pub grad_norm: f64,
+    /// objective's gradient, when the settings ask for it.
+    pub grad_norm: Option<f64>,
     pub learning_rate: f32,
 }
 
