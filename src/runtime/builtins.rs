@@ -330,21 +330,24 @@ pub(crate) fn score_rows(
     Ok((ev.graph.to_vec(&r), cols))
 }
 
+/// The position of the largest value of `row`, the first on ties (0 for
+/// an empty row).
+pub(crate) fn first_max(row: &[f32]) -> usize {
+    let mut best = 0;
+    for (j, &v) in row.iter().enumerate() {
+        if v > row[best] {
+            best = j;
+        }
+    }
+    best
+}
+
 /// The first index of the largest score of each example.
 fn argmax(ev: &mut Eval, c: &Call, x: &Value) -> Result<Value, Diagnostic> {
     let (data, cols) = score_rows(ev, c, x, "argmax")?;
     let rows = data.len() / cols.max(1);
     let out = (0..rows)
-        .map(|row| {
-            let vals = &data[row * cols..(row + 1) * cols];
-            let mut best = 0;
-            for (j, &v) in vals.iter().enumerate() {
-                if v > vals[best] {
-                    best = j;
-                }
-            }
-            best as u32
-        })
+        .map(|row| first_max(&data[row * cols..(row + 1) * cols]) as u32)
         .collect();
     Ok(Value::Sym(Rc::new(out)))
 }

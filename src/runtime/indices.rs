@@ -67,15 +67,7 @@ fn argmax_index(ev: &mut Eval, c: &Call, x: &Value) -> Result<Value, Diagnostic>
     let data = ev.graph.to_vec(&r);
     let best = data
         .chunks(cols.max(1))
-        .map(|row| {
-            let mut best = 0;
-            for (j, &v) in row.iter().enumerate() {
-                if v > row[best] {
-                    best = j;
-                }
-            }
-            best as i64
-        })
+        .map(|row| super::builtins::first_max(row) as i64)
         .collect();
     Ok(Value::Int(Rc::new(best)))
 }

@@ -182,20 +182,24 @@ impl<'e> Checker<'e> {
         if !self.exceeds(&x.ty, limit) {
             return x;
         }
-        if !self.too_big {
-            self.too_big = true;
-            let d = Diagnostic::new(
-                Code::TooDeep,
-                format!(
-                    "the type of this expression is too large (more than {MAX_TYPE_SIZE} parts)"
-                ),
-            )
-            .at(x.span, "its type grows too large here")
-            .note("this is an implementation limit; real programs have far smaller types");
-            self.error(d);
-        }
+        self.report_too_big(x.span);
         x.ty = self.fresh();
         x
+    }
+
+    /// A type at `span` passed [`MAX_TYPE_SIZE`]: reported once per item.
+    pub fn report_too_big(&mut self, span: Span) {
+        if self.too_big {
+            return;
+        }
+        self.too_big = true;
+        let d = Diagnostic::new(
+            Code::TooDeep,
+            format!("the type of this expression is too large (more than {MAX_TYPE_SIZE} parts)"),
+        )
+        .at(span, "its type grows too large here")
+        .note("this is an implementation limit; real programs have far smaller types");
+        self.error(d);
     }
 
     /// Does `t` (through the substitution) have more than `limit` parts?

@@ -183,18 +183,7 @@ impl Checker<'_> {
         if !self.exceeds(t, MAX_TYPE_SIZE) {
             return self.final_ty(t, fin.canon);
         }
-        if !self.too_big {
-            self.too_big = true;
-            let d = Diagnostic::new(
-                Code::TooDeep,
-                format!(
-                    "the type of this expression is too large (more than {MAX_TYPE_SIZE} parts)"
-                ),
-            )
-            .at(span, "its type grows too large here")
-            .note("this is an implementation limit; real programs have far smaller types");
-            self.error(d);
-        }
+        self.report_too_big(span);
         Type::Tuple(Vec::new())
     }
 
