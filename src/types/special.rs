@@ -112,7 +112,9 @@ impl Checker<'_> {
             self.error(d);
         }
         let e = self.subst.zonk(elem);
-        if !self.is_var(&e) && self.subst.constrain(&e, Constraint::REPR).is_err() {
+        // A variable is constrained too: a polymorphic def's windows must
+        // still be of a representation type wherever it is used.
+        if self.subst.constrain(&e, Constraint::REPR).is_err() {
             let s = self.show(&e);
             let d = Diagnostic::new(
                 Code::NotRepresentation,
