@@ -318,7 +318,7 @@ impl Loader {
     }
 }
 
-/// The stack of the thread the pipeline runs on: 1 GiB.
+/// The stack of the thread the pipeline runs on: 2 GiB.
 pub const BIG_STACK: usize = crate::backend::threads::STACK;
 
 /// Run `f` on a worker of dp's pool, whose threads have a large stack, so

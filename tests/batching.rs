@@ -602,3 +602,33 @@ def loss ((x, i, j) : (R[2], Int, Int)) : Float =
         .collect();
     run_cases(&[("row at transpose reshape raw cast", src, lines)]);
 }
+
+/// `cataRose` one height at a time over rose trees of different shapes: a
+/// child-sum cell (the children's states summed), `nodes`, and a loss at
+/// every node carried up in the result.
+#[test]
+fn rose_trees() {
+    let childsum = r#"
+learn comb : (R[2], R[3]) -> R[3]
+learn out : R[3] -> Float
+def hsum (cs : List R[3]) : R[3] = fold (\a b -> a + b) zeros cs
+def loss (t : Rose R[2]) : Float =
+  out (cataRose (\x cs -> tanh (comb (x, hsum cs))) t)
+    + sumList (map sum (nodes t)) * float (cataRose (\x cs -> 1 + length cs) t)
+"#;
+    let per_node = r#"
+learn comb : (R[2], R[3]) -> R[3]
+learn out : R[3] -> Float
+def step (x : R[2]) (cs : List (R[3], Float)) : (R[3], Float) =
+  let h = tanh (comb (x, fold (\a c -> a + fst c) zeros cs)) in
+  (h, out h * out h + fold (\a c -> a + snd c) 0.0 cs)
+def loss (t : Rose R[2]) : Float =
+  snd (cataRose step t) + (if length (nodes t) > 3 then sum (fst (cataRose step t)) else 0.0)
+"#;
+    let mut rng = Lcg(17);
+    let roses = common::rose_shapes(&mut || vec_json(&mut rng, 2));
+    run_cases(&[
+        ("cataRose, a child-sum cell", childsum, roses.clone()),
+        ("cataRose with a loss at every node", per_node, roses),
+    ]);
+}

@@ -708,7 +708,67 @@ fn deep_tree_data_decodes_evaluates_and_trains() {
     r.assert_sane();
     r.assert_code(1);
     assert!(
-        r.stderr.contains("nested deeper than 1001000 levels"),
+        r.stderr.contains("nested deeper than 2001000 levels"),
+        "{}",
+        r.describe()
+    );
+}
+
+/// Rose trees as data (spec 11.5): `[label, [child, ...]]`, 200,000 levels
+/// deep in linear time (decoding, `nodes`, `cataRose` and training all go
+/// level by level); a tree deeper than 10^6 levels and a malformed node are
+/// data errors naming the line and JSON path.
+#[test]
+fn rose_tree_data_decodes_evaluates_and_trains() {
+    let p = program(
+        "apply-rose",
+        "def size (t : Rose Int) : Int = length (nodes t)\n\
+         def height (t : Rose Int) : Int = cataRose (\\x cs -> fold (\\a b -> if a > b + 1 then a else b + 1) 0 cs) t\n\
+         def total (t : Rose Int) : Int = cataRose (\\x cs -> x + fold (\\a b -> a + b) 0 cs) t\n",
+    );
+    let chain = |depth: usize| format!("{}[2, []]{}\n", "[1, [".repeat(depth), "]]".repeat(depth));
+    let input = temp_file("deeprose", "jsonl", chain(200_000));
+    for (def, want) in [("size", 200_001), ("height", 200_000), ("total", 200_002)] {
+        let r = dp(&["run", s(&p), "--apply", def, "--input", s(&input)]);
+        r.assert_code(0);
+        assert_eq!(r.stdout.trim(), want.to_string(), "{def}");
+    }
+    let net = program(
+        "train-rose",
+        "rep H = R[4]\nlearn cell : (Float, H) -> H\nlearn out : H -> Float\n\
+         def loss (t : Rose Float) : Float =\n  \
+           let y = out (cataRose (\\x cs -> tanh (cell (x, fold (\\a b -> a + b) zeros cs))) t) in y * y\n",
+    );
+    let deep = format!(
+        "{}[1.0, []]{}\n",
+        "[0.5, [".repeat(20_000),
+        "]]".repeat(20_000)
+    );
+    let data = temp_file(
+        "deeprosetrain",
+        "jsonl",
+        deep + "[0.5, [[1.0, []], [2.0, []]]]\n",
+    );
+    let r = dp(&["train", s(&net), "--data", s(&data), "--epochs", "2"]);
+    r.assert_code(0);
+    assert!(r.stdout.contains("epoch 2/2"), "{}", r.describe());
+    let too_deep = temp_file("toodeeprose", "jsonl", chain(1_000_001));
+    let r = dp(&["run", s(&p), "--apply", "size", "--input", s(&too_deep)]);
+    r.assert_sane();
+    r.assert_code(1);
+    assert!(
+        r.stderr.contains("a tree at most 1000000 levels deep"),
+        "{}",
+        r.describe()
+    );
+    let bad = temp_file("badrose", "jsonl", "[1, [[2, []]]]\n[1, [[2, []], 3]]\n");
+    let r = dp(&["run", s(&p), "--apply", "size", "--input", s(&bad)]);
+    r.assert_sane();
+    r.assert_code(1);
+    assert!(
+        r.stderr.contains(
+            ":2: at $[1][1]: expected a rose tree node `[label, [child, ...]]`, found the number 3"
+        ),
         "{}",
         r.describe()
     );

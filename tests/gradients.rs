@@ -675,6 +675,50 @@ def loss (t : Tree R[2]) : Float =
     );
 }
 
+/// `cataRose` (a child-sum cell and a per-node loss) and `nodes`, over rose
+/// trees of different shapes.
+#[test]
+fn rose_trees() {
+    let src_childsum = r#"
+learn comb : (R[2], R[3]) -> R[3]
+learn out : R[3] -> Float
+def loss (t : Rose R[2]) : Float =
+  out (cataRose (\x cs -> tanh (comb (x, fold (\a b -> a + b) zeros cs))) t)
+"#;
+    let src_per_node = r#"
+learn comb : (R[2], R[3]) -> R[3]
+learn out : R[3] -> Float
+def step (x : R[2]) (cs : List (R[3], Float)) : (R[3], Float) =
+  let h = tanh (comb (x, fold (\a c -> a + fst c) zeros cs)) in
+  (h, sigmoid (out h) + fold (\a c -> a + snd c) 0.0 cs)
+def loss (t : Rose R[2]) : Float = snd (cataRose step t)
+"#;
+    let src_nodes = r#"
+learn f : R[2] -> R[3]
+learn cell : (R[3], R[3]) -> R[3]
+def loss (t : Rose R[2]) : Float =
+  sum (fold (\h x -> tanh (cell (h, x))) zeros (map f (nodes t)))
+"#;
+    let mut rng = Lcg(21);
+    let lines = common::rose_shapes(&mut || vec_json(&mut rng, 2, 1.0));
+    run_cases(
+        &[
+            (
+                "cataRose, child-sum",
+                src_childsum.to_string(),
+                lines.clone(),
+            ),
+            (
+                "cataRose, a loss at every node",
+                src_per_node.to_string(),
+                lines.clone(),
+            ),
+            ("nodes", src_nodes.to_string(), lines),
+        ],
+        CheckOpts::default(),
+    );
+}
+
 #[test]
 fn learned_pieces() {
     let src_tuple = r#"

@@ -23,10 +23,12 @@ pub const PARALLEL_WORK: usize = 1 << 19;
 /// The same from a thread outside the pool.
 pub const PARALLEL_WORK_OUTSIDE: usize = 1 << 22;
 
-/// The stack of the pool's workers, on which the pipeline runs: 1 GiB, so
-/// deeply nested programs and data (which the stages traverse
-/// recursively) do not overflow.
-pub const STACK: usize = 1 << 30;
+/// The stack of the pool's workers, on which the pipeline runs: 2 GiB of
+/// address space (pages are touched only as used), so deeply nested
+/// programs and data (which the stages and serde_json's parser traverse
+/// recursively: a rose tree 10^6 levels deep is JSON nested 2 * 10^6 deep)
+/// do not overflow.
+pub const STACK: usize = 2 << 30;
 
 static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
 

@@ -6,11 +6,11 @@ use serde_json::Value as Json;
 
 use super::elems::{assemble_elems, packing, Elems, Packer, NO_ELEMS};
 use super::printed::{self, Printed};
-use super::tree::number_tree;
+use super::tree::{number_rose, number_tree};
 use crate::backend::Graph;
 use crate::ir::pretty::pretty;
 use crate::ir::ty::{Type, TypeTable};
-use crate::runtime::value::{GridValue, ListValue, TreeValue, Value};
+use crate::runtime::value::{GridValue, ListValue, RoseValue, TreeValue, Value};
 use crate::runtime::vocab::Vocabularies;
 
 /// One example, decoded and checked against its type, host-side.
@@ -26,6 +26,8 @@ pub enum Example {
     List(Elems),
     Leaf(Box<Example>),
     Node(Box<Example>, Box<Example>),
+    /// A `Rose t` node: its label and its children.
+    Rose(Box<Example>, Vec<Example>),
     Grid {
         height: usize,
         width: usize,
@@ -57,6 +59,11 @@ impl Example {
                     stack.push(l);
                     stack.push(r);
                     2 * size_of::<Example>()
+                }
+                Example::Rose(label, kids) => {
+                    stack.push(label);
+                    stack.extend(kids.iter());
+                    (1 + kids.capacity()) * size_of::<Example>()
                 }
             };
         }
@@ -144,7 +151,8 @@ pub fn decode_lines(
 }
 
 /// One JSON value nested up to [`MAX_NESTING`] deep (a data tree of 10^6
-/// levels is an array nested 10^6 deep; serde_json's own limit is 128).
+/// levels is an array nested 10^6 deep, a rose tree's 2 * 10^6 deep;
+/// serde_json's own limit is 128).
 /// The parser recurses once per level (about 700 bytes of stack each): run
 /// on the pipeline's big stack. Deeper text is refused before parsing.
 fn parse(line: &str) -> Result<Json, String> {
@@ -159,9 +167,10 @@ fn parse(line: &str) -> Result<Json, String> {
     Ok(json)
 }
 
-/// The deepest JSON nesting read: the deepest tree, plus room for the
-/// nesting of the data type around it and in its leaves.
-const MAX_NESTING: usize = super::tree::MAX_DEPTH + 1_000;
+/// The deepest JSON nesting read: the deepest tree (a rose tree's level is
+/// two arrays, `[label, [child]]`), plus room for the nesting of the data
+/// type around it and in its labels.
+const MAX_NESTING: usize = 2 * super::tree::MAX_DEPTH + 1_000;
 
 /// How deep arrays and objects nest in `text` (brackets inside strings do
 /// not count); the text need not be valid JSON.
@@ -260,6 +269,7 @@ impl Decoder<'_> {
             Type::Tuple(ts) => self.tuple(json, ts, path),
             Type::List(t) => self.list(json, t, path).map(Example::List),
             Type::Tree(t) => self.tree(json, t, path),
+            Type::Rose(t) => self.rose(json, t, path),
             Type::Grid(t) => self.grid(json, t, path),
             other => Err(DataError {
                 path: path.clone(),
@@ -369,9 +379,12 @@ impl Decoder<'_> {
     /// Is a value of `t` written as a JSON array (so tree leaves need `{"leaf": v}`)?
     pub(super) fn written_as_array(&self, t: &Type) -> bool {
         match t {
-            Type::Tuple(_) | Type::List(_) | Type::Grid(_) | Type::Tree(_) | Type::Tensor(_) => {
-                true
-            }
+            Type::Tuple(_)
+            | Type::List(_)
+            | Type::Grid(_)
+            | Type::Tree(_)
+            | Type::Rose(_)
+            | Type::Tensor(_) => true,
             Type::Rep(_) => self.types.shape(t).is_some_and(|s| !s.is_empty()),
             _ => false,
         }
@@ -516,6 +529,7 @@ pub fn assemble(graph: &Graph, examples: &[&Example], ty: &Type, types: &TypeTab
             }))
         }
         Type::Tree(t) => assemble_trees(graph, examples, t, types),
+        Type::Rose(t) => assemble_roses(graph, examples, t, types),
         _ => Value::Unit(batch),
     }
 }
@@ -533,4 +547,20 @@ fn assemble_trees(graph: &Graph, examples: &[&Example], t: &Type, types: &TypeTa
         nodes,
         leaves,
     }))
+}
+
+fn assemble_roses(graph: &Graph, examples: &[&Example], t: &Type, types: &TypeTable) -> Value {
+    let mut rose = RoseValue {
+        roots: Vec::with_capacity(examples.len()),
+        offsets: vec![0],
+        children: Vec::new(),
+        labels: Value::Unit(0),
+    };
+    let mut labels = Vec::new();
+    for e in examples {
+        let root = number_rose(e, &mut rose.offsets, &mut rose.children, &mut labels);
+        rose.roots.push(root);
+    }
+    rose.labels = assemble(graph, &labels, t, types);
+    Value::Rose(Rc::new(rose))
 }

@@ -6,7 +6,7 @@ use super::printed::Printed;
 use crate::backend::Graph;
 use crate::ir::pretty::pretty;
 use crate::ir::ty::{Type, TypeTable};
-use crate::runtime::value::{TreeNode, TreeValue, Value};
+use crate::runtime::value::{RoseValue, TreeNode, TreeValue, Value};
 use crate::runtime::vocab::Vocabularies;
 
 /// One JSON value per example of the batched `value` of type `ty`.
@@ -105,6 +105,7 @@ impl Encoder<'_> {
                     .collect())
             }
             (Value::Tree(tree), Type::Tree(t)) => self.trees(tree, t),
+            (Value::Rose(rose), Type::Rose(t)) => self.roses(rose, t),
             (Value::Func(_), _) => Err(format!(
                 "a function (of type `{}`) cannot be printed",
                 pretty(ty)
@@ -185,7 +186,12 @@ impl Encoder<'_> {
         let leaves = self.value(&tree.leaves, t)?;
         let wrap = matches!(
             t,
-            Type::Tuple(_) | Type::List(_) | Type::Grid(_) | Type::Tree(_) | Type::Tensor(_)
+            Type::Tuple(_)
+                | Type::List(_)
+                | Type::Grid(_)
+                | Type::Tree(_)
+                | Type::Rose(_)
+                | Type::Tensor(_)
         ) || (matches!(t, Type::Rep(_))
             && self.types.shape(t).is_some_and(|s| !s.is_empty()));
         // Children have smaller ids than parents: build bottom-up, no recursion.
@@ -212,5 +218,32 @@ impl Encoder<'_> {
             .iter()
             .map(|&r| built.get(r).cloned().unwrap_or(Printed::Null))
             .collect())
+    }
+
+    /// Each rose tree as `[label, [child, ...]]`, built bottom-up (children
+    /// have smaller ids); a subtree is moved into its last user, copied only
+    /// for the others (a subtree shared within a tree).
+    fn roses(&self, rose: &RoseValue, t: &Type) -> Result<Vec<Printed>, String> {
+        let labels = self.value(&rose.labels, t)?;
+        let n = rose.node_count();
+        let mut uses = vec![0usize; n];
+        for &c in rose.children.iter().chain(&rose.roots) {
+            uses[c] += 1;
+        }
+        let mut built: Vec<Printed> = Vec::with_capacity(n);
+        let mut take = |built: &mut Vec<Printed>, id: usize| {
+            uses[id] -= 1;
+            match built.get_mut(id) {
+                Some(p) if uses[id] == 0 => std::mem::replace(p, Printed::Null),
+                Some(p) => p.clone(),
+                None => Printed::Null,
+            }
+        };
+        for (id, label) in labels.into_iter().enumerate().take(n) {
+            let kids = rose.children_of(id).iter().map(|&c| take(&mut built, c));
+            let kids = Printed::List(kids.collect());
+            built.push(Printed::List(vec![label, kids]));
+        }
+        Ok(rose.roots.iter().map(|&r| take(&mut built, r)).collect())
     }
 }

@@ -1,4 +1,5 @@
-//! Data trees of any depth (spec 11.5: up to 10^6 levels): decoded,
+//! Data trees (`Tree t` and `Rose t`) of any depth (spec 11.5: up to 10^6
+//! levels): decoded,
 //! numbered and dropped with explicit stacks, never recursion, so a deep
 //! tree costs time and memory linear in its size and no stack.
 
@@ -89,6 +90,108 @@ impl Decoder<'_> {
     }
 }
 
+impl Decoder<'_> {
+    /// A `Rose t`: a node is `[label, [child, ...]]`. `path` is the JSON
+    /// path of `json`; an error names the failing node's.
+    pub(super) fn rose(
+        &mut self,
+        json: &Json,
+        t: &Type,
+        path: &mut String,
+    ) -> Result<Example, DataError> {
+        enum Task<'j> {
+            /// Decode `json`, `depth` levels below the root, after adding
+            /// `[1][child]` to the path (none for the root).
+            Visit(&'j Json, Option<usize>, usize),
+            /// The path back to `len` bytes (a child is done).
+            Leave(usize),
+            /// The last `usize` results are this label's children.
+            Build(Box<Example>, usize),
+        }
+        const SHAPE: &str = "a rose tree node `[label, [child, ...]]`";
+        let mut tasks = vec![Task::Visit(json, None, 0)];
+        let mut done: Vec<Example> = Vec::new();
+        while let Some(task) = tasks.pop() {
+            let (json, depth) = match task {
+                Task::Leave(len) => {
+                    path.truncate(len);
+                    continue;
+                }
+                Task::Build(label, k) => {
+                    let kids = done.split_off(done.len().saturating_sub(k));
+                    done.push(Example::Rose(label, kids));
+                    continue;
+                }
+                Task::Visit(json, child, depth) => {
+                    if let Some(i) = child {
+                        path.push_str(&format!("[1][{i}]"));
+                    }
+                    (json, depth)
+                }
+            };
+            let Some([label, Json::Array(kids)]) = json.as_array().map(Vec::as_slice) else {
+                return self.fail(path, SHAPE, json);
+            };
+            if !kids.is_empty() && depth >= MAX_DEPTH {
+                let most = format!("a tree at most {MAX_DEPTH} levels deep");
+                return self.fail(path, most, json);
+            }
+            let len = path.len();
+            path.push_str("[0]");
+            let label = self.value(label, t, path)?;
+            path.truncate(len);
+            tasks.push(Task::Build(Box::new(label), kids.len()));
+            for (i, kid) in kids.iter().enumerate().rev() {
+                tasks.push(Task::Leave(len));
+                tasks.push(Task::Visit(kid, Some(i), depth + 1));
+            }
+        }
+        match done.pop() {
+            Some(tree) => Ok(tree),
+            None => self.fail(path, "a rose tree", json),
+        }
+    }
+}
+
+/// Number a rose tree's nodes children-first (ids in post-order): each
+/// node's children appended to `children` and its end to `offsets`, its
+/// label to `labels`. The root's id.
+pub(super) fn number_rose<'e>(
+    root: &'e Example,
+    offsets: &mut Vec<usize>,
+    children: &mut Vec<usize>,
+    labels: &mut Vec<&'e Example>,
+) -> usize {
+    enum Step<'e> {
+        Visit(&'e Example),
+        /// The last `usize` ids done are this node's children.
+        Build(&'e Example, usize),
+    }
+    let mut stack = vec![Step::Visit(root)];
+    let mut done: Vec<usize> = Vec::new();
+    while let Some(step) = stack.pop() {
+        match step {
+            Step::Visit(Example::Rose(label, kids)) => {
+                stack.push(Step::Build(label, kids.len()));
+                stack.extend(kids.iter().rev().map(Step::Visit));
+            }
+            Step::Visit(other) => {
+                offsets.push(children.len());
+                labels.push(other);
+                done.push(labels.len() - 1);
+            }
+            Step::Build(label, k) => {
+                let kids = done.split_off(done.len().saturating_sub(k));
+                children.extend(kids);
+                offsets.push(children.len());
+                labels.push(label);
+                done.push(labels.len() - 1);
+            }
+        }
+    }
+    done.pop().unwrap_or(0)
+}
+
 /// Number a tree's nodes children-first (ids in post-order, leaves'
 /// payloads in `leaves`); the root's id.
 pub(super) fn number_tree<'e>(
@@ -142,10 +245,14 @@ impl Drop for Example {
     }
 }
 
-/// Moves the subtrees (of a tree node or leaf) out of `e` into `out`.
+/// Moves the subtrees (of a tree node or leaf, a rose tree's label and
+/// children) out of `e` into `out`.
 fn take_subtrees(e: &mut Example, out: &mut Vec<Example>) {
     let mut take = |b: &mut Box<Example>| {
-        if matches!(**b, Example::Node(..) | Example::Leaf(_)) {
+        if matches!(
+            **b,
+            Example::Node(..) | Example::Leaf(_) | Example::Rose(..)
+        ) {
             out.push(std::mem::replace(&mut **b, Example::Bool(false)));
         }
     };
@@ -155,6 +262,10 @@ fn take_subtrees(e: &mut Example, out: &mut Vec<Example>) {
             take(r);
         }
         Example::Leaf(x) => take(x),
+        Example::Rose(label, kids) => {
+            take(label);
+            out.append(kids);
+        }
         _ => {}
     }
 }

@@ -435,6 +435,9 @@ pub enum Builtin {
     Slice,
     WindowMapSame,
     WindowMap2Same,
+    Rose,
+    CataRose,
+    Nodes,
 }
 
 impl Builtin {
@@ -518,6 +521,9 @@ impl Builtin {
         Builtin::Slice,
         Builtin::WindowMapSame,
         Builtin::WindowMap2Same,
+        Builtin::Rose,
+        Builtin::CataRose,
+        Builtin::Nodes,
     ];
 
     /// The name a program uses.
@@ -603,6 +609,9 @@ impl Builtin {
             Slice => "slice",
             WindowMapSame => "windowMapSame",
             WindowMap2Same => "windowMap2Same",
+            Rose => "rose",
+            CataRose => "cataRose",
+            Nodes => "nodes",
         }
     }
 
@@ -633,10 +642,11 @@ impl Builtin {
             | Fst | Snd | Elems | Leaf | Grid | Tanh | Sigmoid | Relu | Exp | Log | Sqrt | Abs
             | Sign | Sin | Cos | Sum | Mean | Max | Norm | Softmax | LogSoftmax | FloatOf
             | Argmax | StopGradient | Sample | SoftmaxList | ArgmaxIndex | Symbol | Index | Raw
-            | Cast | Transpose | Reshape => 1,
+            | Cast | Transpose | Reshape | Nodes => 1,
             Map | Zip | WindowMap | WindowMap2 | Take | Drop | Maxpool2 | Node | SoftThreshold
             | HardThreshold | Topk | Dot | Concat | Score | CrossEntropy | Mse | Bce | Dropout
-            | Pow | Minimum | Maximum | Row | At | WindowMapSame | WindowMap2Same => 2,
+            | Pow | Minimum | Maximum | Row | At | WindowMapSame | WindowMap2Same | Rose
+            | CataRose => 2,
             Fold | Unfold | MapAccumL | MapAccumR | ZipWith | Cata | Iterate | Slice => 3,
         }
     }

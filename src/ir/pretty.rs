@@ -84,6 +84,7 @@ impl Namer {
             Type::Scores(a) => self.con("Scores", a, prec, out),
             Type::List(a) => self.con("List", a, prec, out),
             Type::Tree(a) => self.con("Tree", a, prec, out),
+            Type::Rose(a) => self.con("Rose", a, prec, out),
             Type::Grid(a) => self.con("Grid", a, prec, out),
             Type::Window(d, a) => self.con(&format!("Window[{}]", join_dims(d)), a, prec, out),
             Type::Func(a, b) => {

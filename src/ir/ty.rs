@@ -33,6 +33,8 @@ pub enum Type {
     Scores(Box<Type>),
     List(Box<Type>),
     Tree(Box<Type>),
+    /// `Rose a`: a node carrying an `a` and a list of child trees.
+    Rose(Box<Type>),
     Grid(Box<Type>),
     /// `Window[k] t` (one dim) or `Window[kh, kw] t` (two dims).
     Window(Vec<usize>, Box<Type>),
@@ -69,6 +71,7 @@ impl Type {
             Type::Scores(t) => Type::Scores(go(t)),
             Type::List(t) => Type::List(go(t)),
             Type::Tree(t) => Type::Tree(go(t)),
+            Type::Rose(t) => Type::Rose(go(t)),
             Type::Grid(t) => Type::Grid(go(t)),
             Type::Window(d, t) => Type::Window(d.clone(), go(t)),
             Type::Tuple(ts) => Type::Tuple(ts.iter().map(|t| t.substitute(subst)).collect()),

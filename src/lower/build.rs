@@ -687,7 +687,7 @@ fn is_function_list(t: &Type) -> bool {
 fn cell_name(b: Builtin, i: usize) -> String {
     match (b, i) {
         (Builtin::Cata, 0) => "leaf".into(),
-        (Builtin::Cata, _) => "node".into(),
+        (Builtin::Cata | Builtin::CataRose, _) => "node".into(),
         _ => "cell".into(),
     }
 }

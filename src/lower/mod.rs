@@ -146,7 +146,7 @@ pub enum ModuleKind {
     GenerativeRnn,
     /// `windowMap` (1) and `windowMap2` (2).
     Conv(usize),
-    /// `cata`.
+    /// `cata`, `cataRose`.
     TreeNet,
     /// `iterate`.
     Unrolled,
@@ -161,7 +161,7 @@ impl ModuleKind {
             Builtin::Unfold => ModuleKind::GenerativeRnn,
             Builtin::WindowMap | Builtin::WindowMapSame => ModuleKind::Conv(1),
             Builtin::WindowMap2 | Builtin::WindowMap2Same => ModuleKind::Conv(2),
-            Builtin::Cata => ModuleKind::TreeNet,
+            Builtin::Cata | Builtin::CataRose => ModuleKind::TreeNet,
             Builtin::Iterate => ModuleKind::Unrolled,
             Builtin::Map | Builtin::ZipWith => ModuleKind::Layer,
             _ => return None,

@@ -26,6 +26,7 @@ pub fn batch_size(v: &Value) -> usize {
         Value::Tuple(parts) => parts.first().map_or(0, batch_size),
         Value::List(l) => l.batch_size(),
         Value::Tree(t) => t.batch_size(),
+        Value::Rose(t) => t.batch_size(),
         Value::Grid(g) => g.batch_size(),
         Value::Func(f) => f.batch_size(),
     }
@@ -52,6 +53,7 @@ pub fn gather(graph: &mut Graph, v: &Value, idx: &[usize]) -> Value {
         Value::List(l) => Value::List(Rc::new(gather_list(graph, l, idx))),
         Value::Grid(g) => Value::Grid(Rc::new(gather_grid(graph, g, idx))),
         Value::Tree(t) => Value::Tree(Rc::new(gather_tree(graph, t, idx))),
+        Value::Rose(t) => Value::Rose(Rc::new(super::roses::gather_rose(graph, t, idx))),
         Value::Func(f) => Value::Func(Rc::new(gather_func(graph, f, idx))),
     }
 }
@@ -251,6 +253,16 @@ pub fn concat(graph: &mut Graph, parts: &[Value]) -> Value {
                 })
                 .collect();
             Value::Tree(Rc::new(concat_trees(graph, &trees)))
+        }
+        Value::Rose(_) => {
+            let roses: Vec<&super::value::RoseValue> = parts
+                .iter()
+                .filter_map(|p| match p {
+                    Value::Rose(t) => Some(&**t),
+                    _ => None,
+                })
+                .collect();
+            Value::Rose(Rc::new(super::roses::concat_roses(graph, &roses)))
         }
         Value::Func(_) => Value::Func(Rc::new(concat_funcs(graph, parts))),
     }

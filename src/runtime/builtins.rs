@@ -4,7 +4,8 @@
 //! Combinators over lists (`map`, `fold`, `mapAccumL/R`, `unfold`, `zip`,
 //! `zipWith`, `iterate`) are in `combinators.rs`; windows and grids
 //! (`windowMap`, `windowMap2`, `maxpool2`, `elems`) in `windows.rs`; trees
-//! (`cata`, `leaves`, `leaf`, `node`) in `trees.rs`; list structure helpers
+//! (`cata`, `leaves`, `leaf`, `node`) in `trees.rs`, rose trees (`rose`,
+//! `cataRose`, `nodes`) in `roses.rs`; list structure helpers
 //! in `lists.rs`. Every builtin here works on the whole batch with tensor
 //! ops; host-side work is limited to building constant masks and reading
 //! discrete results (`argmax`).
@@ -21,7 +22,7 @@ use super::eval::Eval;
 use super::layout::{self, internal, pack, unpack};
 use super::prims::{map_reals, zip_reals};
 use super::value::{Origin, Value};
-use super::{combinators, lists, trees, windows};
+use super::{combinators, lists, roses, trees, windows};
 
 /// What every builtin call knows besides its arguments.
 pub(crate) struct Call<'a> {
@@ -73,6 +74,7 @@ pub(crate) fn call(
             windows::call(ev, b, &c, args)
         }
         Cata | Leaves | Leaf | Node => trees::call(ev, b, &c, args),
+        Rose | CataRose | Nodes => roses::call(ev, b, &c, args),
         Length | Reverse | Take | Drop | Last | Head | SumList | MeanList | MaxList | Flatten
         | Grid => lists::call(ev, b, &c, args),
         SoftmaxList | ArgmaxIndex | Symbol | Index => super::indices::call(ev, b, &c, &args),

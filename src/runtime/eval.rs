@@ -212,6 +212,7 @@ impl<'e> Eval<'e> {
             Value::List(l) => self.has_nonfinite(&l.elems),
             Value::Grid(g) => self.has_nonfinite(&g.cells),
             Value::Tree(t) => self.has_nonfinite(&t.leaves),
+            Value::Rose(t) => self.has_nonfinite(&t.labels),
             _ => false,
         }
     }

@@ -65,9 +65,12 @@ pub fn function_type(program: &Program, name: &str) -> Result<(Type, Type), Diag
 fn has_vars(ty: &Type) -> bool {
     match ty {
         Type::Var(_) => true,
-        Type::List(t) | Type::Tree(t) | Type::Grid(t) | Type::Window(_, t) | Type::Scores(t) => {
-            has_vars(t)
-        }
+        Type::List(t)
+        | Type::Tree(t)
+        | Type::Rose(t)
+        | Type::Grid(t)
+        | Type::Window(_, t)
+        | Type::Scores(t) => has_vars(t),
         Type::Tuple(ts) => ts.iter().any(has_vars),
         Type::Func(a, b) => has_vars(a) || has_vars(b),
         _ => false,

@@ -181,6 +181,12 @@ pub fn empty(ctx: &Context, graph: &mut Graph, ty: &Type, span: Span) -> Result<
             nodes: Vec::new(),
             leaves: empty(ctx, graph, t, span)?,
         })),
+        Type::Rose(t) => Value::Rose(Rc::new(super::value::RoseValue {
+            roots: Vec::new(),
+            offsets: vec![0],
+            children: Vec::new(),
+            labels: empty(ctx, graph, t, span)?,
+        })),
         Type::Func(..) => Value::func(super::value::Func::Empty { ty: ty.clone() }),
         _ => {
             let n = size_of(ctx, ty, span)?;

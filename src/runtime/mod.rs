@@ -14,6 +14,7 @@ mod lists;
 mod locals;
 mod prims;
 pub mod random;
+mod roses;
 mod tensors;
 #[cfg(test)]
 mod tests;

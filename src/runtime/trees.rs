@@ -125,7 +125,6 @@ fn cata(ev: &mut Eval, c: &Call, f: &Value, g: &Value, t: &TreeValue) -> Result<
         return layout::empty(ev.ctx, ev.graph, r_ty, span);
     }
     let (owner, height) = owners_and_heights(t);
-    let mut pos = vec![(0, 0); t.nodes.len()];
     let (mut leaf_ids, mut leaf_rows, mut leaf_owner) = (Vec::new(), Vec::new(), Vec::new());
     let mut by_height: Vec<Vec<usize>> = Vec::new();
     for (id, node) in t.nodes.iter().enumerate() {
@@ -149,26 +148,62 @@ fn cata(ev: &mut Eval, c: &Call, f: &Value, g: &Value, t: &TreeValue) -> Result<
     }
     let payload = gather(ev.graph, &t.leaves, &leaf_rows);
     let (leaf_states, slots) = leaf_states(ev, f, payload, &leaf_owner, r_ty, span)?;
-    for (&id, slot) in leaf_ids.iter().zip(slots) {
-        pos[id] = (0, slot);
-    }
-    let mut parts = vec![leaf_states];
+    let mut levels = Levels::new(t.nodes.len());
+    levels.push_rows(&leaf_ids, &slots, leaf_states);
     for ids in &by_height {
         if ids.is_empty() {
             continue;
         }
-        let (lrows, rrows, owners) = children(t, ids, &pos, &owner);
-        let left = gather_multi(ev.graph, &parts, &lrows);
-        let right = gather_multi(ev.graph, &parts, &rrows);
+        let (lefts, rights, owners) = children(t, ids, &owner);
+        let left = levels.gather(ev.graph, &lefts);
+        let right = levels.gather(ev.graph, &rights);
         let state = apply_rows(ev, g, &owners, vec![left, right], r_ty, span)?;
-        let p = parts.len();
-        for (k, &id) in ids.iter().enumerate() {
-            pos[id] = (p, k);
-        }
-        parts.push(state);
+        levels.push(ids, state);
     }
-    let roots: Vec<(usize, usize)> = t.roots.iter().map(|&r| pos[r]).collect();
-    Ok(gather_multi(ev.graph, &parts, &roots))
+    Ok(levels.gather(ev.graph, &t.roots))
+}
+
+/// The results of a tree's nodes, one part per height (DESIGN.md's state
+/// buffer), and where each node's result is: a node's children are read
+/// with one gather from the parts they are in.
+pub(super) struct Levels {
+    parts: Vec<Value>,
+    /// Node id to (part, row).
+    pos: Vec<(usize, usize)>,
+}
+
+impl Levels {
+    pub(super) fn new(nodes: usize) -> Levels {
+        Levels {
+            parts: Vec::new(),
+            pos: vec![(0, 0); nodes],
+        }
+    }
+
+    /// The results of nodes `ids`: node `ids[k]`'s is row `rows[k]` of
+    /// `state`.
+    pub(super) fn push_rows(&mut self, ids: &[usize], rows: &[usize], state: Value) {
+        let p = self.parts.len();
+        for (&id, &row) in ids.iter().zip(rows) {
+            self.pos[id] = (p, row);
+        }
+        self.parts.push(state);
+    }
+
+    /// The results of nodes `ids`, one row of `state` each, in order.
+    pub(super) fn push(&mut self, ids: &[usize], state: Value) {
+        let p = self.parts.len();
+        for (k, &id) in ids.iter().enumerate() {
+            self.pos[id] = (p, k);
+        }
+        self.parts.push(state);
+    }
+
+    /// The results of nodes `ids`, in order (none before the first push).
+    pub(super) fn gather(&self, graph: &mut crate::backend::Graph, ids: &[usize]) -> Value {
+        let rows: Vec<(usize, usize)> = ids.iter().map(|&id| self.pos[id]).collect();
+        gather_multi(graph, &self.parts, &rows)
+    }
 }
 
 /// The states of the leaves: `f` applied to each payload; and each leaf's
@@ -241,25 +276,17 @@ fn distinct(payload: &Value) -> Option<(Vec<usize>, Vec<usize>)> {
     }
 }
 
-type Rows = Vec<(usize, usize)>;
-
-/// Where the left and right children of `ids` are in the state buffer, and
-/// the nodes' owners.
-fn children(
-    t: &TreeValue,
-    ids: &[usize],
-    pos: &[(usize, usize)],
-    owner: &[usize],
-) -> (Rows, Rows, Vec<usize>) {
-    let mut l_rows = Vec::with_capacity(ids.len());
-    let mut r_rows = Vec::with_capacity(ids.len());
+/// The left and right children of `ids`, and the nodes' owners.
+fn children(t: &TreeValue, ids: &[usize], owner: &[usize]) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
+    let mut lefts = Vec::with_capacity(ids.len());
+    let mut rights = Vec::with_capacity(ids.len());
     let mut owners = Vec::with_capacity(ids.len());
     for &id in ids {
         if let TreeNode::Node(l, r) = t.nodes[id] {
-            l_rows.push(pos[l]);
-            r_rows.push(pos[r]);
+            lefts.push(l);
+            rights.push(r);
             owners.push(owner[id]);
         }
     }
-    (l_rows, r_rows, owners)
+    (lefts, rights, owners)
 }

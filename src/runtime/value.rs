@@ -12,6 +12,8 @@
 //!   one call on N rows;
 //! - `Tree t` numbers every node of every tree; leaves' payloads are one
 //!   batched value; the structure is host-side, for scheduling by height;
+//! - `Rose t` numbers every node of every tree too; each node has a label
+//!   row and a ragged list of child ids (DESIGN.md's tree schedule applies);
 //! - `Grid t` is row-major cells with per-example (height, width);
 //! - `Window[..] r` of a representation `r` is a [`Real`] `[B, k * size(r)]`
 //!   (elements concatenated); a window of anything else is a `List`.
@@ -26,6 +28,10 @@
 //! - in a `TreeValue`, children have smaller ids than their parent, every
 //!   `Leaf(row)` names a distinct row of `leaves`, and `leaves` has exactly
 //!   one row per leaf node;
+//! - in a `RoseValue`, children have smaller ids than their parent,
+//!   `offsets` has one more entry than there are nodes (starting at 0,
+//!   never decreasing, ending at `children.len()`), and `labels` has exactly
+//!   one row per node;
 //! - a function value knows its batch; applying it takes arguments of that
 //!   batch.
 //!
@@ -59,6 +65,7 @@ pub enum Value {
     Tuple(Rc<Vec<Value>>),
     List(Rc<ListValue>),
     Tree(Rc<TreeValue>),
+    Rose(Rc<RoseValue>),
     Grid(Rc<GridValue>),
     Func(Rc<Func>),
 }
@@ -87,6 +94,30 @@ pub enum TreeNode {
     Leaf(usize),
     /// Left and right child node ids.
     Node(usize, usize),
+}
+
+/// `Rose t` over a batch. Node ids index `labels` (one row per node);
+/// node i's children are `children[offsets[i]..offsets[i + 1]]`, in order,
+/// each with a smaller id than i; `roots[b]` is example b's root.
+#[derive(Clone, Debug)]
+pub struct RoseValue {
+    pub roots: Vec<usize>,
+    pub offsets: Vec<usize>,
+    pub children: Vec<usize>,
+    pub labels: Value,
+}
+
+impl RoseValue {
+    pub fn batch_size(&self) -> usize {
+        self.roots.len()
+    }
+    pub fn node_count(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+    /// The children of node `id`.
+    pub fn children_of(&self, id: usize) -> &[usize] {
+        &self.children[self.offsets[id]..self.offsets[id + 1]]
+    }
 }
 
 /// `Grid t` over a batch: example b is `dims[b] = (height, width)`, its

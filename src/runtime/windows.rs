@@ -153,7 +153,10 @@ fn apply_windows(
         Value::Real(ev.graph.reshape(&picked, w, k * size))
     } else {
         if plan.rows.contains(&PAD) {
-            return Err(internal(c.span, "a padded window over values that are not reals"));
+            return Err(internal(
+                c.span,
+                "a padded window over values that are not reals",
+            ));
         }
         let picked = gather(ev.graph, elems, &plan.rows);
         Value::list((0..=w).map(|i| i * k).collect(), picked)

@@ -34,7 +34,7 @@ pub const MAX_DEPTH: usize = 100_000;
 
 /// Deepest expression tree accepted (nesting without brackets: `if`,
 /// lambdas, `let`, operator chains). The checker and the evaluator recurse
-/// once per level on the 1 GiB stack; 10^6 nested `if`s overflowed it.
+/// once per level on the big stack; 10^6 nested `if`s overflowed 1 GiB.
 pub const MAX_TREE_DEPTH: usize = 250_000;
 
 /// The span of an expression deeper than `limit` in `top`, if any (an

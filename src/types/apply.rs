@@ -118,6 +118,7 @@ impl Checker<'_> {
             (B::Unfold, 1) => "the step function of `unfold` takes the state and returns an output and the next state: `unfold : Int -> (s -> (b, s)) -> s -> List b`",
             (B::Iterate, 1) => "the function given to `iterate` must return a value of the type it takes: `iterate : Int -> (a -> a) -> a -> a`",
             (B::Cata, _) => "`cata leaf node tree`: `leaf : a -> r` handles a leaf, `node : r -> r -> r` combines two results",
+            (B::CataRose, 0) => "the node function of `cataRose` takes a node's label and the list of its children's results (empty at a leaf): `cataRose : (a -> List r -> r) -> Rose a -> r`",
             _ => return,
         };
         if let Some(d) = self.diags.get_mut(first) {

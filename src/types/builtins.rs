@@ -73,6 +73,10 @@ fn tree(t: Type) -> Type {
     Type::Tree(Box::new(t))
 }
 
+fn rose(t: Type) -> Type {
+    Type::Rose(Box::new(t))
+}
+
 fn grid(t: Type) -> Type {
     Type::Grid(Box::new(t))
 }
@@ -187,6 +191,9 @@ fn structural(b: Builtin, a: Type, bb: Type, c: Type) -> Option<Type> {
         Take | Drop => f2(Type::Int, list(a.clone()), list(a)),
         Last | Head => f(list(a.clone()), a),
         Leaves => f(tree(a.clone()), list(a)),
+        Rose => f2(a.clone(), list(rose(a.clone())), rose(a)),
+        CataRose => f2(f2(a.clone(), list(c.clone()), c.clone()), rose(a), c),
+        Nodes => f(rose(a.clone()), list(a)),
         Flatten => f(grid(a.clone()), list(a)),
         Fst => f(pair(a.clone(), bb), a),
         Snd => f(pair(a, bb.clone()), bb),

@@ -212,7 +212,9 @@ impl<'e> Checker<'e> {
                 return true;
             }
             match self.subst.resolve_ref(t) {
-                Type::Scores(a) | Type::List(a) | Type::Tree(a) | Type::Grid(a) => stack.push(a),
+                Type::Scores(a) | Type::List(a) | Type::Tree(a) | Type::Rose(a) | Type::Grid(a) => {
+                    stack.push(a)
+                }
                 Type::Window(_, a) => stack.push(a),
                 Type::Tuple(ts) => stack.extend(ts.iter()),
                 Type::Func(a, b) => {

@@ -311,7 +311,7 @@ fn remove_bound(p: &ir::Pattern, free: &mut BTreeSet<LocalId>) {
     }
 }
 
-/// Does `t` hold a function inside a tree, grid or window (a list of
+/// Does `t` hold a function inside a tree (binary or rose), grid or window (a list of
 /// functions is a value the runtime stores; a tree of them is not)?
 pub fn holds_functions(t: &Type, inside: bool) -> bool {
     match t {
@@ -319,7 +319,9 @@ pub fn holds_functions(t: &Type, inside: bool) -> bool {
         // Lists of functions are fine (a family of learned pieces, spec
         // 11.3): their elements are function values of the batch.
         Type::List(a) => holds_functions(a, inside),
-        Type::Tree(a) | Type::Grid(a) | Type::Window(_, a) => holds_functions(a, true),
+        Type::Tree(a) | Type::Rose(a) | Type::Grid(a) | Type::Window(_, a) => {
+            holds_functions(a, true)
+        }
         Type::Tuple(ts) => ts.iter().any(|t| holds_functions(t, inside)),
         Type::Scores(a) => holds_functions(a, inside),
         _ => false,

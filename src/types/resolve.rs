@@ -28,6 +28,7 @@ pub const BUILTIN_TYPES: &[(&str, usize)] = &[
     ("Bool", 0),
     ("List", 1),
     ("Tree", 1),
+    ("Rose", 1),
     ("Grid", 1),
     ("Scores", 1),
 ];
@@ -226,7 +227,7 @@ impl TypeResolver {
         )
         .at(at, format!("`{name}` refers back to itself here"))
         .note("reps and type aliases are expanded, so they cannot be recursive")
-        .help("use `List`, `Tree` or `Grid` for recursive structure");
+        .help("use `List`, `Tree`, `Rose` or `Grid` for recursive structure");
         for (n, sp) in self.stack[i + 1..].iter() {
             d = d.also(*sp, format!("`{n}` is used here"));
         }
@@ -353,6 +354,7 @@ impl TypeResolver {
             "Bool" => Some(Type::Bool),
             "List" => Some(Type::List(Box::new(arg?))),
             "Tree" => Some(Type::Tree(Box::new(arg?))),
+            "Rose" => Some(Type::Rose(Box::new(arg?))),
             "Grid" => Some(Type::Grid(Box::new(arg?))),
             "Scores" => self.scores(arg?, args.first().map_or(span, |a| a.span)),
             _ => self.named(id),

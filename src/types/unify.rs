@@ -172,6 +172,7 @@ impl Subst {
             Type::Scores(a) => Type::Scores(Box::new(self.zonk(a))),
             Type::List(a) => Type::List(Box::new(self.zonk(a))),
             Type::Tree(a) => Type::Tree(Box::new(self.zonk(a))),
+            Type::Rose(a) => Type::Rose(Box::new(self.zonk(a))),
             Type::Grid(a) => Type::Grid(Box::new(self.zonk(a))),
             Type::Window(d, a) => Type::Window(d.clone(), Box::new(self.zonk(a))),
             Type::Tuple(ts) => Type::Tuple(ts.iter().map(|t| self.zonk(t)).collect()),
@@ -221,6 +222,7 @@ impl Subst {
             (Type::Scores(x), Type::Scores(y))
             | (Type::List(x), Type::List(y))
             | (Type::Tree(x), Type::Tree(y))
+            | (Type::Rose(x), Type::Rose(y))
             | (Type::Grid(x), Type::Grid(y)) => self.unify(x, y),
             (Type::Window(d, x), Type::Window(e, y)) if d == e => self.unify(x, y),
             (Type::Tuple(xs), Type::Tuple(ys)) if xs.len() == ys.len() => {
@@ -355,9 +357,12 @@ pub fn occurs(v: TyVar, t: &Type) -> bool {
 pub fn collect_vars(t: &Type, out: &mut Vec<TyVar>) {
     match t {
         Type::Var(v) if !out.contains(v) => out.push(*v),
-        Type::Scores(a) | Type::List(a) | Type::Tree(a) | Type::Grid(a) | Type::Window(_, a) => {
-            collect_vars(a, out)
-        }
+        Type::Scores(a)
+        | Type::List(a)
+        | Type::Tree(a)
+        | Type::Rose(a)
+        | Type::Grid(a)
+        | Type::Window(_, a) => collect_vars(a, out),
         Type::Tuple(ts) => ts.iter().for_each(|t| collect_vars(t, out)),
         Type::Func(a, b) => {
             collect_vars(a, out);
@@ -374,6 +379,7 @@ pub fn map_vars(t: &Type, f: &mut impl FnMut(TyVar) -> Option<Type>) -> Type {
         Type::Scores(a) => Type::Scores(Box::new(map_vars(a, f))),
         Type::List(a) => Type::List(Box::new(map_vars(a, f))),
         Type::Tree(a) => Type::Tree(Box::new(map_vars(a, f))),
+        Type::Rose(a) => Type::Rose(Box::new(map_vars(a, f))),
         Type::Grid(a) => Type::Grid(Box::new(map_vars(a, f))),
         Type::Window(d, a) => Type::Window(d.clone(), Box::new(map_vars(a, f))),
         Type::Tuple(ts) => Type::Tuple(ts.iter().map(|t| map_vars(t, f)).collect()),

@@ -387,6 +387,54 @@ pub fn tree_shapes(leaf: &mut dyn FnMut() -> String) -> Vec<String> {
     ]
 }
 
+/// Six rose trees of different shapes (a single node, a chain, wide and
+/// deep ones; 1 to 9 nodes), each label from `label`: `[label, [child, ...]]`.
+pub fn rose_shapes(label: &mut dyn FnMut() -> String) -> Vec<String> {
+    // A shape is written with `L` for each label and `( ... )` for children.
+    let shapes = [
+        "L(L L(L L) L)",
+        "L",
+        "L(L(L(L)))",
+        "L(L L L L L)",
+        "L(L(L L) L(L(L) L))",
+        "L(L)",
+    ];
+    shapes.iter().map(|s| rose_json(s, label)).collect()
+}
+
+/// A rose tree's JSON from its shape (see [`rose_shapes`]).
+fn rose_json(shape: &str, label: &mut dyn FnMut() -> String) -> String {
+    let mut out = String::new();
+    // Each open node: has it a child yet (a comma is needed)?
+    let mut open: Vec<bool> = Vec::new();
+    let mut chars = shape.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            'L' => {
+                if let Some(has) = open.last_mut() {
+                    if *has {
+                        out.push_str(", ");
+                    }
+                    *has = true;
+                }
+                out.push_str(&format!("[{}, [", label()));
+                if chars.peek() == Some(&'(') {
+                    chars.next();
+                    open.push(false);
+                } else {
+                    out.push_str("]]");
+                }
+            }
+            ')' => {
+                open.pop();
+                out.push_str("]]");
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Where the gradients `got` differ from the reference `want`, one line per
 /// tensor (named by `names`): an entry differs by more than 1e-4 relative
 /// to the tensor's largest reference entry (or to the entries themselves)

@@ -275,7 +275,7 @@ impl Repl {
         names.extend(program.types.aliases.keys().map(|n| n.to_string()));
         names.extend(dp::ir::Builtin::ALL.iter().map(|b| b.name().to_string()));
         let types = [
-            "Float", "Int", "Bool", "List", "Tree", "Grid", "Window", "Scores", "R",
+            "Float", "Int", "Bool", "List", "Tree", "Rose", "Grid", "Window", "Scores", "R",
         ];
         names.extend(types.iter().map(|t| t.to_string()));
         names

@@ -21,9 +21,12 @@ pub fn value_line(json: &str, ty: &Type) -> String {
 pub fn has_function(ty: &Type) -> bool {
     match ty {
         Type::Func(..) => true,
-        Type::List(t) | Type::Tree(t) | Type::Grid(t) | Type::Window(_, t) | Type::Scores(t) => {
-            has_function(t)
-        }
+        Type::List(t)
+        | Type::Tree(t)
+        | Type::Rose(t)
+        | Type::Grid(t)
+        | Type::Window(_, t)
+        | Type::Scores(t) => has_function(t),
         Type::Tuple(ts) => ts.iter().any(has_function),
         _ => false,
     }

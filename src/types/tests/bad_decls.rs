@@ -237,21 +237,21 @@ fn alias_cycle() {
     bad(
         "type A = List B\ntype B = (A, Int)\n",
         expect![[r#"
-        [E0104] Error: type declarations refer to each other in a cycle: A -> B -> A
-           ╭─[ test.dp:2:11 ]
-           │
-         1 │ type A = List B
-           │               ┬  
-           │               ╰── `B` is used here
-         2 │ type B = (A, Int)
-           │           ┬  
-           │           ╰── `A` refers back to itself here
-           │ 
-           │ Help: use `List`, `Tree` or `Grid` for recursive structure
-           │ 
-           │ Note: reps and type aliases are expanded, so they cannot be recursive
-        ───╯
-    "#]],
+            [E0104] Error: type declarations refer to each other in a cycle: A -> B -> A
+               ╭─[ test.dp:2:11 ]
+               │
+             1 │ type A = List B
+               │               ┬  
+               │               ╰── `B` is used here
+             2 │ type B = (A, Int)
+               │           ┬  
+               │           ╰── `A` refers back to itself here
+               │ 
+               │ Help: use `List`, `Tree`, `Rose` or `Grid` for recursive structure
+               │ 
+               │ Note: reps and type aliases are expanded, so they cannot be recursive
+            ───╯
+        "#]],
     );
 }
 
