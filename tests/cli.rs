@@ -1494,7 +1494,9 @@ fn run_seed_fixes_the_draws() {
 }
 
 /// `--log` writes one JSON line per epoch (each figure of the epoch line,
-/// the learning rate and the mean gradient norm); `--keep-best highest`
+/// the learning rate and the mean gradient norm); `--plot` draws the
+/// curves (a point per epoch of the objective, its validation mean and the
+/// metric); `--keep-best highest`
 /// saves the epoch with the highest first metric: byte for byte the file
 /// a run of exactly that many epochs saves.
 #[test]
@@ -1511,10 +1513,11 @@ fn run_log_and_keep_best() {
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("dp-cli-{}-keep-best", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);
-    let (best, four, log) = (
+    let (best, four, log, plot) = (
         dir.join("best.safetensors"),
         dir.join("four.safetensors"),
         dir.join("run.jsonl"),
+        dir.join("curves.svg"),
     );
     let common = [
         "--data", &train, "--valid", &valid, "--metric", "accuracy", "--lr", "0.01",
@@ -1530,9 +1533,14 @@ fn run_log_and_keep_best() {
         s(&best),
         "--log",
         s(&log),
+        "--plot",
+        s(&plot),
     ]);
     let r = dp(&args);
     r.assert_code(0);
+    let svg = std::fs::read_to_string(&plot).expect("the curves");
+    assert!(svg.starts_with("<svg") && svg.contains("accuracy") && svg.contains("valid"));
+    assert_eq!(svg.matches("<circle").count(), 15, "5 epochs x 3 curves");
     let accuracies: Vec<f64> = r
         .stdout
         .lines()
@@ -1596,6 +1604,17 @@ fn run_log_and_keep_best() {
     assert!(lines[0]["objectives"][0].as_f64().is_some());
     assert_eq!(lines[9]["epoch"], 1);
     assert!(lines[9].get("batch").is_none());
+    // A picture that cannot be written is an error, not a crash.
+    let mut args = vec!["train", s(&prog), "--data", &train, "--epochs", "1"];
+    args.extend_from_slice(&["--plot", s(&dir)]);
+    let r = dp(&args);
+    r.assert_sane();
+    r.assert_code(1);
+    assert!(
+        r.stderr.contains("cannot write the training curves"),
+        "{}",
+        r.describe()
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -223,6 +223,27 @@ fn train_then_save_then_weights_in_a_new_session() {
     assert_ne!(lines[0], trained);
 }
 
+/// `:plot FILE` draws the curves of every `:train` run of the session so
+/// far (one point per epoch and curve); before any training it says so.
+#[test]
+fn plot_draws_the_sessions_training_curves() {
+    let dir = linear_project("plot");
+    let input = ":plot early.svg\n\
+                 :train --data data.jsonl --epochs 2 --lr 0.1\n\
+                 :train --data data.jsonl --epochs 1 --lr 0.1\n\
+                 :plot curves.svg\n";
+    let (out, err, _) = repl_in(&dir, &["lin.dp"], input);
+    assert!(err.contains("nothing trained yet"), "{out}\n{err}");
+    assert!(!dir.join("early.svg").exists());
+    assert!(
+        out.contains("wrote the curves of 3 epochs to curves.svg"),
+        "{out}\n{err}"
+    );
+    let svg = std::fs::read_to_string(dir.join("curves.svg")).expect("the picture");
+    assert!(svg.starts_with("<svg") && svg.contains("objective"));
+    assert_eq!(svg.matches("<circle").count(), 3, "3 epochs, one curve");
+}
+
 /// `:train` continues from the session's weights held in memory exactly as
 /// `dp train --resume` continues from a file: the same weights, byte for byte.
 #[test]

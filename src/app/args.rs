@@ -60,6 +60,10 @@ pub struct TrainArgs {
     /// lowest: an error) instead of the last.
     #[arg(long, value_parser = keep, requires = "metric", requires = "save")]
     pub keep_best: Option<Keep>,
+    /// Draw the training curves (each objective, its validation mean, each
+    /// metric, against the epoch) into an SVG file, rewritten every epoch.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
 }
 
 pub fn keep(text: &str) -> Result<Keep, String> {
@@ -117,6 +121,7 @@ impl TrainArgs {
             log: self.log.clone(),
             log_every: self.log_every,
             keep_best: self.keep_best,
+            plot: self.plot.clone(),
         }
     }
 }

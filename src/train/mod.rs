@@ -10,6 +10,7 @@
 mod nonfinite;
 pub mod objectives;
 pub mod optim;
+pub mod plot;
 pub mod record;
 mod trainer;
 
@@ -63,6 +64,8 @@ pub struct TrainConfig {
     pub log_every: Option<usize>,
     /// Save the epoch with the best first metric instead of the last.
     pub keep_best: Option<Keep>,
+    /// An SVG picture of the training curves, rewritten after every epoch.
+    pub plot: Option<PathBuf>,
 }
 
 impl TrainConfig {
@@ -234,6 +237,9 @@ pub fn train_from(
             last,
         });
         reports.push(report);
+        if let Some(path) = &config.plot {
+            plot::write_curves(path, &reports).map_err(fail)?;
+        }
         if stop.is_break() && epoch < last {
             interrupted = true;
             break;

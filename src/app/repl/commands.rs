@@ -17,6 +17,7 @@ pub enum Command {
     Browse,
     Params,
     Train(String),
+    Plot(String),
     Weights(String),
     Save(String),
     Help,
@@ -42,6 +43,11 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "train",
         "ARGS",
         "train with the flags of `dp train` (e.g. --data FILE --epochs N)",
+    ),
+    (
+        "plot",
+        "FILE",
+        "draw the training curves of this session's `:train` runs into an SVG file",
     ),
     ("weights", "W", "load weights from a safetensors file"),
     (
@@ -77,6 +83,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "browse" => Command::Browse,
         "params" => Command::Params,
         "train" => Command::Train(rest.to_string()),
+        "plot" => Command::Plot(unquote(&need("FILE")?)),
         "weights" => Command::Weights(unquote(&need("W")?)),
         "save" => Command::Save(unquote(&need("W")?)),
         "help" => Command::Help,

@@ -155,7 +155,7 @@ impl Learned {
         args: TrainArgs,
         out: &mut dyn Write,
         cancel: &AtomicBool,
-    ) -> Result<Vec<Diagnostic>, Failure> {
+    ) -> Result<(Vec<Diagnostic>, Vec<dp::train::EpochReport>), Failure> {
         let start = self.trained.then(|| self.state());
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             if let Some(n) = args.threads {
@@ -175,7 +175,7 @@ impl Learned {
             epoch: trained.epochs_done,
             trained: true,
         };
-        Ok(trained.warnings)
+        Ok((trained.warnings, trained.reports))
     }
 }
 

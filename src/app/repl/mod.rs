@@ -52,6 +52,8 @@ pub enum Flow {
 pub struct Repl {
     pub session: Session,
     pub learned: Learned,
+    /// The epochs of this session's `:train` runs, for `:plot`.
+    pub curves: Vec<dp::train::EpochReport>,
     /// Colour in diagnostics.
     pub color: bool,
 }
@@ -63,6 +65,7 @@ impl Repl {
         Repl {
             session,
             learned,
+            curves: Vec::new(),
             color,
         }
     }
@@ -128,6 +131,7 @@ impl Repl {
                 }
             }
             Command::Train(args) => self.train(&args, out, err),
+            Command::Plot(file) => self.plot(Path::new(&file), out, err),
             Command::Weights(file) => {
                 match Learned::load(Path::new(&file), &self.session.compiled.program) {
                     Ok((l, notes)) => {
@@ -228,7 +232,8 @@ impl Repl {
         TRAINING.store(false, Ordering::SeqCst);
         CANCEL.store(false, Ordering::SeqCst);
         match result {
-            Ok(warnings) => {
+            Ok((warnings, reports)) => {
+                self.curves.extend(reports);
                 if !warnings.is_empty() {
                     self.report(&self.session.failure(warnings), err);
                 }
@@ -241,6 +246,28 @@ impl Repl {
                 )
             }
             Err(f) => self.report(&f, err),
+        }
+    }
+
+    /// `:plot FILE`: the session's training curves as an SVG picture.
+    fn plot(&mut self, path: &Path, out: &mut dyn Write, err: &mut dyn Write) {
+        if self.curves.is_empty() {
+            say(
+                err,
+                "error: nothing trained yet in this session; `:train` first",
+            );
+            return;
+        }
+        match dp::train::plot::write_curves(path, &self.curves) {
+            Ok(()) => say(
+                out,
+                &format!(
+                    "wrote the curves of {} epochs to {}",
+                    self.curves.len(),
+                    path.display()
+                ),
+            ),
+            Err(d) => self.report(&self.session.failure(vec![d]), err),
         }
     }
 
