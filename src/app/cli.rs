@@ -42,6 +42,21 @@ pub enum Command {
         #[arg(long)]
         def: Option<String>,
     },
+    /// Draw the network a def lowers to (SVG, or Graphviz DOT).
+    Graph {
+        /// The program.
+        file: PathBuf,
+        /// The def to draw (default: `loss`, else `main`, else the file's last def).
+        #[arg(long)]
+        def: Option<String>,
+        /// Write the picture here (default: standard output).
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+        /// `svg` (laid out and drawn by dp) or `dot` (for Graphviz); by
+        /// default from the output's extension, else svg.
+        #[arg(long, value_parser = graph_format)]
+        format: Option<dp::lower::GraphFormat>,
+    },
     /// Explore a program interactively.
     Repl {
         /// A program to load first.
@@ -112,6 +127,12 @@ pub fn run_command(command: Command, color: bool) -> i32 {
         Command::Run(args) => run(&args, &mut out),
         Command::Train(args) => train_command(&args, &mut out, color),
         Command::Lower { file, def } => lower(&file, def.as_deref(), &mut out),
+        Command::Graph {
+            file,
+            def,
+            output,
+            format,
+        } => graph(&file, def.as_deref(), output.as_deref(), format, &mut out),
         Command::Repl { file } => {
             drop(out);
             return crate::app::repl::run(file.as_deref(), color);
@@ -150,6 +171,45 @@ pub fn lower(file: &Path, def: Option<&str>, out: &mut impl Write) -> Result<(),
         dp::lower::print_defs(&compiled, def).map_err(|d| Failure::with(&compiled.sources, d))?;
     let _ = write!(out, "{text}");
     Ok(())
+}
+
+fn graph_format(text: &str) -> Result<dp::lower::GraphFormat, String> {
+    match text {
+        "svg" => Ok(dp::lower::GraphFormat::Svg),
+        "dot" => Ok(dp::lower::GraphFormat::Dot),
+        _ => Err("expected `svg` or `dot`".into()),
+    }
+}
+
+/// `dp graph`: the picture of one def, to a file (atomically) or stdout.
+pub fn graph(
+    file: &Path,
+    def: Option<&str>,
+    output: Option<&Path>,
+    format: Option<dp::lower::GraphFormat>,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    let compiled = compile(file)?;
+    let by_extension = output
+        .and_then(|o| o.extension())
+        .is_some_and(|e| e == "dot" || e == "gv");
+    let format = format.unwrap_or(if by_extension {
+        dp::lower::GraphFormat::Dot
+    } else {
+        dp::lower::GraphFormat::Svg
+    });
+    let fail = |d| Failure::with(&compiled.sources, d);
+    let text = dp::lower::graph_def(&compiled, def, format).map_err(fail)?;
+    match output {
+        Some(path) => dp::checkpoint::write_atomically(path, text.as_bytes()).map_err(|e| {
+            let msg = format!("cannot write `{}`: {e}", path.display());
+            fail(Diagnostic::new(Code::Io, msg))
+        }),
+        None => {
+            let _ = write!(out, "{text}");
+            Ok(())
+        }
+    }
 }
 
 /// `name : Type` for the defs of the root module, in source order.

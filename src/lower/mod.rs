@@ -14,6 +14,7 @@
 //! would be too large to show (a diagnostic, never a panic).
 
 mod build;
+mod graph;
 pub mod hoist;
 mod print;
 #[cfg(test)]
@@ -24,6 +25,7 @@ use crate::ir::ty::{Name, Type};
 use crate::ir::{Builtin, Program};
 use crate::source::Span;
 
+pub use graph::{network_dot, network_svg};
 pub use print::print_network;
 
 /// Ops one network may hold before lowering stops (inlining a def that
@@ -206,6 +208,47 @@ pub fn print_defs(
         out.push_str(&print_network(&compiled.program, &net));
     }
     Ok(out)
+}
+
+/// What `dp graph` draws.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphFormat {
+    Svg,
+    Dot,
+}
+
+/// `dp graph`'s picture of one def: `def`, or else `loss`, `main` or the
+/// last def of the root module.
+pub fn graph_def(
+    compiled: &crate::driver::Compiled,
+    def: Option<&str>,
+    format: GraphFormat,
+) -> Result<String, Diagnostic> {
+    let defs = compiled.root_defs();
+    let name = match def {
+        Some(d) => d.to_string(),
+        None => ["loss", "main"]
+            .iter()
+            .find(|n| defs.iter().any(|d| d == *n))
+            .map(|n| n.to_string())
+            .or_else(|| defs.last().cloned())
+            .ok_or_else(|| {
+                Diagnostic::new(
+                    crate::diagnostic::Code::UnknownName,
+                    "the program has no def to draw",
+                )
+            })?,
+    };
+    let net = lower_def(&compiled.program, &name)?;
+    match format {
+        GraphFormat::Dot => Ok(network_dot(&compiled.program, &net)),
+        GraphFormat::Svg => network_svg(&compiled.program, &net).map_err(|e| {
+            Diagnostic::new(
+                crate::diagnostic::Code::RuntimeError,
+                format!("internal error drawing the network of `{name}`: {e}"),
+            )
+        }),
+    }
 }
 
 /// Mark the ops of an RNN cell (input 0 the state) that the runtime does

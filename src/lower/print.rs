@@ -14,13 +14,7 @@ const NOTE_COLUMN: usize = 60;
 
 /// The network as `dp lower` prints it.
 pub fn print_network(program: &Program, net: &Network) -> String {
-    let types = &program.types;
-    let mut p = Printer {
-        types,
-        learned: &program.learned,
-        out: String::new(),
-        pieces: BTreeMap::new(),
-    };
+    let mut p = Printer::new(program);
     let own: Vec<String> = net
         .body
         .inputs
@@ -40,7 +34,7 @@ pub fn print_network(program: &Program, net: &Network) -> String {
     p.out
 }
 
-struct Printer<'t> {
+pub(super) struct Printer<'t> {
     types: &'t TypeTable,
     learned: &'t [crate::ir::LearnedPiece],
     out: String,
@@ -49,9 +43,18 @@ struct Printer<'t> {
     pieces: BTreeMap<String, (usize, Option<(usize, String)>)>,
 }
 
-impl Printer<'_> {
+impl<'t> Printer<'t> {
+    pub(super) fn new(program: &'t Program) -> Printer<'t> {
+        Printer {
+            types: &program.types,
+            learned: &program.learned,
+            out: String::new(),
+            pieces: BTreeMap::new(),
+        }
+    }
+
     /// A type with its tensor shape where the name hides it.
-    fn ty(&self, ty: &Type) -> String {
+    pub(super) fn ty(&self, ty: &Type) -> String {
         let shown = pretty(ty);
         match ty {
             Type::Rep(_) | Type::Scores(_) | Type::Window(..) => match self.types.shape(ty) {
@@ -133,7 +136,7 @@ impl Printer<'_> {
     }
 
     /// An op's name and its note (parameters), recording the piece.
-    fn op(&mut self, op: &Op) -> (String, Option<String>) {
+    pub(super) fn op(&mut self, op: &Op) -> (String, Option<String>) {
         match op {
             Op::Embedding { piece, vocab, dim } => {
                 let symbols = self
@@ -195,7 +198,7 @@ impl Printer<'_> {
     /// Records the learned pieces an operand passes as functions (`f` or a
     /// list `[f.0, f.1]` that no module took), so the parameter count
     /// holds them.
-    fn pieces_passed(&mut self, o: &Operand) {
+    pub(super) fn pieces_passed(&mut self, o: &Operand) {
         let Operand::Function(text) = o else {
             return;
         };
@@ -208,6 +211,12 @@ impl Printer<'_> {
     }
 
     fn parameters(&mut self) {
+        let line = self.parameter_count();
+        self.line(1, &line, None);
+    }
+
+    /// `parameters: 25,898 (4 learned pieces)`, for the pieces seen so far.
+    pub(super) fn parameter_count(&self) -> String {
         let fixed: usize = self.pieces.values().map(|(n, _)| n).sum();
         let mut per: BTreeMap<String, usize> = BTreeMap::new();
         for (_, p) in self.pieces.values() {
@@ -217,8 +226,7 @@ impl Printer<'_> {
         }
         let n = self.pieces.len();
         if n == 0 {
-            self.line(1, "parameters: none", None);
-            return;
+            return "parameters: none".to_string();
         }
         let mut line = format!(
             "parameters: {} ({n} learned piece{})",
@@ -228,7 +236,7 @@ impl Printer<'_> {
         for (v, n) in per {
             line.push_str(&format!(", + {n} per symbol of {v}"));
         }
-        self.line(1, &line, None);
+        line
     }
 }
 
@@ -240,7 +248,7 @@ fn with_note(note: Option<String>, what: &str) -> String {
     }
 }
 
-fn operand(cell: &Cell, o: &Operand) -> String {
+pub(super) fn operand(cell: &Cell, o: &Operand) -> String {
     match o {
         Operand::Input(i) => cell.inputs.get(*i).map_or("?".into(), |x| x.name.clone()),
         Operand::Node(i) => format!("%{i}"),
