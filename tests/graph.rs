@@ -4,25 +4,11 @@
 //! parameter count, input and module); `--format dot` is a well-formed
 //! digraph with a cluster per module cell and a dashed loop per recurrence.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-const DP: &str = env!("CARGO_BIN_EXE_dp");
-
-fn dp(args: &[&str]) -> String {
-    let out = Command::new(DP)
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run dp");
-    assert!(
-        out.status.success(),
-        "dp {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use common::examples::dp;
 
 fn examples() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
