@@ -13,6 +13,7 @@ pub mod checkpoint;
 pub mod codec;
 pub mod diagnostic;
 pub mod driver;
+pub mod inspect;
 pub mod ir;
 pub mod lower;
 pub mod runtime;

@@ -1694,3 +1694,81 @@ fn hostile_sizes_stay_near_linear() {
         r.code
     );
 }
+
+/// `dp inspect` measures the sentiment RNN over data: each representation
+/// where it enters a learned piece (the zero initial state shows as zero
+/// entries, never as dead units), each weight tensor with its largest
+/// singular value and gradient norm; trained weights have a far smaller
+/// gradient than fresh ones. `--json` has the same figures; a def that is
+/// not an objective is a diagnostic.
+#[test]
+fn inspect_reports_representations_and_weights() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let prog = root.join("examples/sentiment.dp");
+    let train = root.join("examples/data/sentiment_train.jsonl");
+    let valid = root.join("examples/data/sentiment_valid.jsonl");
+    let weights = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("dp-cli-{}-inspect.safetensors", std::process::id()));
+    let r = dp(&[
+        "train",
+        s(&prog),
+        "--data",
+        s(&train),
+        "--epochs",
+        "3",
+        "--lr",
+        "0.01",
+        "--save",
+        s(&weights),
+    ]);
+    r.assert_code(0);
+    let fresh = dp(&["inspect", s(&prog), "--data", s(&valid)]);
+    fresh.assert_code(0);
+    for want in [
+        "Hidden",
+        "WordVec",
+        "eff. rank",
+        "cell.weight",
+        "64 x 96",
+        "grad norm",
+    ] {
+        assert!(
+            fresh.stdout.contains(want),
+            "no `{want}`\n{}",
+            fresh.describe()
+        );
+    }
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["inspect", s(&prog), "--data", s(&valid), "--json"];
+        args.extend_from_slice(extra);
+        let r = dp(&args);
+        r.assert_code(0);
+        serde_json::from_str(&r.stdout).expect("JSON")
+    };
+    let (before, after) = (json(&[]), json(&["--weights", s(&weights)]));
+    assert_eq!(after["examples"], 500);
+    let hidden = &after["representations"][0];
+    assert_eq!(hidden["name"], "Hidden");
+    assert_eq!(hidden["dim"], 64);
+    assert_eq!(hidden["dead_units"], 0.0);
+    let rank = hidden["effective_rank"].as_f64().expect("a rank");
+    assert!(rank > 1.0 && rank <= 64.0, "{hidden}");
+    let grad = |v: &serde_json::Value| v["tensors"][1]["grad_norm"].as_f64().expect("norm");
+    assert_eq!(after["tensors"][1]["name"], "cell.weight");
+    assert!(
+        grad(&after) < 0.2 * grad(&before),
+        "{} vs {}",
+        grad(&after),
+        grad(&before)
+    );
+    assert!(after["objective"].as_f64() < before["objective"].as_f64());
+    let r = dp(&["inspect", s(&prog), "--data", s(&valid), "--def", "model"]);
+    r.assert_sane();
+    r.assert_code(1);
+    assert!(
+        r.stderr.contains("measures an objective"),
+        "{}",
+        r.describe()
+    );
+    let _ = std::fs::remove_file(&weights);
+}

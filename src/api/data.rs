@@ -224,4 +224,26 @@ impl Program {
         })??;
         Ok(rows)
     }
+
+    /// Is `def` an objective `dp inspect` can measure (a function to
+    /// `Float`)?
+    pub fn check_objective(&self, def: &str) -> Result<(), Error> {
+        crate::inspect::objective_argument(&self.compiled.program, def)
+            .map(|_| ())
+            .map_err(|d| self.error(d))
+    }
+
+    /// `dp inspect`: what the network of `data`'s function (an objective)
+    /// does to the values flowing through it, measured over `data` with
+    /// `model`'s weights ([`crate::inspect`]).
+    pub fn inspect(&self, model: &Model, data: &DataSet) -> Result<crate::inspect::Report, Error> {
+        let (vocabs, weights) = model.parts();
+        let (arg_ty, _) =
+            function_type(&self.compiled.program, &data.function).map_err(|d| self.error(d))?;
+        let examples = data.examples_for(self, &arg_ty, vocabs)?;
+        on_big_stack(|| {
+            crate::inspect::inspect(&self.compiled, vocabs, weights, &data.function, examples)
+        })?
+        .map_err(|d| self.error(d))
+    }
 }

@@ -62,6 +62,12 @@ impl Error {
     }
 }
 
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
+        e.failure
+    }
+}
+
 impl From<Failure> for Error {
     fn from(failure: Failure) -> Error {
         Error { failure }

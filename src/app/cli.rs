@@ -57,6 +57,10 @@ pub enum Command {
         #[arg(long, value_parser = graph_format)]
         format: Option<dp::lower::GraphFormat>,
     },
+    /// Measure what each part of a network does over data: its
+    /// representations (norm, effective rank, dead units) and weights
+    /// (norm, largest singular value, gradient norm).
+    Inspect(crate::app::inspect::InspectArgs),
     /// Explore a program interactively.
     Repl {
         /// A program to load first.
@@ -127,6 +131,7 @@ pub fn run_command(command: Command, color: bool) -> i32 {
         Command::Run(args) => run(&args, &mut out),
         Command::Train(args) => train_command(&args, &mut out, color),
         Command::Lower { file, def } => lower(&file, def.as_deref(), &mut out),
+        Command::Inspect(args) => crate::app::inspect::inspect(&args, &mut out),
         Command::Graph {
             file,
             def,

@@ -6,6 +6,7 @@
 
 pub mod args;
 pub mod cli;
+pub mod inspect;
 pub mod progress;
 pub mod repl;
 pub mod term;

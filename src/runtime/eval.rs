@@ -53,6 +53,8 @@ pub struct Context<'a> {
     pub weights: &'a Weights,
     /// Where random draws come from (`random.rs`).
     pub draws: super::random::Draws<'a>,
+    /// Watching the values entering learned pieces (`probe.rs`, `dp inspect`).
+    pub probe: Option<&'a std::cell::RefCell<super::probe::Probe>>,
 }
 
 impl<'a> Context<'a> {
@@ -63,6 +65,7 @@ impl<'a> Context<'a> {
             vocabs,
             weights,
             draws: Default::default(),
+            probe: None,
         }
     }
 }

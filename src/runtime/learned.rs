@@ -33,6 +33,14 @@ pub(crate) fn apply_learned(
             bias,
             outputs,
         } => {
+            let watched;
+            let x = match ctx.probe {
+                Some(probe) => {
+                    watched = probe.borrow_mut().watch(ev.graph, &piece.domain, x);
+                    &watched
+                }
+                None => x,
+            };
             let input = pack(ev.graph, x, span)?;
             if input.cols() != weight.cols() {
                 return Err(bad_weights(&piece.name, input.cols(), weight.cols(), span));

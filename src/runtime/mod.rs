@@ -13,6 +13,7 @@ mod learned;
 mod lists;
 mod locals;
 mod prims;
+pub mod probe;
 pub mod random;
 mod roses;
 mod tensors;
