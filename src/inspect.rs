@@ -10,7 +10,10 @@
 //! entropy of the normalised singular values of the centred values), the
 //! fraction of units never non-zero and the fraction of zero entries. For
 //! every weight tensor: its norm, its largest singular value, and the norm
-//! of the objective's mean gradient over the data.
+//! of the objective's mean gradient over the data. And noise stability
+//! (Arora et al. 2018): Gaussian noise of relative size 0.1 added to every
+//! value of one representation, and the fraction of it left at each
+//! representation and at the objective.
 
 use std::cell::RefCell;
 
@@ -19,13 +22,16 @@ use crate::checkpoint::Checkpoint;
 use crate::codec::{self, Example};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::driver::Compiled;
-use crate::ir::ty::Type;
-use crate::runtime::probe::Probe;
+use crate::ir::ty::{Name, Type};
+use crate::runtime::probe::{Noise, Probe};
 use crate::runtime::{self, function_type, global_function, Context, Vocabularies, Weights};
 use crate::train::{Settings, Stop, Trainer};
 
 /// Examples evaluated at once.
 const BATCH: usize = 64;
+
+/// The relative size of the noise injected for noise stability.
+const NOISE: f32 = 0.1;
 
 /// Rows of one representation kept for its statistics (evenly spaced
 /// beyond this).
@@ -45,6 +51,23 @@ pub struct Report {
     pub objective: f64,
     pub representations: Vec<RepStats>,
     pub tensors: Vec<TensorStats>,
+    /// Noise stability: noise injected at each representation.
+    pub noise: Vec<NoiseStats>,
+}
+
+/// Gaussian noise of relative size [`NOISE`] added to every value of one
+/// representation (where it enters learned pieces), and how much of it is
+/// left further on (Arora et al. 2018, noise stability).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NoiseStats {
+    /// The representation the noise is added to.
+    pub at: String,
+    /// The fraction of the noise left at each representation: the mean
+    /// relative change of its values over the noise's relative size (1 at
+    /// the noised one itself, 0 where nothing is computed from it).
+    pub remains: Vec<(String, Option<f64>)>,
+    /// The same for the objective.
+    pub objective: Option<f64>,
 }
 
 /// One representation's values where they enter learned pieces.
@@ -85,9 +108,22 @@ pub fn inspect(
     examples: &[Example],
 ) -> Result<Report, Diagnostic> {
     let program = &compiled.program;
-    let arg_ty = objective_argument(program, def)?;
-    let (seen, objective) = watch(compiled, vocabs, weights, def, &arg_ty, examples)?;
-    let representations = seen
+    let subject = Subject {
+        compiled,
+        vocabs,
+        weights,
+        def,
+        arg_ty: objective_argument(program, def)?,
+        examples,
+    };
+    let clean = watch(&subject, None)?;
+    let mut noise = Vec::new();
+    for (name, _, _) in merged(&clean) {
+        let noisy = watch(&subject, Some(&Name::from(name.as_str())))?;
+        noise.push(stability(&name, &clean, &noisy));
+    }
+    let objective = clean.objective.iter().sum::<f64>() / examples.len().max(1) as f64;
+    let representations = merged(&clean)
         .into_iter()
         .map(|(name, dim, rows)| rep_stats(name, dim, &rows))
         .collect();
@@ -115,6 +151,7 @@ pub fn inspect(
         objective,
         representations,
         tensors,
+        noise,
     })
 }
 
@@ -131,39 +168,52 @@ pub fn objective_argument(program: &crate::ir::Program, def: &str) -> Result<Typ
     Ok(arg_ty)
 }
 
-/// Values by representation: name, width and rows (row-major), in order
-/// of first appearance; and the mean objective.
-type Seen = Vec<(String, usize, Vec<f32>)>;
+/// What one watched evaluation over all examples saw: each value entering
+/// a learned piece in evaluation order (its representation, width and
+/// rows), and each example's objective.
+struct Run {
+    seen: Vec<(String, usize, Vec<f32>)>,
+    objective: Vec<f64>,
+}
 
-/// Evaluate `def` on every example with the probe watching (hoisting and
-/// fused chains off, so every learned piece's argument is seen).
-fn watch(
-    compiled: &Compiled,
-    vocabs: &Vocabularies,
-    weights: &Weights,
-    def: &str,
-    arg_ty: &Type,
-    examples: &[Example],
-) -> Result<(Seen, f64), Diagnostic> {
-    let program = &compiled.program;
+/// What [`watch`] needs: the program, weights, objective and data.
+struct Subject<'s> {
+    compiled: &'s Compiled,
+    vocabs: &'s Vocabularies,
+    weights: &'s Weights,
+    def: &'s str,
+    arg_ty: Type,
+    examples: &'s [Example],
+}
+
+/// Evaluate the objective on every example with the probe watching
+/// (hoisting and fused chains off, so every learned piece's argument is
+/// seen), optionally adding noise to one representation.
+fn watch(s: &Subject, noise: Option<&Name>) -> Result<Run, Diagnostic> {
+    let program = &s.compiled.program;
     let hoisting = runtime::set_hoisting(false);
     let chains = runtime::set_chains(false);
-    let mut seen: Seen = Vec::new();
-    let mut total = 0.0;
+    let mut run = Run {
+        seen: Vec::new(),
+        objective: Vec::with_capacity(s.examples.len()),
+    };
     let mut result = Ok(());
-    for chunk in examples.chunks(BATCH) {
-        let probe = RefCell::new(Probe::default());
-        let mut ctx = Context::new(program, vocabs, weights);
+    for (k, chunk) in s.examples.chunks(BATCH).enumerate() {
+        let probe = RefCell::new(Probe {
+            seen: Vec::new(),
+            noise: noise.map(|rep| Noise::new(rep.clone(), NOISE, k as u64)),
+        });
+        let mut ctx = Context::new(program, s.vocabs, s.weights);
         ctx.probe = Some(&probe);
         let mut graph = Graph::inference();
         let refs: Vec<&Example> = chunk.iter().collect();
-        let arg = codec::assemble(&graph, &refs, arg_ty, &program.types);
-        let value = global_function(&ctx, &mut graph, def, chunk.len())
+        let arg = codec::assemble(&graph, &refs, &s.arg_ty, &program.types);
+        let value = global_function(&ctx, &mut graph, s.def, chunk.len())
             .and_then(|f| runtime::apply(&ctx, &mut graph, &f, vec![arg], Default::default()));
         match value {
-            Ok(runtime::Value::Real(r)) => {
-                total += graph.to_vec(&r).iter().map(|&x| f64::from(x)).sum::<f64>()
-            }
+            Ok(runtime::Value::Real(r)) => run
+                .objective
+                .extend(graph.to_vec(&r).iter().map(|&x| f64::from(x))),
             Ok(_) => {}
             Err(d) => {
                 result = Err(d);
@@ -171,17 +221,78 @@ fn watch(
             }
         }
         for (name, r) in probe.into_inner().seen {
-            let rows = graph.to_vec(&r);
-            match seen.iter_mut().find(|(n, _, _)| *n == name.to_string()) {
-                Some((_, _, all)) => all.extend(rows),
-                None => seen.push((name.to_string(), r.cols(), rows)),
-            }
+            run.seen
+                .push((name.to_string(), r.cols(), graph.to_vec(&r)));
         }
     }
     runtime::set_hoisting(hoisting);
     runtime::set_chains(chains);
-    result?;
-    Ok((seen, total / examples.len().max(1) as f64))
+    result.map(|()| run)
+}
+
+/// Each representation's rows, merged in order of first appearance.
+fn merged(run: &Run) -> Vec<(String, usize, Vec<f32>)> {
+    let mut out: Vec<(String, usize, Vec<f32>)> = Vec::new();
+    for (name, dim, rows) in &run.seen {
+        match out.iter_mut().find(|(n, _, _)| n == name) {
+            Some((_, _, all)) => all.extend_from_slice(rows),
+            None => out.push((name.clone(), *dim, rows.clone())),
+        }
+    }
+    out
+}
+
+/// With noise at `rep`: the fraction of it left at each representation
+/// (the mean over values of `|noisy - clean| / |clean|`, over the noise's
+/// relative size) and at the objective; `None` where the noisy run took
+/// another path (values do not pair up).
+fn stability(rep: &str, clean: &Run, noisy: &Run) -> NoiseStats {
+    let mut sums: Vec<(String, f64, usize)> = Vec::new();
+    let paired = clean.seen.len() == noisy.seen.len()
+        && clean
+            .seen
+            .iter()
+            .zip(&noisy.seen)
+            .all(|(a, b)| a.0 == b.0 && a.2.len() == b.2.len());
+    if paired {
+        for ((name, dim, a), (_, _, b)) in clean.seen.iter().zip(&noisy.seen) {
+            let (mut total, mut count) = (0.0, 0);
+            for (ra, rb) in a.chunks((*dim).max(1)).zip(b.chunks((*dim).max(1))) {
+                let base = norm(ra);
+                if base > 0.0 {
+                    let diff: Vec<f32> = ra.iter().zip(rb).map(|(x, y)| y - x).collect();
+                    total += norm(&diff) / base;
+                    count += 1;
+                }
+            }
+            match sums.iter_mut().find(|(n, _, _)| n == name) {
+                Some((_, t, c)) => {
+                    *t += total;
+                    *c += count;
+                }
+                None => sums.push((name.clone(), total, count)),
+            }
+        }
+    }
+    let rel = f64::from(NOISE);
+    let at = sums
+        .into_iter()
+        .map(|(n, t, c)| (n, (c > 0).then(|| t / c as f64 / rel)))
+        .collect();
+    let pairs: Vec<f64> = clean
+        .objective
+        .iter()
+        .zip(&noisy.objective)
+        .filter(|(a, _)| a.abs() > 0.0)
+        .map(|(a, b)| (b - a).abs() / a.abs())
+        .collect();
+    let objective =
+        (paired && !pairs.is_empty()).then(|| pairs.iter().sum::<f64>() / pairs.len() as f64 / rel);
+    NoiseStats {
+        at: rep.to_string(),
+        remains: at,
+        objective,
+    }
 }
 
 /// The objective's mean gradient over all examples, per weight tensor.

@@ -1699,8 +1699,9 @@ fn hostile_sizes_stay_near_linear() {
 /// where it enters a learned piece (the zero initial state shows as zero
 /// entries, never as dead units), each weight tensor with its largest
 /// singular value and gradient norm; trained weights have a far smaller
-/// gradient than fresh ones. `--json` has the same figures; a def that is
-/// not an objective is a diagnostic.
+/// gradient than fresh ones; noise stability, noise at each representation
+/// measured at the others and the loss. `--json` has the same figures; a
+/// def that is not an objective is a diagnostic.
 #[test]
 fn inspect_reports_representations_and_weights() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -1762,6 +1763,33 @@ fn inspect_reports_representations_and_weights() {
         grad(&before)
     );
     assert!(after["objective"].as_f64() < before["objective"].as_f64());
+    // Noise at the word vectors: about all of it is there (0.1 relative),
+    // some reaches the hidden state and the loss; noise at the hidden
+    // state never reaches the word vectors.
+    let noise = &after["noise_stability"];
+    let at = |i: usize, rep: &str| noise[i]["remains"][rep].as_f64().expect("a fraction");
+    assert_eq!(noise[0]["at"], "Hidden");
+    assert_eq!(noise[1]["at"], "WordVec");
+    assert!((at(1, "WordVec") - 1.0).abs() < 0.1, "{noise}");
+    assert!(at(1, "Hidden") > 0.05, "{noise}");
+    assert_eq!(at(0, "WordVec"), 0.0, "{noise}");
+    assert!(
+        noise[1]["objective"].as_f64().is_some_and(|x| x > 0.0),
+        "{noise}"
+    );
+    let table = dp(&[
+        "inspect",
+        s(&prog),
+        "--data",
+        s(&valid),
+        "--weights",
+        s(&weights),
+    ]);
+    assert!(
+        table.stdout.contains("noise stability"),
+        "{}",
+        table.describe()
+    );
     let r = dp(&["inspect", s(&prog), "--data", s(&valid), "--def", "model"]);
     r.assert_sane();
     r.assert_code(1);

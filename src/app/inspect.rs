@@ -81,9 +81,21 @@ fn to_json(r: &Report) -> serde_json::Value {
             })
         })
         .collect();
+    let noise: Vec<serde_json::Value> = r
+        .noise
+        .iter()
+        .map(|n| {
+            let remains: serde_json::Map<String, serde_json::Value> = n
+                .remains
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect();
+            json!({"at": n.at, "remains": remains, "objective": n.objective})
+        })
+        .collect();
     json!({
         "def": r.def, "examples": r.examples, "objective": r.objective,
-        "representations": reps, "tensors": tensors,
+        "representations": reps, "tensors": tensors, "noise_stability": noise,
     })
 }
 
@@ -137,6 +149,31 @@ fn table(r: &Report, data: &Path, weights: Option<&Path>) -> String {
             format!("{:.3}", t.top_singular),
             format!("{:.2e}", t.grad_norm),
         ]);
+    }
+    lines.extend(aligned(&rows));
+    lines.push(String::new());
+    lines.push(format!(
+        "noise stability: Gaussian noise of relative size 0.1 at one representation, \
+         and the fraction of it left at each (and at {}):",
+        r.def
+    ));
+    let mut head = vec!["noise at".to_string()];
+    head.extend(r.representations.iter().map(|s| s.name.clone()));
+    head.push(r.def.clone());
+    let mut rows = vec![head];
+    let show = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.3}"));
+    for n in &r.noise {
+        let mut row = vec![n.at.clone()];
+        for s in &r.representations {
+            let v = n
+                .remains
+                .iter()
+                .find(|(k, _)| *k == s.name)
+                .and_then(|(_, v)| *v);
+            row.push(show(v));
+        }
+        row.push(show(n.objective));
+        rows.push(row);
     }
     lines.extend(aligned(&rows));
     lines.join("\n") + "\n"
