@@ -492,3 +492,97 @@ mod tests {
         assert!((s.mean_norm - 1.5).abs() < 1e-12);
     }
 }
+
+/// The report as bar charts (`dp inspect -o report.svg`): each
+/// representation's effective rank against its width, the gradient norm of
+/// each weight tensor, and the fraction of noise at each representation
+/// left at the objective.
+pub fn report_svg(r: &Report) -> Result<String, String> {
+    let ranks: Vec<(String, f64)> = r
+        .representations
+        .iter()
+        .map(|s| {
+            (
+                format!("{} ({} dims)", s.name, s.dim),
+                s.effective_rank.unwrap_or(0.0),
+            )
+        })
+        .collect();
+    let grads: Vec<(String, f64)> = r
+        .tensors
+        .iter()
+        .map(|t| (t.name.clone(), t.grad_norm))
+        .collect();
+    let noise: Vec<(String, f64)> = r
+        .noise
+        .iter()
+        .map(|n| (format!("noise at {}", n.at), n.objective.unwrap_or(0.0)))
+        .collect();
+    let panels = [
+        ("effective rank of each representation", ranks),
+        ("gradient norm of each weight tensor", grads),
+        (&*format!("fraction of noise left at `{}`", r.def), noise),
+    ];
+    bars_svg(&panels)
+}
+
+/// Horizontal bar charts, one panel each, stacked.
+fn bars_svg(panels: &[(&str, Vec<(String, f64)>)]) -> Result<String, String> {
+    use plotters::prelude::*;
+    let heights: Vec<u32> = panels
+        .iter()
+        .map(|(_, bars)| 120 + 30 * bars.len() as u32)
+        .collect();
+    let mut svg = String::new();
+    {
+        let root =
+            SVGBackend::with_string(&mut svg, (760, heights.iter().sum())).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let mut rest = root;
+        for ((title, bars), h) in panels.iter().zip(&heights) {
+            let (area, below) = rest.split_vertically(*h);
+            rest = below;
+            let top = bars
+                .iter()
+                .map(|(_, v)| *v)
+                .filter(|v| v.is_finite())
+                .fold(0.0, f64::max);
+            let n = bars.len().max(1);
+            let labels: Vec<String> = bars.iter().map(|(l, _)| l.clone()).collect();
+            let mut chart = ChartBuilder::on(&area)
+                .caption(*title, ("sans-serif", 16))
+                .margin(8)
+                .x_label_area_size(24)
+                .y_label_area_size(190)
+                .build_cartesian_2d(0.0..(top * 1.1).max(1e-9), (0..n).into_segmented())
+                .map_err(|e| e.to_string())?;
+            chart
+                .configure_mesh()
+                .disable_y_mesh()
+                .y_labels(n)
+                .y_label_formatter(&|v| match v {
+                    SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
+                    _ => String::new(),
+                })
+                .draw()
+                .map_err(|e| e.to_string())?;
+            let style = Palette99::pick(0).filled();
+            chart
+                .draw_series(bars.iter().enumerate().map(|(i, (_, v))| {
+                    let v = if v.is_finite() { *v } else { 0.0 };
+                    let mut bar = Rectangle::new(
+                        [
+                            (0.0, SegmentValue::Exact(i)),
+                            (v, SegmentValue::Exact(i + 1)),
+                        ],
+                        style,
+                    );
+                    bar.set_margin(4, 4, 0, 0);
+                    bar
+                }))
+                .map_err(|e| e.to_string())?;
+        }
+        rest.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}

@@ -1777,6 +1777,7 @@ fn inspect_reports_representations_and_weights() {
         noise[1]["objective"].as_f64().is_some_and(|x| x > 0.0),
         "{noise}"
     );
+    let chart = weights.with_extension("svg");
     let table = dp(&[
         "inspect",
         s(&prog),
@@ -1784,12 +1785,19 @@ fn inspect_reports_representations_and_weights() {
         s(&valid),
         "--weights",
         s(&weights),
+        "-o",
+        s(&chart),
     ]);
     assert!(
         table.stdout.contains("noise stability"),
         "{}",
         table.describe()
     );
+    let svg = std::fs::read_to_string(&chart).expect("the bar charts");
+    for want in ["effective rank", "cell.weight", "noise at Hidden", "<rect"] {
+        assert!(svg.contains(want), "no `{want}` in the bar charts");
+    }
+    let _ = std::fs::remove_file(&chart);
     let r = dp(&["inspect", s(&prog), "--data", s(&valid), "--def", "model"]);
     r.assert_sane();
     r.assert_code(1);

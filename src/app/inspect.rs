@@ -1,5 +1,5 @@
 //! `dp inspect`: the report of `dp::inspect` as a table on the terminal or
-//! as JSON (`--json`).
+//! as JSON (`--json`), and as bar charts in an SVG file (`-o`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -29,6 +29,9 @@ pub struct InspectArgs {
     /// The seed of fresh weights.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Also draw the report as bar charts into this SVG file.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<PathBuf>,
 }
 
 /// Measure and print.
@@ -51,6 +54,14 @@ pub fn inspect(args: &InspectArgs, out: &mut impl Write) -> Result<(), Failure> 
         }
     };
     let report = program.inspect(&model, &data)?;
+    if let Some(path) = &args.output {
+        let fail = |what: String| {
+            let msg = format!("cannot write the report `{}`: {what}", path.display());
+            Failure::with(&Default::default(), Diagnostic::new(Code::Io, msg))
+        };
+        let svg = dp::inspect::report_svg(&report).map_err(fail)?;
+        dp::checkpoint::write_atomically(path, svg.as_bytes()).map_err(|e| fail(e.to_string()))?;
+    }
     let text = if args.json {
         format!("{:#}\n", to_json(&report))
     } else {
