@@ -5,7 +5,8 @@
 //!
 //! Entry point: [`inspect`], plain data out ([`Report`]); the application
 //! prints it as a table or JSON. For every representation, the values
-//! entering learned pieces (the probe of `runtime/probe.rs`): their mean
+//! entering learned pieces (the probe of `runtime/probe.rs`; each element
+//! of a window of it is a value): their mean
 //! norm, effective rank (Roy and Vetterli 2007: the exponential of the
 //! entropy of the normalised singular values of the centred values), the
 //! fraction of units never non-zero and the fraction of zero entries. For
@@ -220,9 +221,8 @@ fn watch(s: &Subject, noise: Option<&Name>) -> Result<Run, Diagnostic> {
                 break;
             }
         }
-        for (name, r) in probe.into_inner().seen {
-            run.seen
-                .push((name.to_string(), r.cols(), graph.to_vec(&r)));
+        for (name, width, r) in probe.into_inner().seen {
+            run.seen.push((name.to_string(), width, graph.to_vec(&r)));
         }
     }
     runtime::set_hoisting(hoisting);

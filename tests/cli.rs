@@ -1798,6 +1798,16 @@ fn inspect_reports_representations_and_weights() {
         assert!(svg.contains(want), "no `{want}` in the bar charts");
     }
     let _ = std::fs::remove_file(&chart);
+    // A window of a representation entering a piece: each element is a
+    // value (the digits net's pooled 3x3 maps of `Feat`, 9 per image).
+    let digits = root.join("examples/digits.dp");
+    let images = root.join("examples/data/digits_test.jsonl");
+    let r = dp(&["inspect", s(&digits), "--data", s(&images), "--json"]);
+    r.assert_code(0);
+    let report: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    assert_eq!(report["representations"][0]["name"], "Feat");
+    assert_eq!(report["representations"][0]["dim"], 16);
+    assert_eq!(report["representations"][0]["values"], 297 * 9);
     let r = dp(&["inspect", s(&prog), "--data", s(&valid), "--def", "model"]);
     r.assert_sane();
     r.assert_code(1);

@@ -21,8 +21,9 @@ use super::value::Value;
 /// What a watched evaluation saw.
 #[derive(Default)]
 pub struct Probe {
-    /// Each value entering a learned piece: its representation and rows.
-    pub seen: Vec<(Name, Real)>,
+    /// Each value entering a learned piece: its representation, the width
+    /// of one value (a window's row holds several) and its rows.
+    pub seen: Vec<(Name, usize, Real)>,
     /// Noise added to one representation's values, if any.
     pub noise: Option<Noise>,
 }
@@ -44,15 +45,16 @@ impl Noise {
         }
     }
 
-    /// `x` plus noise: each row `r` gets `relative * |r| / sqrt(cols)` times
-    /// a standard normal vector.
-    fn add(&mut self, graph: &mut Graph, x: &Real) -> Real {
+    /// `x` plus noise: each value `v` (`width` reals; a row of a window
+    /// holds several) gets `relative * |v| / sqrt(width)` times a standard
+    /// normal vector.
+    fn add(&mut self, graph: &mut Graph, x: &Real, width: usize) -> Real {
         let (rows, cols) = (x.rows(), x.cols());
         let values = graph.to_vec(x);
         let mut noise = Vec::with_capacity(values.len());
-        for row in values.chunks(cols.max(1)) {
+        for row in values.chunks(width.max(1)) {
             let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
-            let scale = self.relative * norm / (cols.max(1) as f32).sqrt();
+            let scale = self.relative * norm / (width.max(1) as f32).sqrt();
             for _ in row {
                 let n: f32 = StandardNormal.sample(&mut self.rng);
                 noise.push(scale * n);
@@ -69,14 +71,15 @@ impl Probe {
     /// representation).
     pub(crate) fn watch(&mut self, graph: &mut Graph, domain: &Type, x: &Value) -> Value {
         match (domain, x) {
-            (Type::Rep(name), Value::Real(r)) => {
-                let r = match &mut self.noise {
-                    Some(noise) if &noise.rep == name => noise.add(graph, r),
-                    _ => r.clone(),
-                };
-                self.seen.push((name.clone(), r.clone()));
-                Value::Real(r)
-            }
+            (Type::Rep(name), Value::Real(r)) => self.see(graph, name, r.cols(), r),
+            // A window of a representation: each of its elements is a value.
+            (Type::Window(dims, inner), Value::Real(r)) => match &**inner {
+                Type::Rep(name) => {
+                    let k: usize = dims.iter().product();
+                    self.see(graph, name, r.cols() / k.max(1), r)
+                }
+                _ => x.clone(),
+            },
             (Type::Tuple(ts), Value::Tuple(parts)) if ts.len() == parts.len() => {
                 let parts = ts
                     .iter()
@@ -87,5 +90,16 @@ impl Probe {
             }
             _ => x.clone(),
         }
+    }
+
+    /// Record `r` (values of `width` reals) under `name`, noised first if
+    /// `name` is the noised representation.
+    fn see(&mut self, graph: &mut Graph, name: &Name, width: usize, r: &Real) -> Value {
+        let r = match &mut self.noise {
+            Some(noise) if &noise.rep == name => noise.add(graph, r, width),
+            _ => r.clone(),
+        };
+        self.seen.push((name.clone(), width, r.clone()));
+        Value::Real(r)
     }
 }
