@@ -116,7 +116,7 @@ impl Checker<'_> {
                 let w = Self::wanted(c);
                 let code = match c {
                     Constraint::REPR => Code::NotRepresentation,
-                    Constraint::COMPARABLE => Code::NotComparable,
+                    Constraint::COMPARABLE | Constraint::EQUATABLE => Code::NotComparable,
                     _ => Code::TypeMismatch,
                 };
                 if open(found) && !open(expected) {
@@ -201,6 +201,12 @@ impl Checker<'_> {
             )
             .at(span, format!("this has type `{s}`"))
             .note("`==`, `<` and the other comparisons work on Int, Float, Bool and vocabulary symbols"),
+            Constraint::EQUATABLE => Diagnostic::new(
+                Code::NotComparable,
+                format!("values of type `{s}` cannot be compared"),
+            )
+            .at(span, format!("this has type `{s}`"))
+            .note("`==` and `!=` work on Int, Float, Bool and vocabulary symbols, and on lists and tuples of them"),
             Constraint::VOCAB => Diagnostic::new(
                 Code::TypeMismatch,
                 format!("`{s}` is not a vocabulary"),

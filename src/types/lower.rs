@@ -6,7 +6,7 @@
 //! their vocabulary (and be in it, if closed); annotation variables must
 //! still be distinct variables (else `AnnotationTooGeneral`). The def's type
 //! is generalised over its free variables, renumbered canonically as
-//! `(i << 3) | constraint bits` so a scheme carries its constraints (see
+//! `(i << 4) | constraint bits` so a scheme carries its constraints (see
 //! `unify::Constraint::scheme_bits`). Variables left in the body but not in
 //! the type are defaulted (representation: `Float`, comparable: `Int`,
 //! others `()`). The final walk applies the substitution to every node,
@@ -47,14 +47,17 @@ impl Checker<'_> {
         let mut canon: HashMap<TyVar, TyVar> = HashMap::new();
         for (i, v) in vars.iter().enumerate() {
             let bits = self.subst.constraint(*v).scheme_bits();
-            canon.insert(*v, ((i as TyVar) << 3) | bits);
+            canon.insert(*v, ((i as TyVar) << 4) | bits);
         }
         for v in self.subst.vars_since(FRESH_BASE) {
             if self.subst.is_unbound(v) && !canon.contains_key(&v) {
                 let c = self.subst.constraint(v);
                 let t = if c.has(Constraint::REPR) {
                     Type::Float
-                } else if c.has(Constraint::COMPARABLE) || c.has(Constraint::NUMLIT) {
+                } else if c.has(Constraint::COMPARABLE)
+                    || c.has(Constraint::NUMLIT)
+                    || c.has(Constraint::EQUATABLE)
+                {
                     Type::Int
                 } else {
                     Type::Tuple(vec![])

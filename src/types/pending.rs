@@ -149,7 +149,15 @@ impl Checker<'_> {
             Type::Var(_) | Type::Int | Type::Float | Type::Bool | Type::Vocab(_)
         );
         if ok_head {
-            if let Err(e) = self.subst.constrain(ty, Constraint::COMPARABLE) {
+            // A variable compared with `==` may still become a list or a
+            // tuple (a polymorphic def); `<` needs a comparable type.
+            let equality = op == "==" || op == "!=";
+            let wanted = if equality {
+                Constraint::EQUATABLE
+            } else {
+                Constraint::COMPARABLE
+            };
+            if let Err(e) = self.subst.constrain(ty, wanted) {
                 let d = self.unify_diag(e, ty, ty, span);
                 self.error(d);
             }

@@ -28,6 +28,9 @@ impl Constraint {
     pub const COMPARABLE: Constraint = Constraint(4);
     /// The type of an integer literal: Int or Float.
     pub const NUMLIT: Constraint = Constraint(8);
+    /// What `==` and `!=` compare: a comparable type, or a list or tuple
+    /// of such types (spec 11.4).
+    pub const EQUATABLE: Constraint = Constraint(16);
 
     pub fn has(self, c: Constraint) -> bool {
         self.0 & c.0 == c.0 && c.0 != 0
@@ -41,13 +44,16 @@ impl Constraint {
         self.0 == 0
     }
 
-    /// The bits that survive in a quantified variable (see `lower.rs`).
+    /// The bits that survive in a quantified variable (see `lower.rs`):
+    /// REPR, VOCAB and COMPARABLE as themselves, EQUATABLE as 8 (NUMLIT
+    /// never survives).
     pub fn scheme_bits(self) -> u32 {
-        u32::from(self.0 & 7)
+        u32::from(self.0 & 7) | if self.has(Constraint::EQUATABLE) { 8 } else { 0 }
     }
 
     pub fn from_scheme_var(v: TyVar) -> Constraint {
-        Constraint((v & 7) as u8)
+        let bits = (v & 15) as u8;
+        Constraint((bits & 7) | if bits & 8 != 0 { 16 } else { 0 })
     }
 }
 
@@ -279,6 +285,7 @@ impl Subst {
             Constraint::VOCAB,
             Constraint::COMPARABLE,
             Constraint::NUMLIT,
+            Constraint::EQUATABLE,
         ] {
             if c.has(bit) && !self.satisfies(&t, bit) {
                 return Err(UErr::Unsatisfied(self.zonk(&t), bit));
@@ -304,6 +311,14 @@ impl Subst {
                 matches!(t, Type::Int | Type::Float | Type::Bool | Type::Vocab(_))
             }
             Constraint::NUMLIT => matches!(t, Type::Int | Type::Float),
+            Constraint::EQUATABLE => match t {
+                Type::Int | Type::Float | Type::Bool | Type::Vocab(_) => true,
+                Type::List(e) => self.constrain(e, Constraint::EQUATABLE).is_ok(),
+                Type::Tuple(ts) => ts
+                    .iter()
+                    .all(|e| self.constrain(e, Constraint::EQUATABLE).is_ok()),
+                _ => false,
+            },
             _ => true,
         }
     }
@@ -316,7 +331,9 @@ impl Subst {
             return Err(UErr::Conflict(old, c));
         }
         let norm = if new.has(Constraint::REPR)
-            && (new.has(Constraint::NUMLIT) || new.has(Constraint::COMPARABLE))
+            && (new.has(Constraint::NUMLIT)
+                || new.has(Constraint::COMPARABLE)
+                || new.has(Constraint::EQUATABLE))
         {
             self.force_bind(v, Type::Float);
             return Ok(());
@@ -324,6 +341,9 @@ impl Subst {
             Constraint::VOCAB
         } else if new.has(Constraint::NUMLIT) {
             Constraint::NUMLIT
+        } else if new.has(Constraint::COMPARABLE) {
+            // Every comparable type can be compared with `==`.
+            Constraint::COMPARABLE.union(Constraint(new.0 & !Constraint::EQUATABLE.0))
         } else {
             new
         };
