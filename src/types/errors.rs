@@ -221,3 +221,57 @@ impl Checker<'_> {
         }
     }
 }
+
+impl Checker<'_> {
+    /// After checking a tuple's parts against `expected`: when the parts
+    /// that did not match are exactly two whose types fit each other's
+    /// place, their two mismatch diagnostics (those from `before` on)
+    /// become one saying that the parts are swapped (one diagnostic per
+    /// mistake, and the fix is not a conversion).
+    pub(super) fn one_swap_diagnostic(
+        &mut self,
+        items: &[crate::ir::Expr],
+        expected: &[Type],
+        before: usize,
+    ) {
+        let closed = |c: &Self, t: &Type| c.subst.free_vars(t).is_empty();
+        let same = |c: &Self, a: &Type, b: &Type| c.subst.zonk(a) == c.subst.zonk(b);
+        let wrong: Vec<usize> = (0..items.len())
+            .filter(|&i| !same(self, &items[i].ty, &expected[i]))
+            .collect();
+        let [i, j] = wrong[..] else {
+            return;
+        };
+        let fits = same(self, &items[i].ty, &expected[j]) && same(self, &items[j].ty, &expected[i]);
+        let mismatches = self.diags[before..]
+            .iter()
+            .filter(|d| matches!(d.code, Code::RepMismatch | Code::TypeMismatch))
+            .count();
+        if !fits || mismatches != 2 || self.diags.len() != before + 2 {
+            return;
+        }
+        if !(closed(self, &expected[i]) && closed(self, &expected[j])) {
+            return;
+        }
+        self.diags.truncate(before);
+        let (a, b) = (self.show(&expected[i]), self.show(&expected[j]));
+        let want: Vec<String> = expected.iter().map(|t| self.show(t)).collect();
+        let d = Diagnostic::new(
+            Code::RepMismatch,
+            format!(
+                "the parts of this tuple are swapped: `({})` is expected",
+                want.join(", ")
+            ),
+        )
+        .at(
+            items[i].span,
+            format!("this `{b}` belongs at part {}", j + 1),
+        )
+        .also(
+            items[j].span,
+            format!("this `{a}` belongs at part {}", i + 1),
+        )
+        .help(format!("swap parts {} and {}", i + 1, j + 1));
+        self.error(d);
+    }
+}

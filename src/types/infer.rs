@@ -274,11 +274,13 @@ impl<'e> Checker<'e> {
                 None => self.check_by_infer(e, expected, origin),
             },
             (ExprKind::Tuple(es), Type::Tuple(ts)) if es.len() == ts.len() => {
+                let before = self.diags.len();
                 let items: Vec<ir::Expr> = es
                     .iter()
                     .zip(ts.iter())
                     .map(|(x, t)| self.check(x, t, origin.clone()))
                     .collect();
+                self.one_swap_diagnostic(&items, ts, before);
                 let t = Type::Tuple(items.iter().map(|x| x.ty.clone()).collect());
                 node(ir::ExprKind::Tuple(items), t, span)
             }

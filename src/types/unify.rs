@@ -48,7 +48,12 @@ impl Constraint {
     /// REPR, VOCAB and COMPARABLE as themselves, EQUATABLE as 8 (NUMLIT
     /// never survives).
     pub fn scheme_bits(self) -> u32 {
-        u32::from(self.0 & 7) | if self.has(Constraint::EQUATABLE) { 8 } else { 0 }
+        u32::from(self.0 & 7)
+            | if self.has(Constraint::EQUATABLE) {
+                8
+            } else {
+                0
+            }
     }
 
     pub fn from_scheme_var(v: TyVar) -> Constraint {

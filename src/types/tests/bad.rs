@@ -47,35 +47,20 @@ fn nominal_rep_mismatch_same_shape() {
 }
 
 #[test]
-fn rep_mismatch_different_shapes() {
+fn swapped_tuple_parts_are_one_diagnostic() {
     bad(
         &with_prelude("def step (h : Hidden) (w : Word) : Hidden = cell (embed w, h)\n"),
         expect![[r#"
-            [E0202] Error: expected `Hidden` (R[64]), found `WordVec` (R[32])
+            [E0202] Error: the parts of this tuple are swapped: `(Hidden, WordVec)` is expected
                 ╭─[ test.dp:10:51 ]
                 │
              10 │ def step (h : Hidden) (w : Word) : Hidden = cell (embed w, h)
-                │                                             ──┬─  ───┬───  
-                │                                               │      ╰───── this has type `WordVec`
-                │                                               │            
-                │                                               ╰──────────── `cell` expects `(Hidden, WordVec)` here
+                │                                                   ───┬───  ┬  
+                │                                                      ╰──────── this `WordVec` belongs at part 2
+                │                                                            │  
+                │                                                            ╰── this `Hidden` belongs at part 1
                 │ 
-                │ Help: convert with a learned piece, e.g. `learn proj : WordVec -> Hidden`
-                │ 
-                │ Note: reps are nominal: data in another representation is meaningless to the layer
-            ────╯
-            [E0202] Error: expected `WordVec` (R[32]), found `Hidden` (R[64])
-                ╭─[ test.dp:10:60 ]
-                │
-             10 │ def step (h : Hidden) (w : Word) : Hidden = cell (embed w, h)
-                │                                             ──┬─           ┬  
-                │                                               │            ╰── this has type `Hidden`
-                │                                               │               
-                │                                               ╰─────────────── `cell` expects `(Hidden, WordVec)` here
-                │ 
-                │ Help: convert with a learned piece, e.g. `learn proj : Hidden -> WordVec`
-                │ 
-                │ Note: reps are nominal: data in another representation is meaningless to the layer
+                │ Help: swap parts 1 and 2
             ────╯
         "#]],
     );
