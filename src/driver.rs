@@ -22,6 +22,26 @@ pub const STDLIB: &[(&str, &str)] = &[
     ("cells", include_str!("../stdlib/cells.dp")),
 ];
 
+/// The stdlib module that defines `name` (a `def` or `learn` at the start
+/// of a line of its text), for "unknown name" diagnostics: `import cells`
+/// brings `gru_cell`.
+pub fn stdlib_module_defining(name: &str) -> Option<&'static str> {
+    let declares = |line: &str| {
+        let rest = line
+            .strip_prefix("def ")
+            .or_else(|| line.strip_prefix("learn "))
+            .or_else(|| line.strip_prefix("param "));
+        rest.and_then(|r| r.strip_prefix(name))
+            .is_some_and(|after| {
+                !after.starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '\'')
+            })
+    };
+    STDLIB
+        .iter()
+        .find(|(_, text)| text.lines().any(declares))
+        .map(|(module, _)| *module)
+}
+
 /// A checked program with the sources its spans point into.
 pub struct Compiled {
     pub sources: SourceMap,

@@ -712,6 +712,16 @@ fn deep_tree_data_decodes_evaluates_and_trains() {
         "{}",
         r.describe()
     );
+    // A node of three trees is a node of the wrong size, not a bad leaf.
+    let three = temp_file("threetree", "jsonl", "[[1, 2], [3, 4, 5]]\n");
+    let r = dp(&["run", s(&p), "--apply", "size", "--input", s(&three)]);
+    r.assert_sane();
+    r.assert_code(1);
+    assert!(
+        r.stderr.contains(":1: at $[1]: expected a node: an array of exactly two trees, found an array of 3 elements"),
+        "{}",
+        r.describe()
+    );
 }
 
 /// Rose trees as data (spec 11.5): `[label, [child, ...]]`, 200,000 levels

@@ -80,6 +80,11 @@ impl Decoder<'_> {
                     tasks.push(Task::Leave(len));
                     tasks.push(Task::Visit(l, Some(0), depth + 1));
                 }
+                // Not a leaf (a leaf of this type is no array): a node of
+                // the wrong size.
+                Json::Array(_) => {
+                    return self.fail(path, "a node: an array of exactly two trees", json)
+                }
                 _ => done.push(Example::Leaf(Box::new(self.value(json, t, path)?))),
             }
         }

@@ -361,7 +361,11 @@ impl<'e> Checker<'e> {
         cands.extend(Builtin::ALL.iter().map(|b| b.name().to_string()));
         let mut d = Diagnostic::new(Code::UnknownName, format!("unknown name `{name}`"))
             .at(span, "not defined in this scope");
-        if let Some(s) = suggest(name, cands) {
+        if let Some(module) = crate::driver::stdlib_module_defining(name) {
+            d = d.help(format!(
+                "`{name}` is defined in the stdlib module `{module}`: add `import {module}` at the top of the file"
+            ));
+        } else if let Some(s) = suggest(name, cands) {
             d = d.help(format!("did you mean `{s}`?"));
         }
         self.error(d);
