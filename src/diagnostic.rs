@@ -285,11 +285,26 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 /// Render diagnostics for a user. `color` should be true only on a terminal.
 pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
     let mut out = Vec::new();
-    for d in diagnostics {
+    for d in diagnostics.iter().take(MAX_RENDERED) {
         render_one(d, sources, color, &mut out);
+    }
+    if let Some(rest) = diagnostics
+        .len()
+        .checked_sub(MAX_RENDERED)
+        .filter(|&n| n > 0)
+    {
+        let line = format!(
+            "... and {rest} more diagnostic{} (the first {MAX_RENDERED} are shown; fix these first)\n",
+            if rest == 1 { "" } else { "s" }
+        );
+        out.extend_from_slice(line.as_bytes());
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// Diagnostics shown at once: a program with thousands of errors shows
+/// the first ones and a count of the rest, as bad data lines do.
+pub const MAX_RENDERED: usize = 20;
 
 fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool, out: &mut Vec<u8>) {
     use ariadne::{Config, IndexType, Label as ALabel, Report, ReportKind};

@@ -1828,3 +1828,26 @@ fn inspect_reports_representations_and_weights() {
     );
     let _ = std::fs::remove_file(&weights);
 }
+
+/// A program with 3,000 errors shows the first 20 and a count of the rest
+/// (it printed 21,000 lines), still exit 1.
+#[test]
+fn many_errors_are_capped() {
+    let text: Vec<String> = (0..3000)
+        .map(|i| format!("def f{i} : Int = true"))
+        .collect();
+    let p = program("many-errors", &text.join("\n"));
+    let r = dp(&["check", s(&p)]);
+    r.assert_sane();
+    r.assert_code(1);
+    assert!(
+        r.stderr.contains("... and 2980 more diagnostics"),
+        "{}",
+        r.describe()
+    );
+    assert!(
+        r.stderr.lines().count() < 400,
+        "{} lines",
+        r.stderr.lines().count()
+    );
+}
