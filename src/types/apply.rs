@@ -122,6 +122,14 @@ impl Checker<'_> {
             _ => return,
         };
         if let Some(d) = self.diags.get_mut(first) {
+            // The fix is the argument order, not a conversion.
+            d.notes.retain(|n| n != super::errors::NOMINAL);
+            if d.help
+                .as_ref()
+                .is_some_and(|h| h.starts_with("convert with a learned piece"))
+            {
+                d.help = None;
+            }
             d.notes.push(note.to_string());
         }
     }

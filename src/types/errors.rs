@@ -150,6 +150,27 @@ impl Checker<'_> {
         let (ia, ib) = self.show2(a, b);
         let outer_is_inner = exp == ia && fnd == ib;
         let is_rep = matches!(a, Type::Rep(_)) || matches!(b, Type::Rep(_));
+        // One value where a window of them is expected: not a question of
+        // representations.
+        if let Type::Window(dims, e) = a {
+            if self.subst.zonk(e) == self.subst.zonk(b) {
+                let (sa, sb) = (pretty(&self.subst.zonk(a)), self.with_shape(b));
+                let map = if dims.len() == 1 {
+                    "windowMap"
+                } else {
+                    "windowMap2"
+                };
+                let over = if dims.len() == 1 { "List" } else { "Grid" };
+                return Diagnostic::new(
+                    Code::RepMismatch,
+                    format!("expected `{sa}`, found one {sb}"),
+                )
+                .at(span, format!("this is one `{ib}`, not a window of them"))
+                .help(format!(
+                    "a function of windows is applied at every position of a `{over} {ib}` with `{map}`"
+                ));
+            }
+        }
         if is_rep {
             let (sa, sb) = (self.with_shape(a), self.with_shape(b));
             let mut d = if outer_is_inner {
@@ -161,11 +182,20 @@ impl Checker<'_> {
                 )
                 .note(format!("{sa} and {sb} are different representations"))
             };
-            d = d.at(span, format!("this has type `{fnd}`")).note(
-                "reps are nominal: data in another representation is meaningless to the layer",
-            );
+            d = d.at(span, format!("this has type `{fnd}`")).note(NOMINAL);
             let table = &self.env.types.table;
-            if table.is_representation(a) && table.is_representation(b) {
+            let same_shape = table.shape(a).is_some() && table.shape(a) == table.shape(b);
+            if let (Type::Rep(_), Type::Tensor(_), true) = (a, b, same_shape) {
+                // Raw data of the rep's shape: declare it as the rep.
+                d = d.help(format!(
+                    "data of `{ia}` is written as `{ib}`: declare the value as `{ia}` where it \
+                     comes in (a parameter `: {ia}`, or the data's type), no conversion needed"
+                ));
+            } else if table.is_representation(a)
+                && table.is_representation(b)
+                && learnable(a, true)
+                && learnable(b, false)
+            {
                 d = d.help(format!(
                     "convert with a learned piece, e.g. `learn proj : {ib} -> {ia}`"
                 ));
@@ -219,6 +249,23 @@ impl Checker<'_> {
             )
             .at(span, format!("a number where `{s}` is expected")),
         }
+    }
+}
+
+/// The note of a mismatch between two representations.
+pub(super) const NOMINAL: &str =
+    "reps are nominal: data in another representation is meaningless to the layer";
+
+/// Could `t` be a learned piece's codomain (`codomain`) or domain? Closed
+/// types only; a window is a domain, never a codomain; `Scores` of a
+/// vocabulary.
+fn learnable(t: &Type, codomain: bool) -> bool {
+    match t {
+        Type::Float | Type::Tensor(_) | Type::Rep(_) => true,
+        Type::Scores(v) => matches!(**v, Type::Vocab(_)),
+        Type::Window(_, e) => !codomain && learnable(e, false),
+        Type::Tuple(ts) => !ts.is_empty() && ts.iter().all(|t| learnable(t, codomain)),
+        _ => false,
     }
 }
 

@@ -394,10 +394,14 @@ impl TypeResolver {
             return Some(t.clone());
         }
         if name == "R" || name == "Window" {
+            // A window example of a type the program has.
+            let elem = (self.table.reps.keys().chain(self.table.vocabs.keys()))
+                .next()
+                .map_or("Float".to_string(), |n| n.to_string());
             self.diags.push(
                 Diagnostic::new(Code::BadTypeExpr, format!("`{name}` needs its dimensions"))
                     .at(id.span, "dimensions missing")
-                    .help("write `R[64]`, `R[2, 3]` or `Window[3] Word`"),
+                    .help(format!("write `R[64]`, `R[2, 3]` or `Window[3] {elem}`")),
             );
             return None;
         }

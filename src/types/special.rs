@@ -6,6 +6,7 @@
 //! an item: `BadWindow` or `AmbiguousType` with a hint to annotate.
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::pretty::pretty;
 use crate::ir::ty::Type;
 use crate::source::Span;
 use crate::types::builtins::{ShapeOp, Special};
@@ -41,12 +42,24 @@ impl Checker<'_> {
         }
     }
 
-    fn window_help(dims: usize) -> &'static str {
-        if dims == 1 {
-            "annotate the window: `\\(w : Window[3] Word) -> ...`"
+    /// How to annotate a window of `elem` (its type if known, else a
+    /// representation or vocabulary the program has, else `Float`).
+    fn window_help(&self, dims: usize, elem: &Type) -> String {
+        let e = self.subst.zonk(elem);
+        let table = &self.env.types.table;
+        let shown = if self.subst.free_vars(&e).is_empty() {
+            pretty(&e)
         } else {
-            "annotate the window: `\\(w : Window[3, 3] Pixel) -> ...`"
-        }
+            let named = table.reps.keys().chain(table.vocabs.keys()).next();
+            named.map_or("Float".to_string(), |n| n.to_string())
+        };
+        let shown = if shown.contains(' ') {
+            format!("({shown})")
+        } else {
+            shown
+        };
+        let size = if dims == 1 { "3" } else { "3, 3" };
+        format!("annotate the window: `\\(w : Window[{size}] {shown}) -> ...`")
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -84,12 +97,12 @@ impl Checker<'_> {
             }
             t if self.is_var(t) => {
                 if last && !self.had_error {
-                    self.window_unknown(dims, name, span);
+                    self.window_unknown(dims, elem, name, span);
                 }
                 last
             }
             t => {
-                self.window_wrong(dims, t, name, span);
+                self.window_wrong(dims, t, elem, name, span);
                 true
             }
         }
@@ -127,7 +140,7 @@ impl Checker<'_> {
         }
     }
 
-    fn window_unknown(&mut self, dims: usize, name: &str, span: Span) {
+    fn window_unknown(&mut self, dims: usize, elem: &Type, name: &str, span: Span) {
         let d = Diagnostic::new(
             Code::BadWindow,
             format!("the window size of the function given to `{name}` is not known"),
@@ -136,11 +149,11 @@ impl Checker<'_> {
         .note(format!(
             "`{name}` takes the window size from its function's parameter type"
         ))
-        .help(Self::window_help(dims));
+        .help(self.window_help(dims, elem));
         self.error(d);
     }
 
-    fn window_wrong(&mut self, dims: usize, t: &Type, name: &str, span: Span) {
+    fn window_wrong(&mut self, dims: usize, t: &Type, elem: &Type, name: &str, span: Span) {
         let s = self.show(t);
         let want = if dims == 1 {
             "Window[k] a"
@@ -152,7 +165,7 @@ impl Checker<'_> {
             format!("the function given to `{name}` must take a `{want}`, but it takes `{s}`"),
         )
         .at(span, format!("`{name}` needs a function of a `{want}`"))
-        .help(Self::window_help(dims));
+        .help(self.window_help(dims, elem));
         self.error(d);
     }
 
@@ -173,7 +186,7 @@ impl Checker<'_> {
                         "the window given to `elems` has no known size",
                     )
                     .at(span, "the argument's window size cannot be inferred")
-                    .help(Self::window_help(1));
+                    .help(self.window_help(1, elem));
                     self.error(d);
                 }
                 last

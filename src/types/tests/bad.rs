@@ -71,20 +71,20 @@ fn rep_versus_raw_tensor() {
     bad(
         "rep A = R[4]\ndef f (x : R[4]) : A = x\n",
         expect![[r#"
-        [E0202] Error: expected `A` (R[4]), found `R[4]`
-           ╭─[ test.dp:2:24 ]
-           │
-         2 │ def f (x : R[4]) : A = x
-           │                    ┬   ┬  
-           │                    │   ╰── this has type `R[4]`
-           │                    │      
-           │                    ╰────── the declared result type
-           │ 
-           │ Help: convert with a learned piece, e.g. `learn proj : R[4] -> A`
-           │ 
-           │ Note: reps are nominal: data in another representation is meaningless to the layer
-        ───╯
-    "#]],
+            [E0202] Error: expected `A` (R[4]), found `R[4]`
+               ╭─[ test.dp:2:24 ]
+               │
+             2 │ def f (x : R[4]) : A = x
+               │                    ┬   ┬  
+               │                    │   ╰── this has type `R[4]`
+               │                    │      
+               │                    ╰────── the declared result type
+               │ 
+               │ Help: data of `A` is written as `R[4]`: declare the value as `A` where it comes in (a parameter `: A`, or the data's type), no conversion needed
+               │ 
+               │ Note: reps are nominal: data in another representation is meaningless to the layer
+            ───╯
+        "#]],
     );
 }
 
@@ -284,7 +284,7 @@ fn window_size_unknown() {
                │                       ────┬────  
                │                           ╰────── the size of the window cannot be inferred here
                │ 
-               │ Help: annotate the window: `\(w : Window[3] Word) -> ...`
+               │ Help: annotate the window: `\(w : Window[3] E) -> ...`
                │ 
                │ Note: `windowMap` takes the window size from its function's parameter type
             ───╯
@@ -304,7 +304,7 @@ fn window_wrong_dims() {
                │                       ────┬────  
                │                           ╰────── `windowMap` needs a function of a `Window[k] a`
                │ 
-               │ Help: annotate the window: `\(w : Window[3] Word) -> ...`
+               │ Help: annotate the window: `\(w : Window[3] E) -> ...`
             ───╯
         "#]],
     );
