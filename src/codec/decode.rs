@@ -244,6 +244,9 @@ impl Decoder<'_> {
         ty: &Type,
         path: &mut String,
     ) -> Result<Example, DataError> {
+        if let (Type::Scores(v), Json::Object(map)) = (ty, json) {
+            return self.scores_object(map, v, json, path);
+        }
         if self.types.is_representation(ty) && !matches!(ty, Type::Tuple(_) | Type::Window(..)) {
             let shape = self.types.shape(ty).unwrap_or_default();
             let size = self.types.flat_size(ty);
@@ -320,6 +323,50 @@ impl Decoder<'_> {
             path.truncate(len);
         }
         Ok(())
+    }
+
+    /// `Scores v` of a closed vocabulary written as `dp run` prints it: an
+    /// object from each symbol to its score (any order, every symbol once).
+    fn scores_object(
+        &mut self,
+        map: &serde_json::Map<String, Json>,
+        v: &Type,
+        json: &Json,
+        path: &mut String,
+    ) -> Result<Example, DataError> {
+        let symbols = match v {
+            Type::Vocab(name) => self.types.vocabs.get(name).and_then(|d| d.symbols.clone()),
+            _ => None,
+        };
+        let Some(symbols) = symbols else {
+            let what = format!(
+                "an array of scores (`{}`)",
+                pretty(&Type::Scores(Box::new(v.clone())))
+            );
+            return self.fail(path, what, json);
+        };
+        let all = symbols
+            .iter()
+            .map(|s| format!("\"{s}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if map.len() != symbols.len() || symbols.iter().any(|s| !map.contains_key(s)) {
+            return self.fail(
+                path,
+                format!("an object with a score for each of {all}"),
+                json,
+            );
+        }
+        let mut out = Vec::with_capacity(symbols.len());
+        for s in &symbols {
+            let len = path.len();
+            path.push_str(&format!(".{s}"));
+            if let Some(x) = map.get(s) {
+                self.reals(x, &[], &Type::Float, path, &mut out)?;
+            }
+            path.truncate(len);
+        }
+        Ok(Example::Reals(out))
     }
 
     fn symbol(&mut self, json: &Json, vocab: &str, path: &str) -> Result<Example, DataError> {

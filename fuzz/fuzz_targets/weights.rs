@@ -1,0 +1,34 @@
+//! Bytes read as a weights file for a program with every kind of learned
+//! piece (embeddings of an open and a closed vocabulary, affine maps with
+//! tuple domain and codomain and to open Scores, a param): a checkpoint or
+//! a diagnostic, never a panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+const SOURCE: &str = r#"
+vocab Word
+vocab Label = ["neg", "pos"]
+rep H = R[4]
+rep X = R[3]
+learn embed : Word -> X
+learn tag : Label -> X
+learn cell : (H, X) -> (H, H)
+learn score : H -> Scores Word
+learn decide : H -> Scores Label
+param theta : R[2, 2] = 0.1 * normal
+def loss ((ws, y) : (List Word, Label)) : Float =
+  let h = fold (\h w -> fst (cell (h, embed w))) zeros ws in cross_entropy (decide h) y
+"#;
+
+thread_local! {
+    static PROGRAM: dp::Program = dp::Program::from_source("weights.dp", SOURCE).expect("the program checks");
+}
+
+fuzz_target!(|data: &[u8]| {
+    PROGRAM.with(|program| {
+        let graph = dp::backend::Graph::inference();
+        let ir = &program.compiled().program;
+        let _ = dp::checkpoint::load_bytes(data, "fuzz.safetensors", ir, &graph);
+    })
+});
