@@ -316,6 +316,14 @@ fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool, out: &mut Vec<u8
         render_plain(d, out);
         return;
     };
+    let labels = std::iter::once(primary).chain(&d.secondary);
+    if labels
+        .clone()
+        .any(|l| line_len(sources, l.span) > MAX_SHOWN_LINE)
+    {
+        render_long_lines(d, sources, out);
+        return;
+    }
     let name = |span: Span| {
         sources
             .get(span.source)
@@ -367,6 +375,77 @@ fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool, out: &mut Vec<u8
     );
     if report.finish().write(cache, &mut *out).is_err() {
         render_plain(d, out);
+    }
+}
+
+/// Source lines longer than this are not printed whole (a generated
+/// program of one line of megabytes): the diagnostic gives the position and
+/// an excerpt around each label instead.
+const MAX_SHOWN_LINE: usize = 400;
+
+/// The length of the source line holding `span`'s start.
+fn line_len(sources: &SourceMap, span: Span) -> usize {
+    let Some(f) = sources.get(span.source) else {
+        return 0;
+    };
+    let at = (span.start as usize).min(f.text.len());
+    let start = f.text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = f.text[at..].find('\n').map_or(f.text.len(), |i| at + i);
+    end - start
+}
+
+/// A diagnostic whose lines are too long to print: each label as
+/// `file:line:col: message`, with an excerpt of at most 60 characters each
+/// side of its start.
+fn render_long_lines(d: &Diagnostic, sources: &SourceMap, out: &mut Vec<u8>) {
+    use std::io::Write;
+    let kind = if d.code.is_warning() {
+        "Warning"
+    } else {
+        "Error"
+    };
+    let _ = writeln!(out, "{kind}[{}]: {}", d.code.as_str(), d.message);
+    for l in d.primary.iter().chain(&d.secondary) {
+        let Some(f) = sources.get(l.span.source) else {
+            continue;
+        };
+        let at = (l.span.start as usize).min(f.text.len());
+        let before = &f.text[..at];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let col = f.text[line_start..at].chars().count() + 1;
+        let from = before
+            .char_indices()
+            .rev()
+            .take(60)
+            .last()
+            .map_or(at, |(i, _)| i)
+            .max(line_start);
+        let rest = &f.text[at..];
+        let upto = rest
+            .char_indices()
+            .take(60)
+            .last()
+            .map_or(at, |(i, c)| at + i + c.len_utf8());
+        let upto = rest.find('\n').map_or(upto, |n| upto.min(at + n));
+        let excerpt = format!(
+            "{}{}{}",
+            if from > line_start { "…" } else { "" },
+            &f.text[from..upto],
+            if upto < f.text.len() && !f.text[upto..].starts_with('\n') {
+                "…"
+            } else {
+                ""
+            }
+        );
+        let _ = writeln!(out, "  --> {}:{line}:{col}: {}", f.name, l.message);
+        let _ = writeln!(out, "      {excerpt}");
+    }
+    for n in &d.notes {
+        let _ = writeln!(out, "  note: {n}");
+    }
+    if let Some(h) = &d.help {
+        let _ = writeln!(out, "  help: {h}");
     }
 }
 

@@ -1851,3 +1851,24 @@ fn many_errors_are_capped() {
         r.stderr.lines().count()
     );
 }
+
+/// A mistake on a line of a megabyte (a generated program) is reported by
+/// line, column and an excerpt, not by printing the line whole.
+#[test]
+fn long_lines_are_excerpted() {
+    let terms = vec!["1"; 100_000].join(" + ");
+    let p = program("long-line", &format!("def main : Int = {terms} + true\n"));
+    let r = dp(&["check", s(&p)]);
+    r.assert_sane();
+    r.assert_code(1);
+    assert!(
+        r.stderr.len() < 2_000,
+        "{} bytes of diagnostics",
+        r.stderr.len()
+    );
+    assert!(
+        r.stderr.contains(":1:400018:") && r.stderr.contains("…1 + 1") && r.stderr.contains("1 + 1 + true"),
+        "{}",
+        r.describe()
+    );
+}
