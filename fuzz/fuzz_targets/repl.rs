@@ -14,7 +14,13 @@ mod app;
 const SAFE: [&str; 6] = [":t", ":type", ":browse", ":params", ":help", ":b"];
 
 fuzz_target!(|data: &[u8]| {
-    let text = String::from_utf8_lossy(data);
+    let text = String::from_utf8_lossy(data).into_owned();
+    // As in the `dp` binary, the session runs on a worker of dp's pool,
+    // whose big stack the checker's recursion over deep input needs.
+    dp::driver::with_big_stack(move || session(&text));
+});
+
+fn session(text: &str) {
     let mut repl = app::repl::Repl::new(false);
     let (mut out, mut err) = (Vec::new(), Vec::new());
     for line in text.lines() {
@@ -28,4 +34,4 @@ fuzz_target!(|data: &[u8]| {
         out.clear();
         err.clear();
     }
-});
+}
