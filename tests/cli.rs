@@ -1867,7 +1867,9 @@ fn long_lines_are_excerpted() {
         r.stderr.len()
     );
     assert!(
-        r.stderr.contains(":1:400018:") && r.stderr.contains("…1 + 1") && r.stderr.contains("1 + 1 + true"),
+        r.stderr.contains(":1:400018:")
+            && r.stderr.contains("…1 + 1")
+            && r.stderr.contains("1 + 1 + true"),
         "{}",
         r.describe()
     );

@@ -90,8 +90,8 @@ fn weights_file() -> (dp::Program, Vec<u8>) {
             .growing_data_from_jsonl("loss", "[[\"a\", \"b\"], \"pos\"]\n")
             .expect("data");
         let model = dp::Model::fresh_for(&program, &data, 0).expect("weights");
-        let path =
-            std::env::temp_dir().join(format!("dp-props-{}.safetensors", std::process::id()));
+        let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("dp-props-{}.safetensors", std::process::id()));
         model.save(&program, &path).expect("saves");
         let bytes = std::fs::read(&path).expect("reads");
         let _ = std::fs::remove_file(&path);
