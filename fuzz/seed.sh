@@ -42,7 +42,7 @@ seed 5 '[[["a", ["b", "c"]]], [], ["d"]]' 0
 dp="$root/target/release/dp"
 if [ -x "$dp" ]; then
     tmp=$(mktemp -d)
-    sed -n '/^const SOURCE: &str = r#"$/,/^"#;$/p' fuzz_targets/weights.rs | sed '1d;$d' > "$tmp/w.dp"
+    cp programs/weights.dp "$tmp/w.dp"
     printf '[["a", "b"], "pos"]\n[["c"], "neg"]\n' > "$tmp/d.jsonl"
     for e in 1 2; do
         "$dp" train "$tmp/w.dp" --data "$tmp/d.jsonl" --epochs "$e" --save "corpus/weights/trained_$e.safetensors" > /dev/null

@@ -388,7 +388,7 @@ fn line_len(sources: &SourceMap, span: Span) -> usize {
     let Some(f) = sources.get(span.source) else {
         return 0;
     };
-    let at = (span.start as usize).min(f.text.len());
+    let at = char_start(&f.text, span.start as usize);
     let start = f.text[..at].rfind('\n').map_or(0, |i| i + 1);
     let end = f.text[at..].find('\n').map_or(f.text.len(), |i| at + i);
     end - start
@@ -409,7 +409,7 @@ fn render_long_lines(d: &Diagnostic, sources: &SourceMap, out: &mut Vec<u8>) {
         let Some(f) = sources.get(l.span.source) else {
             continue;
         };
-        let at = (l.span.start as usize).min(f.text.len());
+        let at = char_start(&f.text, l.span.start as usize);
         let before = &f.text[..at];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
@@ -447,6 +447,16 @@ fn render_long_lines(d: &Diagnostic, sources: &SourceMap, out: &mut Vec<u8>) {
     if let Some(h) = &d.help {
         let _ = writeln!(out, "  help: {h}");
     }
+}
+
+/// `at` clamped into `text` and moved back to a character boundary (a span
+/// is never expected to split a character; slicing there would panic).
+fn char_start(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 fn render_plain(d: &Diagnostic, out: &mut Vec<u8>) {

@@ -6,17 +6,7 @@
 
 use proptest::prelude::*;
 
-const DATA_PROGRAM: &str = r#"
-vocab Word
-vocab Label = ["neg", "pos"]
-rep H = R[3]
-def a (x : List (Int, Word)) : List (Int, Word) = x
-def b (x : Tree Float) : Tree Float = x
-def c (x : Rose (Label, R[2])) : Rose (Label, R[2]) = x
-def d (x : Grid Bool) : Grid Bool = x
-def e (x : (H, Scores Label, R[2, 2])) : (H, Scores Label, R[2, 2]) = x
-def f (x : List (List (Tree Word))) : List (List (Tree Word)) = x
-"#;
+const DATA_PROGRAM: &str = include_str!("../fuzz/programs/data.dp");
 
 /// A valid line of each def's type.
 const GOOD: [(&str, &str); 6] = [
@@ -65,18 +55,7 @@ fn mutate(text: &str, cut: usize, len: usize, insert: &str) -> String {
     out
 }
 
-const WEIGHTS_PROGRAM: &str = r#"
-vocab Word
-vocab Label = ["neg", "pos"]
-rep H = R[4]
-rep X = R[3]
-learn embed : Word -> X
-learn cell : (H, X) -> (H, H)
-learn decide : H -> Scores Label
-param theta : R[2, 2] = 0.1 * normal
-def loss ((ws, y) : (List Word, Label)) : Float =
-  let h = fold (\h w -> fst (cell (h, embed w))) zeros ws in cross_entropy (decide h) y
-"#;
+const WEIGHTS_PROGRAM: &str = include_str!("../fuzz/programs/weights.dp");
 
 thread_local! {
     /// The weights program and a weights file of it, as `dp train` writes it.

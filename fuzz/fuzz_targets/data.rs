@@ -6,17 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-const SOURCE: &str = r#"
-vocab Word
-vocab Label = ["neg", "pos"]
-rep H = R[3]
-def a (x : List (Int, Word)) : List (Int, Word) = x
-def b (x : Tree Float) : Tree Float = x
-def c (x : Rose (Label, R[2])) : Rose (Label, R[2]) = x
-def d (x : Grid Bool) : Grid Bool = x
-def e (x : (H, Scores Label, R[2, 2])) : (H, Scores Label, R[2, 2]) = x
-def f (x : List (List (Tree Word))) : List (List (Tree Word)) = x
-"#;
+const SOURCE: &str = include_str!("../programs/data.dp");
 
 const DEFS: [&str; 6] = ["a", "b", "c", "d", "e", "f"];
 

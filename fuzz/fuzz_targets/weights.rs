@@ -6,20 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-const SOURCE: &str = r#"
-vocab Word
-vocab Label = ["neg", "pos"]
-rep H = R[4]
-rep X = R[3]
-learn embed : Word -> X
-learn tag : Label -> X
-learn cell : (H, X) -> (H, H)
-learn score : H -> Scores Word
-learn decide : H -> Scores Label
-param theta : R[2, 2] = 0.1 * normal
-def loss ((ws, y) : (List Word, Label)) : Float =
-  let h = fold (\h w -> fst (cell (h, embed w))) zeros ws in cross_entropy (decide h) y
-"#;
+const SOURCE: &str = include_str!("../programs/weights.dp");
 
 thread_local! {
     static PROGRAM: dp::Program = dp::Program::from_source("weights.dp", SOURCE).expect("the program checks");
