@@ -6,7 +6,8 @@
 //! every element, `rows` the step's). Forward: one gemm accumulating into a
 //! copy of those rows, the activation in place. Backward: `dz = g act'(y)`
 //! (from the output `y`), then `dc[rows] += dz`, `dx += dz W` and `dW +=
-//! dz^T x` (two gemms).
+//! dz^T x` (two gemms; the last deferred to one product over all steps
+//! inside a loop, `defer.rs`).
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -92,6 +93,7 @@ impl Graph {
         let mut y = vec![0.0; z.len()];
         act.forward(&z, &mut y);
         let kept = y.clone();
+        let deferred = self.deferred(w, r);
         let dz: RefCell<Option<Vec<f32>>> = RefCell::new(None);
         self.custom(&[c, x, w], (r, out), y, move |k, g, gi| {
             let mut cache = dz.borrow_mut();
@@ -109,6 +111,11 @@ impl Graph {
                     }
                 },
                 1 => gemm_acc(gi, dzm, Mat::new(&wv, out, inp)),
+                _ if deferred.is_some() => {
+                    if let Some(p) = &deferred {
+                        p.borrow_mut().push(dz, &xv);
+                    }
+                }
                 _ => {
                     let dzt = Mat::new(dz, r, out).t();
                     gemm_acc(gi, dzt, Mat::new(&xv, r, inp));

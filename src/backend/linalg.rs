@@ -91,12 +91,19 @@ unsafe impl Sync for Dst {}
 
 /// `dst (m x n, row-major) += a (m x k) b (k x n)`.
 pub(super) fn gemm_acc(dst: &mut [f32], a: Mat, b: Mat) {
+    gemm_acc_from(dst, a, b, 1)
+}
+
+/// [`gemm_acc`], split between threads only from `scale` times the usual
+/// work: for a product whose split costs more than it saves (a deferred
+/// weight gradient at batch 1, `defer.rs`).
+pub(super) fn gemm_acc_from(dst: &mut [f32], a: Mat, b: Mat, scale: usize) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     assert!(b.rows == k && dst.len() == m * n && a.in_bounds() && b.in_bounds());
     if m == 0 || n == 0 || k == 0 {
         return;
     }
-    let parts = super::threads::parts_for(m * n * k);
+    let parts = super::threads::parts_for(m * n * k / scale.max(1));
     let dst = Dst {
         ptr: dst.as_mut_ptr(),
         ld: n,
@@ -377,12 +384,20 @@ impl Graph {
             None => vec![0.0; r * n],
         };
         gemm_acc(&mut z, Mat::new(&av, r, k), right(&bv, k, n, transposed));
+        // A weight `x W^T` of an enclosing loop: its gradient summed over
+        // the steps as one product (`defer.rs`).
+        let deferred = transposed.then(|| self.deferred(b, r)).flatten();
         let mut operands = vec![a, b];
         operands.extend(bias);
         self.custom(&operands, (r, n), z, move |pos, g, gi| {
             let gm = Mat::new(g, r, n);
             match pos {
                 0 => gemm_acc(gi, gm, right(&bv, k, n, transposed).t()),
+                1 if deferred.is_some() => {
+                    if let Some(p) = &deferred {
+                        p.borrow_mut().push(g, &av);
+                    }
+                }
                 1 if transposed => gemm_acc(gi, gm.t(), Mat::new(&av, r, k)),
                 1 => gemm_acc(gi, Mat::new(&av, r, k).t(), gm),
                 _ => add_col_sums(gi, g, n),

@@ -24,6 +24,7 @@
 //! [`Gradients::get`]). The backend is CPU-only: custom ops read host data.
 
 mod chain;
+mod defer;
 mod elementwise;
 mod fused;
 mod init;
@@ -37,6 +38,7 @@ pub mod threads;
 mod vmath;
 
 pub use chain::{Chain, Step};
+pub use defer::Deferral;
 pub use fused::Activation;
 
 #[cfg(test)]
@@ -168,6 +170,8 @@ pub struct Graph {
     training: bool,
     /// Ids of the operands of recorded ops since the last backward.
     used: HashSet<u64>,
+    /// Open loops whose weight gradients are deferred (`defer.rs`).
+    regions: defer::Regions,
 }
 
 impl Graph {
@@ -178,6 +182,7 @@ impl Graph {
             tape: None,
             training: false,
             used: HashSet::new(),
+            regions: Default::default(),
         }
     }
     /// Records a tape for one backward pass.

@@ -356,6 +356,46 @@ fn weight_shared_by_several_products() {
     });
 }
 
+/// The same products inside loops whose weight gradients are deferred
+/// (`defer.rs`): a weight made before the region (deferred, several steps,
+/// more rows than one pending block in tests), a weight made inside it
+/// (a per-step value: not deferred), a nested region, and the weight used
+/// again after the region closes.
+#[test]
+fn deferred_weight_gradients() {
+    let inputs = [
+        u(3, 3, -1.0, 1.0, 71),
+        u(3, 3, -0.8, 0.8, 72),
+        u(1, 3, -1.0, 1.0, 73),
+        u(4, 3, -1.0, 1.0, 74),
+    ];
+    assert_gradients(&inputs, |g, xs| {
+        let (x, w, b, c) = (&xs[0], &xs[1], &xs[2], &xs[3]);
+        let early = g.unary(Unary::Tanh, w);
+        let outer = g.begin_deferral();
+        let mut h = x.clone();
+        for step in 0..6 {
+            h = g.affine(&h, w, b);
+            h = g.unary(Unary::Sigmoid, &h);
+            let inside = g.unary(Unary::Tanh, &h);
+            h = g.matmul_t(&h, &inside);
+            if step % 2 == 0 {
+                let inner = g.begin_deferral();
+                let two = g.gather_rows(&h, &[2, 0]);
+                let two = g.addmm_act(c, Some(&[3, 0]), &two, w, super::fused::Activation::Tanh);
+                let two = g.matmul_t(&two, &early);
+                g.end_deferral(inner);
+                let one = g.gather_rows(&h, &[1]);
+                h = g.concat_rows(&[two, one]);
+            }
+        }
+        g.end_deferral(outer);
+        let after = g.matmul_t(&h, w);
+        let late = g.binary(Binary::Mul, w, &early);
+        g.concat_rows(&[after, late])
+    });
+}
+
 /// An elementwise chain (one op) has the gradients of its steps: a
 /// TreeLSTM cell's `c' = s(i) t(u) + s(f) c` and `h = s(o) t(c')`, with
 /// every fusable function, an input used twice, a step used by two later

@@ -157,7 +157,24 @@ fn step_counts(n: &[i64], what: &str, span: Span) -> Result<Vec<usize>, Diagnost
     }
 }
 
+/// The loop of `fold`, `mapAccumL`, `mapAccumR`, `unfold` and `iterate`: `step` on
+/// the running examples until each has taken its `steps`; the gradients of
+/// the weights the steps share are summed over the steps as one product
+/// (`Graph::begin_deferral`).
 fn run_steps(
+    ev: &mut Eval,
+    f: &Value,
+    init: &Value,
+    steps: &[usize],
+    step: &mut Step,
+) -> Result<(Value, StepOutputs), Diagnostic> {
+    let region = ev.graph.begin_deferral();
+    let result = run_steps_in(ev, f, init, steps, step);
+    ev.graph.end_deferral(region);
+    result
+}
+
+fn run_steps_in(
     ev: &mut Eval,
     f: &Value,
     init: &Value,
