@@ -239,9 +239,12 @@ pub fn suggest(name: &str, candidates: impl IntoIterator<Item = String>) -> Opti
         3..=5 => 2,
         _ => 3,
     };
+    let len = name.chars().count();
     let mut best: Option<(usize, String)> = None;
     for c in candidates {
-        if c == name {
+        // The distance is at least the difference of the lengths: most
+        // candidates need no table.
+        if c == name || c.chars().count().abs_diff(len) > limit {
             continue;
         }
         let d = edit_distance(name, &c);
@@ -367,10 +370,18 @@ fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool, out: &mut Vec<u8
     if let Some(h) = &d.help {
         report = report.with_help(h);
     }
+    // Only the files the labels point into: ariadne indexes the lines of
+    // every file it is given (a REPL session holds the stdlib and every
+    // line entered so far; this was most of the time of a diagnostic).
+    let mut ids: Vec<_> = std::iter::once(primary)
+        .chain(&d.secondary)
+        .map(|l| l.span.source)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
     let cache = ariadne::sources(
-        sources
-            .files()
-            .iter()
+        ids.iter()
+            .filter_map(|&id| sources.get(id))
             .map(|f| (f.name.clone(), f.text.clone())),
     );
     if report.finish().write(cache, &mut *out).is_err() {
