@@ -17,9 +17,10 @@
 //! per-step value) is never deferred: its producer's backward would run
 //! before the flush.
 //!
-//! Exact up to the order of the float sums.
+//! Exact up to the order of the float sums. `set_deferral(false)` (tests)
+//! or `DP_NO_DEFER=1` computes every step's product in place.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use super::linalg::{gemm_acc_from, Mat};
@@ -29,6 +30,23 @@ use super::{Graph, Real};
 /// sum (bounds the memory of a long loop: 4M floats, 16 MB; a few rows in
 /// the unit tests, which then take that path too).
 const MAX_PENDING: usize = if cfg!(test) { 40 } else { 1 << 22 };
+
+thread_local! {
+    static DEFERRING: Cell<bool> = Cell::new(std::env::var_os("DP_NO_DEFER").is_none());
+    static DEFERRED: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Turn deferral on or off on this thread (the reference of tests);
+/// returns the previous setting.
+pub fn set_deferral(on: bool) -> bool {
+    DEFERRING.with(|d| d.replace(on))
+}
+
+/// How many weight gradients were deferred on this thread so far (tests
+/// that must know the deferred path ran).
+pub fn deferred_runs() -> usize {
+    DEFERRED.with(Cell::get)
+}
 
 /// Steps of at most this many rows defer: there each step's `dz^T x` is
 /// a thin product bound by reading and writing all of `dW` (rank one at
@@ -94,7 +112,7 @@ impl Graph {
     /// gradients; a no-op without a tape.
     pub fn begin_deferral(&mut self) -> Deferral {
         let start = super::tape::fresh_id();
-        if self.tape.is_some() {
+        if self.tape.is_some() && DEFERRING.with(Cell::get) {
             self.regions.starts.push(start);
         }
         Deferral { start }
@@ -142,6 +160,7 @@ impl Graph {
             *x = Vec::new();
         });
         self.regions.pending.push((w.id, start, pending.clone()));
+        DEFERRED.with(|d| d.set(d.get() + 1));
         Some(pending)
     }
 }

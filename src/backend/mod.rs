@@ -38,7 +38,7 @@ pub mod threads;
 mod vmath;
 
 pub use chain::{Chain, Step};
-pub use defer::Deferral;
+pub use defer::{deferred_runs, set_deferral, Deferral};
 pub use fused::Activation;
 
 #[cfg(test)]
