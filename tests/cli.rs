@@ -1632,7 +1632,11 @@ fn run_log_and_keep_best() {
 /// a list literal of 10^5 elements (97 s to check and run, a chain of type
 /// variables walked at every element), a closed vocabulary of 10^5 symbols
 /// (50 s, a quadratic duplicate scan), and a chain of 10^5 `++` (17 s, each
-/// `++` copying the list built so far). The bound is generous; the point
+/// `++` copying the list built so far), a chain of 10^5 `let`s each using
+/// the one before (20 s: every name looked up in a list of the names in
+/// scope), and 10^5 `|> (\x -> x + 1)` from an integer literal (6 min:
+/// every `+` waits for the literal's type, and all waiting constraints
+/// were retried after every application). The bound is generous; the point
 /// is the absence of a blow-up, not the time.
 #[test]
 fn hostile_sizes_stay_near_linear() {
@@ -1640,7 +1644,20 @@ fn hostile_sizes_stay_near_linear() {
     let items: Vec<String> = (0..n).map(|i| i.to_string()).collect();
     let symbols: Vec<String> = (0..n).map(|i| format!("\"s{i}\"")).collect();
     let singles: Vec<String> = (0..n).map(|i| format!("[{i}]")).collect();
+    let lets: String = (1..n)
+        .map(|i| format!("let x{i} = x{} + 1 in\n", i - 1))
+        .collect();
     let cases = [
+        (
+            "lets",
+            format!("def main : Int =\nlet x0 = 0 in\n{lets}x{}\n", n - 1),
+            (n - 1).to_string(),
+        ),
+        (
+            "pipes",
+            format!("def main = 0{}\n", " |> (\\x -> x + 1)".repeat(n)),
+            n.to_string(),
+        ),
         (
             "list",
             format!("def main : Int = length [{}]\n", items.join(", ")),

@@ -45,7 +45,7 @@ impl Checker<'_> {
     /// `f a1 ... an`.
     pub fn app(&mut self, e: &ast::Expr) -> ir::Expr {
         let (head, args) = spine(e);
-        let from = self.pending.len();
+        let from = self.pending.mark();
         let func = self.infer(head);
         if matches!(func.kind, ir::ExprKind::Builtin(crate::ir::Builtin::Slice)) {
             self.slice_literals(head.span, &args);
@@ -265,7 +265,7 @@ impl Checker<'_> {
                     lspan: l.span,
                     rspan: r.span,
                 });
-                self.solve_pending_from(self.pending.len() - 1);
+                self.solve_pending_from(self.pending.mark() - 1);
                 let op = PrimOp::MatMul {
                     m: 0,
                     n: 0,
@@ -312,7 +312,7 @@ impl Checker<'_> {
             lspan: l.span,
             rspan: r.span,
         });
-        self.solve_pending_from(self.pending.len() - 1);
+        self.solve_pending_from(self.pending.mark() - 1);
         prim_node(prim, vec![a, b], out, span)
     }
 
@@ -336,7 +336,7 @@ impl Checker<'_> {
             op: op.symbol(),
             span,
         });
-        self.solve_pending_from(self.pending.len() - 1);
+        self.solve_pending_from(self.pending.mark() - 1);
         let cmp = match op {
             BinOp::Eq => CmpOp::Eq,
             BinOp::Ne => CmpOp::Ne,
@@ -391,7 +391,7 @@ impl Checker<'_> {
             ty: ty.clone(),
             span,
         });
-        self.solve_pending_from(self.pending.len() - 1);
+        self.solve_pending_from(self.pending.mark() - 1);
         prim_node(PrimOp::RealNeg, vec![a], ty, span)
     }
 

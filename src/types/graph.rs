@@ -15,7 +15,7 @@ pub type Edges = Vec<(usize, Span)>;
 
 /// The free names of a def (parameters and body), in order of occurrence.
 pub fn free_names(params: &[ast::Param], body: &ast::Expr) -> Vec<(String, Span)> {
-    let mut bound = Vec::new();
+    let mut bound = Bound::default();
     for p in params {
         bind(&p.pattern, &mut bound);
     }
@@ -24,16 +24,48 @@ pub fn free_names(params: &[ast::Param], body: &ast::Expr) -> Vec<(String, Span)
     out
 }
 
-fn bind(p: &Pattern, bound: &mut Vec<String>) {
+/// The names bound around a point of the walk, innermost last, with a
+/// count per name: looking a name up is one hash lookup (a scan of the
+/// list made a chain of 10^5 `let`s quadratic: 20 s).
+#[derive(Default)]
+struct Bound {
+    names: Vec<String>,
+    count: HashMap<String, usize>,
+}
+
+impl Bound {
+    fn push(&mut self, n: &str) {
+        *self.count.entry(n.to_string()).or_default() += 1;
+        self.names.push(n.to_string());
+    }
+
+    fn contains(&self, n: &str) -> bool {
+        self.count.get(n).is_some_and(|&c| c > 0)
+    }
+
+    fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    fn truncate(&mut self, mark: usize) {
+        for n in self.names.drain(mark.min(self.names.len())..) {
+            if let Some(c) = self.count.get_mut(&n) {
+                *c -= 1;
+            }
+        }
+    }
+}
+
+fn bind(p: &Pattern, bound: &mut Bound) {
     match &p.kind {
-        PatternKind::Var(n) => bound.push(n.clone()),
+        PatternKind::Var(n) => bound.push(n),
         PatternKind::Wildcard => {}
         PatternKind::Tuple(ps) => ps.iter().for_each(|p| bind(p, bound)),
         PatternKind::Annotated(p, _) => bind(p, bound),
     }
 }
 
-fn walk(e: &ast::Expr, bound: &mut Vec<String>, out: &mut Vec<(String, Span)>) {
+fn walk(e: &ast::Expr, bound: &mut Bound, out: &mut Vec<(String, Span)>) {
     // An explicit stack keeps deep left-nested applications from
     // overflowing the native stack.
     let mut stack: Vec<&ast::Expr> = vec![e];

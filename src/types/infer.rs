@@ -19,7 +19,7 @@ use crate::ir::{self, Builtin, GlobalRef, LocalId, Scheme};
 use crate::source::Span;
 use crate::syntax::ast::{self, ExprKind, PatternKind, TypeExpr};
 use crate::types::builtins;
-use crate::types::pending::Pending;
+use crate::types::pending::{Pending, Pendings};
 use crate::types::resolve::{suggest, TypeResolver};
 use crate::types::unify::{map_vars, Constraint, Subst};
 
@@ -65,7 +65,7 @@ pub struct Checker<'e> {
     pub diags: Vec<Diagnostic>,
     pub scope: Vec<(String, LocalId, Type)>,
     pub next_local: LocalId,
-    pub pending: Vec<Pending>,
+    pub pending: Pendings,
     pub strings: Vec<StrLit>,
     /// Type variables named in this item's annotations.
     pub annots: Vec<(String, TyVar, Span)>,
@@ -102,7 +102,7 @@ impl<'e> Checker<'e> {
             diags: Vec::new(),
             scope: Vec::new(),
             next_local: 0,
-            pending: Vec::new(),
+            pending: Pendings::default(),
             strings: Vec::new(),
             annots: Vec::new(),
             had_error: false,

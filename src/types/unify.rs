@@ -85,6 +85,9 @@ struct Slot {
 #[derive(Clone, Debug, Default)]
 pub struct Subst {
     slots: Vec<Slot>,
+    /// Every variable bound or constrained, in order (read by the pending
+    /// constraints to retry only those whose variables changed).
+    changes: Vec<TyVar>,
 }
 
 impl Subst {
@@ -198,8 +201,30 @@ impl Subst {
             if s.binding.is_none() {
                 s.binding = Some(t);
                 s.cons = Constraint::NONE;
+                self.changes.push(v);
             }
         }
+    }
+
+    /// Binds unbound `v` to `t` (the caller has checked it), dropping its
+    /// constraints, and logs the change.
+    fn set_binding(&mut self, v: TyVar, t: &Type) {
+        if let Some(s) = self.slot_mut(v) {
+            s.binding = Some(t.clone());
+            s.cons = Constraint::NONE;
+            self.changes.push(v);
+        }
+    }
+
+    /// The variables bound or constrained since the log had `from`
+    /// entries (all of them if it had fewer).
+    pub fn changes_since(&self, from: usize) -> &[TyVar] {
+        self.changes.get(from..).unwrap_or(&self.changes)
+    }
+
+    /// The length of the change log.
+    pub fn change_count(&self) -> usize {
+        self.changes.len()
     }
 
     /// Unifies `expected` with `found`.
@@ -254,10 +279,7 @@ impl Subst {
         let cons = self.constraint(v);
         if let Type::Var(w) = t {
             if self.is_unbound(*w) {
-                if let Some(s) = self.slot_mut(v) {
-                    s.binding = Some(t.clone());
-                    s.cons = Constraint::NONE;
-                }
+                self.set_binding(v, t);
                 return self.constrain(t, cons);
             }
         }
@@ -266,10 +288,7 @@ impl Subst {
             return Err(UErr::Occurs(v, z));
         }
         self.constrain(t, cons)?;
-        if let Some(s) = self.slot_mut(v) {
-            s.binding = Some(t.clone());
-            s.cons = Constraint::NONE;
-        }
+        self.set_binding(v, t);
         Ok(())
     }
 
@@ -353,7 +372,10 @@ impl Subst {
             new
         };
         if let Some(s) = self.slot_mut(v) {
-            s.cons = norm;
+            if s.cons != norm {
+                s.cons = norm;
+                self.changes.push(v);
+            }
         }
         Ok(())
     }
