@@ -289,7 +289,7 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
     let mut out = Vec::new();
     for d in diagnostics.iter().take(MAX_RENDERED) {
-        render_one(d, sources, color, &mut out);
+        render_one(&clipped(d), sources, color, &mut out);
     }
     if let Some(rest) = diagnostics
         .len()
@@ -303,6 +303,32 @@ pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, color: bool) -> S
         out.extend_from_slice(line.as_bytes());
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The longest message, label, note or help shown whole, in characters.
+const MAX_MESSAGE: usize = 400;
+
+/// `d` with every text longer than [`MAX_MESSAGE`] cut to its first part
+/// and a count of the rest: a name or symbol of a megabyte is quoted in
+/// its messages, which printed it whole (twice).
+fn clipped(d: &Diagnostic) -> Diagnostic {
+    fn clip(s: &str) -> String {
+        match s.char_indices().nth(MAX_MESSAGE) {
+            None => s.to_string(),
+            Some((at, _)) => {
+                let rest = s[at..].chars().count();
+                format!("{}… ({rest} more characters)", &s[..at])
+            }
+        }
+    }
+    let mut d = d.clone();
+    d.message = clip(&d.message);
+    for l in d.primary.iter_mut().chain(d.secondary.iter_mut()) {
+        l.message = clip(&l.message);
+    }
+    d.notes = d.notes.iter().map(|n| clip(n)).collect();
+    d.help = d.help.as_deref().map(clip);
+    d
 }
 
 /// Diagnostics shown at once: a program with thousands of errors shows

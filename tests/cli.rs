@@ -1722,6 +1722,30 @@ fn hostile_sizes_stay_near_linear() {
     );
 }
 
+/// A name or a symbol of a megabyte is quoted in the diagnostics about
+/// it; they printed it whole (1-2 MB of stderr). Every message, label,
+/// note and help is cut after 400 characters with a count of the rest.
+#[test]
+fn huge_names_are_clipped_in_diagnostics() {
+    let long = "a".repeat(1_000_000);
+    let cases = [
+        ("name", format!("def main = {long}\n")),
+        ("symbol", format!("def main = \"{long}\"\n")),
+        (
+            "vocabulary",
+            format!("vocab V = [\"{long}\", \"c\"]\ndef main : V = \"d\"\n"),
+        ),
+    ];
+    for (name, text) in cases {
+        let p = program(&format!("huge-{name}"), &text);
+        let r = dp(&["run", s(&p)]);
+        r.assert_sane();
+        r.assert_code(1);
+        assert!(r.stderr.len() < 5_000, "{name}: {} bytes", r.stderr.len());
+        assert!(r.stderr.contains("more characters)"), "{}", r.describe());
+    }
+}
+
 /// `dp inspect` measures the sentiment RNN over data: each representation
 /// where it enters a learned piece (the zero initial state shows as zero
 /// entries, never as dead units), each weight tensor with its largest
