@@ -15,6 +15,9 @@ struct Run {
     code: Option<i32>,
     stdout: String,
     stderr: String,
+    /// The largest resident size seen while it ran, in MB (`VmHWM`,
+    /// sampled every 20 ms; 0 where `/proc` is not there).
+    peak_mb: u64,
 }
 
 impl Run {
@@ -91,7 +94,9 @@ fn dp(args: &[&str]) -> Run {
         b
     });
     let start = Instant::now();
+    let mut peak_mb = 0;
     let status = loop {
+        peak_mb = peak_mb.max(resident_peak_mb(child.id()));
         if let Some(s) = child.try_wait().expect("wait for dp") {
             break s;
         }
@@ -108,7 +113,19 @@ fn dp(args: &[&str]) -> Run {
         code: status.code(),
         stdout,
         stderr,
+        peak_mb,
     }
+}
+
+/// The high-water mark of process `pid`'s resident memory, in MB (0 if
+/// unknown).
+fn resident_peak_mb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -1634,10 +1651,11 @@ fn run_log_and_keep_best() {
 /// (50 s, a quadratic duplicate scan), and a chain of 10^5 `++` (17 s, each
 /// `++` copying the list built so far), a chain of 10^5 `let`s each using
 /// the one before (20 s: every name looked up in a list of the names in
-/// scope), and 10^5 `|> (\x -> x + 1)` from an integer literal (6 min:
+/// scope), 10^5 `|> (\x -> x + 1)` from an integer literal (6 min:
 /// every `+` waits for the literal's type, and all waiting constraints
-/// were retried after every application). The bound is generous; the point
-/// is the absence of a blow-up, not the time.
+/// were retried after every application), 10^5 unary minus and 10^5
+/// nested lambdas. The bounds (time and peak memory) are generous; the
+/// point is the absence of a blow-up, not the figure.
 #[test]
 fn hostile_sizes_stay_near_linear() {
     let n = 100_000;
@@ -1657,6 +1675,16 @@ fn hostile_sizes_stay_near_linear() {
             "pipes",
             format!("def main = 0{}\n", " |> (\\x -> x + 1)".repeat(n)),
             n.to_string(),
+        ),
+        (
+            "negations",
+            format!("def main = {}1\n", "- ".repeat(n)),
+            "1".to_string(),
+        ),
+        (
+            "lambdas",
+            format!("def main = {}1{}\n", "(\\x -> ".repeat(n), ") 0".repeat(n)),
+            "1".to_string(),
         ),
         (
             "list",
@@ -1686,6 +1714,9 @@ fn hostile_sizes_stay_near_linear() {
         r.assert_code(0);
         assert_eq!(r.stdout.trim(), want, "{name}");
         assert!(took.as_secs() < 10, "{name} took {took:?}");
+        // 0.3-0.8 GB today (deep recursion's stack pages in the checker
+        // and the evaluator); a blow-up is many times that.
+        assert!(r.peak_mb < 2_500, "{name} used {} MB", r.peak_mb);
     }
     // `id id ... id 1` with 10,000 `id`s: the first `id`'s type doubles
     // with every argument after it (2^10000 parts written out; 14 GB and
