@@ -308,18 +308,22 @@ pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, color: bool) -> S
 /// The longest message, label, note or help shown whole, in characters.
 const MAX_MESSAGE: usize = 400;
 
-/// `d` with every text longer than [`MAX_MESSAGE`] cut to its first part
-/// and a count of the rest: a name or symbol of a megabyte is quoted in
-/// its messages, which printed it whole (twice).
+/// `d` with every text longer than [`MAX_MESSAGE`] cut in the middle, its
+/// first and last parts kept around a count of what is left out: a name
+/// or symbol of a megabyte is quoted in its messages, which printed it
+/// whole (twice), and a data error's JSON path may be millions of
+/// characters before the reason at its end.
 fn clipped(d: &Diagnostic) -> Diagnostic {
     fn clip(s: &str) -> String {
-        match s.char_indices().nth(MAX_MESSAGE) {
-            None => s.to_string(),
-            Some((at, _)) => {
-                let rest = s[at..].chars().count();
-                format!("{}… ({rest} more characters)", &s[..at])
-            }
+        let n = s.chars().count();
+        if n <= MAX_MESSAGE {
+            return s.to_string();
         }
+        let half = MAX_MESSAGE / 2;
+        let byte = |k: usize| s.char_indices().nth(k).map_or(s.len(), |(i, _)| i);
+        let (head, tail) = (byte(half), byte(n - half));
+        let cut = n - 2 * half;
+        format!("{}… ({cut} more characters) …{}", &s[..head], &s[tail..])
     }
     let mut d = d.clone();
     d.message = clip(&d.message);

@@ -1755,7 +1755,8 @@ fn hostile_sizes_stay_near_linear() {
 
 /// A name or a symbol of a megabyte is quoted in the diagnostics about
 /// it; they printed it whole (1-2 MB of stderr). Every message, label,
-/// note and help is cut after 400 characters with a count of the rest.
+/// note and help over 400 characters is cut in the middle, its two ends
+/// kept around a count of the rest.
 #[test]
 fn huge_names_are_clipped_in_diagnostics() {
     let long = "a".repeat(1_000_000);
