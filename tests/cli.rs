@@ -1734,23 +1734,37 @@ fn hostile_sizes_stay_near_linear() {
         "took {:?}",
         started.elapsed()
     );
-    // 10^6 nested `if`s (no brackets): refused after parsing (the parser
-    // is iterative) instead of overflowing the stack in the checker.
+    // 10^6 nested `if`s (no brackets), unary minus and lambdas: refused
+    // after parsing (the parser is iterative) instead of overflowing the
+    // stack in the checker (they aborted with SIGABRT).
     let n = 1_000_000;
-    let text = format!(
-        "def main : Int = {}1{}\n",
-        "if true then ".repeat(n),
-        " else 0".repeat(n)
-    );
-    let p = program("hostile-ifs", &text);
-    let r = dp(&["check", s(&p)]);
-    r.assert_sane();
-    r.assert_code(1);
-    assert!(
-        r.stderr.contains("nested more than 250000 deep"),
-        "exit {:?}",
-        r.code
-    );
+    let deep = [
+        (
+            "ifs",
+            format!(
+                "def main : Int = {}1{}\n",
+                "if true then ".repeat(n),
+                " else 0".repeat(n)
+            ),
+        ),
+        ("negations", format!("def main = {}1\n", "- ".repeat(n))),
+        (
+            "lambdas",
+            format!("def main = {}1{}\n", "(\\x -> ".repeat(n), ") 0".repeat(n)),
+        ),
+    ];
+    for (name, text) in deep {
+        let p = program(&format!("hostile-deep-{name}"), &text);
+        let r = dp(&["check", s(&p)]);
+        r.assert_sane();
+        r.assert_code(1);
+        assert!(
+            r.stderr.contains("nested more than 250000 deep")
+                || r.stderr.contains("deeper nesting is not supported"),
+            "{name}: {}",
+            r.describe()
+        );
+    }
 }
 
 /// A name or a symbol of a megabyte is quoted in the diagnostics about
