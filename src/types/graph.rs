@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast::{self, ExprKind, Pattern, PatternKind};
+use crate::types::scope::Scope;
 
 /// Edges of one node: the nodes it refers to, each with the first span.
 pub type Edges = Vec<(usize, Span)>;
@@ -24,41 +25,12 @@ pub fn free_names(params: &[ast::Param], body: &ast::Expr) -> Vec<(String, Span)
     out
 }
 
-/// The names bound around a point of the walk, innermost last, with a
-/// count per name: looking a name up is one hash lookup (a scan of the
-/// list made a chain of 10^5 `let`s quadratic: 20 s).
-#[derive(Default)]
-struct Bound {
-    names: Vec<String>,
-    count: HashMap<String, usize>,
-}
-
-impl Bound {
-    fn push(&mut self, n: &str) {
-        *self.count.entry(n.to_string()).or_default() += 1;
-        self.names.push(n.to_string());
-    }
-
-    fn contains(&self, n: &str) -> bool {
-        self.count.get(n).is_some_and(|&c| c > 0)
-    }
-
-    fn len(&self) -> usize {
-        self.names.len()
-    }
-
-    fn truncate(&mut self, mark: usize) {
-        for n in self.names.drain(mark.min(self.names.len())..) {
-            if let Some(c) = self.count.get_mut(&n) {
-                *c -= 1;
-            }
-        }
-    }
-}
+/// The names bound around a point of the walk.
+type Bound = Scope<()>;
 
 fn bind(p: &Pattern, bound: &mut Bound) {
     match &p.kind {
-        PatternKind::Var(n) => bound.push(n),
+        PatternKind::Var(n) => bound.push(n, ()),
         PatternKind::Wildcard => {}
         PatternKind::Tuple(ps) => ps.iter().for_each(|p| bind(p, bound)),
         PatternKind::Annotated(p, _) => bind(p, bound),

@@ -21,6 +21,7 @@ use crate::syntax::ast::{self, ExprKind, PatternKind, TypeExpr};
 use crate::types::builtins;
 use crate::types::pending::{Pending, Pendings};
 use crate::types::resolve::{suggest, TypeResolver};
+use crate::types::scope::Scope;
 use crate::types::unify::{map_vars, Constraint, Subst};
 
 /// The global scope a checker works in.
@@ -63,7 +64,7 @@ pub struct Checker<'e> {
     pub env: &'e mut Env,
     pub subst: Subst,
     pub diags: Vec<Diagnostic>,
-    pub scope: Vec<(String, LocalId, Type)>,
+    pub scope: Scope<(LocalId, Type)>,
     pub next_local: LocalId,
     pub pending: Pendings,
     pub strings: Vec<StrLit>,
@@ -100,7 +101,7 @@ impl<'e> Checker<'e> {
             env,
             subst: Subst::new(),
             diags: Vec::new(),
-            scope: Vec::new(),
+            scope: Scope::default(),
             next_local: 0,
             pending: Pendings::default(),
             strings: Vec::new(),
@@ -300,7 +301,7 @@ impl<'e> Checker<'e> {
     }
 
     fn var(&mut self, name: &str, span: Span) -> ir::Expr {
-        if let Some((_, id, t)) = self.scope.iter().rev().find(|(n, _, _)| n == name) {
+        if let Some((id, t)) = self.scope.get(name) {
             return node(ir::ExprKind::Local(*id), t.clone(), span);
         }
         match self.env.globals.get(name).copied() {
@@ -356,7 +357,7 @@ impl<'e> Checker<'e> {
     }
 
     fn unknown_name(&mut self, name: &str, span: Span) -> ir::Expr {
-        let mut cands: Vec<String> = self.scope.iter().map(|(n, _, _)| n.clone()).collect();
+        let mut cands: Vec<String> = self.scope.names().map(str::to_string).collect();
         cands.extend(self.env.globals.keys().cloned());
         cands.extend(Builtin::ALL.iter().map(|b| b.name().to_string()));
         let mut d = Diagnostic::new(Code::UnknownName, format!("unknown name `{name}`"))
@@ -469,7 +470,7 @@ impl<'e> Checker<'e> {
                 bound.push((name.clone(), p.span));
                 let id = self.next_local;
                 self.next_local += 1;
-                self.scope.push((name.clone(), id, ty.clone()));
+                self.scope.push(name, (id, ty.clone()));
                 ir::Pattern::Bind(id, Rc::from(name.as_str()))
             }
             PatternKind::Wildcard => ir::Pattern::Wildcard,

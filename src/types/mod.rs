@@ -29,6 +29,7 @@ mod lower;
 mod pending;
 mod program;
 mod resolve;
+mod scope;
 mod special;
 mod unify;
 
