@@ -1648,14 +1648,16 @@ fn run_log_and_keep_best() {
 /// Sizes that used to blow up (issue "Trust II" part 1) stay near linear:
 /// a list literal of 10^5 elements (97 s to check and run, a chain of type
 /// variables walked at every element), a closed vocabulary of 10^5 symbols
-/// (50 s, a quadratic duplicate scan), and a chain of 10^5 `++` (17 s, each
-/// `++` copying the list built so far), a chain of 10^5 `let`s each using
-/// the one before or the first (20 s and 6 s: every name looked up in a
-/// list of the names in scope, by the reference graph and the checker), 10^5 `|> (\x -> x + 1)` from an integer literal (6 min:
-/// every `+` waits for the literal's type, and all waiting constraints
-/// were retried after every application), 10^5 unary minus and 10^5
-/// nested lambdas. The bounds (time and peak memory) are generous; the
-/// point is the absence of a blow-up, not the figure.
+/// (50 s, a quadratic duplicate scan), 10^5 of its symbols in a list
+/// (minutes: the vocabulary's list copied for every literal), a chain of
+/// 10^5 `++` (17 s, each `++` copying the list built so far), a chain of
+/// 10^5 `let`s each using the one before or the first (20 s and 6 s: every
+/// name looked up in a list of the names in scope, by the reference graph
+/// and the checker), 10^5 `|> (\x -> x + 1)` from an integer literal (6
+/// min: every `+` waits for the literal's type, and all waiting
+/// constraints were retried after every application), 10^5 unary minus
+/// and 10^5 nested lambdas. The bounds (time and peak memory) are
+/// generous; the point is the absence of a blow-up, not the figure.
 #[test]
 fn hostile_sizes_stay_near_linear() {
     let n = 100_000;
@@ -1707,6 +1709,15 @@ fn hostile_sizes_stay_near_linear() {
                 n - 1
             ),
             (n - 1).to_string(),
+        ),
+        (
+            "symbols",
+            format!(
+                "vocab V = [{}]\ndef main : Int = length ([{}] : List V)\n",
+                symbols.join(", "),
+                symbols.join(", ")
+            ),
+            n.to_string(),
         ),
         (
             "append",

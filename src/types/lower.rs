@@ -15,7 +15,7 @@
 //! types, computes lambda captures, and rejects lists/trees/grids of
 //! functions.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 
 use crate::diagnostic::{Code, Diagnostic};
@@ -25,6 +25,11 @@ use crate::ir::{self, ArithOp, Broadcast, CmpKind, LocalId, PrimOp, Scheme};
 use crate::types::infer::{Checker, MAX_TYPE_SIZE};
 use crate::types::resolve::suggest;
 use crate::types::unify::{map_vars, Constraint, FRESH_BASE};
+
+/// Diagnostics about string literals given in full (the vocabulary's
+/// symbols, the closest one); those after are one line each, so that
+/// 10^5 wrong literals cost no more than listing them.
+const DETAILED: usize = 50;
 
 impl Checker<'_> {
     /// Finishes an item whose body is `body`; with `generalise`, its free
@@ -79,30 +84,29 @@ impl Checker<'_> {
 
     fn check_strings(&mut self) {
         let strings = std::mem::take(&mut self.strings);
+        // Each closed vocabulary's symbols as a set, built once per item:
+        // copying the list for every literal was quadratic (10^5 symbols
+        // of a 10^5-symbol vocabulary did not finish in minutes).
+        let mut sets: HashMap<String, Option<HashSet<String>>> = HashMap::new();
+        let mut reported = 0;
         for s in &strings {
             match self.subst.zonk(&Type::Var(s.var)) {
                 Type::Vocab(name) => {
-                    let vocab = self.env.types.table.vocabs.get(&name);
-                    let Some(syms) = vocab.and_then(|v| v.symbols.clone()) else {
-                        continue;
-                    };
-                    if syms.contains(&s.text) {
+                    let table = &self.env.types.table;
+                    let set = sets.entry(name.to_string()).or_insert_with(|| {
+                        let vocab = table.vocabs.get(&name)?;
+                        Some(vocab.symbols.as_ref()?.iter().cloned().collect())
+                    });
+                    if set.as_ref().is_none_or(|set| set.contains(&s.text)) {
                         continue;
                     }
-                    let list: Vec<String> = syms.iter().map(|x| format!("\"{x}\"")).collect();
-                    let mut d = Diagnostic::new(
-                        Code::UnknownSymbol,
-                        format!("\"{}\" is not a symbol of the vocabulary `{name}`", s.text),
-                    )
-                    .at(s.span, format!("not in `{name}`"))
-                    .note(format!("`{name}` has the symbols {}", list.join(", ")));
-                    if let Some(g) = suggest(&s.text, syms) {
-                        d = d.help(format!("did you mean \"{g}\"?"));
-                    }
+                    reported += 1;
+                    let d = self.unknown_symbol(&name, &s.text, s.span, reported <= DETAILED);
                     self.error(d);
                 }
                 Type::Var(_) if !self.had_error => {
-                    let d = self.ambiguous_string(&s.text, s.span);
+                    reported += 1;
+                    let d = self.ambiguous_string(&s.text, s.span, reported <= DETAILED);
                     self.diags.push(d);
                 }
                 _ => {}
@@ -110,10 +114,54 @@ impl Checker<'_> {
         }
     }
 
-    /// `AmbiguousType` for a string literal, naming the vocabularies it
-    /// could belong to (closed ones that contain it, and open ones).
-    fn ambiguous_string(&self, text: &str, span: crate::source::Span) -> Diagnostic {
+    /// `UnknownSymbol` for a literal not in closed vocabulary `name`; when
+    /// `detailed`, with the vocabulary's symbols and the closest one.
+    fn unknown_symbol(
+        &self,
+        name: &str,
+        text: &str,
+        span: crate::source::Span,
+        detailed: bool,
+    ) -> Diagnostic {
+        let mut d = Diagnostic::new(
+            Code::UnknownSymbol,
+            format!("\"{text}\" is not a symbol of the vocabulary `{name}`"),
+        )
+        .at(span, format!("not in `{name}`"));
+        let syms = self
+            .env
+            .types
+            .table
+            .vocabs
+            .get(name)
+            .and_then(|v| v.symbols.as_ref());
+        if let (true, Some(syms)) = (detailed, syms) {
+            let list: Vec<String> = syms.iter().map(|x| format!("\"{x}\"")).collect();
+            d = d.note(format!("`{name}` has the symbols {}", list.join(", ")));
+            if let Some(g) = suggest(text, syms.iter().cloned()) {
+                d = d.help(format!("did you mean \"{g}\"?"));
+            }
+        }
+        d
+    }
+
+    /// `AmbiguousType` for a string literal; when `detailed`, naming the
+    /// vocabularies it could belong to (closed ones that contain it, and
+    /// open ones).
+    fn ambiguous_string(
+        &self,
+        text: &str,
+        span: crate::source::Span,
+        detailed: bool,
+    ) -> Diagnostic {
         let vocabs = &self.env.types.table.vocabs;
+        if !detailed {
+            return Diagnostic::new(
+                Code::AmbiguousType,
+                format!("cannot tell which vocabulary \"{text}\" belongs to"),
+            )
+            .at(span, "a symbol of an unknown vocabulary");
+        }
         let fits: Vec<String> = vocabs
             .values()
             .filter(|v| {
