@@ -73,7 +73,8 @@ pub(super) struct Pending {
 }
 
 /// The regions open on a graph, and the weights deferred in them: (the
-/// weight's id, the start of the region that deferred it, its rows).
+/// weight's id, the start of the region that deferred it, what its steps
+/// handed over).
 #[derive(Default)]
 pub(super) struct Regions {
     starts: Vec<u64>,
