@@ -134,30 +134,39 @@ fn vectors() -> Vec<String> {
 const HEAD: &str = "vocab Word\nvocab Label = [\"a\", \"b\"]\nrep E = R[4]\nrep H = R[5]\n\
                     learn embed : Word -> E\nlearn decide : H -> Scores Label\n";
 
+/// A sentence classifier whose step is `tanh (cell (h, embed w))`.
+fn rnn() -> String {
+    format!(
+        "{HEAD}learn cell : (H, E) -> H\n\
+     def loss ((ws, y) : (List Word, Label)) : Float =\n\
+       cross_entropy (decide (fold (\\h w -> tanh (cell (h, embed w))) zeros ws)) y"
+    )
+}
+
+/// A GRU step: gates with a tuple codomain, an element bound by `let` and
+/// used by two split maps, the element on the left.
+fn gru() -> String {
+    format!(
+    "{HEAD}learn gates : (E, H) -> (H, H)\nlearn cand : (E, H) -> H\n\
+     def step (h : H) (w : Word) : H =\n\
+       let e = embed w in\n\
+       let (z, r) = gates (e, h) in\n\
+       let c = tanh (cand (e, sigmoid r * h)) in\n\
+       (1.0 - sigmoid z) * h + sigmoid z * c\n\
+     def loss ((ws, y) : (List Word, Label)) : Float = cross_entropy (decide (fold step zeros ws)) y"
+)
+}
+
 #[test]
 fn hoisted_recurrences_equal_the_plain_evaluation() {
-    let fold = format!(
-        "{HEAD}learn cell : (H, E) -> H\n\
-         def loss ((ws, y) : (List Word, Label)) : Float =\n\
-           cross_entropy (decide (fold (\\h w -> tanh (cell (h, embed w))) zeros ws)) y"
-    );
+    let fold = rnn();
     // The element renamed by a `let` before the work on it.
     let renamed = format!(
         "{HEAD}learn cell : (H, E) -> H\n\
          def loss ((ws, y) : (List Word, Label)) : Float =\n\
            cross_entropy (decide (fold (\\h w -> let v = w in tanh (cell (h, embed v))) zeros ws)) y"
     );
-    // Gates with a tuple codomain, an element bound by `let` and used by
-    // two split maps, the element on the left.
-    let gru = format!(
-        "{HEAD}learn gates : (E, H) -> (H, H)\nlearn cand : (E, H) -> H\n\
-         def step (h : H) (w : Word) : H =\n\
-           let e = embed w in\n\
-           let (z, r) = gates (e, h) in\n\
-           let c = tanh (cand (e, sigmoid r * h)) in\n\
-           (1.0 - sigmoid z) * h + sigmoid z * c\n\
-         def loss ((ws, y) : (List Word, Label)) : Float = cross_entropy (decide (fold step zeros ws)) y"
-    );
+    let gru = gru();
     // mapAccumR, a step applied to an argument first, a captured value,
     // element-only work outside any affine map and under an `if` condition.
     let accum = "learn cell : (R[3], R[2]) -> R[3]\nlearn emit : R[3] -> R[2]\nparam p : R[3]\n\
@@ -231,11 +240,7 @@ fn elementwise_chains_equal_the_plain_evaluation() {
         .to_string();
     // An affine map under its activation (one fused op), in a recurrence
     // and at the leaves of a tree.
-    let rnn = format!(
-        "{HEAD}learn cell : (H, E) -> H\n\
-         def loss ((ws, y) : (List Word, Label)) : Float =\n\
-           cross_entropy (decide (fold (\\h w -> tanh (cell (h, embed w))) zeros ws)) y"
-    );
+    let rnn = rnn();
     let treenet = "learn lf : R[2] -> R[3]\nlearn comb : (R[3], R[3]) -> R[3]\n\
          def loss (t : Tree R[2]) : Float =\n\
            sum (cata (\\x -> relu (lf x)) (\\l r -> sigmoid (comb (l, r))) t)"
@@ -255,20 +260,8 @@ fn elementwise_chains_equal_the_plain_evaluation() {
 fn deferred_weight_gradients_equal_the_plain_evaluation() {
     // Hoisted: the state half as one fused op (`addmm_act`), and a GRU's
     // split maps as plain products.
-    let rnn = format!(
-        "{HEAD}learn cell : (H, E) -> H\n\
-         def loss ((ws, y) : (List Word, Label)) : Float =\n\
-           cross_entropy (decide (fold (\\h w -> tanh (cell (h, embed w))) zeros ws)) y"
-    );
-    let gru = format!(
-        "{HEAD}learn gates : (E, H) -> (H, H)\nlearn cand : (E, H) -> H\n\
-         def step (h : H) (w : Word) : H =\n\
-           let e = embed w in\n\
-           let (z, r) = gates (e, h) in\n\
-           let c = tanh (cand (e, sigmoid r * h)) in\n\
-           (1.0 - sigmoid z) * h + sigmoid z * c\n\
-         def loss ((ws, y) : (List Word, Label)) : Float = cross_entropy (decide (fold step zeros ws)) y"
-    );
+    let rnn = rnn();
+    let gru = gru();
     // Not hoisted: `unfold` and `iterate` steps with learned pieces and a
     // `param` product, a nested recurrence inside a step, a weight used
     // both inside and after the loop.
