@@ -138,8 +138,8 @@ const HEAD: &str = "vocab Word\nvocab Label = [\"a\", \"b\"]\nrep E = R[4]\nrep 
 fn rnn() -> String {
     format!(
         "{HEAD}learn cell : (H, E) -> H\n\
-     def loss ((ws, y) : (List Word, Label)) : Float =\n\
-       cross_entropy (decide (fold (\\h w -> tanh (cell (h, embed w))) zeros ws)) y"
+         def loss ((ws, y) : (List Word, Label)) : Float =\n\
+           cross_entropy (decide (fold (\\h w -> tanh (cell (h, embed w))) zeros ws)) y"
     )
 }
 
@@ -147,14 +147,14 @@ fn rnn() -> String {
 /// used by two split maps, the element on the left.
 fn gru() -> String {
     format!(
-    "{HEAD}learn gates : (E, H) -> (H, H)\nlearn cand : (E, H) -> H\n\
-     def step (h : H) (w : Word) : H =\n\
-       let e = embed w in\n\
-       let (z, r) = gates (e, h) in\n\
-       let c = tanh (cand (e, sigmoid r * h)) in\n\
-       (1.0 - sigmoid z) * h + sigmoid z * c\n\
-     def loss ((ws, y) : (List Word, Label)) : Float = cross_entropy (decide (fold step zeros ws)) y"
-)
+        "{HEAD}learn gates : (E, H) -> (H, H)\nlearn cand : (E, H) -> H\n\
+         def step (h : H) (w : Word) : H =\n\
+           let e = embed w in\n\
+           let (z, r) = gates (e, h) in\n\
+           let c = tanh (cand (e, sigmoid r * h)) in\n\
+           (1.0 - sigmoid z) * h + sigmoid z * c\n\
+         def loss ((ws, y) : (List Word, Label)) : Float = cross_entropy (decide (fold step zeros ws)) y"
+    )
 }
 
 #[test]
