@@ -73,8 +73,25 @@ fn batching_problems(s: &Setup, seed: u64) -> Vec<String> {
     problems
 }
 
+/// Where the objective runs as its lowered network (`runtime/network.rs`),
+/// the differences from the evaluator's values and gradients; `ran`
+/// collects the labels of the cases that ran so.
+fn network_problems(s: &Setup, label: &str, ran: &mut Vec<String>) -> Vec<String> {
+    let before = dp::runtime::network_runs();
+    let differences = common::switch_differences(s, dp::runtime::set_networks, None);
+    if dp::runtime::network_runs() == before {
+        return Vec::new();
+    }
+    ran.push(label.to_string());
+    differences
+        .into_iter()
+        .map(|d| format!("network against evaluator: {d}"))
+        .collect()
+}
+
 fn run_cases(cases: &[(&str, &str, Vec<String>)]) {
     let mut failures = Vec::new();
+    let mut ran = Vec::new();
     for (label, src, lines) in cases {
         assert!(lines.len() >= 5, "{label}: at least 5 examples");
         let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
@@ -85,8 +102,11 @@ fn run_cases(cases: &[(&str, &str, Vec<String>)]) {
                 continue;
             }
         };
-        let result =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| batching_problems(&s, 5)));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut p = batching_problems(&s, 5);
+            p.extend(network_problems(&s, label, &mut ran));
+            p
+        }));
         match result {
             Ok(p) if p.is_empty() => {}
             Ok(p) => failures.push(format!("{label}:\n    {}", p.join("\n    "))),
@@ -99,6 +119,7 @@ fn run_cases(cases: &[(&str, &str, Vec<String>)]) {
             )),
         }
     }
+    eprintln!("ran as networks: {}", ran.join(", "));
     assert!(
         failures.is_empty(),
         "{} of {} cases failed:\n{}",

@@ -19,68 +19,34 @@ enum Strategy {
 }
 
 impl Strategy {
-    fn set(self, on: bool) -> bool {
+    /// The switch: turns the strategy on or off, returns the previous
+    /// setting.
+    fn switch(self) -> fn(bool) -> bool {
         match self {
-            Strategy::Hoisting => dp::runtime::set_hoisting(on),
-            Strategy::Chains => dp::runtime::set_chains(on),
-            Strategy::Deferral => dp::backend::set_deferral(on),
+            Strategy::Hoisting => dp::runtime::set_hoisting,
+            Strategy::Chains => dp::runtime::set_chains,
+            Strategy::Deferral => dp::backend::set_deferral,
         }
     }
 
     /// How many times the strategy ran on this thread.
-    fn runs(self) -> usize {
+    fn runs(self) -> fn() -> usize {
         match self {
-            Strategy::Hoisting => dp::runtime::hoisted_runs(),
-            Strategy::Chains => dp::runtime::chain_runs(),
-            Strategy::Deferral => dp::backend::deferred_runs(),
+            Strategy::Hoisting => dp::runtime::hoisted_runs,
+            Strategy::Chains => dp::runtime::chain_runs,
+            Strategy::Deferral => dp::backend::deferred_runs,
         }
-    }
-
-    /// `f` with the strategy on or off (chains are checked with hoisting
-    /// off, so that they run inside recurrences too).
-    fn with<T>(self, on: bool, f: impl FnOnce() -> T) -> T {
-        let hoisting = (self == Strategy::Chains).then(|| dp::runtime::set_hoisting(false));
-        let before = self.set(on);
-        let r = f();
-        self.set(before);
-        if let Some(h) = hoisting {
-            dp::runtime::set_hoisting(h);
-        }
-        r
     }
 }
 
+/// Chains are checked with hoisting off, so that they run inside
+/// recurrences too.
 fn problems(s: &Setup, strategy: Strategy) -> Vec<String> {
-    let mut out = Vec::new();
-    let w = s.weights(3);
-    let all = s.all();
-    let before = strategy.runs();
-    let run = || (s.values(&w, &all), s.gradients(&w, &all, true));
-    let optimised = strategy.with(true, run);
-    let between = strategy.runs();
-    let plain = strategy.with(false, run);
-    if between == before {
-        out.push("the strategy never ran".into());
+    let hoisting = (strategy == Strategy::Chains).then(|| dp::runtime::set_hoisting(false));
+    let out = common::switch_differences(s, strategy.switch(), Some(strategy.runs()));
+    if let Some(h) = hoisting {
+        dp::runtime::set_hoisting(h);
     }
-    if strategy.runs() != between {
-        out.push("the plain evaluation used the strategy".into());
-    }
-    for (i, (a, b)) in optimised.0.iter().zip(&plain.0).enumerate() {
-        if (a - b).abs() > 1e-5 * a.abs().max(b.abs()) + 1e-6 {
-            out.push(format!("example {i}: optimised {a:.7}, plain {b:.7}"));
-        }
-    }
-    let f64s = |g: &[Vec<f32>]| -> Vec<Vec<f64>> {
-        g.iter()
-            .map(|t| t.iter().map(|&x| x as f64).collect())
-            .collect()
-    };
-    out.extend(common::gradient_differences(
-        &s.tensor_names(&w),
-        &f64s(&optimised.1 .1),
-        &f64s(&plain.1 .1),
-        ("optimised", "plain"),
-    ));
     out
 }
 

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::{Cell, Input, Module, ModuleKind, Network, Node, Op, Operand, MAX_OPS};
+use super::{Cell, Exec, Input, Literal, Module, ModuleKind, Network, Node, Op, Operand, MAX_OPS};
 use crate::diagnostic::{suggest, Code, Diagnostic};
 use crate::ir::pretty::pretty;
 use crate::ir::ty::{TyVar, Type};
@@ -126,7 +126,7 @@ pub(super) fn lower_def(program: &Program, name: &str) -> Result<Network, Diagno
         name: name.to_string(),
         ty,
         result,
-        body,
+        body: Rc::new(body),
         span: def.span,
     })
 }
@@ -142,13 +142,7 @@ impl Builder<'_> {
     }
 
     /// Add an op to the current cell; its value.
-    fn node(
-        &mut self,
-        op: Op,
-        args: Vec<Operand>,
-        ty: Type,
-        span: Span,
-    ) -> Result<Sym, Diagnostic> {
+    fn node(&mut self, node: Node) -> Result<Sym, Diagnostic> {
         self.ops += 1;
         if self.ops > MAX_OPS {
             return Err(Diagnostic::new(
@@ -159,14 +153,11 @@ impl Builder<'_> {
         }
         let level = self.level();
         let conditional = self.branches > 0;
+        let ty = node.ty.clone();
         let cell = self.cell();
         cell.nodes.push(Node {
-            op,
-            args,
-            ty: ty.clone(),
-            span,
             conditional,
-            hoisted: super::Hoisted::No,
+            ..node
         });
         Ok(Sym::Val {
             level,
@@ -179,22 +170,28 @@ impl Builder<'_> {
     /// Inputs of the current cell for parameters of types `tys`, named by
     /// the function's patterns where it has them (a tuple pattern gives an
     /// input per component).
+    /// The cell's `params` record which inputs each argument fills.
     fn inputs(&mut self, tys: &[Type], patterns: &[Pattern]) -> Vec<Sym> {
         let mut out = Vec::new();
         for (i, ty) in tys.iter().enumerate() {
             let fallback = format!("x{i}");
-            out.push(self.input(ty, patterns.get(i), &fallback));
+            let (sym, param) = self.input(ty, patterns.get(i), &fallback);
+            self.cell().params.push(param);
+            out.push(sym);
         }
         out
     }
 
-    fn input(&mut self, ty: &Type, pattern: Option<&Pattern>, fallback: &str) -> Sym {
+    /// An input (or a tuple of inputs) for a parameter, and the pattern
+    /// binding it (`Bind(i, _)` for input `i`).
+    fn input(&mut self, ty: &Type, pattern: Option<&Pattern>, fallback: &str) -> (Sym, Pattern) {
         if let (Some(Pattern::Tuple(ps)), Type::Tuple(ts)) = (pattern, ty) {
             if ps.len() == ts.len() {
                 let parts = ps.iter().zip(ts).enumerate();
-                let parts =
-                    parts.map(|(i, (p, t))| self.input(t, Some(p), &format!("{fallback}_{i}")));
-                return Sym::Tuple(parts.collect());
+                let (syms, pats) = parts
+                    .map(|(i, (p, t))| self.input(t, Some(p), &format!("{fallback}_{i}")))
+                    .unzip();
+                return (Sym::Tuple(syms), Pattern::Tuple(pats));
             }
         }
         let name: Rc<str> = match pattern {
@@ -209,12 +206,15 @@ impl Builder<'_> {
             ty: ty.clone(),
             captured: false,
         });
-        Sym::Val {
+        let i = cell.inputs.len() - 1;
+        let pattern = Pattern::Bind(i as LocalId, name.clone());
+        let sym = Sym::Val {
             level,
-            op: Operand::Input(cell.inputs.len() - 1),
+            op: Operand::Input(i),
             ty: ty.clone(),
             name: Some(name),
-        }
+        };
+        (sym, pattern)
     }
 
     /// `sym` as an operand of the current cell (values of enclosing cells
@@ -289,11 +289,15 @@ impl Builder<'_> {
 
     fn eval(&mut self, e: &Expr, env: &Env, subst: &Subst) -> Result<Sym, Diagnostic> {
         let ty = || e.ty.substitute(subst);
-        let literal = |text: String| Sym::Val {
-            level: 0,
-            op: Operand::Literal(text),
-            ty: e.ty.substitute(subst),
-            name: None,
+        let literal = |text: String| {
+            let ty = e.ty.substitute(subst);
+            let expr = one_op(e.kind.clone(), ty.clone(), e.span);
+            Sym::Val {
+                level: 0,
+                op: Operand::Literal(Literal { text, expr }),
+                ty,
+                name: None,
+            }
         };
         Ok(match &e.kind {
             ExprKind::Local(id) => match env.get(id) {
@@ -311,7 +315,9 @@ impl Builder<'_> {
                     let subst: Subst = Rc::new(d.scheme.bind(&inst));
                     self.eval(&d.body, &Rc::new(HashMap::new()), &subst)?
                 } else {
-                    self.node(Op::Prim(d.name.clone()), Vec::new(), ty(), e.span)?
+                    let exec = ExprKind::Global { def: *def, inst };
+                    let node = Node::new(Op::Prim(d.name.clone()), Vec::new(), ty(), e.span);
+                    self.node(node.exec(exec))?
                 }
             }
             ExprKind::Learned(id) => Sym::Func(Rc::new(Closure::Learned(*id))),
@@ -324,13 +330,15 @@ impl Builder<'_> {
                     name: p.name.clone(),
                     size,
                 };
-                self.node(op, Vec::new(), ty(), e.span)?
+                let node = Node::new(op, Vec::new(), ty(), e.span);
+                self.node(node.exec(ExprKind::Param(*id)))?
             }
             ExprKind::Builtin(b) => {
                 if matches!(e.ty, Type::Func(..)) {
                     Sym::Func(Rc::new(Closure::Builtin { b: *b, ty: ty() }))
                 } else {
-                    self.node(Op::Prim(b.name().into()), Vec::new(), ty(), e.span)?
+                    let node = Node::new(Op::Prim(b.name().into()), Vec::new(), ty(), e.span);
+                    self.node(node.exec(ExprKind::Builtin(*b)))?
                 }
             }
             ExprKind::Int(i) => literal(i.to_string()),
@@ -374,7 +382,16 @@ impl Builder<'_> {
                     self.branches -= usize::from(i > 0);
                     args.push(self.operand(&v?));
                 }
-                self.node(Op::Prim("if".into()), args, ty(), e.span)?
+                let [c, t, f]: [Expr; 3] = locals(&[Type::Bool, ty(), ty()], e.span)
+                    .try_into()
+                    .map_err(|_| internal(e.span, "an `if` of three parts"))?;
+                let exec = ExprKind::If {
+                    cond: Box::new(c),
+                    then_branch: Box::new(t),
+                    else_branch: Box::new(f),
+                };
+                let node = Node::new(Op::Prim("if".into()), args, ty(), e.span);
+                self.node(node.exec(exec))?
             }
             ExprKind::Tuple(items) => Sym::Tuple(
                 items
@@ -392,17 +409,22 @@ impl Builder<'_> {
                 let mut args = Vec::new();
                 for i in items {
                     let v = self.eval(i, env, subst)?;
-                    args.push(self.operand(&v));
+                    args.push(v);
                 }
-                self.node(Op::Prim("list".into()), args, ty(), e.span)?
+                self.list(args, ty(), e.span)?
             }
             ExprKind::Prim { op, args } => {
-                let mut ops = Vec::new();
+                let mut vals = Vec::new();
                 for a in args {
-                    let v = self.eval(a, env, subst)?;
-                    ops.push(self.operand(&v));
+                    vals.push(self.eval(a, env, subst)?);
                 }
-                self.node(Op::Prim(prim_name(*op)), ops, ty(), e.span)?
+                let ops = vals.iter().map(|v| self.operand(v)).collect();
+                let exec = ExprKind::Prim {
+                    op: *op,
+                    args: locals(&types_of(&vals), e.span),
+                };
+                let node = Node::new(Op::Prim(prim_name(*op)), ops, ty(), e.span);
+                self.node(node.exec(exec))?
             }
         })
     }
@@ -452,8 +474,10 @@ impl Builder<'_> {
                 };
                 let whole = self.operand(&v);
                 for (i, (p, t)) in ps.iter().zip(tys).enumerate() {
-                    let part =
-                        self.node(Op::Prim(format!(".{i}")), vec![whole.clone()], t, span)?;
+                    let mut node =
+                        Node::new(Op::Prim(format!(".{i}")), vec![whole.clone()], t, span);
+                    node.exec = Exec::Part(i);
+                    let part = self.node(node)?;
                     self.bind(p, part, env, span)?;
                 }
                 Ok(())
@@ -475,7 +499,21 @@ impl Builder<'_> {
                     Sym::Val { ty, .. } => ty.uncurry().1.clone(),
                     _ => Type::Tuple(Vec::new()),
                 };
-                self.node(Op::Prim("apply".into()), ops, ty, span)
+                let node = Node::new(Op::Prim("apply".into()), ops, ty, span);
+                let node = match &v {
+                    Sym::Val { ty: fty, .. } => {
+                        let func = Box::new(Expr {
+                            kind: ExprKind::Local(0),
+                            ty: fty.clone(),
+                            span,
+                        });
+                        let args = locals(&types_of(&args), span).into_iter();
+                        let args = args.map(|a| shifted(a, 1)).collect();
+                        node.exec(ExprKind::App { func, args })
+                    }
+                    _ => node,
+                };
+                self.node(node)
             }
         }
     }
@@ -533,7 +571,9 @@ impl Builder<'_> {
                     None => {
                         let ops = now.iter().map(|a| self.operand(a)).collect();
                         let result = ty.uncurry().1.clone();
-                        self.node(Op::Prim(b.name().into()), ops, result, span)?
+                        let exec = builtin_app(*b, ty, locals(&types_of(&now), span), span);
+                        let node = Node::new(Op::Prim(b.name().into()), ops, result, span);
+                        self.node(node.exec(exec))?
                     }
                 };
                 self.apply(v, later, span)
@@ -568,19 +608,23 @@ impl Builder<'_> {
                 if is_function_list(&result) {
                     Sym::List(out)
                 } else {
-                    let ops = out.iter().map(|o| self.operand(o)).collect();
-                    self.node(Op::Prim("list".into()), ops, result, span)?
+                    self.list(out, result, span)?
                 }
             }
             (Builtin::Reverse, [Sym::List(items)]) => {
                 Sym::List(items.iter().rev().cloned().collect())
             }
-            (Builtin::Length, [Sym::List(items)]) => Sym::Val {
-                level: 0,
-                op: Operand::Literal(items.len().to_string()),
-                ty: Type::Int,
-                name: None,
-            },
+            (Builtin::Length, [Sym::List(items)]) => {
+                let n = items.len();
+                let expr = one_op(ExprKind::Int(n as i64), Type::Int, span);
+                let text = n.to_string();
+                Sym::Val {
+                    level: 0,
+                    op: Operand::Literal(Literal { text, expr }),
+                    ty: Type::Int,
+                    name: None,
+                }
+            }
             _ => return Ok(None),
         }))
     }
@@ -592,7 +636,17 @@ impl Builder<'_> {
         };
         let op = Op::of_piece(piece);
         let arg = args.iter().map(|a| self.operand(a)).collect();
-        let v = self.node(op, arg, piece.codomain.clone(), span)?;
+        let fty = Type::func(piece.domain.clone(), piece.codomain.clone());
+        let exec = ExprKind::App {
+            func: Box::new(Expr {
+                kind: ExprKind::Learned(id),
+                ty: fty,
+                span,
+            }),
+            args: locals(&types_of(&args), span),
+        };
+        let node = Node::new(op, arg, piece.codomain.clone(), span);
+        let v = self.node(node.exec(exec))?;
         self.apply(v, later, span)
     }
 
@@ -611,9 +665,10 @@ impl Builder<'_> {
         let result = result.clone();
         let params: Vec<Type> = params.into_iter().cloned().collect();
         let mut cells = Vec::new();
+        let mut cell_args = Vec::new();
         let mut operands = Vec::new();
         let mut function = String::new();
-        for (a, pty) in args.iter().zip(&params) {
+        for (i, (a, pty)) in args.iter().zip(&params).enumerate() {
             match (a, pty) {
                 (Sym::Func(f), Type::Func(..)) => {
                     if function.is_empty() {
@@ -621,6 +676,7 @@ impl Builder<'_> {
                     }
                     let name = cell_name(b, cells.len());
                     cells.push((name, self.cell_of(f, pty, span)?));
+                    cell_args.push(i);
                 }
                 (v, _) => operands.push(self.operand(v)),
             }
@@ -630,13 +686,24 @@ impl Builder<'_> {
                 super::mark_hoisted(cell, self.program);
             }
         }
+        let cells = cells.into_iter().map(|(n, c)| (n, Rc::new(c))).collect();
+        let exec = builtin_app(b, ty, locals(&params, span), span);
         let module = Module {
             kind,
             combinator: b,
             function,
             cells,
+            cell_args,
         };
-        self.node(Op::Module(Box::new(module)), operands, result, span)
+        let node = Node::new(Op::Module(Box::new(module)), operands, result, span);
+        self.node(node.exec(exec))
+    }
+
+    /// A list literal of values known here.
+    fn list(&mut self, items: Vec<Sym>, ty: Type, span: Span) -> Result<Sym, Diagnostic> {
+        let ops = items.iter().map(|o| self.operand(o)).collect();
+        let exec = ExprKind::List(locals(&types_of(&items), span));
+        self.node(Node::new(Op::Prim("list".into()), ops, ty, span).exec(exec))
     }
 
     /// The cell of a step function of type `ty`.
@@ -654,10 +721,13 @@ impl Builder<'_> {
             Ok(v) => self.operand(v),
             Err(_) => Operand::Unit,
         };
-        let mut open = self.open.pop().map(|o| o.cell).unwrap_or_default();
+        let Some(Open { mut cell, captured }) = self.open.pop() else {
+            return Err(internal(span, "a cell that was not opened"));
+        };
         result?;
-        open.output = out;
-        Ok(open)
+        cell.output = out;
+        cell.captured = captured;
+        Ok(cell)
     }
 
     /// The parameter patterns of a function, beyond those a partial
@@ -673,6 +743,52 @@ impl Builder<'_> {
             _ => Vec::new(),
         }
     }
+}
+
+/// The locals `0..tys.len()`, typed `tys`: the operands of a one-op
+/// expression.
+fn locals(tys: &[Type], span: Span) -> Vec<Expr> {
+    let local = |(i, ty): (usize, &Type)| Expr {
+        kind: ExprKind::Local(i as LocalId),
+        ty: ty.clone(),
+        span,
+    };
+    tys.iter().enumerate().map(local).collect()
+}
+
+/// A local expression `Local(i)` as `Local(i + by)`.
+fn shifted(mut e: Expr, by: LocalId) -> Expr {
+    if let ExprKind::Local(i) = e.kind {
+        e.kind = ExprKind::Local(i + by);
+    }
+    e
+}
+
+/// The types of symbolic values (a function's stands in as `()`: only a
+/// node that reads no function is executed).
+fn types_of(syms: &[Sym]) -> Vec<Type> {
+    fn ty(s: &Sym) -> Type {
+        match s {
+            Sym::Val { ty, .. } => ty.clone(),
+            Sym::Tuple(parts) => Type::Tuple(parts.iter().map(ty).collect()),
+            Sym::Func(_) | Sym::List(_) => Type::Tuple(Vec::new()),
+        }
+    }
+    syms.iter().map(ty).collect()
+}
+
+fn one_op(kind: ExprKind, ty: Type, span: Span) -> Rc<Expr> {
+    Rc::new(Expr { kind, ty, span })
+}
+
+/// `b args` with `b` at its instantiated type `ty`.
+fn builtin_app(b: Builtin, ty: &Type, args: Vec<Expr>, span: Span) -> ExprKind {
+    let func = Box::new(Expr {
+        kind: ExprKind::Builtin(b),
+        ty: ty.clone(),
+        span,
+    });
+    ExprKind::App { func, args }
 }
 
 fn partial(f: &Rc<Closure>, args: Vec<Sym>) -> Sym {

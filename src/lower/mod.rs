@@ -22,8 +22,9 @@ mod tests;
 
 use crate::diagnostic::Diagnostic;
 use crate::ir::ty::{Name, Type};
-use crate::ir::{Builtin, Program};
+use crate::ir::{Builtin, Expr, Pattern, Program};
 use crate::source::Span;
+use std::rc::Rc;
 
 pub use graph::{network_dot, network_svg};
 pub use print::print_network;
@@ -40,7 +41,7 @@ pub struct Network {
     pub ty: Type,
     /// The type of the body: the result, for a function.
     pub result: Type,
-    pub body: Cell,
+    pub body: Rc<Cell>,
     pub span: Span,
 }
 
@@ -49,8 +50,15 @@ pub struct Network {
 #[derive(Clone, Debug, Default)]
 pub struct Cell {
     pub inputs: Vec<Input>,
+    /// How the function's arguments fill the inputs: one pattern per
+    /// parameter, `Bind(i, _)` naming input `i` (a tuple parameter written
+    /// as a tuple pattern fills one input per component).
+    pub params: Vec<Pattern>,
     pub nodes: Vec<Node>,
     pub output: Operand,
+    /// For each captured input, the operand of the enclosing cell it stands
+    /// for: `(outer, input)`.
+    pub captured: Vec<(Operand, usize)>,
 }
 
 /// An input of a cell: a parameter of its function, or a value of an
@@ -67,13 +75,42 @@ pub struct Input {
 pub enum Operand {
     Input(usize),
     Node(usize),
-    /// A literal, as the source writes it.
-    Literal(String),
+    /// A literal: as the source writes it, and as an expression.
+    Literal(Literal),
     Tuple(Vec<Operand>),
     /// A function value that no module took (printed as such).
     Function(String),
     #[default]
     Unit,
+}
+
+/// A literal operand: its text (what `dp lower` prints) and the IR
+/// literal the runtime evaluates.
+#[derive(Clone, Debug)]
+pub struct Literal {
+    pub text: String,
+    pub expr: Rc<Expr>,
+}
+
+impl PartialEq for Literal {
+    fn eq(&self, other: &Literal) -> bool {
+        self.text == other.text && Rc::ptr_eq(&self.expr, &other.expr)
+    }
+}
+
+/// How the runtime executes a node (`runtime/network.rs`).
+#[derive(Clone, Debug, Default)]
+pub enum Exec {
+    /// A one-op IR expression whose operands are the locals
+    /// `0..args.len()`, bound to the node's operand values (a module's
+    /// expression takes its cells at the positions `Module::cell_args`).
+    Expr(Rc<Expr>),
+    /// Component `i` of the tuple that is the node's one operand.
+    Part(usize),
+    /// Not executable: the application of a function value the lowering
+    /// could not follow.
+    #[default]
+    Opaque,
 }
 
 /// One op of a cell: `op args : ty`.
@@ -88,6 +125,35 @@ pub struct Node {
     pub conditional: bool,
     /// In an RNN's cell: done before the loop for all elements at once.
     pub hoisted: Hoisted,
+    pub exec: Exec,
+}
+
+impl Node {
+    /// An op (unconditional, not hoisted, not executable until given its
+    /// expression with [`Node::exec`]).
+    pub fn new(op: Op, args: Vec<Operand>, ty: Type, span: Span) -> Node {
+        Node {
+            op,
+            args,
+            ty,
+            span,
+            conditional: false,
+            hoisted: Hoisted::No,
+            exec: Exec::Opaque,
+        }
+    }
+
+    /// The node executed as the one-op expression `kind` (typed as the
+    /// node, at its span).
+    pub fn exec(mut self, kind: crate::ir::ExprKind) -> Node {
+        let expr = Expr {
+            kind,
+            ty: self.ty.clone(),
+            span: self.span,
+        };
+        self.exec = Exec::Expr(Rc::new(expr));
+        self
+    }
 }
 
 /// What of an op of an RNN cell is done before the loop.
@@ -137,7 +203,10 @@ pub struct Module {
     /// The step function's name in the source (a def), or `\` for a lambda.
     pub function: String,
     /// `cell`, or `leaf` and `node` for a TreeNet.
-    pub cells: Vec<(String, Cell)>,
+    pub cells: Vec<(String, Rc<Cell>)>,
+    /// The positions among the combinator's arguments that its cells take,
+    /// in the order of `cells` (the node's operands fill the others).
+    pub cell_args: Vec<usize>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

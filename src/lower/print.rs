@@ -252,7 +252,7 @@ pub(super) fn operand(cell: &Cell, o: &Operand) -> String {
     match o {
         Operand::Input(i) => cell.inputs.get(*i).map_or("?".into(), |x| x.name.clone()),
         Operand::Node(i) => format!("%{i}"),
-        Operand::Literal(t) => t.clone(),
+        Operand::Literal(t) => t.text.clone(),
         Operand::Tuple(parts) => {
             let ps: Vec<String> = parts.iter().map(|p| operand(cell, p)).collect();
             format!("({})", ps.join(", "))

@@ -167,6 +167,15 @@ fn gather_func(graph: &mut Graph, f: &Func, idx: &[usize]) -> Func {
             subst: subst.clone(),
             origin: origin_of(origin),
         },
+        Func::Cell {
+            cell,
+            captured,
+            origin,
+        } => Func::Cell {
+            cell: cell.clone(),
+            captured: captured.iter().map(|v| gather(graph, v, idx)).collect(),
+            origin: origin_of(origin),
+        },
         Func::Partial {
             builtin,
             ty,

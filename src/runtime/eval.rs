@@ -560,6 +560,27 @@ impl<'e> Eval<'e> {
         match &**f {
             Func::Closure { .. } => self.apply_closure(f, args, span, None),
             Func::Partial { .. } => self.apply_partial(f, args, span),
+            Func::Cell {
+                cell,
+                captured,
+                origin,
+            } => {
+                let k = cell.params.len();
+                if args.len() < k {
+                    return Ok(Value::func(Func::Applied {
+                        func: f.clone(),
+                        args,
+                    }));
+                }
+                let rest = args.split_off(k);
+                let run = super::network::Run {
+                    cell,
+                    captured,
+                    origin,
+                };
+                let r = super::network::apply_cell(self, &run, args, span)?;
+                self.apply(&r, rest, span)
+            }
             Func::Learned { id, .. } => {
                 let rest = args.split_off(1);
                 let x = args.pop().ok_or_else(|| internal(span, "no argument"))?;

@@ -77,7 +77,9 @@ fn has_vars(ty: &Type) -> bool {
     }
 }
 
-/// The value of a global function (def or learned piece) over a batch.
+/// The value of a global function (def or learned piece) over a batch: a
+/// def runs as the network it lowers to where networks are on and it can
+/// (`network.rs`), else through the evaluator.
 pub fn global_function(
     ctx: &Context,
     graph: &mut Graph,
@@ -85,7 +87,10 @@ pub fn global_function(
     batch: usize,
 ) -> Result<Value, Diagnostic> {
     match ctx.program.globals.get(name) {
-        Some(GlobalRef::Def(id)) => global_value(ctx, graph, *id, batch),
+        Some(GlobalRef::Def(id)) => match super::network::lowered(ctx.program, name) {
+            Some(net) => super::network::network_value(ctx, graph, &net, batch),
+            None => global_value(ctx, graph, *id, batch),
+        },
         Some(GlobalRef::Learned(id)) => Ok(Value::Func(std::rc::Rc::new(Func::Learned {
             id: *id,
             batch,

@@ -242,7 +242,7 @@ fn leaf_states(
 /// arguments only.
 fn is_uniform(f: &Func) -> bool {
     match f {
-        Func::Closure { captured, .. } => captured.is_empty(),
+        Func::Closure { captured, .. } | Func::Cell { captured, .. } => captured.is_empty(),
         Func::Learned { .. } => true,
         Func::Partial { args, .. } => args.is_empty(),
         Func::Select { .. } | Func::Applied { .. } | Func::Mixed { .. } | Func::Empty { .. } => {

@@ -141,6 +141,14 @@ pub enum Func {
         subst: TypeSubst,
         origin: Origin,
     },
+    /// A cell of a lowered network (`runtime/network.rs`): a def's body or
+    /// a module's step function, with the values of its captured inputs
+    /// (in `Cell::captured` order). Its batch is `origin.len()`.
+    Cell {
+        cell: Rc<crate::lower::Cell>,
+        captured: Vec<Value>,
+        origin: Origin,
+    },
     /// A builtin applied to fewer arguments than its arity. `ty` is the
     /// builtin's instantiated type, fully resolved. Its batch is
     /// `origin.len()`.
@@ -178,7 +186,9 @@ impl Func {
     /// How many examples this function value holds.
     pub fn batch_size(&self) -> usize {
         match self {
-            Func::Closure { origin, .. } | Func::Partial { origin, .. } => origin.len(),
+            Func::Closure { origin, .. }
+            | Func::Partial { origin, .. }
+            | Func::Cell { origin, .. } => origin.len(),
             Func::Learned { batch, .. } => *batch,
             Func::Select { mask, .. } => mask.len(),
             Func::Applied { func, .. } => func.batch_size(),

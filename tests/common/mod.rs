@@ -52,7 +52,15 @@ pub fn setup(src: &str, objective: &str, lines: &[&str]) -> Setup {
 }
 
 pub fn try_setup(src: &str, objective: &str, lines: &[&str]) -> Result<Setup, String> {
-    let compiled = try_compile(src)?;
+    setup_compiled(try_compile(src)?, objective, lines)
+}
+
+/// [`try_setup`] for a program compiled already (from a file with imports).
+pub fn setup_compiled(
+    compiled: Compiled,
+    objective: &str,
+    lines: &[&str],
+) -> Result<Setup, String> {
     let (arg_ty, result) = dp::runtime::function_type(&compiled.program, objective)
         .map_err(|d| format!("{}: {}", objective, d.message))?;
     if result != Type::Float {
@@ -474,5 +482,55 @@ pub fn gradient_differences(
     if !any {
         out.push("every gradient is zero: the check tests nothing".into());
     }
+    out
+}
+
+/// The differences beyond float rounding between evaluating every example
+/// of `s` (values, and gradients of the mean) with a runtime switch on and
+/// with it off (`set` turns it on or off and returns the previous setting):
+/// 1e-5 relative on values, 1e-4 relative to each tensor's gradient scale.
+/// With `runs` (how often the switched path ran), also whether it ran when
+/// on and did not when off.
+pub fn switch_differences(
+    s: &Setup,
+    set: fn(bool) -> bool,
+    runs: Option<fn() -> usize>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let w = s.weights(3);
+    let all = s.all();
+    let run = |on: bool| {
+        let before = set(on);
+        let r = (s.values(&w, &all), s.gradients(&w, &all, true));
+        set(before);
+        r
+    };
+    let count = || runs.map_or(0, |r| r());
+    let before = count();
+    let on = run(true);
+    let between = count();
+    let off = run(false);
+    if runs.is_some() && between == before {
+        out.push("the switched path never ran".into());
+    }
+    if count() != between {
+        out.push("the switched path ran while off".into());
+    }
+    for (i, (a, b)) in on.0.iter().zip(&off.0).enumerate() {
+        if (a - b).abs() > 1e-5 * a.abs().max(b.abs()) + 1e-6 {
+            out.push(format!("example {i}: on {a:.7}, off {b:.7}"));
+        }
+    }
+    let f64s = |g: &[Vec<f32>]| -> Vec<Vec<f64>> {
+        g.iter()
+            .map(|t| t.iter().map(|&x| x as f64).collect())
+            .collect()
+    };
+    out.extend(gradient_differences(
+        &s.tensor_names(&w),
+        &f64s(&on.1 .1),
+        &f64s(&off.1 .1),
+        ("on", "off"),
+    ));
     out
 }
