@@ -14,6 +14,8 @@ use common::{try_setup, Lcg, Setup};
 #[derive(Clone, Copy, PartialEq)]
 enum Strategy {
     Hoisting,
+    /// Hoisting in the cells of a def run as its network.
+    NetworkHoisting,
     Chains,
     Deferral,
 }
@@ -23,7 +25,7 @@ impl Strategy {
     /// setting.
     fn switch(self) -> fn(bool) -> bool {
         match self {
-            Strategy::Hoisting => dp::runtime::set_hoisting,
+            Strategy::Hoisting | Strategy::NetworkHoisting => dp::runtime::set_hoisting,
             Strategy::Chains => dp::runtime::set_chains,
             Strategy::Deferral => dp::backend::set_deferral,
         }
@@ -32,7 +34,7 @@ impl Strategy {
     /// How many times the strategy ran on this thread.
     fn runs(self) -> fn() -> usize {
         match self {
-            Strategy::Hoisting => dp::runtime::hoisted_runs,
+            Strategy::Hoisting | Strategy::NetworkHoisting => dp::runtime::hoisted_runs,
             Strategy::Chains => dp::runtime::chain_runs,
             Strategy::Deferral => dp::backend::deferred_runs,
         }
@@ -43,7 +45,9 @@ impl Strategy {
 /// recurrences too.
 fn problems(s: &Setup, strategy: Strategy) -> Vec<String> {
     let hoisting = (strategy == Strategy::Chains).then(|| dp::runtime::set_hoisting(false));
+    let networks = dp::runtime::set_networks(strategy == Strategy::NetworkHoisting);
     let out = common::switch_differences(s, strategy.switch(), Some(strategy.runs()));
+    dp::runtime::set_networks(networks);
     if let Some(h) = hoisting {
         dp::runtime::set_hoisting(h);
     }
@@ -163,6 +167,51 @@ fn hoisted_recurrences_equal_the_plain_evaluation() {
             ("mapAccumR with a captured value", &accum, vectors()),
             ("three-part split", &three, vectors()),
             ("a program drawing outside its step", &drawing, sentences()),
+        ],
+    );
+}
+
+#[test]
+fn hoisted_network_cells_equal_their_plain_runs() {
+    let renamed = format!(
+        "{HEAD}learn cell : (H, E) -> H\n\
+         def loss ((ws, y) : (List Word, Label)) : Float =\n\
+           cross_entropy (decide (fold (\\h w -> let v = w in tanh (cell (h, embed v))) zeros ws)) y"
+    );
+    // The state a tuple bound by a tuple pattern: both parts are state.
+    let lstm = format!(
+        "{HEAD}learn gates : (H, E) -> (H, H, H, H)\n\
+         def step ((c, h) : (H, H)) (w : Word) : (H, H) =\n\
+           let (i, f, o, u) = gates (h, embed w) in\n\
+           let c2 = sigmoid i * tanh u + sigmoid f * c in\n\
+           (c2, sigmoid o * tanh c2)\n\
+         def loss ((ws, y) : (List Word, Label)) : Float =\n\
+           cross_entropy (decide (snd (fold step (zeros, zeros) ws))) y"
+    );
+    // mapAccumL with a captured value, element-only work outside any
+    // affine map, a split read twice (not fused), outputs per element.
+    let accum = "learn cell : (R[3], R[2]) -> R[3]\nlearn emit : R[3] -> R[2]\nparam p : R[3]\n\
+         def step (q : R[3]) (h : R[3]) (x : R[2]) : (R[3], R[2]) =\n\
+           let z = cell (h, x * 2.0) in\n\
+           let h2 = tanh z + q * z in\n\
+           (h2, emit h2 + tanh x)\n\
+         def loss (xs : List R[2]) : Float =\n\
+           let (h, ys) = mapAccumL (step p) zeros xs in\n\
+           sum h + sumList (map (\\y -> sum (tanh y)) ys)"
+        .to_string();
+    let three = "learn cell : (R[2], R[3], R[2]) -> R[3]\n\
+         def loss (xs : List R[2]) : Float =\n\
+           sum (fold (\\h x -> relu (cell (x, h, tanh x))) zeros xs)"
+        .to_string();
+    check(
+        Strategy::NetworkHoisting,
+        &[
+            ("fold with an embedding", &rnn(), sentences()),
+            ("the element renamed by a let", &renamed, sentences()),
+            ("gru step", &gru(), sentences()),
+            ("lstm step, a tuple state", &lstm, sentences()),
+            ("mapAccumL with a captured value", &accum, vectors()),
+            ("three-part split", &three, vectors()),
         ],
     );
 }

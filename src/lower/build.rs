@@ -419,10 +419,17 @@ impl Builder<'_> {
                     vals.push(self.eval(a, env, subst)?);
                 }
                 let ops = vals.iter().map(|v| self.operand(v)).collect();
-                let exec = ExprKind::Prim {
-                    op: *op,
-                    args: locals(&types_of(&vals), e.span),
-                };
+                let mut args = locals(&types_of(&vals), e.span);
+                if matches!(op, PrimOp::MatMul { .. }) {
+                    // A matrix the same for every example is read in place,
+                    // so that the product uses it once (`Eval::shared_real`).
+                    for (a, v) in args.iter_mut().zip(&vals) {
+                        if let Some(x) = self.shared(v) {
+                            *a = x;
+                        }
+                    }
+                }
+                let exec = ExprKind::Prim { op: *op, args };
                 let node = Node::new(Op::Prim(prim_name(*op)), ops, ty(), e.span);
                 self.node(node.exec(exec))?
             }
@@ -683,7 +690,7 @@ impl Builder<'_> {
         }
         if kind == ModuleKind::Rnn {
             for (_, cell) in &mut cells {
-                super::mark_hoisted(cell, self.program);
+                super::hoist::mark_hoisted(cell, self.program);
             }
         }
         let cells = cells.into_iter().map(|(n, c)| (n, Rc::new(c))).collect();
@@ -697,6 +704,24 @@ impl Builder<'_> {
         };
         let node = Node::new(Op::Module(Box::new(module)), operands, result, span);
         self.node(node.exec(exec))
+    }
+
+    /// The expression of a value the same for every example: a node
+    /// reading a `param` or a closed def that is not a function.
+    fn shared(&self, v: &Sym) -> Option<Expr> {
+        let Sym::Val {
+            level,
+            op: Operand::Node(k),
+            ..
+        } = v
+        else {
+            return None;
+        };
+        let node = self.open.get(*level)?.cell.nodes.get(*k)?;
+        match &node.exec {
+            Exec::Expr(x) if super::is_shared(x) => Some((**x).clone()),
+            _ => None,
+        }
     }
 
     /// A list literal of values known here.

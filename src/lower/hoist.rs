@@ -19,6 +19,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::{Cell, Hoisted as Mark, Node, Op, Operand};
 use crate::ir::ty::Type;
 use crate::ir::{Builtin, Expr, ExprKind, Lambda, LearnedKind, LocalId, Pattern, PrimOp, Program};
 
@@ -69,6 +70,10 @@ pub struct Split {
     /// a codomain that is not a tuple.
     pub activation: Option<Builtin>,
     pub piece: usize,
+    /// The application of the piece: `at` itself, or the node the fused
+    /// activation applies to (a cell's plan; an expression plan finds it
+    /// inside `at`).
+    pub source: At,
     /// Per part: element-only (computed before the loop)?
     pub element: Vec<bool>,
     /// Per part: its columns of the piece's input.
@@ -230,6 +235,7 @@ impl Planner<'_> {
             at: outer.map_or(at(e), |(a, _)| a),
             activation: outer.map(|(_, b)| b),
             piece: *id,
+            source: at(e),
             element,
             columns,
         });
@@ -314,4 +320,201 @@ fn free_locals(e: &Expr, out: &mut HashMap<At, HashSet<LocalId>>) -> HashSet<Loc
     }
     out.insert(at(e), free.clone());
     free
+}
+
+/// Which inputs and nodes of an RNN module's cell depend on the state (the
+/// inputs its first parameter binds).
+struct StateDependence {
+    inputs: Vec<bool>,
+    nodes: Vec<bool>,
+}
+
+impl StateDependence {
+    fn of(cell: &Cell) -> StateDependence {
+        let mut inputs = vec![false; cell.inputs.len()];
+        if let Some(p) = cell.params.first() {
+            let mut locals = HashSet::new();
+            pattern_locals(p, &mut locals);
+            for i in locals {
+                if let Some(slot) = inputs.get_mut(i as usize) {
+                    *slot = true;
+                }
+            }
+        }
+        let mut deps = StateDependence {
+            inputs,
+            nodes: Vec::with_capacity(cell.nodes.len()),
+        };
+        for node in &cell.nodes {
+            let dep = node.args.iter().any(|a| deps.on_state(a));
+            deps.nodes.push(dep);
+        }
+        deps
+    }
+
+    /// Does operand `o` depend on the state?
+    fn on_state(&self, o: &Operand) -> bool {
+        match o {
+            Operand::Input(i) => self.inputs.get(*i).copied().unwrap_or(true),
+            Operand::Node(n) => self.nodes.get(*n).copied().unwrap_or(true),
+            Operand::Tuple(ps) => ps.iter().any(|p| self.on_state(p)),
+            _ => false,
+        }
+    }
+}
+
+/// Mark the ops of an RNN module's cell that the runtime does before the
+/// loop ([`cell_plan`]): those computed on every step from the element and
+/// fixed values only, the element half of an affine map over a tuple of
+/// state and element parts, and the activation fused with its product.
+pub(super) fn mark_hoisted(cell: &mut Cell, program: &Program) {
+    let deps = StateDependence::of(cell);
+    for i in 0..cell.nodes.len() {
+        let node = &cell.nodes[i];
+        let dep = deps.nodes[i];
+        let fixed =
+            !dep && !node.conditional && !matches!(node.op, Op::Prim(ref p) if p.starts_with('.'));
+        let split = dep
+            && !node.conditional
+            && affine_over_tuple(node, program).is_some()
+            && matches!(node.args.as_slice(), [Operand::Tuple(parts)]
+                if parts.iter().any(|p| !deps.on_state(p)));
+        let hoisted = if fixed {
+            Mark::Whole
+        } else if split {
+            Mark::Split
+        } else if dep && !node.conditional && fusable(node, &cell.nodes, &deps) {
+            Mark::Fused
+        } else {
+            Mark::No
+        };
+        cell.nodes[i].hoisted = hoisted;
+    }
+}
+
+/// The piece of an affine node over a tuple domain.
+fn affine_over_tuple<'p>(node: &Node, program: &'p Program) -> Option<(usize, &'p [Type])> {
+    let Op::Affine { piece, .. } = &node.op else {
+        return None;
+    };
+    let id = program.learned.iter().position(|l| &l.name == piece)?;
+    match &program.learned[id].domain {
+        Type::Tuple(parts) => Some((id, parts)),
+        _ => None,
+    }
+}
+
+/// `tanh`, `sigmoid` or `relu` of a split affine map with one state part
+/// and a single output.
+fn fusable(node: &Node, nodes: &[Node], deps: &StateDependence) -> bool {
+    let activation = matches!(&node.op, Op::Prim(p)
+        if Builtin::from_name(p).is_some_and(Builtin::is_fusable_activation));
+    let [Operand::Node(j)] = node.args.as_slice() else {
+        return false;
+    };
+    let Some(inner) = nodes.get(*j) else {
+        return false;
+    };
+    let one_state = match inner.args.as_slice() {
+        [Operand::Tuple(parts)] => parts.iter().filter(|p| deps.on_state(p)).count() == 1,
+        _ => false,
+    };
+    activation && inner.hoisted == Mark::Split && one_state && !matches!(inner.ty, Type::Tuple(_))
+}
+
+/// The hoisting plan of an RNN module's cell from its marks, by node
+/// index: the element-only nodes (`values`; read in the loop when a node
+/// of the loop or the output reads them), and the split affine maps, each
+/// at its fused activation when that is the only node reading it.
+pub fn cell_plan(program: &Program, cell: &Cell) -> HoistPlan {
+    let deps = StateDependence::of(cell);
+    let mut readers = vec![0usize; cell.nodes.len()];
+    let count = |o: &Operand, readers: &mut Vec<usize>| {
+        for j in operand_nodes(o) {
+            if let Some(r) = readers.get_mut(j) {
+                *r += 1;
+            }
+        }
+    };
+    for node in &cell.nodes {
+        match (node.hoisted, node.args.as_slice()) {
+            (Mark::Whole, _) => {}
+            (Mark::Split, [Operand::Tuple(parts)]) => {
+                for p in parts.iter().filter(|p| deps.on_state(p)) {
+                    count(p, &mut readers);
+                }
+            }
+            _ => node.args.iter().for_each(|a| count(a, &mut readers)),
+        }
+    }
+    count(&cell.output, &mut readers);
+    let mut plan = HoistPlan::default();
+    for (j, node) in cell.nodes.iter().enumerate() {
+        let shared = matches!(&node.exec, super::Exec::Expr(e) if super::is_shared(e));
+        if node.hoisted == Mark::Whole && !shared {
+            let in_loop = readers[j] > 0;
+            plan.values.push(Hoisted {
+                at: j,
+                binds: None,
+                in_loop,
+            });
+        }
+    }
+    for (j, node) in cell.nodes.iter().enumerate() {
+        if node.hoisted != Mark::Split {
+            continue;
+        }
+        let (Some((piece, domain)), [Operand::Tuple(parts)]) =
+            (affine_over_tuple(node, program), node.args.as_slice())
+        else {
+            continue;
+        };
+        let Some(columns) = columns_of(program, domain) else {
+            continue;
+        };
+        let fused = cell.nodes.iter().enumerate().find(|(_, f)| {
+            f.hoisted == Mark::Fused && matches!(f.args.as_slice(), [Operand::Node(k)] if *k == j)
+        });
+        let (at, activation) = match fused {
+            Some((f, n)) if readers[j] == 1 => (f, Builtin::from_name(op_name(n))),
+            _ => (j, None),
+        };
+        plan.splits.push(Split {
+            at,
+            activation,
+            piece,
+            source: j,
+            element: parts.iter().map(|p| !deps.on_state(p)).collect(),
+            columns,
+        });
+    }
+    plan
+}
+
+fn op_name(node: &Node) -> &str {
+    match &node.op {
+        Op::Prim(p) => p,
+        _ => "",
+    }
+}
+
+/// The columns of each part of a tuple domain in the piece's input.
+fn columns_of(program: &Program, domain: &[Type]) -> Option<Vec<(usize, usize)>> {
+    let mut columns = Vec::new();
+    let mut start = 0;
+    for t in domain {
+        let n = program.types.flat_size(t)?;
+        columns.push((start, start + n));
+        start += n;
+    }
+    Some(columns)
+}
+
+/// The nodes an operand reads.
+fn operand_nodes(o: &Operand) -> Vec<usize> {
+    match o {
+        Operand::Node(j) => vec![*j],
+        Operand::Tuple(ps) => ps.iter().flat_map(operand_nodes).collect(),
+        _ => Vec::new(),
+    }
 }

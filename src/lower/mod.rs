@@ -128,6 +128,15 @@ pub struct Node {
     pub exec: Exec,
 }
 
+/// Is a node's expression a value the same for every example, that ops
+/// may read in place (a `param`, a closed def that is not a function)?
+pub fn is_shared(e: &Expr) -> bool {
+    matches!(
+        e.kind,
+        crate::ir::ExprKind::Param(_) | crate::ir::ExprKind::Global { .. }
+    ) && !matches!(e.ty, Type::Func(..))
+}
+
 impl Node {
     /// An op (unconditional, not hoisted, not executable until given its
     /// expression with [`Node::exec`]).
@@ -317,76 +326,6 @@ pub fn graph_def(
                 format!("internal error drawing the network of `{name}`: {e}"),
             )
         }),
-    }
-}
-
-/// Mark the ops of an RNN cell (input 0 the state) that the runtime does
-/// before the loop (as `hoist.rs` plans it): those computed on every step
-/// from the element and fixed values only, and the element half of an
-/// affine map over a tuple of state and element parts.
-fn mark_hoisted(cell: &mut Cell, program: &Program) {
-    let mut state_dependent = vec![false; cell.nodes.len()];
-    let depends = on_state;
-    for i in 0..cell.nodes.len() {
-        let node = &cell.nodes[i];
-        let dep = node.args.iter().any(|a| depends(a, &state_dependent));
-        state_dependent[i] = dep;
-        let fixed =
-            !dep && !node.conditional && !matches!(node.op, Op::Prim(ref p) if p.starts_with('.'));
-        let split = dep
-            && !node.conditional
-            && matches!(&node.op, Op::Affine { piece, .. }
-                if program.learned.iter().any(|l| &l.name == piece && matches!(l.domain, Type::Tuple(_))))
-            && matches!(node.args.as_slice(), [Operand::Tuple(parts)]
-                if parts.iter().any(|p| !depends(p, &state_dependent)));
-        let fused = dep && !node.conditional && fusable(node, &cell.nodes, &state_dependent);
-        cell.nodes[i].hoisted = if fixed {
-            Hoisted::Whole
-        } else if split {
-            Hoisted::Split
-        } else if fused {
-            Hoisted::Fused
-        } else {
-            Hoisted::No
-        };
-    }
-}
-
-/// `tanh`, `sigmoid` or `relu` of a split affine map with one state part
-/// and a single output.
-fn fusable(node: &Node, nodes: &[Node], state_dependent: &[bool]) -> bool {
-    let activation = matches!(&node.op, Op::Prim(p)
-        if crate::ir::Builtin::from_name(p).is_some_and(crate::ir::Builtin::is_fusable_activation));
-    let [Operand::Node(j)] = node.args.as_slice() else {
-        return false;
-    };
-    let Some(inner) = nodes.get(*j) else {
-        return false;
-    };
-    let one_state = match inner.args.as_slice() {
-        [Operand::Tuple(parts)] => {
-            parts
-                .iter()
-                .filter(|p| on_state(p, state_dependent))
-                .count()
-                == 1
-        }
-        _ => false,
-    };
-    activation
-        && inner.hoisted == Hoisted::Split
-        && one_state
-        && !matches!(inner.ty, Type::Tuple(_))
-}
-
-/// Does operand `o` of an RNN cell depend on the state (input 0), given
-/// which earlier nodes do?
-fn on_state(o: &Operand, state_dependent: &[bool]) -> bool {
-    match o {
-        Operand::Input(i) => *i == 0,
-        Operand::Node(n) => state_dependent.get(*n).copied().unwrap_or(true),
-        Operand::Tuple(ps) => ps.iter().any(|p| on_state(p, state_dependent)),
-        _ => false,
     }
 }
 

@@ -578,7 +578,7 @@ impl<'e> Eval<'e> {
                     captured,
                     origin,
                 };
-                let r = super::network::apply_cell(self, &run, args, span)?;
+                let r = super::network::apply_cell(self, &run, args, None, span)?;
                 self.apply(&r, rest, span)
             }
             Func::Learned { id, .. } => {
@@ -633,6 +633,18 @@ impl<'e> Eval<'e> {
         };
         match &**func {
             Func::Closure { .. } => self.apply_closure(func, args, span, Some(hoisted)),
+            Func::Cell {
+                cell,
+                captured,
+                origin,
+            } if args.len() == cell.params.len() => {
+                let run = super::network::Run {
+                    cell,
+                    captured,
+                    origin,
+                };
+                super::network::apply_cell(self, &run, args, Some(&hoisted), span)
+            }
             Func::Applied { func, args: pre } => {
                 let mut all = pre.clone();
                 all.append(&mut args);

@@ -45,37 +45,45 @@ pub fn set_hoisting(on: bool) -> bool {
 
 /// The hoisted values of one step, for the running examples' rows.
 pub(crate) struct Hoisted {
-    values: HashMap<At, Value>,
-    splits: HashMap<At, SplitStep>,
+    pub values: HashMap<At, Value>,
+    pub splits: HashMap<At, SplitStep>,
+    /// Nodes of a cell not run in the loop: element-only nodes no node of
+    /// the loop reads, and split maps computed by their fused activation.
+    pub skip: HashSet<At>,
 }
 
 /// A split affine map at one step: the precomputed element half, and the
 /// weight columns of each state-dependent part.
 #[derive(Clone)]
-struct SplitStep {
+pub(crate) struct SplitStep {
     /// The element half of every element; this step reads rows `rows`.
     pre: Real,
     rows: Rc<Vec<usize>>,
     piece: LearnedId,
-    weights: Rc<Vec<Option<Real>>>,
+    /// Per part: the weight columns of a state part (`None`: element).
+    pub weights: Rc<Vec<Option<Real>>>,
     /// The activation fused into the step's product, if the plan fused one.
     activation: Option<Activation>,
+    /// A cell's split: its affine node.
+    pub source: At,
 }
 
 /// A plan evaluated on all elements: one value (one row per element) per
 /// hoisted expression and per split.
 pub(crate) struct Prepared {
-    values: Vec<(At, Value)>,
-    splits: Vec<PreparedSplit>,
+    pub values: Vec<(At, Value)>,
+    pub splits: Vec<PreparedSplit>,
+    pub skip: Vec<At>,
 }
 
 /// A split's element half for all elements, and its state weights.
-struct PreparedSplit {
-    at: At,
-    piece: LearnedId,
-    pre: Real,
-    weights: Rc<Vec<Option<Real>>>,
-    activation: Option<Activation>,
+pub(crate) struct PreparedSplit {
+    pub at: At,
+    pub piece: LearnedId,
+    pub pre: Real,
+    pub weights: Rc<Vec<Option<Real>>>,
+    pub activation: Option<Activation>,
+    pub source: At,
 }
 
 impl Prepared {
@@ -98,11 +106,17 @@ impl Prepared {
                     piece: s.piece,
                     weights: s.weights.clone(),
                     activation: s.activation,
+                    source: s.source,
                 };
                 (s.at, step)
             })
             .collect();
-        Rc::new(Hoisted { values, splits })
+        let skip = self.skip.iter().copied().collect();
+        Rc::new(Hoisted {
+            values,
+            splits,
+            skip,
+        })
     }
 }
 
@@ -123,6 +137,19 @@ pub(crate) fn prepare(
     let Value::Func(func) = f else {
         return Ok(None);
     };
+    if let Func::Cell {
+        cell,
+        captured,
+        origin,
+    } = &**func
+    {
+        let run = super::network::Run {
+            cell,
+            captured,
+            origin,
+        };
+        return super::network::prepare(ev, &run, xs, span);
+    }
     let (closure, applied) = match &**func {
         Func::Applied { func, args } => (func.clone(), args.clone()),
         _ => (func.clone(), Vec::new()),
@@ -184,51 +211,78 @@ pub(crate) fn prepare(
     for s in &plan.splits {
         let app = node(&nodes, s.at, span)?;
         let parts = tuple_parts(affine_app(app, s.activation.is_some()))?;
-        let Some(LearnedWeights::Affine { weight, bias, .. }) = ev.ctx.weights.learned.get(s.piece)
-        else {
-            return Err(internal(
-                app.span,
-                "a split affine map without affine weights",
-            ));
-        };
-        let mut pre: Option<Real> = None;
-        let mut state_weights = Vec::with_capacity(parts.len());
-        for ((part, &element), &(lo, hi)) in parts.iter().zip(&s.element).zip(&s.columns) {
-            let w = ev.graph.slice_cols(weight, lo, hi);
-            if !element {
-                state_weights.push(Some(w));
-                continue;
-            }
-            state_weights.push(None);
-            let v = ev.eval(&mut env, part)?;
-            let x = pack(ev.graph, &v, part.span)?;
-            pre = Some(match pre {
-                None => ev.graph.affine(&x, &w, bias),
-                Some(acc) => {
-                    let y = ev.graph.matmul_t(&x, &w);
-                    ev.graph.binary(Binary::Add, &acc, &y)
-                }
+        let mut elements = Vec::with_capacity(parts.len());
+        for (part, &element) in parts.iter().zip(&s.element) {
+            elements.push(match element {
+                true => Some(ev.eval(&mut env, part)?),
+                false => None,
             });
         }
-        let Some(pre) = pre else {
-            return Err(internal(app.span, "a split with no element part"));
-        };
-        let activation = s
-            .activation
-            .and_then(|b| Activation::of(super::builtins::unary_of(b)));
-        if s.activation.is_some() && activation.is_none() {
-            return Err(internal(app.span, "an activation that cannot be fused"));
+        splits.push(prepare_split(ev, s, elements, app.span)?);
+    }
+    Ok(Some(Prepared::made(values, splits, Vec::new())))
+}
+
+impl Prepared {
+    /// A prepared plan (counted for [`hoisted_runs`]).
+    pub fn made(values: Vec<(At, Value)>, splits: Vec<PreparedSplit>, skip: Vec<At>) -> Prepared {
+        PREPARED.with(|p| p.set(p.get() + 1));
+        Prepared {
+            values,
+            splits,
+            skip,
         }
-        splits.push(PreparedSplit {
-            at: s.at,
-            piece: s.piece,
-            pre,
-            weights: Rc::new(state_weights),
-            activation,
+    }
+}
+
+/// A split's element half `sum W_e e + b` over all elements, from the
+/// values of its element parts (`None` at a state part), and the weight
+/// columns of its state parts.
+pub(crate) fn prepare_split(
+    ev: &mut Eval,
+    s: &crate::lower::hoist::Split,
+    elements: Vec<Option<Value>>,
+    span: Span,
+) -> Result<PreparedSplit, Diagnostic> {
+    let Some(LearnedWeights::Affine { weight, bias, .. }) = ev.ctx.weights.learned.get(s.piece)
+    else {
+        return Err(internal(span, "a split affine map without affine weights"));
+    };
+    let mut pre: Option<Real> = None;
+    let mut state_weights = Vec::with_capacity(elements.len());
+    for (v, &(lo, hi)) in elements.into_iter().zip(&s.columns) {
+        let w = ev.graph.slice_cols(weight, lo, hi);
+        let Some(v) = v else {
+            state_weights.push(Some(w));
+            continue;
+        };
+        state_weights.push(None);
+        let x = pack(ev.graph, &v, span)?;
+        pre = Some(match pre {
+            None => ev.graph.affine(&x, &w, bias),
+            Some(acc) => {
+                let y = ev.graph.matmul_t(&x, &w);
+                ev.graph.binary(Binary::Add, &acc, &y)
+            }
         });
     }
-    PREPARED.with(|p| p.set(p.get() + 1));
-    Ok(Some(Prepared { values, splits }))
+    let Some(pre) = pre else {
+        return Err(internal(span, "a split with no element part"));
+    };
+    let activation = s
+        .activation
+        .and_then(|b| Activation::of(super::builtins::unary_of(b)));
+    if s.activation.is_some() && activation.is_none() {
+        return Err(internal(span, "an activation that cannot be fused"));
+    }
+    Ok(PreparedSplit {
+        at: s.at,
+        piece: s.piece,
+        pre,
+        weights: Rc::new(state_weights),
+        activation,
+        source: s.source,
+    })
 }
 
 /// Look `e` up among the step's hoisted values; `None` if it is not one.
@@ -246,28 +300,42 @@ pub(crate) fn lookup(ev: &mut Eval, env: &mut Env, e: &Expr) -> Option<Result<Va
 /// for each state-dependent part.
 fn split_step(ev: &mut Eval, env: &mut Env, e: &Expr, s: &SplitStep) -> Result<Value, Diagnostic> {
     let parts = tuple_parts(affine_app(e, s.activation.is_some()))?;
-    let states: Vec<(&Expr, &Real)> = parts
-        .iter()
-        .zip(s.weights.iter())
-        .filter_map(|(p, w)| Some((p, w.as_ref()?)))
-        .collect();
-    if let [(part, w)] = states.as_slice() {
-        // One state part: the product, the sum and the activation fused.
-        let v = ev.eval(env, part)?;
-        let x = pack(ev.graph, &v, part.span)?;
-        let act = s.activation.unwrap_or(Activation::Identity);
-        let y = ev.graph.addmm_act(&s.pre, Some(&s.rows), &x, w, act);
-        return super::learned::affine_output(ev, s.piece, y, e.span);
-    }
-    let mut y = super::batch::gather_real(ev.graph, &s.pre, &s.rows);
+    let mut states = Vec::new();
     for (part, w) in parts.iter().zip(s.weights.iter()) {
-        let Some(w) = w else { continue };
-        let v = ev.eval(env, part)?;
-        let x = pack(ev.graph, &v, part.span)?;
-        let xw = ev.graph.matmul_t(&x, w);
-        y = ev.graph.binary(Binary::Add, &y, &xw);
+        if w.is_some() {
+            states.push(ev.eval(env, part)?);
+        }
     }
-    super::learned::affine_output(ev, s.piece, y, e.span)
+    s.value(ev, states, e.span)
+}
+
+impl SplitStep {
+    /// `W [s; e] + b` at one step from the values of the state parts (in
+    /// order): the element half precomputed, plus `W_s s` for each.
+    pub fn value(
+        &self,
+        ev: &mut Eval,
+        states: Vec<Value>,
+        span: Span,
+    ) -> Result<Value, Diagnostic> {
+        let weights = self.weights.iter().flatten();
+        let mut states: Vec<(Value, &Real)> = states.into_iter().zip(weights).collect();
+        if states.len() == 1 {
+            // One state part: the product, the sum and the activation fused.
+            let (v, w) = states.remove(0);
+            let x = pack(ev.graph, &v, span)?;
+            let act = self.activation.unwrap_or(Activation::Identity);
+            let y = ev.graph.addmm_act(&self.pre, Some(&self.rows), &x, w, act);
+            return super::learned::affine_output(ev, self.piece, y, span);
+        }
+        let mut y = super::batch::gather_real(ev.graph, &self.pre, &self.rows);
+        for (v, w) in states {
+            let x = pack(ev.graph, &v, span)?;
+            let xw = ev.graph.matmul_t(&x, w);
+            y = ev.graph.binary(Binary::Add, &y, &xw);
+        }
+        super::learned::affine_output(ev, self.piece, y, span)
+    }
 }
 
 /// The affine application of a split at `e` (inside the fused activation

@@ -25,12 +25,14 @@ use std::rc::Rc;
 use crate::backend::Graph;
 use crate::diagnostic::Diagnostic;
 use crate::ir::{LocalId, Pattern};
-use crate::lower::{Cell, Exec, Module, Network, Op, Operand};
+use crate::lower::{Cell, Exec, Module, Network, Node, Op, Operand};
 use crate::source::Span;
 
+use super::batch::gather;
 use super::eval::{Context, Env, Eval};
+use super::hoist::{prepare_split, Hoisted, Prepared};
 use super::layout::internal;
-use super::value::{Func, Origin, Value};
+use super::value::{Func, ListValue, Origin, Value};
 
 thread_local! {
     static NETWORKS: std::cell::Cell<bool> =
@@ -111,7 +113,7 @@ pub fn network_value(
         captured: &[],
         origin: &origin,
     };
-    apply_cell(&mut ev, &run, Vec::new(), net.span)
+    apply_cell(&mut ev, &run, Vec::new(), None, net.span)
 }
 
 /// A cell applied over a batch: the cell, its captured values, and the
@@ -123,62 +125,142 @@ pub(crate) struct Run<'a> {
 }
 
 /// Apply a cell to one argument per parameter: bind its inputs, run its
-/// nodes in order, read its output.
+/// nodes in order, read its output. In a recurrence whose element-only
+/// work was done before the loop ([`prepare`]), `hoisted` holds this
+/// step's rows of it: those nodes are read from it, a split affine map
+/// multiplies only its state parts.
 pub(crate) fn apply_cell(
     ev: &mut Eval,
     run: &Run,
     args: Vec<Value>,
+    hoisted: Option<&Hoisted>,
     span: Span,
 ) -> Result<Value, Diagnostic> {
     let cell = run.cell;
-    let mut inputs: Vec<Option<Value>> = vec![None; cell.inputs.len()];
+    let mut frame = Frame::new(run);
     for (p, a) in cell.params.iter().zip(args) {
-        bind_input(p, a, &mut inputs, span)?;
+        bind_input(p, a, &mut frame.inputs, span)?;
     }
-    for ((_, i), v) in cell.captured.iter().zip(run.captured) {
-        if let Some(slot) = inputs.get_mut(*i) {
-            *slot = Some(v.clone());
-        }
-    }
-    let mut frame = Frame {
-        inputs,
-        nodes: Vec::with_capacity(cell.nodes.len()),
-        origin: run.origin,
-    };
-    for node in &cell.nodes {
-        let args = node
-            .args
-            .iter()
-            .map(|o| frame.operand(ev, o, node.span))
-            .collect::<Result<Vec<_>, _>>()?;
-        let v = match (&node.exec, &node.op) {
-            (Exec::Expr(e), Op::Module(m)) => {
-                let vars = frame.module_locals(ev, m, args, node.span)?;
-                ev.eval(&mut frame.env(vars), e)?
+    for (j, node) in cell.nodes.iter().enumerate() {
+        let v = match hoisted {
+            _ if frame.deferred(ev, node) => None,
+            Some(h) if h.skip.contains(&j) => None,
+            Some(h) if h.values.contains_key(&j) => h.values.get(&j).cloned(),
+            Some(h) if h.splits.contains_key(&j) => {
+                let s = &h.splits[&j];
+                let states = frame.state_parts(ev, cell, s.source, &s.weights, node.span)?;
+                Some(s.value(ev, states, node.span)?)
             }
-            (Exec::Expr(e), _) => {
-                let vars = (0..).zip(args).collect();
-                ev.eval(&mut frame.env(vars), e)?
-            }
-            (Exec::Part(i), _) => match args.first() {
-                Some(Value::Tuple(parts)) => parts
-                    .get(*i)
-                    .cloned()
-                    .ok_or_else(|| internal(node.span, "a tuple component out of range"))?,
-                _ => {
-                    return Err(internal(
-                        node.span,
-                        "a component of a value that is no tuple",
-                    ))
-                }
-            },
-            (Exec::Opaque, _) => {
-                return Err(internal(node.span, "an op the runtime cannot execute"));
-            }
+            _ => Some(frame.run(ev, node)?),
         };
         frame.nodes.push(v);
     }
     frame.operand(ev, &cell.output, span)
+}
+
+/// Evaluate the hoisting plan of an RNN module's cell (`lower::hoist::
+/// cell_plan`; its first parameter the state, its second the element) on
+/// all elements of `xs`: the element-only nodes the loop reads, and the
+/// element half of each split affine map. `None` when there is nothing to
+/// hoist, or the cell draws in a program that draws (hoisting would
+/// reorder the draws).
+pub(crate) fn prepare(
+    ev: &mut Eval,
+    run: &Run,
+    xs: &ListValue,
+    span: Span,
+) -> Result<Option<Prepared>, Diagnostic> {
+    let examples = xs.offsets.len().saturating_sub(1);
+    let cell = run.cell;
+    if cell.params.len() != 2 || run.origin.len() != examples {
+        return Ok(None);
+    }
+    if ev.draws && draws(ev.ctx.program, cell) {
+        return Ok(None);
+    }
+    let plan = crate::lower::hoist::cell_plan(ev.ctx.program, cell);
+    if plan.is_empty() {
+        return Ok(None);
+    }
+    let owners = xs.owners();
+    let origin: Origin = Rc::new(owners.iter().map(|&b| run.origin[b]).collect());
+    let captured: Vec<Value> = run
+        .captured
+        .iter()
+        .map(|v| gather(ev.graph, v, &owners))
+        .collect();
+    let all = Run {
+        cell,
+        captured: &captured,
+        origin: &origin,
+    };
+    let mut frame = Frame::new(&all);
+    bind_input(&cell.params[1], xs.elems.clone(), &mut frame.inputs, span)?;
+    frame.nodes = vec![None; cell.nodes.len()];
+    let mut values = Vec::new();
+    let mut skip = Vec::new();
+    for h in &plan.values {
+        let node = &cell.nodes[h.at];
+        let v = frame.run(ev, node)?;
+        frame.nodes[h.at] = Some(v.clone());
+        match h.in_loop {
+            true => values.push((h.at, v)),
+            false => skip.push(h.at),
+        }
+    }
+    let mut splits = Vec::with_capacity(plan.splits.len());
+    for s in &plan.splits {
+        let node = &cell.nodes[s.source];
+        let Some(Operand::Tuple(parts)) = node.args.first() else {
+            return Err(internal(node.span, "a split affine map not over a tuple"));
+        };
+        let mut elements = Vec::with_capacity(parts.len());
+        for (part, &element) in parts.iter().zip(&s.element) {
+            elements.push(match element {
+                true => Some(frame.operand(ev, part, node.span)?),
+                false => None,
+            });
+        }
+        splits.push(prepare_split(ev, s, elements, node.span)?);
+        if s.source != s.at {
+            skip.push(s.source);
+        }
+    }
+    Ok(Some(Prepared::made(values, splits, skip)))
+}
+
+/// The locals a one-op expression reads (its direct operands).
+fn used_locals(e: &crate::ir::Expr) -> Vec<LocalId> {
+    use crate::ir::ExprKind;
+    let direct: Vec<&crate::ir::Expr> = match &e.kind {
+        ExprKind::App { func, args } => std::iter::once(&**func).chain(args).collect(),
+        ExprKind::Prim { args, .. } => args.iter().collect(),
+        ExprKind::If {
+            cond,
+            then_branch,
+            else_branch,
+        } => vec![cond, then_branch, else_branch],
+        ExprKind::List(items) | ExprKind::Tuple(items) => items.iter().collect(),
+        _ => Vec::new(),
+    };
+    let local = |x: &crate::ir::Expr| match x.kind {
+        ExprKind::Local(i) => Some(i),
+        _ => None,
+    };
+    direct.into_iter().filter_map(local).collect()
+}
+
+/// Does running the cell draw random values (its ops, the defs they use,
+/// the cells of its modules)?
+fn draws(program: &crate::ir::Program, cell: &Cell) -> bool {
+    cell.nodes.iter().any(|n| {
+        let own = matches!(&n.exec, Exec::Expr(e) if program.draws_in(e));
+        let inner = match &n.op {
+            Op::Module(m) => m.cells.iter().any(|(_, c)| draws(program, c)),
+            _ => false,
+        };
+        own || inner
+    })
 }
 
 /// Bind a parameter's pattern (`Bind(i, _)` names input `i`) to a value.
@@ -212,14 +294,100 @@ fn bind_input(
 }
 
 /// The values of one application of a cell: its inputs and the nodes run
-/// so far.
+/// so far (`None`: not run here).
 struct Frame<'a> {
+    cell: &'a Cell,
     inputs: Vec<Option<Value>>,
-    nodes: Vec<Value>,
+    nodes: Vec<Option<Value>>,
     origin: &'a Origin,
 }
 
-impl Frame<'_> {
+impl<'a> Frame<'a> {
+    /// A frame with the run's captured inputs bound.
+    fn new(run: &Run<'a>) -> Frame<'a> {
+        let mut inputs: Vec<Option<Value>> = vec![None; run.cell.inputs.len()];
+        for ((_, i), v) in run.cell.captured.iter().zip(run.captured) {
+            if let Some(slot) = inputs.get_mut(*i) {
+                *slot = Some(v.clone());
+            }
+        }
+        Frame {
+            cell: run.cell,
+            inputs,
+            nodes: Vec::with_capacity(run.cell.nodes.len()),
+            origin: run.origin,
+        }
+    }
+
+    /// Is `node` a value the same for every example (a `param`, a closed
+    /// def) that is computed only where an op reads it, not in its place
+    /// (a product reads it in place: no copy per example)? Not in a program
+    /// that draws, where every def is evaluated in order.
+    fn deferred(&self, ev: &Eval, node: &Node) -> bool {
+        !ev.draws && matches!(&node.exec, Exec::Expr(e) if crate::lower::is_shared(e))
+    }
+
+    /// Run one node on this frame's values.
+    fn run(&self, ev: &mut Eval, node: &Node) -> Result<Value, Diagnostic> {
+        if let (Exec::Expr(e), Op::Module(m)) = (&node.exec, &node.op) {
+            let args = node.args.iter().map(|o| self.operand(ev, o, node.span));
+            let args = args.collect::<Result<Vec<_>, _>>()?;
+            let vars = self.module_locals(ev, m, args, node.span)?;
+            return ev.eval(&mut self.env(vars), e);
+        }
+        match &node.exec {
+            Exec::Expr(e) => {
+                // The operands the expression reads (not a shared matrix
+                // it reads in place).
+                let mut vars = HashMap::new();
+                for i in used_locals(e) {
+                    let o = node.args.get(i as usize);
+                    let o = o.ok_or_else(|| internal(node.span, "an op with too few operands"))?;
+                    vars.insert(i, self.operand(ev, o, node.span)?);
+                }
+                ev.eval(&mut self.env(vars), e)
+            }
+            _ => self.run_part(ev, node),
+        }
+    }
+
+    /// A tuple component, or an op that cannot run.
+    fn run_part(&self, ev: &mut Eval, node: &Node) -> Result<Value, Diagnostic> {
+        let args = node.args.iter().map(|o| self.operand(ev, o, node.span));
+        let args = args.collect::<Result<Vec<_>, _>>()?;
+        match &node.exec {
+            Exec::Part(i) => match args.first() {
+                Some(Value::Tuple(parts)) => parts
+                    .get(*i)
+                    .cloned()
+                    .ok_or_else(|| internal(node.span, "a tuple component out of range")),
+                _ => Err(internal(
+                    node.span,
+                    "a component of a value that is no tuple",
+                )),
+            },
+            _ => Err(internal(node.span, "an op the runtime cannot execute")),
+        }
+    }
+
+    /// The values of the state parts of split affine node `source` (the
+    /// parts with state weights), in order.
+    fn state_parts(
+        &self,
+        ev: &mut Eval,
+        cell: &Cell,
+        source: usize,
+        weights: &[Option<crate::backend::Real>],
+        span: Span,
+    ) -> Result<Vec<Value>, Diagnostic> {
+        let Some(Operand::Tuple(parts)) = cell.nodes.get(source).and_then(|n| n.args.first())
+        else {
+            return Err(internal(span, "a split affine map not over a tuple"));
+        };
+        let state = parts.iter().zip(weights).filter(|(_, w)| w.is_some());
+        state.map(|(p, _)| self.operand(ev, p, span)).collect()
+    }
+
     fn batch(&self) -> usize {
         self.origin.len()
     }
@@ -241,11 +409,11 @@ impl Frame<'_> {
                 .get(*i)
                 .and_then(Clone::clone)
                 .ok_or_else(|| internal(span, "a cell input with no value")),
-            Operand::Node(j) => self
-                .nodes
-                .get(*j)
-                .cloned()
-                .ok_or_else(|| internal(span, "an op read before it ran")),
+            Operand::Node(j) => match (self.nodes.get(*j), self.cell.nodes.get(*j)) {
+                (Some(Some(v)), _) => Ok(v.clone()),
+                (_, Some(node)) if self.deferred(ev, node) => self.run(ev, node),
+                _ => Err(internal(span, "an op read before it ran")),
+            },
             Operand::Literal(l) => ev.eval(&mut self.env(HashMap::new()), &l.expr),
             Operand::Tuple(parts) if parts.is_empty() => Ok(Value::Unit(self.batch())),
             Operand::Tuple(parts) => {
