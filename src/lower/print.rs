@@ -187,7 +187,7 @@ impl<'t> Printer<'t> {
                 self.pieces.insert(name.clone(), (n, None));
                 (
                     format!("param {name}"),
-                    Some(format!("{} parameters", count(n))),
+                    Some(format!("{} parameter{}", count(n), plural(n))),
                 )
             }
             Op::Prim(name) => (name.clone(), None),
@@ -278,6 +278,14 @@ fn join(dims: &[usize]) -> String {
 }
 
 /// 6208 as "6,208".
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
 fn count(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();

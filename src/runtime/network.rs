@@ -36,12 +36,13 @@ use super::value::{Func, ListValue, Origin, Value};
 
 thread_local! {
     static NETWORKS: std::cell::Cell<bool> =
-        std::cell::Cell::new(std::env::var_os("DP_NETWORKS").is_some());
+        std::cell::Cell::new(std::env::var_os("DP_NO_NETWORKS").is_none());
     static RUNS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
-/// Run defs as their lowered networks on this thread (`DP_NETWORKS=1` for
-/// a run); returns the previous setting.
+/// Run defs as their lowered networks on this thread (the default;
+/// `DP_NO_NETWORKS=1` runs them on the evaluator); returns the previous
+/// setting.
 pub fn set_networks(on: bool) -> bool {
     NETWORKS.with(|n| n.replace(on))
 }

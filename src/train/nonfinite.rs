@@ -83,8 +83,13 @@ pub fn locate(
     let program = &compiled.program;
     let mut graph = Graph::inference();
     let arg = codec::assemble(&graph, examples, arg_ty, &program.types);
-    let f = global_function(ctx, &mut graph, objective, examples.len()).ok()?;
-    let (_, span) = runtime::apply_watching(ctx, &mut graph, &f, vec![arg]);
+    // On the evaluator (the def's IR, not its network), which can name
+    // the lambda whose application went non-finite.
+    let networks = runtime::set_networks(false);
+    let f = global_function(ctx, &mut graph, objective, examples.len());
+    let watched = f.map(|f| runtime::apply_watching(ctx, &mut graph, &f, vec![arg]));
+    runtime::set_networks(networks);
+    let (_, span) = watched.ok()?;
     let def = program.def_at(span?)?;
     Some((def.name.clone(), def.span))
 }
