@@ -17,6 +17,8 @@ enum Strategy {
     /// Hoisting in the cells of a def run as its network.
     NetworkHoisting,
     Chains,
+    /// Fused groups of a def run as its network (`lower/fuse.rs`).
+    NetworkChains,
     Deferral,
 }
 
@@ -26,7 +28,7 @@ impl Strategy {
     fn switch(self) -> fn(bool) -> bool {
         match self {
             Strategy::Hoisting | Strategy::NetworkHoisting => dp::runtime::set_hoisting,
-            Strategy::Chains => dp::runtime::set_chains,
+            Strategy::Chains | Strategy::NetworkChains => dp::runtime::set_chains,
             Strategy::Deferral => dp::backend::set_deferral,
         }
     }
@@ -35,17 +37,22 @@ impl Strategy {
     fn runs(self) -> fn() -> usize {
         match self {
             Strategy::Hoisting | Strategy::NetworkHoisting => dp::runtime::hoisted_runs,
-            Strategy::Chains => dp::runtime::chain_runs,
+            Strategy::Chains | Strategy::NetworkChains => dp::runtime::chain_runs,
             Strategy::Deferral => dp::backend::deferred_runs,
         }
     }
 }
 
 /// Chains are checked with hoisting off, so that they run inside
-/// recurrences too.
+/// recurrences too; the network strategies with defs run as their
+/// networks, the others on the evaluator.
 fn problems(s: &Setup, strategy: Strategy) -> Vec<String> {
-    let hoisting = (strategy == Strategy::Chains).then(|| dp::runtime::set_hoisting(false));
-    let networks = dp::runtime::set_networks(strategy == Strategy::NetworkHoisting);
+    let chains = matches!(strategy, Strategy::Chains | Strategy::NetworkChains);
+    let hoisting = chains.then(|| dp::runtime::set_hoisting(false));
+    let networks = dp::runtime::set_networks(matches!(
+        strategy,
+        Strategy::NetworkHoisting | Strategy::NetworkChains
+    ));
     let out = common::switch_differences(s, strategy.switch(), Some(strategy.runs()));
     dp::runtime::set_networks(networks);
     if let Some(h) = hoisting {
@@ -260,15 +267,14 @@ fn elementwise_chains_equal_the_plain_evaluation() {
          def loss (t : Tree R[2]) : Float =\n\
            sum (cata (\\x -> relu (lf x)) (\\l r -> sigmoid (comb (l, r))) t)"
         .to_string();
-    check(
-        Strategy::Chains,
-        &[
-            ("lstm step", &lstm, sentences()),
-            ("treelstm", &treelstm, trees()),
-            ("rnn cell", &rnn, sentences()),
-            ("treenet", &treenet, trees()),
-        ],
-    );
+    let cases: [(&str, &str, Vec<String>); 4] = [
+        ("lstm step", &lstm, sentences()),
+        ("treelstm", &treelstm, trees()),
+        ("rnn cell", &rnn, sentences()),
+        ("treenet", &treenet, trees()),
+    ];
+    check(Strategy::Chains, &cases);
+    check(Strategy::NetworkChains, &cases);
 }
 
 #[test]

@@ -122,6 +122,7 @@ pub(super) fn lower_def(program: &Program, name: &str) -> Result<Network, Diagno
     };
     let mut body = b.open.pop().map(|o| o.cell).unwrap_or_default();
     body.output = output;
+    super::fuse::fuse(&mut body);
     Ok(Network {
         name: name.to_string(),
         ty,
@@ -692,6 +693,9 @@ impl Builder<'_> {
             for (_, cell) in &mut cells {
                 super::hoist::mark_hoisted(cell, self.program);
             }
+        }
+        for (_, cell) in &mut cells {
+            super::fuse::fuse(cell);
         }
         let cells = cells.into_iter().map(|(n, c)| (n, Rc::new(c))).collect();
         let exec = builtin_app(b, ty, locals(&params, span), span);

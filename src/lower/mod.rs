@@ -14,6 +14,7 @@
 //! would be too large to show (a diagnostic, never a panic).
 
 mod build;
+mod fuse;
 mod graph;
 pub mod hoist;
 mod print;
@@ -107,6 +108,14 @@ pub enum Exec {
     Expr(Rc<Expr>),
     /// Component `i` of the tuple that is the node's one operand.
     Part(usize),
+    /// A fused group (`fuse.rs`): the node's expression with the ops it
+    /// absorbed written in place, over the locals `0..operands.len()`.
+    Fused {
+        expr: Rc<Expr>,
+        operands: Vec<Operand>,
+    },
+    /// Run inside the fused group of node `j`, not on its own.
+    Absorbed(usize),
     /// Not executable: the application of a function value the lowering
     /// could not follow.
     #[default]

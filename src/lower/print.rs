@@ -127,6 +127,12 @@ impl<'t> Printer<'t> {
                         (Hoisted::Split, n) => Some(with_note(n, "element half before the loop")),
                         (Hoisted::Fused, n) => Some(with_note(n, "fused with the product")),
                     };
+                    let note = match node.exec {
+                        super::Exec::Absorbed(j) => {
+                            Some(with_note(note, &format!("fused into %{j}")))
+                        }
+                        _ => note,
+                    };
                     self.line(depth, &format!("%{i} = {what}{args} : {ty}"), note);
                 }
             }

@@ -144,7 +144,7 @@ pub(crate) fn apply_cell(
     }
     for (j, node) in cell.nodes.iter().enumerate() {
         let v = match hoisted {
-            _ if frame.deferred(ev, node) => None,
+            _ if frame.deferred(ev, node) || matches!(node.exec, Exec::Absorbed(_)) => None,
             Some(h) if h.skip.contains(&j) => None,
             Some(h) if h.values.contains_key(&j) => h.values.get(&j).cloned(),
             Some(h) if h.splits.contains_key(&j) => {
@@ -255,7 +255,10 @@ fn used_locals(e: &crate::ir::Expr) -> Vec<LocalId> {
 /// the cells of its modules)?
 fn draws(program: &crate::ir::Program, cell: &Cell) -> bool {
     cell.nodes.iter().any(|n| {
-        let own = matches!(&n.exec, Exec::Expr(e) if program.draws_in(e));
+        let own = match &n.exec {
+            Exec::Expr(e) | Exec::Fused { expr: e, .. } => program.draws_in(e),
+            _ => false,
+        };
         let inner = match &n.op {
             Op::Module(m) => m.cells.iter().any(|(_, c)| draws(program, c)),
             _ => false,
@@ -337,6 +340,13 @@ impl<'a> Frame<'a> {
             return ev.eval(&mut self.env(vars), e);
         }
         match &node.exec {
+            Exec::Fused { expr, operands } => {
+                let mut vars = HashMap::with_capacity(operands.len());
+                for (i, o) in (0..).zip(operands) {
+                    vars.insert(i, self.operand(ev, o, node.span)?);
+                }
+                ev.eval(&mut self.env(vars), expr)
+            }
             Exec::Expr(e) => {
                 // The operands the expression reads (not a shared matrix
                 // it reads in place).
