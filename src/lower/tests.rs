@@ -22,7 +22,7 @@ fn plain_ops_and_constants() {
         expect![[r#"
             f (x : Float) : Float
               %0 = k : Float
-              %1 = * x %0 : Float
+              %1 = * x %0 : Float                                       fused into %2
               %2 = + %1 1.0 : Float
               = %2
               parameters: none
@@ -43,7 +43,7 @@ fn an_rnn_with_a_captured_value() {
               %1 = zeros : H [4]
               %2 = rnn (fold \) %1 xs : H [4]                           hoisted over minibatches of at most 96 examples
                   cell (h : H, x : R[2], captured b : H)
-                    %0 = affine cell (h, x) : H [4]                     affine 6 -> 4, 28 parameters; element half before the loop
+                    %0 = affine cell (h, x) : H [4]                     affine 6 -> 4, 28 parameters; element half before the loop; fused into %1
                     %1 = tanh %0 : H [4]                                fused with the product
                     %2 = + %1 b : H [4]
                     = %2
@@ -259,11 +259,11 @@ fn a_fold_over_a_family_is_unrolled() {
         "both",
         expect![[r#"
             both (x : H) : (H, List Float, Int)
-              %0 = affine blocks.0 x : H [2]                            affine 2 -> 2, 6 parameters
-              %1 = relu %0 : H [2]
+              %0 = affine blocks.0 x : H [2]                            affine 2 -> 2, 6 parameters; fused into %2
+              %1 = relu %0 : H [2]                                      fused into %2
               %2 = + x %1 : H [2]
-              %3 = affine blocks.1 %2 : H [2]                           affine 2 -> 2, 6 parameters
-              %4 = relu %3 : H [2]
+              %3 = affine blocks.1 %2 : H [2]                           affine 2 -> 2, 6 parameters; fused into %5
+              %4 = relu %3 : H [2]                                      fused into %5
               %5 = + %2 %4 : H [2]
               %6 = affine blocks.1 x : H [2]                            affine 2 -> 2, 6 parameters
               %7 = affine out %6 : Float                                affine 2 -> 1, 3 parameters
