@@ -210,9 +210,17 @@ fn hoisted_network_cells_equal_their_plain_runs() {
          def loss (xs : List R[2]) : Float =\n\
            sum (fold (\\h x -> relu (cell (x, h, tanh x))) zeros xs)"
         .to_string();
+    // A module in the step whose cell captures the state: it runs in the
+    // loop, though its own operand depends only on the element.
+    let inner = "learn cell : (R[3], R[2]) -> R[3]\n\
+         def loss (xs : List R[2]) : Float =\n\
+           sum (fold (\\h x -> let k = cell (h, x) in\n\
+             tanh k + sumList (map (\\y -> sum (y * x) * k) [x, x * 2.0])) zeros xs)"
+        .to_string();
     check(
         Strategy::NetworkHoisting,
         &[
+            ("a module capturing the state", &inner, vectors()),
             ("fold with an embedding", &rnn(), sentences()),
             ("the element renamed by a let", &renamed, sentences()),
             ("gru step", &gru(), sentences()),

@@ -96,3 +96,24 @@ fn every_example_runs_as_its_network_with_the_evaluators_values() {
         vae: loss runs as its network"#]]
     .assert_eq(&report.join("\n"));
 }
+
+/// Ops that run only where a guard lets them (`if`, the right side of
+/// `&&` and `||`) never run on the other examples: `head []` is an error.
+#[test]
+fn guarded_ops_run_only_where_the_guard_lets_them() {
+    let branches = "param p : Float\n\
+               def loss (xs : List Float) : Float =\n\
+                 if length xs > 0 && head xs * p > 0.0 then head xs * p\n\
+                 else if length xs == 0 || last xs < 0.0 then p * p else p";
+    // Only `&&` and `||` guard an op (the branches are literals).
+    let operators = "param p : Float\n\
+               def loss (xs : List Float) : Float =\n\
+                 (if length xs > 0 && head xs > 0.0 then 1.0 else 0.5)\n\
+                 * (if length xs == 0 || last xs < 1.0 then 2.0 else 3.0) * p";
+    let lines = ["[]", "[1.0, 2.0]", "[-1.0]", "[0.5, -2.0]", "[]", "[3.0]"];
+    for src in [branches, operators] {
+        let s = common::setup(src, "loss", &lines);
+        let differences = common::switch_differences(&s, dp::runtime::set_networks, None);
+        assert!(differences.is_empty(), "{}", differences.join("\n"));
+    }
+}

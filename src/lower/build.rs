@@ -416,8 +416,14 @@ impl Builder<'_> {
             }
             ExprKind::Prim { op, args } => {
                 let mut vals = Vec::new();
-                for a in args {
-                    vals.push(self.eval(a, env, subst)?);
+                for (i, a) in args.iter().enumerate() {
+                    // The right side of `&&` and `||` runs only where the
+                    // left does not decide.
+                    let guarded = usize::from(i > 0 && matches!(op, PrimOp::And | PrimOp::Or));
+                    self.branches += guarded;
+                    let v = self.eval(a, env, subst);
+                    self.branches -= guarded;
+                    vals.push(v?);
                 }
                 let ops = vals.iter().map(|v| self.operand(v)).collect();
                 let mut args = locals(&types_of(&vals), e.span);

@@ -117,8 +117,8 @@ fn is_activation(cell: &Cell, j: usize) -> bool {
         if matches!(func.kind, ExprKind::Builtin(b) if b.is_fusable_activation()))
 }
 
-/// How many times each node is read: by ops, by the output, and by the
-/// cells of modules that capture it.
+/// How many times each node is read: by ops (and the cells of their
+/// modules, which capture it), and by the output.
 fn readers(cell: &Cell) -> Vec<usize> {
     let mut count = vec![0usize; cell.nodes.len()];
     let mut add = |o: &Operand| {
@@ -136,12 +136,7 @@ fn readers(cell: &Cell) -> Vec<usize> {
         }
     };
     for node in &cell.nodes {
-        node.args.iter().for_each(&mut add);
-        if let Op::Module(m) = &node.op {
-            for (_, c) in &m.cells {
-                c.captured.iter().for_each(|(o, _)| add(o));
-            }
-        }
+        node.reads().for_each(&mut add);
     }
     add(&cell.output);
     count

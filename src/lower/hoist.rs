@@ -346,7 +346,7 @@ impl StateDependence {
             nodes: Vec::with_capacity(cell.nodes.len()),
         };
         for node in &cell.nodes {
-            let dep = node.args.iter().any(|a| deps.on_state(a));
+            let dep = node.reads().any(|a| deps.on_state(a));
             deps.nodes.push(dep);
         }
         deps
@@ -444,7 +444,7 @@ pub fn cell_plan(program: &Program, cell: &Cell) -> HoistPlan {
                     count(p, &mut readers);
                 }
             }
-            _ => node.args.iter().for_each(|a| count(a, &mut readers)),
+            _ => node.reads().for_each(|a| count(a, &mut readers)),
         }
     }
     count(&cell.output, &mut readers);

@@ -161,6 +161,19 @@ impl Node {
         }
     }
 
+    /// Every operand the node reads: its arguments, and the operands of
+    /// this cell that its module's cells capture.
+    pub fn reads(&self) -> impl Iterator<Item = &Operand> {
+        let captured: &[(String, Rc<Cell>)] = match &self.op {
+            Op::Module(m) => &m.cells,
+            _ => &[],
+        };
+        let captured = captured
+            .iter()
+            .flat_map(|(_, c)| c.captured.iter().map(|(o, _)| o));
+        self.args.iter().chain(captured)
+    }
+
     /// The node executed as the one-op expression `kind` (typed as the
     /// node, at its span).
     pub fn exec(mut self, kind: crate::ir::ExprKind) -> Node {
