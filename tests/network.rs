@@ -98,7 +98,8 @@ fn every_example_runs_as_its_network_with_the_evaluators_values() {
 }
 
 /// Ops that run only where a guard lets them (`if`, the right side of
-/// `&&` and `||`) never run on the other examples: `head []` is an error.
+/// `&&` and `||`: the branch cells of a switch) never run on the other
+/// examples: `head []` is an error.
 #[test]
 fn guarded_ops_run_only_where_the_guard_lets_them() {
     let branches = "param p : Float\n\
@@ -113,7 +114,12 @@ fn guarded_ops_run_only_where_the_guard_lets_them() {
     let lines = ["[]", "[1.0, 2.0]", "[-1.0]", "[0.5, -2.0]", "[]", "[3.0]"];
     for src in [branches, operators] {
         let s = common::setup(src, "loss", &lines);
+        let before = dp::runtime::network_runs();
         let differences = common::switch_differences(&s, dp::runtime::set_networks, None);
         assert!(differences.is_empty(), "{}", differences.join("\n"));
+        assert!(
+            dp::runtime::network_runs() > before,
+            "the network never ran"
+        );
     }
 }

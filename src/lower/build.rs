@@ -71,8 +71,6 @@ struct Builder<'p> {
     open: Vec<Open>,
     ops: usize,
     span: Span,
-    /// Depth of `if` branches being lowered.
-    branches: usize,
 }
 
 pub(super) fn lower_def(program: &Program, name: &str) -> Result<Network, Diagnostic> {
@@ -103,7 +101,6 @@ pub(super) fn lower_def(program: &Program, name: &str) -> Result<Network, Diagno
         }],
         ops: 0,
         span: def.span,
-        branches: 0,
     };
     let value = b.eval(&def.body, &Rc::new(HashMap::new()), &subst)?;
     let names = match &def.body.kind {
@@ -153,13 +150,9 @@ impl Builder<'_> {
             .at(self.span, "in the network of this def"));
         }
         let level = self.level();
-        let conditional = self.branches > 0;
         let ty = node.ty.clone();
         let cell = self.cell();
-        cell.nodes.push(Node {
-            conditional,
-            ..node
-        });
+        cell.nodes.push(node);
         Ok(Sym::Val {
             level,
             op: Operand::Node(cell.nodes.len() - 1),
@@ -375,24 +368,11 @@ impl Builder<'_> {
                 then_branch,
                 else_branch,
             } => {
-                let parts = [cond, then_branch, else_branch];
-                let mut args = Vec::new();
-                for (i, p) in parts.into_iter().enumerate() {
-                    self.branches += usize::from(i > 0);
-                    let v = self.eval(p, env, subst);
-                    self.branches -= usize::from(i > 0);
-                    args.push(self.operand(&v?));
-                }
-                let [c, t, f]: [Expr; 3] = locals(&[Type::Bool, ty(), ty()], e.span)
-                    .try_into()
-                    .map_err(|_| internal(e.span, "an `if` of three parts"))?;
-                let exec = ExprKind::If {
-                    cond: Box::new(c),
-                    then_branch: Box::new(t),
-                    else_branch: Box::new(f),
-                };
-                let node = Node::new(Op::Prim("if".into()), args, ty(), e.span);
-                self.node(node.exec(exec))?
+                let c = self.eval(cond, env, subst)?;
+                let c = self.operand(&c);
+                let yes = self.branch(Branch::Expr(then_branch, env, subst), e.span)?;
+                let no = self.branch(Branch::Expr(else_branch, env, subst), e.span)?;
+                self.switch(c, [yes, no], ty(), e.span)?
             }
             ExprKind::Tuple(items) => Sym::Tuple(
                 items
@@ -414,16 +394,42 @@ impl Builder<'_> {
                 }
                 self.list(args, ty(), e.span)?
             }
+            ExprKind::Prim {
+                op: op @ (PrimOp::And | PrimOp::Or),
+                args,
+            } => {
+                // `a && b` is `if a then b else false`, `a || b` is
+                // `if a then true else b`: `b` runs only where `a` does not
+                // decide.
+                let [a, b] = args.as_slice() else {
+                    return Err(internal(e.span, "`&&` or `||` of two operands"));
+                };
+                let c = self.eval(a, env, subst)?;
+                let c = self.operand(&c);
+                let rest = self.branch(Branch::Expr(b, env, subst), e.span)?;
+                if rest.nodes.iter().all(total) {
+                    // Nothing on the right can fail or draw, and a Bool
+                    // carries no gradient: it runs on every example.
+                    let right = self.splice(rest);
+                    let exec = ExprKind::Prim {
+                        op: *op,
+                        args: locals(&[Type::Bool, Type::Bool], e.span),
+                    };
+                    let node =
+                        Node::new(Op::Prim(prim_name(*op)), vec![c, right], Type::Bool, e.span);
+                    return self.node(node.exec(exec));
+                }
+                let decided = self.branch(Branch::Bool(*op == PrimOp::Or), e.span)?;
+                let cells = match op {
+                    PrimOp::And => [rest, decided],
+                    _ => [decided, rest],
+                };
+                self.switch(c, cells, Type::Bool, e.span)?
+            }
             ExprKind::Prim { op, args } => {
                 let mut vals = Vec::new();
-                for (i, a) in args.iter().enumerate() {
-                    // The right side of `&&` and `||` runs only where the
-                    // left does not decide.
-                    let guarded = usize::from(i > 0 && matches!(op, PrimOp::And | PrimOp::Or));
-                    self.branches += guarded;
-                    let v = self.eval(a, env, subst);
-                    self.branches -= guarded;
-                    vals.push(v?);
+                for a in args {
+                    vals.push(self.eval(a, env, subst)?);
                 }
                 let ops = vals.iter().map(|v| self.operand(v)).collect();
                 let mut args = locals(&types_of(&vals), e.span);
@@ -707,7 +713,7 @@ impl Builder<'_> {
         let exec = builtin_app(b, ty, locals(&params, span), span);
         let module = Module {
             kind,
-            combinator: b,
+            combinator: Some(b),
             function,
             cells,
             cell_args,
@@ -732,6 +738,98 @@ impl Builder<'_> {
             Exec::Expr(x) if super::is_shared(x) => Some((**x).clone()),
             _ => None,
         }
+    }
+
+    /// The cell of an `if` branch: the values of this cell it reads are its
+    /// captured inputs.
+    fn branch(&mut self, b: Branch, span: Span) -> Result<Cell, Diagnostic> {
+        self.open.push(Open {
+            cell: Cell::default(),
+            captured: Vec::new(),
+        });
+        let value = match b {
+            Branch::Expr(e, env, subst) => self.eval(e, env, subst),
+            Branch::Bool(x) => {
+                let expr = one_op(ExprKind::Bool(x), Type::Bool, span);
+                let text = x.to_string();
+                Ok(Sym::Val {
+                    level: 0,
+                    op: Operand::Literal(Literal { text, expr }),
+                    ty: Type::Bool,
+                    name: None,
+                })
+            }
+        };
+        let out = match &value {
+            Ok(v) => self.operand(v),
+            Err(_) => Operand::Unit,
+        };
+        let Some(Open { mut cell, captured }) = self.open.pop() else {
+            return Err(internal(span, "a branch that was not opened"));
+        };
+        value?;
+        cell.output = out;
+        cell.captured = captured;
+        Ok(cell)
+    }
+
+    /// The ops of a branch cell moved into the current cell (its captured
+    /// inputs read as what they capture); the operand of its value.
+    fn splice(&mut self, branch: Cell) -> Operand {
+        let base = self.cell().nodes.len();
+        let moved = |o: &Operand| shift(&branch, o, base);
+        let nodes: Vec<Node> = branch
+            .nodes
+            .iter()
+            .map(|n| Node {
+                args: n.args.iter().map(moved).collect(),
+                ..n.clone()
+            })
+            .collect();
+        self.cell().nodes.extend(nodes);
+        moved(&branch.output)
+    }
+
+    /// `if c then .. else ..` over its two branch cells: a plain `if` op of
+    /// their values when neither has an op (or their ops are total and the
+    /// value discrete), else a switch module running each cell only on the
+    /// examples taking it.
+    fn switch(
+        &mut self,
+        c: Operand,
+        cells: [Cell; 2],
+        ty: Type,
+        span: Span,
+    ) -> Result<Sym, Diagnostic> {
+        let plain = cells.iter().all(|cell| cell.nodes.is_empty())
+            || (discrete(&ty) && cells.iter().all(|cell| cell.nodes.iter().all(total)));
+        if plain {
+            // Both branches run on every example, one value is selected:
+            // nothing in them can fail or draw, and no gradient flows
+            // through a value without reals.
+            let [yes, no] = cells.map(|cell| self.splice(cell));
+            let [c_, t, f]: [Expr; 3] = locals(&[Type::Bool, ty.clone(), ty.clone()], span)
+                .try_into()
+                .map_err(|_| internal(span, "an `if` of three parts"))?;
+            let exec = ExprKind::If {
+                cond: Box::new(c_),
+                then_branch: Box::new(t),
+                else_branch: Box::new(f),
+            };
+            let node = Node::new(Op::Prim("if".into()), vec![c, yes, no], ty, span);
+            return self.node(node.exec(exec));
+        }
+        let [yes, no] = cells;
+        let module = Module {
+            kind: ModuleKind::Switch,
+            combinator: None,
+            function: "if".into(),
+            cells: vec![("then".into(), Rc::new(yes)), ("else".into(), Rc::new(no))],
+            cell_args: Vec::new(),
+        };
+        let mut node = Node::new(Op::Module(Box::new(module)), vec![c], ty, span);
+        node.exec = Exec::Switch;
+        self.node(node)
     }
 
     /// A list literal of values known here.
@@ -824,6 +922,66 @@ fn builtin_app(b: Builtin, ty: &Type, args: Vec<Expr>, span: Span) -> ExprKind {
         span,
     });
     ExprKind::App { func, args }
+}
+
+/// What a branch cell computes: an expression, or a Bool literal (the
+/// side of `&&` or `||` that the left operand decides).
+enum Branch<'a> {
+    Expr(&'a Expr, &'a Env, &'a Subst),
+    Bool(bool),
+}
+
+/// A type whose values hold no reals (no gradient flows through them).
+fn discrete(t: &Type) -> bool {
+    match t {
+        Type::Int | Type::Bool | Type::Vocab(_) => true,
+        Type::Tuple(ts) => ts.iter().all(discrete),
+        _ => false,
+    }
+}
+
+/// An operand of a branch cell as an operand of the enclosing cell, the
+/// branch's ops placed from node `base` on.
+fn shift(cell: &Cell, o: &Operand, base: usize) -> Operand {
+    match o {
+        Operand::Input(i) => cell
+            .captured
+            .iter()
+            .find(|(_, j)| j == i)
+            .map_or(Operand::Unit, |(from, _)| from.clone()),
+        Operand::Node(j) => Operand::Node(base + j),
+        Operand::Tuple(ps) => Operand::Tuple(ps.iter().map(|p| shift(cell, p, base)).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Can an op run on examples whose value is then not used: it neither
+/// fails nor draws (comparisons, `&&`, `||`, arithmetic but division,
+/// tuple components, `length`, `argmax`, a plain `if`)?
+fn total(node: &Node) -> bool {
+    match &node.exec {
+        Exec::Part(_) => true,
+        Exec::Expr(e) => match &e.kind {
+            ExprKind::Prim { op, .. } => matches!(
+                op,
+                PrimOp::Compare(..)
+                    | PrimOp::And
+                    | PrimOp::Or
+                    | PrimOp::IntNeg
+                    | PrimOp::RealNeg
+                    | PrimOp::IntArith(ArithOp::Add | ArithOp::Sub | ArithOp::Mul)
+                    | PrimOp::RealArith(ArithOp::Add | ArithOp::Sub | ArithOp::Mul, _)
+            ),
+            ExprKind::App { func, .. } => matches!(
+                func.kind,
+                ExprKind::Builtin(Builtin::Length | Builtin::Argmax | Builtin::Fst | Builtin::Snd)
+            ),
+            // A plain `if`: one of two values already computed.
+            ExprKind::If { .. } => true,
+            _ => false,
+        },
+        _ => false,
+    }
 }
 
 fn partial(f: &Rc<Closure>, args: Vec<Sym>) -> Sym {

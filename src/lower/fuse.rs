@@ -80,13 +80,13 @@ enum Kind {
 }
 
 /// What node `j` is to fusion: an elementwise op, an affine map, or
-/// neither (or conditional: never fused).
+/// neither.
 fn kind_of(cell: &Cell, j: usize) -> Option<Kind> {
     let node = cell.nodes.get(j)?;
     let Exec::Expr(e) = &node.exec else {
         return None;
     };
-    if node.conditional || matches!(node.ty, crate::ir::ty::Type::Tuple(_)) {
+    if matches!(node.ty, crate::ir::ty::Type::Tuple(_)) {
         return None;
     }
     match &e.kind {

@@ -152,7 +152,10 @@ impl Dot<'_> {
     /// A module: its node, then a cluster per cell, fed by the module
     /// (dotted) and looping back to its state (dashed) when it recurs.
     fn module(&mut self, m: &super::Module, id: &str, sources: &Sources, depth: usize) {
-        let title = format!("{} ({} {})", m.kind.name(), m.combinator.name(), m.function);
+        let title = match m.combinator {
+            Some(b) => format!("{} ({} {})", m.kind.name(), b.name(), m.function),
+            None => m.kind.name().to_string(),
+        };
         self.node(depth, id, &title, "box");
         self.edges(depth, sources, id);
         let (role, back) = match m.kind {
@@ -160,7 +163,7 @@ impl Dot<'_> {
                 ("state", "next step")
             }
             ModuleKind::TreeNet => ("", "to the parent"),
-            ModuleKind::Conv(_) | ModuleKind::Layer => ("", ""),
+            ModuleKind::Conv(_) | ModuleKind::Layer | ModuleKind::Switch => ("", ""),
         };
         for (name, cell) in &m.cells {
             self.clusters += 1;
@@ -186,7 +189,7 @@ impl Dot<'_> {
             let own = cell.inputs.iter().filter(|i| !i.captured).count();
             let target: Vec<&Sources> = match (m.kind, m.combinator) {
                 (ModuleKind::TreeNet, _) if name != "node" => Vec::new(),
-                (ModuleKind::TreeNet, crate::ir::Builtin::Cata) => {
+                (ModuleKind::TreeNet, Some(crate::ir::Builtin::Cata)) => {
                     inputs.iter().take(own).collect()
                 }
                 (ModuleKind::TreeNet, _) => inputs.get(own.saturating_sub(1)).into_iter().collect(),

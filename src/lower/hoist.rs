@@ -372,10 +372,8 @@ pub(super) fn mark_hoisted(cell: &mut Cell, program: &Program) {
     for i in 0..cell.nodes.len() {
         let node = &cell.nodes[i];
         let dep = deps.nodes[i];
-        let fixed =
-            !dep && !node.conditional && !matches!(node.op, Op::Prim(ref p) if p.starts_with('.'));
+        let fixed = !dep && !matches!(node.op, Op::Prim(ref p) if p.starts_with('.'));
         let split = dep
-            && !node.conditional
             && affine_over_tuple(node, program).is_some()
             && matches!(node.args.as_slice(), [Operand::Tuple(parts)]
                 if parts.iter().any(|p| !deps.on_state(p)));
@@ -383,7 +381,7 @@ pub(super) fn mark_hoisted(cell: &mut Cell, program: &Program) {
             Mark::Whole
         } else if split {
             Mark::Split
-        } else if dep && !node.conditional && fusable(node, &cell.nodes, &deps) {
+        } else if dep && fusable(node, &cell.nodes, &deps) {
             Mark::Fused
         } else {
             Mark::No

@@ -116,6 +116,9 @@ pub enum Exec {
     },
     /// Run inside the fused group of node `j`, not on its own.
     Absorbed(usize),
+    /// A switch module: its `then` cell on the examples whose condition
+    /// (the node's one operand) holds, its `else` cell on the others.
+    Switch,
     /// Not executable: the application of a function value the lowering
     /// could not follow.
     #[default]
@@ -129,9 +132,6 @@ pub struct Node {
     pub args: Vec<Operand>,
     pub ty: Type,
     pub span: Span,
-    /// Computed only on some steps: inside a branch of an `if` (or the
-    /// right side of `&&`, `||`).
-    pub conditional: bool,
     /// In an RNN's cell: done before the loop for all elements at once.
     pub hoisted: Hoisted,
     pub exec: Exec,
@@ -147,7 +147,7 @@ pub fn is_shared(e: &Expr) -> bool {
 }
 
 impl Node {
-    /// An op (unconditional, not hoisted, not executable until given its
+    /// An op (not hoisted, not executable until given its
     /// expression with [`Node::exec`]).
     pub fn new(op: Op, args: Vec<Operand>, ty: Type, span: Span) -> Node {
         Node {
@@ -155,7 +155,6 @@ impl Node {
             args,
             ty,
             span,
-            conditional: false,
             hoisted: Hoisted::No,
             exec: Exec::Opaque,
         }
@@ -230,7 +229,8 @@ pub enum Op {
 #[derive(Clone, Debug)]
 pub struct Module {
     pub kind: ModuleKind,
-    pub combinator: Builtin,
+    /// The combinator (none for a switch).
+    pub combinator: Option<Builtin>,
     /// The step function's name in the source (a def), or `\` for a lambda.
     pub function: String,
     /// `cell`, or `leaf` and `node` for a TreeNet.
@@ -254,6 +254,9 @@ pub enum ModuleKind {
     Unrolled,
     /// `map`, `zipWith`.
     Layer,
+    /// `if` (and `&&`, `||`) whose branches hold ops: each branch a cell,
+    /// run only on the examples that take it.
+    Switch,
 }
 
 impl ModuleKind {
@@ -279,6 +282,7 @@ impl ModuleKind {
             ModuleKind::TreeNet => "treenet",
             ModuleKind::Unrolled => "unrolled",
             ModuleKind::Layer => "layer",
+            ModuleKind::Switch => "if",
         }
     }
 }

@@ -89,12 +89,15 @@ impl<'t> Printer<'t> {
             let ty = self.ty(&node.ty);
             match &node.op {
                 Op::Module(m) => {
-                    let head = format!(
-                        "%{i} = {} ({} {}){args} : {ty}",
-                        m.kind.name(),
-                        m.combinator.name(),
-                        m.function
-                    );
+                    let head = match m.combinator {
+                        Some(b) => format!(
+                            "%{i} = {} ({} {}){args} : {ty}",
+                            m.kind.name(),
+                            b.name(),
+                            m.function
+                        ),
+                        None => format!("%{i} = {}{args} : {ty}", m.kind.name()),
+                    };
                     let hoists = m
                         .cells
                         .iter()

@@ -294,3 +294,65 @@ fn a_list_of_functions_not_known_here_is_an_operand() {
         "#]],
     );
 }
+
+#[test]
+fn branches_with_ops_are_switches() {
+    // A branch that may fail runs only where taken: a switch of two cells.
+    // Total ops with a discrete value, and the right side of `&&` that
+    // cannot fail, run everywhere: a plain `if` and `&&`.
+    check(
+        "param p : Float\n\
+         def f (xs : List Float) : Float = if length xs > 0 then head xs * p else p",
+        "f",
+        expect![[r#"
+            f (xs : List Float) : Float
+              %0 = length xs : Int
+              %1 = > %0 0 : Bool
+              %2 = if %1 : Float
+                  then (captured xs : List Float)
+                    %0 = head xs : Float
+                    %1 = param p : Float                                1 parameter
+                    %2 = * %0 %1 : Float
+                    = %2
+                  else ()
+                    %0 = param p : Float                                1 parameter
+                    = %0
+              = %2
+              parameters: 1 (1 learned piece)
+        "#]],
+    );
+    check(
+        "def g (xs : List Float) (n : Int) : Int = if n > 0 && length xs > n then n + 1 else n - 1",
+        "g",
+        expect![[r#"
+        g (xs : List Float, n : Int) : Int
+          %0 = > n 0 : Bool
+          %1 = length xs : Int
+          %2 = > %1 n : Bool
+          %3 = && %0 %2 : Bool
+          %4 = + n 1 : Int
+          %5 = - n 1 : Int
+          %6 = if %3 %4 %5 : Int
+          = %6
+          parameters: none
+    "#]],
+    );
+    check(
+        "def h (xs : List Float) : Bool = length xs > 0 && head xs > 0.0",
+        "h",
+        expect![[r#"
+        h (xs : List Float) : Bool
+          %0 = length xs : Int
+          %1 = > %0 0 : Bool
+          %2 = if %1 : Bool
+              then (captured xs : List Float)
+                %0 = head xs : Float
+                %1 = > %0 0.0 : Bool
+                = %1
+              else ()
+                = false
+          = %2
+          parameters: none
+    "#]],
+    );
+}

@@ -28,7 +28,7 @@ use crate::ir::{LocalId, Pattern};
 use crate::lower::{Cell, Exec, Module, Network, Node, Op, Operand};
 use crate::source::Span;
 
-use super::batch::gather;
+use super::batch::{gather, merge, split_mask};
 use super::eval::{Context, Env, Eval};
 use super::hoist::{prepare_split, Hoisted, Prepared};
 use super::layout::internal;
@@ -69,10 +69,7 @@ pub fn executable(cell: &Cell) -> bool {
             Op::Module(m) => m.cells.iter().all(|(_, c)| executable(c)),
             _ => true,
         };
-        !n.conditional
-            && !matches!(n.exec, Exec::Opaque)
-            && n.args.iter().all(is_value)
-            && cells_run
+        !matches!(n.exec, Exec::Opaque) && n.args.iter().all(is_value) && cells_run
     });
     nodes_run && is_value(&cell.output) && cell.captured.iter().all(|(o, _)| is_value(o))
 }
@@ -333,6 +330,9 @@ impl<'a> Frame<'a> {
 
     /// Run one node on this frame's values.
     fn run(&self, ev: &mut Eval, node: &Node) -> Result<Value, Diagnostic> {
+        if let (Exec::Switch, Op::Module(m)) = (&node.exec, &node.op) {
+            return self.switch(ev, node, m);
+        }
         if let (Exec::Expr(e), Op::Module(m)) = (&node.exec, &node.op) {
             let args = node.args.iter().map(|o| self.operand(ev, o, node.span));
             let args = args.collect::<Result<Vec<_>, _>>()?;
@@ -360,6 +360,48 @@ impl<'a> Frame<'a> {
             }
             _ => self.run_part(ev, node),
         }
+    }
+
+    /// A switch: each branch cell run only on the examples taking it (its
+    /// captured values gathered to them), the results merged in order.
+    fn switch(&self, ev: &mut Eval, node: &Node, m: &Module) -> Result<Value, Diagnostic> {
+        let span = node.span;
+        let cond = node.args.first();
+        let mask = match cond.map(|c| self.operand(ev, c, span)).transpose()? {
+            Some(Value::Bool(mask)) => mask,
+            _ => return Err(internal(span, "a switch whose condition is not a Bool")),
+        };
+        let [(_, yes), (_, no)] = m.cells.as_slice() else {
+            return Err(internal(span, "a switch without its two branches"));
+        };
+        let (taken, not) = split_mask(&mask);
+        let mut branch = |cell: &Rc<Cell>, rows: &[usize]| {
+            let all = rows.len() == mask.len();
+            let mut captured = Vec::with_capacity(cell.captured.len());
+            for (o, _) in &cell.captured {
+                let v = self.operand(ev, o, span)?;
+                captured.push(if all { v } else { gather(ev.graph, &v, rows) });
+            }
+            let origin: Origin = match all {
+                true => self.origin.clone(),
+                false => Rc::new(rows.iter().map(|&i| self.origin[i]).collect()),
+            };
+            let run = Run {
+                cell,
+                captured: &captured,
+                origin: &origin,
+            };
+            apply_cell(ev, &run, Vec::new(), None, span)
+        };
+        if not.is_empty() {
+            return branch(yes, &taken);
+        }
+        if taken.is_empty() {
+            return branch(no, &not);
+        }
+        let a = branch(yes, &taken)?;
+        let b = branch(no, &not)?;
+        Ok(merge(ev.graph, &mask, Some(a), Some(b)))
     }
 
     /// A tuple component, or an op that cannot run.
