@@ -55,7 +55,7 @@ fn every_example_runs_as_its_network_with_the_evaluators_values() {
         };
         let program = &s.compiled.program;
         let net = dp::lower::lower_def(program, &objective).expect("it lowers");
-        if !dp::runtime::network::executable(&net.body) {
+        if !net.body.executable() {
             report.push(format!("{name}: {objective} runs on the evaluator"));
             continue;
         }

@@ -374,6 +374,26 @@ impl Op {
 }
 
 impl Cell {
+    /// Can the runtime run this cell (and its modules' cells) as a network:
+    /// does it never apply a function value the lowering could not follow?
+    pub fn executable(&self) -> bool {
+        fn is_value(o: &Operand) -> bool {
+            match o {
+                Operand::Function(_) => false,
+                Operand::Tuple(parts) => parts.iter().all(is_value),
+                _ => true,
+            }
+        }
+        let nodes_run = self.nodes.iter().all(|n| {
+            let cells_run = match &n.op {
+                Op::Module(m) => m.cells.iter().all(|(_, c)| c.executable()),
+                _ => true,
+            };
+            !matches!(n.exec, Exec::Opaque) && n.args.iter().all(is_value) && cells_run
+        });
+        nodes_run && is_value(&self.output) && self.captured.iter().all(|(o, _)| is_value(o))
+    }
+
     /// The number of ops, modules' cells included.
     pub fn size(&self) -> usize {
         self.nodes

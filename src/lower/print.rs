@@ -31,6 +31,10 @@ pub fn print_network(program: &Program, net: &Network) -> String {
     p.out.push('\n');
     p.cell(&net.body, 1);
     p.parameters();
+    if !net.body.executable() {
+        let why = "runs on the evaluator: it applies a function the lowering could not follow";
+        p.line(1, why, None);
+    }
     p.out
 }
 

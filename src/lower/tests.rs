@@ -291,6 +291,7 @@ fn a_list_of_functions_not_known_here_is_an_operand() {
                     = %0
               = %1
               parameters: 12 (2 learned pieces)
+              runs on the evaluator: it applies a function the lowering could not follow
         "#]],
     );
 }

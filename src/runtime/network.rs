@@ -59,29 +59,7 @@ pub fn lowered(program: &crate::ir::Program, name: &str) -> Option<Network> {
         return None;
     }
     let net = crate::lower::lower_def(program, name).ok()?;
-    executable(&net.body).then_some(net)
-}
-
-/// Can the runtime execute this cell (and the cells of its modules)?
-pub fn executable(cell: &Cell) -> bool {
-    let nodes_run = cell.nodes.iter().all(|n| {
-        let cells_run = match &n.op {
-            Op::Module(m) => m.cells.iter().all(|(_, c)| executable(c)),
-            _ => true,
-        };
-        !matches!(n.exec, Exec::Opaque) && n.args.iter().all(is_value) && cells_run
-    });
-    nodes_run && is_value(&cell.output) && cell.captured.iter().all(|(o, _)| is_value(o))
-}
-
-/// Does an operand stand for a run-time value (not a function the lowering
-/// left unapplied)?
-fn is_value(o: &Operand) -> bool {
-    match o {
-        Operand::Function(_) => false,
-        Operand::Tuple(parts) => parts.iter().all(is_value),
-        _ => true,
-    }
+    net.body.executable().then_some(net)
 }
 
 /// The value of a lowered def over a batch of `batch` examples: a function
@@ -94,7 +72,7 @@ pub fn network_value(
     batch: usize,
 ) -> Result<Value, Diagnostic> {
     let origin: Origin = Rc::new((0..batch).collect());
-    if !executable(&net.body) {
+    if !net.body.executable() {
         return Err(internal(net.span, "a network that cannot run"));
     }
     RUNS.with(|r| r.set(r.get() + 1));
