@@ -134,15 +134,38 @@ fn gru() -> String {
     )
 }
 
-#[test]
-fn hoisted_recurrences_equal_the_plain_evaluation() {
-    let fold = rnn();
-    // The element renamed by a `let` before the work on it.
-    let renamed = format!(
+/// The element renamed by a `let` before the work on it.
+fn renamed() -> String {
+    format!(
         "{HEAD}learn cell : (H, E) -> H\n\
          def loss ((ws, y) : (List Word, Label)) : Float =\n\
            cross_entropy (decide (fold (\\h w -> let v = w in tanh (cell (h, embed v))) zeros ws)) y"
-    );
+    )
+}
+
+/// An LSTM step: gates, the cell update and the output as chains; the
+/// state a tuple bound by a tuple pattern.
+fn lstm() -> String {
+    format!(
+        "{HEAD}learn gates : (H, E) -> (H, H, H, H)\n\
+         def step ((c, h) : (H, H)) (w : Word) : (H, H) =\n\
+           let (i, f, o, u) = gates (h, embed w) in\n\
+           let c2 = sigmoid i * tanh u + sigmoid f * c in\n\
+           (c2, sigmoid o * tanh c2)\n\
+         def loss ((ws, y) : (List Word, Label)) : Float =\n\
+           cross_entropy (decide (snd (fold step (zeros, zeros) ws))) y"
+    )
+}
+
+/// A step whose split parts are all element-only but one, three parts.
+const THREE: &str = "learn cell : (R[2], R[3], R[2]) -> R[3]\n\
+     def loss (xs : List R[2]) : Float =\n\
+       sum (fold (\\h x -> relu (cell (x, h, tanh x))) zeros xs)";
+
+#[test]
+fn hoisted_recurrences_equal_the_plain_evaluation() {
+    let fold = rnn();
+    let renamed = renamed();
     let gru = gru();
     // mapAccumR, a step applied to an argument first, a captured value,
     // element-only work outside any affine map and under an `if` condition.
@@ -160,11 +183,7 @@ fn hoisted_recurrences_equal_the_plain_evaluation() {
          def loss ((ws, y) : (List Word, Label)) : Float =\n\
            cross_entropy (decide (dropout 0.3 (fold (\\h w -> tanh (cell (h, embed w))) normal ws))) y"
     );
-    // A step whose split parts are all element-only but one, three parts.
-    let three = "learn cell : (R[2], R[3], R[2]) -> R[3]\n\
-         def loss (xs : List R[2]) : Float =\n\
-           sum (fold (\\h x -> relu (cell (x, h, tanh x))) zeros xs)"
-        .to_string();
+    let three = THREE.to_string();
     check(
         Strategy::Hoisting,
         &[
@@ -180,21 +199,8 @@ fn hoisted_recurrences_equal_the_plain_evaluation() {
 
 #[test]
 fn hoisted_network_cells_equal_their_plain_runs() {
-    let renamed = format!(
-        "{HEAD}learn cell : (H, E) -> H\n\
-         def loss ((ws, y) : (List Word, Label)) : Float =\n\
-           cross_entropy (decide (fold (\\h w -> let v = w in tanh (cell (h, embed v))) zeros ws)) y"
-    );
-    // The state a tuple bound by a tuple pattern: both parts are state.
-    let lstm = format!(
-        "{HEAD}learn gates : (H, E) -> (H, H, H, H)\n\
-         def step ((c, h) : (H, H)) (w : Word) : (H, H) =\n\
-           let (i, f, o, u) = gates (h, embed w) in\n\
-           let c2 = sigmoid i * tanh u + sigmoid f * c in\n\
-           (c2, sigmoid o * tanh c2)\n\
-         def loss ((ws, y) : (List Word, Label)) : Float =\n\
-           cross_entropy (decide (snd (fold step (zeros, zeros) ws))) y"
-    );
+    let renamed = renamed();
+    let lstm = lstm();
     // mapAccumL with a captured value, element-only work outside any
     // affine map, a split read twice (not fused), outputs per element.
     let accum = "learn cell : (R[3], R[2]) -> R[3]\nlearn emit : R[3] -> R[2]\nparam p : R[3]\n\
@@ -206,10 +212,7 @@ fn hoisted_network_cells_equal_their_plain_runs() {
            let (h, ys) = mapAccumL (step p) zeros xs in\n\
            sum h + sumList (map (\\y -> sum (tanh y)) ys)"
         .to_string();
-    let three = "learn cell : (R[2], R[3], R[2]) -> R[3]\n\
-         def loss (xs : List R[2]) : Float =\n\
-           sum (fold (\\h x -> relu (cell (x, h, tanh x))) zeros xs)"
-        .to_string();
+    let three = THREE.to_string();
     // A module in the step whose cell captures the state: it runs in the
     // loop, though its own operand depends only on the element.
     let inner = "learn cell : (R[3], R[2]) -> R[3]\n\
@@ -242,16 +245,7 @@ fn trees() -> Vec<String> {
 
 #[test]
 fn elementwise_chains_equal_the_plain_evaluation() {
-    // An LSTM step: gates, the cell update and the output as chains.
-    let lstm = format!(
-        "{HEAD}learn gates : (H, E) -> (H, H, H, H)\n\
-         def step ((c, h) : (H, H)) (w : Word) : (H, H) =\n\
-           let (i, f, o, u) = gates (h, embed w) in\n\
-           let c2 = sigmoid i * tanh u + sigmoid f * c in\n\
-           (c2, sigmoid o * tanh c2)\n\
-         def loss ((ws, y) : (List Word, Label)) : Float =\n\
-           cross_entropy (decide (snd (fold step (zeros, zeros) ws))) y"
-    );
+    let lstm = lstm();
     // A TreeLSTM over trees: chains at the leaves and at every height, a
     // variable used twice, unary minus, relu, exp and Float operands.
     let treelstm = "learn leafgates : R[2] -> (R[3], R[3], R[3])\n\

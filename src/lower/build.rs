@@ -760,12 +760,18 @@ impl Builder<'_> {
                 })
             }
         };
+        self.close(value, span)
+    }
+
+    /// Close the cell opened last, whose value is `value` (closed on an
+    /// error too, which is then returned).
+    fn close(&mut self, value: Result<Sym, Diagnostic>, span: Span) -> Result<Cell, Diagnostic> {
         let out = match &value {
             Ok(v) => self.operand(v),
             Err(_) => Operand::Unit,
         };
         let Some(Open { mut cell, captured }) = self.open.pop() else {
-            return Err(internal(span, "a branch that was not opened"));
+            return Err(internal(span, "a cell that was not opened"));
         };
         value?;
         cell.output = out;
@@ -850,17 +856,7 @@ impl Builder<'_> {
         let patterns = self.patterns(f);
         let inputs = self.inputs(&params, &patterns);
         let result = self.apply_closure(f, inputs, span);
-        let out = match &result {
-            Ok(v) => self.operand(v),
-            Err(_) => Operand::Unit,
-        };
-        let Some(Open { mut cell, captured }) = self.open.pop() else {
-            return Err(internal(span, "a cell that was not opened"));
-        };
-        result?;
-        cell.output = out;
-        cell.captured = captured;
-        Ok(cell)
+        self.close(result, span)
     }
 
     /// The parameter patterns of a function, beyond those a partial
