@@ -12,12 +12,14 @@ use std::rc::Rc;
 
 use super::{Cell, Exec, Input, Literal, Module, ModuleKind, Network, Node, Op, Operand, MAX_OPS};
 use crate::diagnostic::{suggest, Code, Diagnostic};
-use crate::ir::pretty::pretty;
 use crate::ir::ty::{TyVar, Type};
-use crate::ir::{
-    ArithOp, Builtin, CmpOp, Expr, ExprKind, GlobalRef, Lambda, LocalId, Pattern, PrimOp, Program,
-};
+use crate::ir::{Builtin, Expr, ExprKind, GlobalRef, Lambda, LocalId, Pattern, PrimOp, Program};
 use crate::source::Span;
+
+mod branches;
+mod exprs;
+
+use exprs::{builtin_app, locals, one_op, prim_name, shifted, tensor_literal, types_of};
 
 type Subst = Rc<Vec<(TyVar, Type)>>;
 type Env = Rc<HashMap<LocalId, Sym>>;
@@ -368,11 +370,8 @@ impl Builder<'_> {
                 then_branch,
                 else_branch,
             } => {
-                let c = self.eval(cond, env, subst)?;
-                let c = self.operand(&c);
-                let yes = self.branch(Branch::Expr(then_branch, env, subst), e.span)?;
-                let no = self.branch(Branch::Expr(else_branch, env, subst), e.span)?;
-                self.switch(c, [yes, no], ty(), e.span)?
+                let parts = [&**cond, &**then_branch, &**else_branch];
+                self.lower_if(parts, env, subst, ty(), e.span)?
             }
             ExprKind::Tuple(items) => Sym::Tuple(
                 items
@@ -398,33 +397,10 @@ impl Builder<'_> {
                 op: op @ (PrimOp::And | PrimOp::Or),
                 args,
             } => {
-                // `a && b` is `if a then b else false`, `a || b` is
-                // `if a then true else b`: `b` runs only where `a` does not
-                // decide.
                 let [a, b] = args.as_slice() else {
                     return Err(internal(e.span, "`&&` or `||` of two operands"));
                 };
-                let c = self.eval(a, env, subst)?;
-                let c = self.operand(&c);
-                let rest = self.branch(Branch::Expr(b, env, subst), e.span)?;
-                if rest.nodes.iter().all(total) {
-                    // Nothing on the right can fail or draw, and a Bool
-                    // carries no gradient: it runs on every example.
-                    let right = self.splice(rest);
-                    let exec = ExprKind::Prim {
-                        op: *op,
-                        args: locals(&[Type::Bool, Type::Bool], e.span),
-                    };
-                    let node =
-                        Node::new(Op::Prim(prim_name(*op)), vec![c, right], Type::Bool, e.span);
-                    return self.node(node.exec(exec));
-                }
-                let decided = self.branch(Branch::Bool(*op == PrimOp::Or), e.span)?;
-                let cells = match op {
-                    PrimOp::And => [rest, decided],
-                    _ => [decided, rest],
-                };
-                self.switch(c, cells, Type::Bool, e.span)?
+                self.lower_and_or(*op, [a, b], env, subst, e.span)?
             }
             ExprKind::Prim { op, args } => {
                 let mut vals = Vec::new();
@@ -740,29 +716,6 @@ impl Builder<'_> {
         }
     }
 
-    /// The cell of an `if` branch: the values of this cell it reads are its
-    /// captured inputs.
-    fn branch(&mut self, b: Branch, span: Span) -> Result<Cell, Diagnostic> {
-        self.open.push(Open {
-            cell: Cell::default(),
-            captured: Vec::new(),
-        });
-        let value = match b {
-            Branch::Expr(e, env, subst) => self.eval(e, env, subst),
-            Branch::Bool(x) => {
-                let expr = one_op(ExprKind::Bool(x), Type::Bool, span);
-                let text = x.to_string();
-                Ok(Sym::Val {
-                    level: 0,
-                    op: Operand::Literal(Literal { text, expr }),
-                    ty: Type::Bool,
-                    name: None,
-                })
-            }
-        };
-        self.close(value, span)
-    }
-
     /// Close the cell opened last, whose value is `value` (closed on an
     /// error too, which is then returned).
     fn close(&mut self, value: Result<Sym, Diagnostic>, span: Span) -> Result<Cell, Diagnostic> {
@@ -777,65 +730,6 @@ impl Builder<'_> {
         cell.output = out;
         cell.captured = captured;
         Ok(cell)
-    }
-
-    /// The ops of a branch cell moved into the current cell (its captured
-    /// inputs read as what they capture); the operand of its value.
-    fn splice(&mut self, branch: Cell) -> Operand {
-        let base = self.cell().nodes.len();
-        let moved = |o: &Operand| shift(&branch, o, base);
-        let nodes: Vec<Node> = branch
-            .nodes
-            .iter()
-            .map(|n| Node {
-                args: n.args.iter().map(moved).collect(),
-                ..n.clone()
-            })
-            .collect();
-        self.cell().nodes.extend(nodes);
-        moved(&branch.output)
-    }
-
-    /// `if c then .. else ..` over its two branch cells: a plain `if` op of
-    /// their values when neither has an op (or their ops are total and the
-    /// value discrete), else a switch module running each cell only on the
-    /// examples taking it.
-    fn switch(
-        &mut self,
-        c: Operand,
-        cells: [Cell; 2],
-        ty: Type,
-        span: Span,
-    ) -> Result<Sym, Diagnostic> {
-        let plain = cells.iter().all(|cell| cell.nodes.is_empty())
-            || (discrete(&ty) && cells.iter().all(|cell| cell.nodes.iter().all(total)));
-        if plain {
-            // Both branches run on every example, one value is selected:
-            // nothing in them can fail or draw, and no gradient flows
-            // through a value without reals.
-            let [yes, no] = cells.map(|cell| self.splice(cell));
-            let [c_, t, f]: [Expr; 3] = locals(&[Type::Bool, ty.clone(), ty.clone()], span)
-                .try_into()
-                .map_err(|_| internal(span, "an `if` of three parts"))?;
-            let exec = ExprKind::If {
-                cond: Box::new(c_),
-                then_branch: Box::new(t),
-                else_branch: Box::new(f),
-            };
-            let node = Node::new(Op::Prim("if".into()), vec![c, yes, no], ty, span);
-            return self.node(node.exec(exec));
-        }
-        let [yes, no] = cells;
-        let module = Module {
-            kind: ModuleKind::Switch,
-            combinator: None,
-            function: "if".into(),
-            cells: vec![("then".into(), Rc::new(yes)), ("else".into(), Rc::new(no))],
-            cell_args: Vec::new(),
-        };
-        let mut node = Node::new(Op::Module(Box::new(module)), vec![c], ty, span);
-        node.exec = Exec::Switch;
-        self.node(node)
     }
 
     /// A list literal of values known here.
@@ -874,112 +768,6 @@ impl Builder<'_> {
     }
 }
 
-/// The locals `0..tys.len()`, typed `tys`: the operands of a one-op
-/// expression.
-fn locals(tys: &[Type], span: Span) -> Vec<Expr> {
-    let local = |(i, ty): (usize, &Type)| Expr {
-        kind: ExprKind::Local(i as LocalId),
-        ty: ty.clone(),
-        span,
-    };
-    tys.iter().enumerate().map(local).collect()
-}
-
-/// A local expression `Local(i)` as `Local(i + by)`.
-fn shifted(mut e: Expr, by: LocalId) -> Expr {
-    if let ExprKind::Local(i) = e.kind {
-        e.kind = ExprKind::Local(i + by);
-    }
-    e
-}
-
-/// The types of symbolic values (a function's stands in as `()`: only a
-/// node that reads no function is executed).
-fn types_of(syms: &[Sym]) -> Vec<Type> {
-    fn ty(s: &Sym) -> Type {
-        match s {
-            Sym::Val { ty, .. } => ty.clone(),
-            Sym::Tuple(parts) => Type::Tuple(parts.iter().map(ty).collect()),
-            Sym::Func(_) | Sym::List(_) => Type::Tuple(Vec::new()),
-        }
-    }
-    syms.iter().map(ty).collect()
-}
-
-fn one_op(kind: ExprKind, ty: Type, span: Span) -> Rc<Expr> {
-    Rc::new(Expr { kind, ty, span })
-}
-
-/// `b args` with `b` at its instantiated type `ty`.
-fn builtin_app(b: Builtin, ty: &Type, args: Vec<Expr>, span: Span) -> ExprKind {
-    let func = Box::new(Expr {
-        kind: ExprKind::Builtin(b),
-        ty: ty.clone(),
-        span,
-    });
-    ExprKind::App { func, args }
-}
-
-/// What a branch cell computes: an expression, or a Bool literal (the
-/// side of `&&` or `||` that the left operand decides).
-enum Branch<'a> {
-    Expr(&'a Expr, &'a Env, &'a Subst),
-    Bool(bool),
-}
-
-/// A type whose values hold no reals (no gradient flows through them).
-fn discrete(t: &Type) -> bool {
-    match t {
-        Type::Int | Type::Bool | Type::Vocab(_) => true,
-        Type::Tuple(ts) => ts.iter().all(discrete),
-        _ => false,
-    }
-}
-
-/// An operand of a branch cell as an operand of the enclosing cell, the
-/// branch's ops placed from node `base` on.
-fn shift(cell: &Cell, o: &Operand, base: usize) -> Operand {
-    match o {
-        Operand::Input(i) => cell
-            .captured
-            .iter()
-            .find(|(_, j)| j == i)
-            .map_or(Operand::Unit, |(from, _)| from.clone()),
-        Operand::Node(j) => Operand::Node(base + j),
-        Operand::Tuple(ps) => Operand::Tuple(ps.iter().map(|p| shift(cell, p, base)).collect()),
-        other => other.clone(),
-    }
-}
-
-/// Can an op run on examples whose value is then not used: it neither
-/// fails nor draws (comparisons, `&&`, `||`, arithmetic but division,
-/// tuple components, `length`, `argmax`, a plain `if`)?
-fn total(node: &Node) -> bool {
-    match &node.exec {
-        Exec::Part(_) => true,
-        Exec::Expr(e) => match &e.kind {
-            ExprKind::Prim { op, .. } => matches!(
-                op,
-                PrimOp::Compare(..)
-                    | PrimOp::And
-                    | PrimOp::Or
-                    | PrimOp::IntNeg
-                    | PrimOp::RealNeg
-                    | PrimOp::IntArith(ArithOp::Add | ArithOp::Sub | ArithOp::Mul)
-                    | PrimOp::RealArith(ArithOp::Add | ArithOp::Sub | ArithOp::Mul, _)
-            ),
-            ExprKind::App { func, .. } => matches!(
-                func.kind,
-                ExprKind::Builtin(Builtin::Length | Builtin::Argmax | Builtin::Fst | Builtin::Snd)
-            ),
-            // A plain `if`: one of two values already computed.
-            ExprKind::If { .. } => true,
-            _ => false,
-        },
-        _ => false,
-    }
-}
-
 fn partial(f: &Rc<Closure>, args: Vec<Sym>) -> Sym {
     Sym::Func(Rc::new(Closure::Partial { f: f.clone(), args }))
 }
@@ -1003,40 +791,4 @@ fn internal(span: Span, what: &str) -> Diagnostic {
         format!("internal error in the lowering: {what}"),
     )
     .at(span, "while lowering this")
-}
-
-/// A tensor literal: its values when few, else its shape.
-fn tensor_literal(shape: &[usize], data: &[f32]) -> String {
-    if data.len() <= 4 {
-        let vals: Vec<String> = data.iter().map(|x| format!("{x:?}")).collect();
-        return format!("[{}]", vals.join(", "));
-    }
-    format!("{} literal", pretty(&Type::Tensor(shape.to_vec())))
-}
-
-fn prim_name(op: PrimOp) -> String {
-    let arith = |a: ArithOp| match a {
-        ArithOp::Add => "+",
-        ArithOp::Sub => "-",
-        ArithOp::Mul => "*",
-        ArithOp::Div => "/",
-    };
-    match op {
-        PrimOp::IntArith(a) | PrimOp::RealArith(a, _) => arith(a).into(),
-        PrimOp::IntNeg | PrimOp::RealNeg => "negate".into(),
-        PrimOp::IntMod => "%".into(),
-        PrimOp::MatMul { .. } => "@".into(),
-        PrimOp::Compare(c, _) => match c {
-            CmpOp::Eq => "==",
-            CmpOp::Ne => "!=",
-            CmpOp::Lt => "<",
-            CmpOp::Le => "<=",
-            CmpOp::Gt => ">",
-            CmpOp::Ge => ">=",
-        }
-        .into(),
-        PrimOp::And => "&&".into(),
-        PrimOp::Or => "||".into(),
-        PrimOp::Append => "++".into(),
-    }
 }
