@@ -119,7 +119,7 @@ fn is_activation(cell: &Cell, j: usize) -> bool {
 
 /// How many times each node is read: by ops (and the cells of their
 /// modules, which capture it), and by the output.
-fn readers(cell: &Cell) -> Vec<usize> {
+pub(super) fn readers(cell: &Cell) -> Vec<usize> {
     let mut count = vec![0usize; cell.nodes.len()];
     let mut add = |o: &Operand| {
         let mut stack = vec![o];

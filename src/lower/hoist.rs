@@ -369,6 +369,7 @@ impl StateDependence {
 /// state and element parts, and the activation fused with its product.
 pub(super) fn mark_hoisted(cell: &mut Cell, program: &Program) {
     let deps = StateDependence::of(cell);
+    let readers = super::fuse::readers(cell);
     for i in 0..cell.nodes.len() {
         let node = &cell.nodes[i];
         let dep = deps.nodes[i];
@@ -381,7 +382,7 @@ pub(super) fn mark_hoisted(cell: &mut Cell, program: &Program) {
             Mark::Whole
         } else if split {
             Mark::Split
-        } else if dep && fusable(node, &cell.nodes, &deps) {
+        } else if dep && fusable(node, &cell.nodes, &deps, &readers) {
             Mark::Fused
         } else {
             Mark::No
@@ -403,8 +404,8 @@ fn affine_over_tuple<'p>(node: &Node, program: &'p Program) -> Option<(usize, &'
 }
 
 /// `tanh`, `sigmoid` or `relu` of a split affine map with one state part
-/// and a single output.
-fn fusable(node: &Node, nodes: &[Node], deps: &StateDependence) -> bool {
+/// and a single output, which nothing else reads.
+fn fusable(node: &Node, nodes: &[Node], deps: &StateDependence, readers: &[usize]) -> bool {
     let activation = matches!(&node.op, Op::Prim(p)
         if Builtin::from_name(p).is_some_and(Builtin::is_fusable_activation));
     let [Operand::Node(j)] = node.args.as_slice() else {
@@ -417,7 +418,11 @@ fn fusable(node: &Node, nodes: &[Node], deps: &StateDependence) -> bool {
         [Operand::Tuple(parts)] => parts.iter().filter(|p| deps.on_state(p)).count() == 1,
         _ => false,
     };
-    activation && inner.hoisted == Mark::Split && one_state && !matches!(inner.ty, Type::Tuple(_))
+    activation
+        && inner.hoisted == Mark::Split
+        && one_state
+        && !matches!(inner.ty, Type::Tuple(_))
+        && readers.get(*j) == Some(&1)
 }
 
 /// The hoisting plan of an RNN module's cell from its marks, by node

@@ -357,3 +357,28 @@ fn branches_with_ops_are_switches() {
     "#]],
     );
 }
+
+#[test]
+fn a_split_read_twice_keeps_its_activation_apart() {
+    check(
+        "learn cell : (R[3], R[2]) -> R[3]\nparam q : R[3]\n\
+         def loss (xs : List R[2]) : Float =\n\
+           sum (fold (\\h x -> let z = cell (h, x) in tanh z + q * z) zeros xs)",
+        "loss",
+        expect![[r#"
+            loss (xs : List R[2]) : Float
+              %0 = zeros : R[3]
+              %1 = rnn (fold \) %0 xs : R[3]                            hoisted over minibatches of at most 96 examples
+                  cell (h : R[3], x : R[2])
+                    %0 = affine cell (h, x) : R[3]                      affine 5 -> 3, 18 parameters; element half before the loop
+                    %1 = tanh %0 : R[3]                                 fused into %4
+                    %2 = param q : R[3]                                 3 parameters; before the loop
+                    %3 = * %2 %0 : R[3]                                 fused into %4
+                    %4 = + %1 %3 : R[3]
+                    = %4
+              %2 = sum %1 : Float
+              = %2
+              parameters: 21 (2 learned pieces)
+        "#]],
+    );
+}
