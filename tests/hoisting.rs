@@ -220,9 +220,19 @@ fn hoisted_network_cells_equal_their_plain_runs() {
            sum (fold (\\h x -> let k = cell (h, x) in\n\
              tanh k + sumList (map (\\y -> sum (y * x) * k) [x, x * 2.0])) zeros xs)"
         .to_string();
+    // A program that draws, a param read by the step's element work.
+    let drawing = "learn cell : (R[3], R[2]) -> R[3]\nparam p : R[2]\n\
+         def loss (xs : List R[2]) : Float =\n\
+           sum (dropout 0.5 (fold (\\h x -> tanh (cell (h, x * p))) zeros xs))"
+        .to_string();
     check(
         Strategy::NetworkHoisting,
         &[
+            (
+                "a program drawing, a param in the step",
+                &drawing,
+                vectors(),
+            ),
             ("a module capturing the state", &inner, vectors()),
             ("fold with an embedding", &rnn(), sentences()),
             ("the element renamed by a let", &renamed, sentences()),

@@ -151,7 +151,12 @@ pub(crate) fn prepare(
     if cell.params.len() != 2 || run.origin.len() != examples {
         return Ok(None);
     }
-    if ev.draws && draws(ev.ctx.program, cell) {
+    // In a program that draws, a closed def runs in its place (it may
+    // draw), which the work before the loop would reorder.
+    let in_place = |n: &Node| {
+        matches!(&n.exec, Exec::Expr(e) if crate::lower::is_shared(e)) && !deferred(ev, n)
+    };
+    if ev.draws && (draws(ev.ctx.program, cell) || cell.nodes.iter().any(in_place)) {
         return Ok(None);
     }
     let plan = crate::lower::hoist::cell_plan(ev.ctx.program, cell);
@@ -203,6 +208,16 @@ pub(crate) fn prepare(
         }
     }
     Ok(Some(Prepared::made(values, splits, skip)))
+}
+
+/// See [`Frame::deferred`].
+fn deferred(ev: &Eval, node: &Node) -> bool {
+    match &node.exec {
+        Exec::Expr(e) if crate::lower::is_shared(e) => {
+            matches!(e.kind, crate::ir::ExprKind::Param(_)) || !ev.draws
+        }
+        _ => false,
+    }
 }
 
 /// The locals a one-op expression reads (its direct operands).
@@ -300,10 +315,11 @@ impl<'a> Frame<'a> {
 
     /// Is `node` a value the same for every example (a `param`, a closed
     /// def) that is computed only where an op reads it, not in its place
-    /// (a product reads it in place: no copy per example)? Not in a program
-    /// that draws, where every def is evaluated in order.
+    /// (a product reads it in place: no copy per example)? A closed def
+    /// only in a program that does not draw, where no def is evaluated out
+    /// of order.
     fn deferred(&self, ev: &Eval, node: &Node) -> bool {
-        !ev.draws && matches!(&node.exec, Exec::Expr(e) if crate::lower::is_shared(e))
+        deferred(ev, node)
     }
 
     /// Run one node on this frame's values.
