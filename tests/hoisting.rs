@@ -220,6 +220,11 @@ fn hoisted_network_cells_equal_their_plain_runs() {
            sum (fold (\\h x -> let k = cell (h, x) in\n\
              tanh k + sumList (map (\\y -> sum (y * x) * k) [x, x * 2.0])) zeros xs)"
         .to_string();
+    // A module whose cell reads only the element: run before the loop.
+    let before = "learn cell : (R[3], R[2]) -> R[3]\n\
+         def loss (xs : List R[2]) : Float =\n\
+           sum (fold (\\h x -> tanh (cell (h, sumList (map (\\y -> y * x) [x, x])))) zeros xs)"
+        .to_string();
     // A program that draws, a param read by the step's element work.
     let drawing = "learn cell : (R[3], R[2]) -> R[3]\nparam p : R[2]\n\
          def loss (xs : List R[2]) : Float =\n\
@@ -234,6 +239,7 @@ fn hoisted_network_cells_equal_their_plain_runs() {
                 vectors(),
             ),
             ("a module capturing the state", &inner, vectors()),
+            ("a module reading only the element", &before, vectors()),
             ("fold with an embedding", &rnn(), sentences()),
             ("the element renamed by a let", &renamed, sentences()),
             ("gru step", &gru(), sentences()),

@@ -112,6 +112,12 @@ impl<'t> Printer<'t> {
                             super::hoist::MAX_HOIST_BATCH
                         )
                     });
+                    // A module inside a recurrent cell that reads only the
+                    // element runs once on all elements before the loop.
+                    let note = match node.hoisted {
+                        Hoisted::Whole => Some(with_note(note, "before the loop")),
+                        _ => note,
+                    };
                     self.line(depth, &head, note);
                     for (name, c) in &m.cells {
                         let inputs: Vec<String> = c

@@ -382,3 +382,31 @@ fn a_split_read_twice_keeps_its_activation_apart() {
         "#]],
     );
 }
+
+#[test]
+fn a_module_reading_only_the_element_runs_before_the_loop() {
+    check(
+        "learn cell : (R[3], R[2]) -> R[3]\n\
+         def loss (xs : List R[2]) : Float =\n\
+           sum (fold (\\h x -> tanh (cell (h, sumList (map (\\y -> y * x) [x, x])))) zeros xs)",
+        "loss",
+        expect![[r#"
+            loss (xs : List R[2]) : Float
+              %0 = zeros : R[3]
+              %1 = rnn (fold \) %0 xs : R[3]                            hoisted over minibatches of at most 96 examples
+                  cell (h : R[3], x : R[2])
+                    %0 = list x x : List R[2]                           before the loop
+                    %1 = layer (map \) %0 : List R[2]                   before the loop
+                        cell (y : R[2], captured x : R[2])
+                          %0 = * y x : R[2]
+                          = %0
+                    %2 = sumList %1 : R[2]                              before the loop
+                    %3 = affine cell (h, %2) : R[3]                     affine 5 -> 3, 18 parameters; element half before the loop; fused into %4
+                    %4 = tanh %3 : R[3]                                 fused with the product
+                    = %4
+              %2 = sum %1 : Float
+              = %2
+              parameters: 18 (1 learned piece)
+        "#]],
+    );
+}
