@@ -14,10 +14,11 @@
 //! in the evaluator's order); `tests/network.rs` checks values and
 //! gradients of every example against it.
 //!
-//! A network runs only when every op of it can ([`executable`]): no op
-//! inside an `if` branch (here it would run on every example, where the
-//! evaluator runs it only on the examples that take the branch), and no
-//! application of a function value the lowering could not follow.
+//! A switch module (an `if`, `&&`, `||` whose branch may fail, draw or
+//! carry a gradient) runs each branch cell only on the examples taking it.
+//! A recurrent module's cell is hoisted by node ([`prepare`]). A network
+//! runs only when every op of it can (`Cell::executable`): it applies no
+//! function value the lowering could not follow.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -64,7 +65,7 @@ pub fn lowered(program: &crate::ir::Program, name: &str) -> Option<Network> {
 
 /// The value of a lowered def over a batch of `batch` examples: a function
 /// value running the network's body, or the body's value for a def that
-/// is not a function. The network must be [`executable`].
+/// is not a function. The network must be executable (`Cell::executable`).
 pub fn network_value(
     ctx: &Context,
     graph: &mut Graph,
@@ -119,7 +120,7 @@ pub(crate) fn apply_cell(
     }
     for (j, node) in cell.nodes.iter().enumerate() {
         let v = match hoisted {
-            _ if frame.deferred(ev, node) || matches!(node.exec, Exec::Absorbed(_)) => None,
+            _ if deferred(ev, node) || matches!(node.exec, Exec::Absorbed(_)) => None,
             Some(h) if h.skip.contains(&j) => None,
             Some(h) if h.values.contains_key(&j) => h.values.get(&j).cloned(),
             Some(h) if h.splits.contains_key(&j) => {
@@ -210,7 +211,10 @@ pub(crate) fn prepare(
     Ok(Some(Prepared::made(values, splits, skip)))
 }
 
-/// See [`Frame::deferred`].
+/// Is `node` a value the same for every example (a `param`, a closed def)
+/// that is computed only where an op reads it, not in its place (a product
+/// reads it in place: no copy per example)? A closed def only in a program
+/// that does not draw, where no def is evaluated out of order.
 fn deferred(ev: &Eval, node: &Node) -> bool {
     match &node.exec {
         Exec::Expr(e) if crate::lower::is_shared(e) => {
@@ -311,15 +315,6 @@ impl<'a> Frame<'a> {
             nodes: Vec::with_capacity(run.cell.nodes.len()),
             origin: run.origin,
         }
-    }
-
-    /// Is `node` a value the same for every example (a `param`, a closed
-    /// def) that is computed only where an op reads it, not in its place
-    /// (a product reads it in place: no copy per example)? A closed def
-    /// only in a program that does not draw, where no def is evaluated out
-    /// of order.
-    fn deferred(&self, ev: &Eval, node: &Node) -> bool {
-        deferred(ev, node)
     }
 
     /// Run one node on this frame's values.
@@ -458,7 +453,7 @@ impl<'a> Frame<'a> {
                 .ok_or_else(|| internal(span, "a cell input with no value")),
             Operand::Node(j) => match (self.nodes.get(*j), self.cell.nodes.get(*j)) {
                 (Some(Some(v)), _) => Ok(v.clone()),
-                (_, Some(node)) if self.deferred(ev, node) => self.run(ev, node),
+                (_, Some(node)) if deferred(ev, node) => self.run(ev, node),
                 _ => Err(internal(span, "an op read before it ran")),
             },
             Operand::Literal(l) => ev.eval(&mut self.env(HashMap::new()), &l.expr),
