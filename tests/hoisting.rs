@@ -49,11 +49,17 @@ impl Strategy {
 fn problems(s: &Setup, strategy: Strategy) -> Vec<String> {
     let chains = matches!(strategy, Strategy::Chains | Strategy::NetworkChains);
     let hoisting = chains.then(|| dp::runtime::set_hoisting(false));
-    let networks = dp::runtime::set_networks(matches!(
+    let on_network = matches!(
         strategy,
         Strategy::NetworkHoisting | Strategy::NetworkChains
-    ));
-    let out = common::switch_differences(s, strategy.switch(), Some(strategy.runs()));
+    );
+    let networks = dp::runtime::set_networks(on_network);
+    let before = dp::runtime::network_runs();
+    let mut out = common::switch_differences(s, strategy.switch(), Some(strategy.runs()));
+    // The strategy ran on the network, not on the evaluator's fallback.
+    if on_network && dp::runtime::network_runs() == before {
+        out.push("the def never ran as its network".into());
+    }
     dp::runtime::set_networks(networks);
     if let Some(h) = hoisting {
         dp::runtime::set_hoisting(h);

@@ -200,7 +200,6 @@ impl Builder<'_> {
         cell.inputs.push(Input {
             name: name.to_string(),
             ty: ty.clone(),
-            captured: false,
         });
         let i = cell.inputs.len() - 1;
         let pattern = Pattern::Bind(i as LocalId, name.clone());
@@ -258,7 +257,6 @@ impl Builder<'_> {
         open.cell.inputs.push(Input {
             name,
             ty: ty.clone(),
-            captured: true,
         });
         let i = open.cell.inputs.len() - 1;
         open.captured.push((outer, i));
@@ -285,16 +283,7 @@ impl Builder<'_> {
 
     fn eval(&mut self, e: &Expr, env: &Env, subst: &Subst) -> Result<Sym, Diagnostic> {
         let ty = || e.ty.substitute(subst);
-        let literal = |text: String| {
-            let ty = e.ty.substitute(subst);
-            let expr = one_op(e.kind.clone(), ty.clone(), e.span);
-            Sym::Val {
-                level: 0,
-                op: Operand::Literal(Literal { text, expr }),
-                ty,
-                name: None,
-            }
-        };
+        let literal = |text: String| literal(e.kind.clone(), text, ty(), e.span);
         Ok(match &e.kind {
             ExprKind::Local(id) => match env.get(id) {
                 Some(v) => v.clone(),
@@ -612,14 +601,7 @@ impl Builder<'_> {
             }
             (Builtin::Length, [Sym::List(items)]) => {
                 let n = items.len();
-                let expr = one_op(ExprKind::Int(n as i64), Type::Int, span);
-                let text = n.to_string();
-                Sym::Val {
-                    level: 0,
-                    op: Operand::Literal(Literal { text, expr }),
-                    ty: Type::Int,
-                    name: None,
-                }
+                literal(ExprKind::Int(n as i64), n.to_string(), Type::Int, span)
             }
             _ => return Ok(None),
         }))
@@ -770,6 +752,17 @@ impl Builder<'_> {
 
 fn partial(f: &Rc<Closure>, args: Vec<Sym>) -> Sym {
     Sym::Func(Rc::new(Closure::Partial { f: f.clone(), args }))
+}
+
+/// A literal operand: `kind` as an expression of type `ty`, printed `text`.
+fn literal(kind: ExprKind, text: String, ty: Type, span: Span) -> Sym {
+    let expr = one_op(kind, ty.clone(), span);
+    Sym::Val {
+        level: 0,
+        op: Operand::Literal(Literal { text, expr }),
+        ty,
+        name: None,
+    }
 }
 
 /// `List (a -> b)`.

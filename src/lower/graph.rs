@@ -95,7 +95,7 @@ impl Dot<'_> {
         for (i, input) in cell.inputs.iter().enumerate() {
             let id = self.id();
             let ty = self.printer.ty(&input.ty);
-            let mark = match (input.captured, i, role) {
+            let mark = match (cell.is_captured(i), i, role) {
                 (true, _, _) => "captured ".to_string(),
                 (false, 0, r) if !r.is_empty() => format!("{r}: "),
                 _ => String::new(),
@@ -186,7 +186,9 @@ impl Dot<'_> {
             // in a TreeNet, the children's results of the node cell (both
             // inputs of `cata`'s, the last of `cataRose`'s: its label may
             // be taken apart into several inputs before it).
-            let own = cell.inputs.iter().filter(|i| !i.captured).count();
+            let own = (0..cell.inputs.len())
+                .filter(|&k| !cell.is_captured(k))
+                .count();
             let target: Vec<&Sources> = match (m.kind, m.combinator) {
                 (ModuleKind::TreeNet, _) if name != "node" => Vec::new(),
                 (ModuleKind::TreeNet, Some(crate::ir::Builtin::Cata)) => {

@@ -63,12 +63,11 @@ pub struct Cell {
 }
 
 /// An input of a cell: a parameter of its function, or a value of an
-/// enclosing cell that the step function captures (`captured`).
+/// enclosing cell that the step function captures (`Cell::is_captured`).
 #[derive(Clone, Debug)]
 pub struct Input {
     pub name: String,
     pub ty: Type,
-    pub captured: bool,
 }
 
 /// What an op reads.
@@ -374,6 +373,11 @@ impl Op {
 }
 
 impl Cell {
+    /// Does input `i` stand for a value of the enclosing cell?
+    pub fn is_captured(&self, i: usize) -> bool {
+        self.captured.iter().any(|(_, j)| *j == i)
+    }
+
     /// Can the runtime run this cell (and its modules' cells) as a network:
     /// does it never apply a function value the lowering could not follow?
     pub fn executable(&self) -> bool {

@@ -123,8 +123,9 @@ impl<'t> Printer<'t> {
                         let inputs: Vec<String> = c
                             .inputs
                             .iter()
-                            .map(|i| {
-                                let mark = if i.captured { "captured " } else { "" };
+                            .enumerate()
+                            .map(|(k, i)| {
+                                let mark = if c.is_captured(k) { "captured " } else { "" };
                                 format!("{mark}{} : {}", i.name, pretty(&i.ty))
                             })
                             .collect();

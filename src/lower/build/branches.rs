@@ -7,12 +7,12 @@
 
 use std::rc::Rc;
 
-use super::exprs::{locals, one_op, prim_name};
-use super::{internal, Builder, Env, Open, Subst, Sym};
+use super::exprs::{locals, prim_name};
+use super::{internal, literal, Builder, Env, Open, Subst, Sym};
 use crate::diagnostic::Diagnostic;
 use crate::ir::ty::Type;
 use crate::ir::{ArithOp, Builtin, Expr, ExprKind, PrimOp};
-use crate::lower::{Cell, Exec, Literal, Module, ModuleKind, Node, Op, Operand};
+use crate::lower::{Cell, Exec, Module, ModuleKind, Node, Op, Operand};
 use crate::source::Span;
 
 impl Builder<'_> {
@@ -73,16 +73,7 @@ impl Builder<'_> {
         });
         let value = match b {
             Branch::Expr(e, env, subst) => self.eval(e, env, subst),
-            Branch::Bool(x) => {
-                let expr = one_op(ExprKind::Bool(x), Type::Bool, span);
-                let text = x.to_string();
-                Ok(Sym::Val {
-                    level: 0,
-                    op: Operand::Literal(Literal { text, expr }),
-                    ty: Type::Bool,
-                    name: None,
-                })
-            }
+            Branch::Bool(x) => Ok(literal(ExprKind::Bool(x), x.to_string(), Type::Bool, span)),
         };
         self.close(value, span)
     }
