@@ -4,10 +4,13 @@
 //! and one backward, with no tensor between its steps.
 //!
 //! Both passes run over chunks of [`CHUNK`] elements, so the steps' values
-//! of a chunk stay in the first-level cache. The forward keeps every
-//! step's values (the inputs are the inputs' own); the backward goes
-//! through the steps in reverse, each adding its derivative times the
-//! incoming gradient to its operands' gradients:
+//! of a chunk stay in the first-level cache, and a large chain's passes
+//! are cut into one piece per thread (`threads::elementwise_parts`). The
+//! forward keeps only the values the backward reads (`Chain::kept`: a
+//! unary step's output, a product's and a square's operands) and the
+//! result; the other steps' values live in the chunk's scratch. The
+//! backward goes through the steps in reverse, each adding its derivative
+//! times the incoming gradient to its operands' gradients:
 //!
 //! | step | derivative |
 //! | --- | --- |
@@ -81,27 +84,76 @@ impl Chain {
             })
     }
 
-    /// The values of every step over all `n` elements, computed chunk by
-    /// chunk (an input step's values are the input itself: empty here).
-    fn forward(&self, inputs: &[Arc<[f32]>], n: usize) -> Vec<Vec<f32>> {
-        let mut vals: Vec<Vec<f32>> = self
-            .steps
-            .iter()
-            .map(|s| match s {
-                Step::Input(_) => Vec::new(),
-                _ => vec![0.0; n],
-            })
+    /// The steps whose values the backward reads (besides the inputs): a
+    /// unary step's own output (its derivative is a function of it, but for
+    /// `-a` and `a^2`), the operand of a square, both operands of a product.
+    /// The others live in one chunk's scratch only.
+    fn kept(&self) -> Vec<bool> {
+        let mut kept = vec![false; self.steps.len()];
+        for (s, step) in self.steps.iter().enumerate() {
+            match *step {
+                Step::Unary(Unary::Neg, _) | Step::Input(_) => {}
+                Step::Unary(Unary::Square, a) => kept[a] = true,
+                Step::Unary(_, _) => kept[s] = true,
+                Step::Binary(Binary::Mul, p, q) => {
+                    kept[p] = true;
+                    kept[q] = true;
+                }
+                Step::Binary(..) => {}
+            }
+        }
+        kept
+    }
+
+    /// The values of the kept steps and of the result over all `n`
+    /// elements (the others empty), computed chunk by chunk, on more than
+    /// one thread for a large chain.
+    fn forward(&self, inputs: &[Arc<[f32]>], n: usize, parts: usize) -> Vec<Vec<f32>> {
+        let last = self.steps.len().saturating_sub(1);
+        let kept = self.kept();
+        let full = |s: usize| !matches!(self.steps[s], Step::Input(_)) && (kept[s] || s == last);
+        let mut vals: Vec<Vec<f32>> = (0..self.steps.len())
+            .map(|s| if full(s) { vec![0.0; n] } else { Vec::new() })
             .collect();
+        let part = Part {
+            inputs: inputs.iter().map(|x| &x[..n]).collect(),
+            vals: vals.iter_mut().map(|v| &mut v[..]).collect(),
+            len: n,
+        };
+        in_parts(part, n, parts, &|p| self.forward_part(p));
+        vals
+    }
+
+    /// [`Chain::forward`] over one part of the elements.
+    fn forward_part(&self, part: Part<&mut [f32]>) {
+        let Part {
+            inputs,
+            mut vals,
+            len: n,
+        } = part;
+        let mut scratch: Vec<Vec<f32>> = self.steps.iter().map(|_| vec![0.0; CHUNK]).collect();
         for start in (0..n).step_by(CHUNK) {
             let end = (start + CHUNK).min(n);
             for (s, step) in self.steps.iter().enumerate() {
-                let (before, rest) = vals.split_at_mut(s);
-                let of = |p: usize| value(&self.steps, inputs, before, p, start, end);
+                let (done, rest) = vals.split_at_mut(s);
+                let (scr_done, scr_rest) = scratch.split_at_mut(s);
+                let at = Values {
+                    steps: &self.steps,
+                    inputs: &inputs,
+                    vals: done,
+                    scratch: scr_done,
+                };
+                let of = |p: usize| at.of(p, start, end);
+                let y = if rest[0].is_empty() {
+                    &mut scr_rest[0][..end - start]
+                } else {
+                    &mut rest[0][start..end]
+                };
                 match *step {
                     Step::Input(_) => {}
-                    Step::Unary(u, a) => unary(u, of(a), &mut rest[0][start..end]),
+                    Step::Unary(u, a) => unary(u, of(a), y),
                     Step::Binary(b, p, q) => {
-                        let each = rest[0][start..end].iter_mut().zip(of(p)).zip(of(q));
+                        let each = y.iter_mut().zip(of(p)).zip(of(q));
                         match b {
                             Binary::Add => each.for_each(|((y, &x), &z)| *y = x + z),
                             Binary::Sub => each.for_each(|((y, &x), &z)| *y = x - z),
@@ -111,29 +163,74 @@ impl Chain {
                 }
             }
         }
-        vals
     }
 
-    /// The gradients of the inputs, given the forward values `vals` and
-    /// the result's gradient `g`; chunk by chunk, the steps in reverse.
-    fn backward(&self, inputs: &[Arc<[f32]>], vals: &[Vec<f32>], g: &[f32]) -> Vec<Vec<f32>> {
+    /// The gradients of the inputs, given the forward's values `vals` and
+    /// the result's gradient `g`; chunk by chunk, the steps in reverse, on
+    /// more than one thread for a large chain.
+    fn backward(
+        &self,
+        inputs: &[Arc<[f32]>],
+        vals: &[Vec<f32>],
+        g: &[f32],
+        parts: usize,
+    ) -> Vec<Vec<f32>> {
         let n = g.len();
         let mut out = vec![vec![0.0; n]; self.inputs()];
+        let part = Part {
+            inputs: inputs.iter().map(|x| &x[..n]).chain([g]).collect(),
+            vals: vals.iter().map(|v| &v[..]).collect(),
+            len: n,
+        };
+        let outs = Part {
+            inputs: Vec::new(),
+            vals: out.iter_mut().map(|v| &mut v[..]).collect(),
+            len: n,
+        };
+        in_parts((part, outs), n, parts, &|(p, o)| self.backward_part(p, o));
+        out
+    }
+
+    /// [`Chain::backward`] over one part of the elements (`part.inputs`
+    /// ends with the result's gradient).
+    fn backward_part(&self, part: Part<&[f32]>, outs: Part<&mut [f32]>) {
+        let Part {
+            inputs,
+            vals,
+            len: n,
+        } = part;
+        let mut out = outs.vals;
+        let (inputs, g) = inputs.split_at(inputs.len() - 1);
+        let g = g[0];
         let mut grads = vec![vec![0.0; CHUNK]; self.steps.len()];
         for start in (0..n).step_by(CHUNK) {
             let end = (start + CHUNK).min(n);
             let len = end - start;
-            let of = |p: usize| value(&self.steps, inputs, vals, p, start, end);
             grads.iter_mut().for_each(|d| d[..len].fill(0.0));
             if let Some(last) = grads.last_mut() {
                 last[..len].copy_from_slice(&g[start..end]);
             }
             for (s, step) in self.steps.iter().enumerate().rev() {
                 let (before, rest) = grads.split_at_mut(s);
+                // Every value the derivatives read is kept (`kept`).
+                let at = Values {
+                    steps: &self.steps,
+                    inputs,
+                    vals: &vals,
+                    scratch: &[],
+                };
+                let of = |p: usize| at.of(p, start, end);
                 let dy = &rest[0][..len];
                 match *step {
                     Step::Input(k) => add(&mut out[k][start..end], dy),
-                    Step::Unary(u, a) => derivative(u, of(a), of(s), dy, &mut before[a][..len]),
+                    Step::Unary(u, a) => {
+                        let read = match u {
+                            Unary::Neg => dy,
+                            Unary::Square => of(a),
+                            _ => of(s),
+                        };
+                        derivative(u, read, dy, &mut before[a][..len])
+                    }
                     Step::Binary(Binary::Add, p, q) => {
                         add(&mut before[p][..len], dy);
                         add(&mut before[q][..len], dy);
@@ -150,22 +247,104 @@ impl Chain {
                 }
             }
         }
-        out
     }
 }
 
-/// Step `p`'s values over `start..end`: its input's, or its own.
-fn value<'v>(
-    steps: &[Step],
-    inputs: &'v [Arc<[f32]>],
-    vals: &'v [Vec<f32>],
-    p: usize,
-    start: usize,
-    end: usize,
-) -> &'v [f32] {
-    match steps[p] {
-        Step::Input(k) => &inputs[k][start..end],
-        _ => &vals[p][start..end],
+/// One range of a chain's elements: the inputs' values over it and the
+/// steps' (a step with no buffer of its own: empty).
+struct Part<'a, V> {
+    inputs: Vec<&'a [f32]>,
+    vals: Vec<V>,
+    len: usize,
+}
+
+/// What can be cut in two at an element.
+trait Halve: Sized + Send {
+    fn halve(self, at: usize) -> (Self, Self);
+}
+
+impl Halve for &[f32] {
+    fn halve(self, at: usize) -> (Self, Self) {
+        self.split_at(at.min(self.len()))
+    }
+}
+
+impl Halve for &mut [f32] {
+    fn halve(self, at: usize) -> (Self, Self) {
+        let at = at.min(self.len());
+        self.split_at_mut(at)
+    }
+}
+
+impl<V: Halve> Halve for Part<'_, V> {
+    fn halve(self, at: usize) -> (Self, Self) {
+        let at = at.min(self.len);
+        let (mut first, mut second) = (Part::empty(at), Part::empty(self.len - at));
+        for x in self.inputs {
+            let (l, r) = x.halve(at);
+            first.inputs.push(l);
+            second.inputs.push(r);
+        }
+        for v in self.vals {
+            let (l, r) = v.halve(at);
+            first.vals.push(l);
+            second.vals.push(r);
+        }
+        (first, second)
+    }
+}
+
+impl<V> Part<'_, V> {
+    fn empty(len: usize) -> Self {
+        Part {
+            inputs: Vec::new(),
+            vals: Vec::new(),
+            len,
+        }
+    }
+}
+
+impl<A: Halve, B: Halve> Halve for (A, B) {
+    fn halve(self, at: usize) -> (Self, Self) {
+        let (a1, a2) = self.0.halve(at);
+        let (b1, b2) = self.1.halve(at);
+        ((a1, b1), (a2, b2))
+    }
+}
+
+/// Runs `f` on `parts` pieces of `p`'s `len` elements (cut at whole
+/// chunks), the pieces on rayon's pool.
+fn in_parts<P: Halve>(p: P, len: usize, parts: usize, f: &(dyn Fn(P) + Sync)) {
+    if parts < 2 || len < 2 * CHUNK {
+        return f(p);
+    }
+    let at = (len / 2).div_ceil(CHUNK) * CHUNK;
+    let (first, second) = p.halve(at);
+    let half = parts / 2;
+    rayon::join(
+        || in_parts(first, at, half, f),
+        || in_parts(second, len - at, parts - half, f),
+    );
+}
+
+/// Step values over `start..end` of a part: an input's, a step's own
+/// buffer, or (no buffer) the chunk's scratch.
+struct Values<'v, V> {
+    steps: &'v [Step],
+    inputs: &'v [&'v [f32]],
+    vals: &'v [V],
+    scratch: &'v [Vec<f32>],
+}
+
+impl<V: AsRef<[f32]>> Values<'_, V> {
+    fn of(&self, p: usize, start: usize, end: usize) -> &[f32] {
+        match self.steps[p] {
+            Step::Input(k) => &self.inputs[k][start..end],
+            _ => match self.vals[p].as_ref() {
+                [] => &self.scratch[p][..end - start],
+                v => &v[start..end],
+            },
+        }
     }
 }
 
@@ -182,8 +361,10 @@ fn unary(u: Unary, x: &[f32], y: &mut [f32]) {
     }
 }
 
-/// `da += dy u'(x)`, from the input `x` and the output `y`.
-fn derivative(u: Unary, x: &[f32], y: &[f32], dy: &[f32], da: &mut [f32]) {
+/// `da += dy u'(x)`, from `read`: the output `y`, or for a square its
+/// operand `x` (unread for `-a`).
+fn derivative(u: Unary, read: &[f32], dy: &[f32], da: &mut [f32]) {
+    let (x, y) = (read, read);
     let each = da.iter_mut().zip(dy);
     match u {
         Unary::Tanh => each
@@ -218,10 +399,14 @@ impl Graph {
         let shape = inputs.first().map_or((0, 0), |x| (x.rows(), x.cols()));
         let values: Vec<Arc<[f32]>> = inputs.iter().map(Real::values).collect();
         let n = shape.0 * shape.1;
-        let vals = chain.forward(&values, n);
+        let parts = super::threads::elementwise_parts(n);
+        let mut vals = chain.forward(&values, n, parts);
+        let last = chain.steps.len().saturating_sub(1);
         let out = match chain.steps.last() {
             Some(Step::Input(k)) => values[*k].to_vec(),
-            _ => vals.last().cloned().unwrap_or_default(),
+            // The backward reads the result: a copy for the tensor.
+            Some(_) if chain.kept()[last] => vals[last].clone(),
+            _ => vals.pop().unwrap_or_default(),
         };
         if !self.is_training() {
             return self.custom(&[], shape, out, |_, _, _| {});
@@ -231,8 +416,52 @@ impl Graph {
         let operands: Vec<&Real> = inputs.iter().collect();
         self.custom(&operands, shape, out, move |k, g, gi| {
             let mut cache = cache.borrow_mut();
-            let grads = cache.get_or_insert_with(|| chain.backward(&values, &vals, g));
+            let grads = cache.get_or_insert_with(|| chain.backward(&values, &vals, g, parts));
             add(gi, &grads[k]);
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Cut into pieces on the pool's threads, the passes compute exactly
+    /// what one pass computes: every kind of step, 2,000 elements (chunks
+    /// and a partial one), up to 3 pieces.
+    #[test]
+    fn parts_equal_one_pass() {
+        use Step::{Binary as B, Input as In, Unary as U};
+        let chain = Chain {
+            steps: vec![
+                In(0),
+                In(1),
+                U(Unary::Sigmoid, 0),
+                U(Unary::Tanh, 1),
+                B(Binary::Mul, 2, 3),
+                U(Unary::Neg, 4),
+                U(Unary::Square, 5),
+                B(Binary::Sub, 6, 0),
+                U(Unary::Relu, 7),
+                U(Unary::Exp, 1),
+                B(Binary::Add, 8, 9),
+            ],
+        };
+        let n = 2_000;
+        let wave = |k: usize, f: f32| -> Arc<[f32]> {
+            (0..n).map(|i| ((i * k) as f32 * f).sin() * 2.0).collect()
+        };
+        let inputs = [wave(1, 0.37), wave(3, 0.11)];
+        let g: Vec<f32> = wave(5, 0.07).to_vec();
+        let whole = chain.forward(&inputs, n, 1);
+        let grads = chain.backward(&inputs, &whole, &g, 1);
+        for parts in 2..=3 {
+            let cut = chain.forward(&inputs, n, parts);
+            assert_eq!(cut, whole, "{parts} parts");
+            assert_eq!(chain.backward(&inputs, &cut, &g, parts), grads);
+        }
+        // Only the kept steps and the result have buffers.
+        let sizes: Vec<usize> = whole.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [0, 0, n, n, 0, n, 0, 0, n, n, n]);
     }
 }
