@@ -70,15 +70,39 @@ impl CopyPlan {
         runs.push(Run { src, dst, len });
     }
 
+    /// The output's values: appended run by run in output order when the
+    /// runs cover it without a gap (a slice, a concat, a gather), else
+    /// copied into zeros.
+    fn values(&self) -> Vec<f32> {
+        let n = self.rows * self.cols;
+        let values: Vec<_> = self.sources.iter().map(Real::values).collect();
+        let mut order: Vec<(usize, Run)> = (self.runs.iter().enumerate())
+            .flat_map(|(slot, runs)| runs.iter().map(move |&r| (slot, r)))
+            .collect();
+        order.sort_by_key(|(_, r)| r.dst);
+        let mut end = 0;
+        let tiles = order.iter().all(|(_, r)| {
+            let next = r.dst == end;
+            end += r.len;
+            next
+        }) && end == n;
+        if tiles {
+            let mut data = Vec::with_capacity(n);
+            for (slot, r) in order {
+                data.extend_from_slice(&values[slot][r.src..r.src + r.len]);
+            }
+            return data;
+        }
+        let mut data = vec![0.0; n];
+        for (slot, r) in order {
+            data[r.dst..r.dst + r.len].copy_from_slice(&values[slot][r.src..r.src + r.len]);
+        }
+        data
+    }
+
     /// Runs the plan on `g`'s tape.
     fn run(self, g: &mut Graph) -> Real {
-        let mut data = vec![0.0; self.rows * self.cols];
-        for (source, runs) in self.sources.iter().zip(&self.runs) {
-            let values = source.values();
-            for r in runs {
-                data[r.dst..r.dst + r.len].copy_from_slice(&values[r.src..r.src + r.len]);
-            }
-        }
+        let data = self.values();
         let operands: Vec<&Real> = self.sources.iter().collect();
         let runs = self.runs;
         g.custom(&operands, (self.rows, self.cols), data, move |k, g, gi| {

@@ -42,17 +42,40 @@ impl Real {
     /// (the gathers of a recurrence), which must not copy all of it each
     /// time.
     pub(super) fn values(&self) -> std::sync::Arc<[f32]> {
-        self.host.get_or_init(|| self.host().into()).clone()
+        let copy = || {
+            let mut values: std::sync::Arc<[f32]> =
+                std::iter::repeat_n(0.0, self.rows() * self.cols()).collect();
+            // Just made, so not shared. dfdx's iterators index out of bounds
+            // on empty tensors.
+            if let Some(buf) = std::sync::Arc::get_mut(&mut values).filter(|b| !b.is_empty()) {
+                self.t.copy_into(buf);
+            }
+            values
+        };
+        self.host.get_or_init(copy).clone()
     }
-    /// The values, row-major (a host copy: one memcpy, since the tensor is
-    /// contiguous).
+    /// The values, row-major: a copy of the host values when there are
+    /// some, else of the tensor (one memcpy, since it is contiguous).
     pub(super) fn host(&self) -> Vec<f32> {
+        if let Some(values) = self.host.get() {
+            return values.to_vec();
+        }
         let mut values = vec![0.0; self.rows() * self.cols()];
         // dfdx's iterators index out of bounds on empty tensors.
         if !values.is_empty() {
             self.t.copy_into(&mut values);
         }
         values
+    }
+
+    /// A fresh value whose host values are `data` (`t`'s), kept from the start:
+    /// the op that computed it on the host has them, and the ops reading
+    /// it would otherwise copy them back out of the tensor.
+    pub(super) fn with_host(t: T2, data: std::sync::Arc<[f32]>) -> Real {
+        let x = Real::fresh(t);
+        // A fresh cell: the set cannot fail.
+        let _ = x.host.set(data);
+        x
     }
 }
 
@@ -138,6 +161,7 @@ impl Graph {
         F: Fn(usize, &[f32], &mut [f32]) + 'static,
     {
         debug_assert_eq!(data.len(), shape.0 * shape.1);
+        let host: std::sync::Arc<[f32]> = data.as_slice().into();
         let out = self.dev.tensor_from_vec(data, shape);
         self.touch(operands);
         if let Some(tape) = self.tape.as_mut() {
@@ -154,7 +178,7 @@ impl Graph {
                 Ok(())
             });
         }
-        Real::fresh(out)
+        Real::with_host(out, host)
     }
 
     pub(super) fn backward_impl(&mut self, loss: &Real) -> Gradients {
