@@ -211,11 +211,13 @@ impl Graph {
     }
     /// Write `data` (row-major, `x`'s size) over `x`'s values in place: its
     /// buffer is reused unless another value shares it (a clone kept
-    /// elsewhere keeps the old values). `x` keeps its id.
+    /// elsewhere keeps the old values). `x` keeps its id; its host values
+    /// are `data` from now on (a weight is read by the next step's ops).
     pub fn overwrite(&self, x: &mut Real, data: &[f32]) {
         if data.len() == x.rows() * x.cols() && !data.is_empty() {
             x.t.copy_from(data);
-            x.host = Default::default();
+            let host: std::sync::Arc<[f32]> = data.into();
+            x.host = std::sync::Arc::new(host.into());
         }
     }
 

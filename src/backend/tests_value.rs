@@ -512,3 +512,23 @@ fn chain_values_equal_the_separate_ops() {
     let none = g.chain(&chain, &[empty.clone(), empty]);
     assert_eq!((none.rows(), none.cols()), (0, 3));
 }
+
+/// A weight overwritten in place (the optimizer's step) is read with its
+/// new values by every kind of reader: the host copy, a product, a gather;
+/// a clone taken before keeps the old ones.
+#[test]
+fn overwritten_values_are_read_fresh() {
+    let mut g = Graph::inference();
+    let mut w = g.from_vec(2, 2, vec![1.0, 2.0, 3.0, 4.0]);
+    let x = g.from_vec(1, 2, vec![1.0, 1.0]);
+    let before = w.clone();
+    let first = g.matmul(&x, &w);
+    assert_close(&g.to_vec(&first), &[4.0, 6.0]);
+    g.overwrite(&mut w, &[10.0, 20.0, 30.0, 40.0]);
+    assert_close(&g.to_vec(&w), &[10.0, 20.0, 30.0, 40.0]);
+    let product = g.matmul(&x, &w);
+    assert_close(&g.to_vec(&product), &[40.0, 60.0]);
+    let row = g.gather_rows(&w, &[1]);
+    assert_close(&g.to_vec(&row), &[30.0, 40.0]);
+    assert_close(&g.to_vec(&before), &[1.0, 2.0, 3.0, 4.0]);
+}

@@ -28,6 +28,28 @@ pub enum NonFinite {
     Gradient { value: f32, tensor: String },
 }
 
+/// The first value of `g` that is not finite, if any. Checked in sixteen
+/// lanes of `x * 0` (zero for a finite `x`, NaN for an infinity or NaN),
+/// which the compiler vectorises; only a gradient that fails is searched.
+/// Every weight's gradient is checked every step: at batch 1 the scalar
+/// search was a tenth of the RNN's time.
+pub fn first_non_finite(g: &[f32]) -> Option<f32> {
+    const LANES: usize = 16;
+    let mut lanes = [0.0f32; LANES];
+    let chunks = g.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (l, &x) in lanes.iter_mut().zip(chunk) {
+            *l += x * 0.0;
+        }
+    }
+    let finite = lanes.iter().all(|&l| l == 0.0) && rest.iter().all(|x| x.is_finite());
+    if finite {
+        return None;
+    }
+    g.iter().copied().find(|x| !x.is_finite())
+}
+
 /// Where in training: 1-based epoch and batch.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct At {
@@ -92,4 +114,38 @@ pub fn locate(
     let (_, span) = watched.ok()?;
     let def = program.def_at(span?)?;
     Some((def.name.clone(), def.span))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_non_finite;
+
+    /// A non-finite value anywhere (in a lane, in the remainder, among
+    /// huge finite ones) is found, and it is the first one.
+    #[test]
+    fn finds_the_first_non_finite_value() {
+        let check = |len: usize, bad: &[(usize, f32)], want: Option<f32>| {
+            let mut g: Vec<f32> = (0..len).map(|i| (i as f32 - 20.0) * 1e37).collect();
+            for &(at, v) in bad {
+                g[at] = v;
+            }
+            let got = first_non_finite(&g);
+            assert_eq!(
+                got.map(f32::to_bits),
+                want.map(f32::to_bits),
+                "{len} {bad:?}"
+            );
+        };
+        check(0, &[], None);
+        check(40, &[], None);
+        check(40, &[(3, f32::NAN)], Some(f32::NAN));
+        check(
+            40,
+            &[(17, f32::INFINITY), (30, f32::NAN)],
+            Some(f32::INFINITY),
+        );
+        check(40, &[(39, f32::NEG_INFINITY)], Some(f32::NEG_INFINITY));
+        check(7, &[(6, f32::NAN)], Some(f32::NAN));
+        check(32, &[(31, f32::MAX), (0, f32::MIN)], None);
+    }
 }

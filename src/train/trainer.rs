@@ -439,7 +439,7 @@ impl<'a> Trainer<'a> {
                 if measure {
                     squares += g.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>();
                 }
-                g.iter().copied().find(|x| !x.is_finite())
+                super::nonfinite::first_non_finite(g)
             });
             if let Some(Some(value)) = bad {
                 let names = self.state.weights.names(program);
