@@ -1,5 +1,5 @@
-//! Elementwise ops: unary functions, binary arithmetic, `broadcast_cols`
-//! and `affine_scalar`.
+//! Elementwise ops: unary functions, binary arithmetic, `broadcast_cols`,
+//! `affine_scalar` and soft thresholding (one op).
 //!
 //! `tanh`, `sigmoid`, `exp` and `ln` are custom ops on the vectorised
 //! kernels of `vmath` (dfdx's call libm once per element); the other unary
@@ -125,6 +125,38 @@ impl Graph {
                 .zip(g)
                 .zip(av.iter())
                 .for_each(|((gi, &g), &a)| *gi += g * a),
+        })
+    }
+
+    /// Soft thresholding, `y = sign x * relu (|x| - t)`, in one pass (`t`
+    /// the shape of `x`). Backward, where `|x| - t > 0` (the entry passes):
+    /// `dx = g sign(x)^2` (`g`, or 0 at `x = 0`), `dt = -g sign x`; 0
+    /// elsewhere (`relu'(0) = 0`, `abs'(0) = 0`, as the separate ops).
+    pub(super) fn soft_threshold_impl(&mut self, t: &Real, x: &Real) -> Real {
+        let (tv, xv) = (t.values(), x.values());
+        let sign = |v: f32| {
+            if v > 0.0 {
+                1.0
+            } else if v < 0.0 {
+                -1.0
+            } else {
+                0.0
+            }
+        };
+        // The sign of each entry that passes, 0 for one that does not.
+        let pass: Vec<f32> = (xv.iter().zip(tv.iter()))
+            .map(|(&x, &t)| if x.abs() - t > 0.0 { sign(x) } else { 0.0 })
+            .collect();
+        // `sign x * 0` where an entry does not pass: the separate ops' signed zero.
+        let y = (xv.iter().zip(tv.iter()))
+            .map(|(&x, &t)| sign(x) * (x.abs() - t).max(0.0))
+            .collect();
+        self.custom(&[t, x], (x.rows(), x.cols()), y, move |k, g, gi| {
+            let each = gi.iter_mut().zip(g).zip(&pass);
+            match k {
+                0 => each.for_each(|((gi, &g), &s)| *gi -= g * s),
+                _ => each.for_each(|((gi, &g), &s)| *gi += g * s * s),
+            }
         })
     }
 

@@ -239,6 +239,15 @@ impl Graph {
         debug_assert_eq!(x.cols(), 1, "broadcast_cols: input must be [r, 1]");
         self.broadcast_cols_impl(x, cols)
     }
+    /// `sign x * relu (|x| - t)` per entry (`t` the shape of `x`).
+    pub fn soft_threshold(&mut self, t: &Real, x: &Real) -> Real {
+        debug_assert_eq!(
+            (t.rows(), t.cols()),
+            (x.rows(), x.cols()),
+            "soft_threshold: shapes differ"
+        );
+        self.soft_threshold_impl(t, x)
+    }
     /// `x[i, j] ^ p[i]`: each row raised to its own power (`p` is `[r, 1]`).
     pub fn pow_rows(&mut self, x: &Real, p: &Real) -> Real {
         debug_assert_eq!(

@@ -76,6 +76,27 @@ fn cols_at_and_permute_cols() {
     assert_gradients(&[x], |g, xs| g.permute_cols(&xs[0], &[0, 3, 1, 4, 2, 5]));
 }
 
+/// Soft thresholding: entries that pass and entries that do not, both
+/// signs, `|x| - t` at least 0.2 from the kink.
+#[test]
+fn soft_threshold() {
+    let x = vec![-1.2, 0.3, 0.9, -0.25, 1.4, -0.8];
+    let t = vec![0.5, 0.6, 0.1, 0.05, 0.7, 1.0];
+    let inputs = [
+        Input {
+            rows: 2,
+            cols: 3,
+            data: t,
+        },
+        Input {
+            rows: 2,
+            cols: 3,
+            data: x,
+        },
+    ];
+    assert_gradients(&inputs, |g, xs| g.soft_threshold(&xs[0], &xs[1]));
+}
+
 #[test]
 fn pow_rows() {
     let x = u(3, 4, 0.3, 2.0, 16);

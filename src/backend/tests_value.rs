@@ -532,3 +532,20 @@ fn overwritten_values_are_read_fresh() {
     assert_close(&g.to_vec(&row), &[30.0, 40.0]);
     assert_close(&g.to_vec(&before), &[1.0, 2.0, 3.0, 4.0]);
 }
+
+/// Soft thresholding as one op equals its separate ops bit for bit (the
+/// signed zeros of entries that do not pass included).
+#[test]
+fn soft_threshold_equals_the_separate_ops() {
+    let mut g = Graph::inference();
+    let x = g.from_vec(1, 6, vec![-1.2, 0.3, 0.0, -0.05, 1.4, -0.8]);
+    let t = g.from_vec(1, 6, vec![0.5, 0.6, 0.1, 0.1, -0.5, 0.0]);
+    let one = g.soft_threshold(&t, &x);
+    let sign = g.unary(Unary::Sign, &x);
+    let a = g.unary(Unary::Abs, &x);
+    let d = g.binary(Binary::Sub, &a, &t);
+    let r = g.unary(Unary::Relu, &d);
+    let separate = g.binary(Binary::Mul, &sign, &r);
+    let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+    assert_eq!(bits(g.to_vec(&one)), bits(g.to_vec(&separate)));
+}

@@ -218,34 +218,11 @@ pub(crate) fn unary_of(b: Builtin) -> Unary {
     }
 }
 
-/// `sign x * relu (abs x - t)`, the sign a constant read from `x`.
+/// `sign x * relu (abs x - t)`, the sign a constant read from `x`: one
+/// backend op.
 fn soft_threshold(ev: &mut Eval, t: &Value, x: &Value, span: Span) -> Result<Value, Diagnostic> {
     let g = &mut *ev.graph;
-    zip_reals(
-        t,
-        x,
-        &mut |t, x| {
-            let sign: Vec<f32> = g
-                .to_vec(x)
-                .iter()
-                .map(|&v| {
-                    if v > 0.0 {
-                        1.0
-                    } else if v < 0.0 {
-                        -1.0
-                    } else {
-                        0.0
-                    }
-                })
-                .collect();
-            let sign = g.from_vec(x.rows(), x.cols(), sign);
-            let a = g.unary(Unary::Abs, x);
-            let d = g.binary(Binary::Sub, &a, t);
-            let r = g.unary(Unary::Relu, &d);
-            Ok(g.binary(Binary::Mul, &sign, &r))
-        },
-        span,
-    )
+    zip_reals(t, x, &mut |t, x| Ok(g.soft_threshold(t, x)), span)
 }
 
 /// `x` where `abs x > t`, else 0 (the mask is a constant).
