@@ -321,7 +321,7 @@ fn in_parts<P: Halve>(p: P, len: usize, parts: usize, f: &(dyn Fn(P) + Sync)) {
     let at = (len / 2).div_ceil(CHUNK) * CHUNK;
     let (first, second) = p.halve(at);
     let half = parts / 2;
-    rayon::join(
+    super::threads::join(
         || in_parts(first, at, half, f),
         || in_parts(second, len - at, parts - half, f),
     );

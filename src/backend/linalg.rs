@@ -145,7 +145,7 @@ fn split(dst: Dst, a: Mat, b: Mat, parts: usize) {
         ((dst, a, b.cols_of(0, h)), (right, a, b.cols_of(h, n)))
     };
     let half = parts / 2;
-    rayon::join(
+    super::threads::join(
         move || split(first.0, first.1, first.2, half),
         move || split(second.0, second.1, second.2, parts - half),
     );
