@@ -236,9 +236,20 @@ fn hoisted_network_cells_equal_their_plain_runs() {
          def loss (xs : List R[2]) : Float =\n\
            sum (dropout 0.5 (fold (\\h x -> tanh (cell (h, x * p))) zeros xs))"
         .to_string();
+    // An unrolled cell: a constant times a param, a captured value's work.
+    let unrolled = "param s : R[3, 3]\nparam theta : Float\nlearn w : R[2] -> R[3]\n\
+         def loss (x : R[2]) : Float =\n\
+           let b = w x in\n\
+           sum (iterate 3 (\\z -> soft_threshold ((ones : R[3]) * theta) (b + s @ z)\n\
+             + tanh (b * theta)) b)"
+        .to_string();
+    let points: Vec<String> = ["[0.5, -0.2]", "[1.0, 0.3]", "[-0.7, 0.9]", "[0.1, 0.0]"]
+        .map(String::from)
+        .to_vec();
     check(
         Strategy::NetworkHoisting,
         &[
+            ("iterate's invariant work", &unrolled, points),
             (
                 "a program drawing, a param in the step",
                 &drawing,

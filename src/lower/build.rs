@@ -659,9 +659,11 @@ impl Builder<'_> {
                 (v, _) => operands.push(self.operand(v)),
             }
         }
-        if kind == ModuleKind::Rnn {
-            for (_, cell) in &mut cells {
-                super::hoist::mark_hoisted(cell, self.program);
+        for (_, cell) in &mut cells {
+            match kind {
+                ModuleKind::Rnn => super::hoist::mark_hoisted(cell, self.program),
+                ModuleKind::Unrolled => super::hoist::mark_invariant(cell, self.program),
+                _ => {}
             }
         }
         for (_, cell) in &mut cells {

@@ -373,7 +373,7 @@ pub(super) fn mark_hoisted(cell: &mut Cell, program: &Program) {
     for i in 0..cell.nodes.len() {
         let node = &cell.nodes[i];
         let dep = deps.nodes[i];
-        let fixed = !dep && !matches!(node.op, Op::Prim(ref p) if p.starts_with('.'));
+        let fixed = is_fixed(node, dep);
         let split = dep
             && affine_over_tuple(node, program).is_some()
             && matches!(node.args.as_slice(), [Operand::Tuple(parts)]
@@ -389,6 +389,25 @@ pub(super) fn mark_hoisted(cell: &mut Cell, program: &Program) {
         };
         cell.nodes[i].hoisted = hoisted;
     }
+}
+
+/// Mark the ops of an unrolled module's cell (`iterate`) that do not
+/// depend on the state (its one parameter) and draw nothing: the same at
+/// every step, the runtime computes them once before the steps
+/// ([`cell_plan`]).
+pub(super) fn mark_invariant(cell: &mut Cell, program: &Program) {
+    let deps = StateDependence::of(cell);
+    for (node, &dep) in cell.nodes.iter_mut().zip(&deps.nodes) {
+        if is_fixed(node, dep) && !node.draws(program) {
+            node.hoisted = Mark::Whole;
+        }
+    }
+}
+
+/// A node computed from fixed values only (`dep`: it reads the state),
+/// not a tuple component (read where its tuple is).
+fn is_fixed(node: &Node, dep: bool) -> bool {
+    !dep && !matches!(node.op, Op::Prim(ref p) if p.starts_with('.'))
 }
 
 /// The piece of an affine node over a tuple domain.

@@ -172,6 +172,20 @@ impl Node {
         self.args.iter().chain(captured)
     }
 
+    /// Does running the node draw random values (its expression, the defs
+    /// it uses, the cells of its module)?
+    pub fn draws(&self, program: &Program) -> bool {
+        let own = match &self.exec {
+            Exec::Expr(e) | Exec::Fused { expr: e, .. } => program.draws_in(e),
+            _ => false,
+        };
+        let inner = match &self.op {
+            Op::Module(m) => m.cells.iter().any(|(_, c)| c.draws(program)),
+            _ => false,
+        };
+        own || inner
+    }
+
     /// The node executed as the one-op expression `kind` (typed as the
     /// node, at its span).
     pub fn exec(mut self, kind: crate::ir::ExprKind) -> Node {
@@ -373,6 +387,11 @@ impl Op {
 }
 
 impl Cell {
+    /// Does running the cell draw random values?
+    pub fn draws(&self, program: &Program) -> bool {
+        self.nodes.iter().any(|n| n.draws(program))
+    }
+
     /// Does input `i` stand for a value of the enclosing cell?
     pub fn is_captured(&self, i: usize) -> bool {
         self.captured.iter().any(|(_, j)| *j == i)

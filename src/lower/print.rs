@@ -102,10 +102,11 @@ impl<'t> Printer<'t> {
                         ),
                         None => format!("%{i} = {}{args} : {ty}", m.kind.name()),
                     };
-                    let hoists = m
-                        .cells
-                        .iter()
-                        .any(|(_, c)| c.nodes.iter().any(|n| n.hoisted != Hoisted::No));
+                    // An unrolled module's invariant work moves whatever
+                    // the batch; an RNN's only up to the bound.
+                    let hoists = m.kind == super::ModuleKind::Rnn
+                        && (m.cells.iter())
+                            .any(|(_, c)| c.nodes.iter().any(|n| n.hoisted != Hoisted::No));
                     let note = hoists.then(|| {
                         format!(
                             "hoisted over minibatches of at most {} examples",

@@ -410,3 +410,41 @@ fn a_module_reading_only_the_element_runs_before_the_loop() {
         "#]],
     );
 }
+
+/// An unrolled module's cell: the ops that read neither the state nor a
+/// draw (a constant times a `param`, a captured value's work) run once
+/// before the steps; a draw stays in every step.
+#[test]
+fn iterate_moves_invariant_work_before_the_steps() {
+    check(
+        "param s : R[3, 3]\nparam theta : Float\nlearn w : R[2] -> R[3]\n\
+         def f (x : R[2]) : R[3] =\n\
+           let b = w x in\n\
+           iterate 3 (\\z -> soft_threshold ((ones : R[3]) * theta) (b + s @ z) + tanh (b * theta)\n\
+             + dropout 0.5 (ones : R[3])) b",
+        "f",
+        expect![[r#"
+            f (x : R[2]) : R[3]
+              %0 = affine w x : R[3]                                    affine 2 -> 3, 9 parameters
+              %1 = unrolled (iterate \) 3 %0 : R[3]
+                  cell (z : R[3], captured b : R[3])
+                    %0 = ones : R[3]                                    before the loop
+                    %1 = param theta : Float                            1 parameter; before the loop
+                    %2 = * %0 %1 : R[3]                                 before the loop
+                    %3 = param s : R[3, 3]                              9 parameters; before the loop
+                    %4 = @ %3 z : R[3]
+                    %5 = + b %4 : R[3]
+                    %6 = soft_threshold %2 %5 : R[3]
+                    %7 = param theta : Float                            1 parameter; before the loop
+                    %8 = * b %7 : R[3]                                  before the loop
+                    %9 = tanh %8 : R[3]                                 before the loop
+                    %10 = + %6 %9 : R[3]                                fused into %13
+                    %11 = ones : R[3]                                   before the loop
+                    %12 = dropout 0.5 %11 : R[3]
+                    %13 = + %10 %12 : R[3]
+                    = %13
+              = %1
+              parameters: 19 (3 learned pieces)
+        "#]],
+    );
+}

@@ -59,8 +59,16 @@ pub(crate) fn call(
         }
         (Builtin::Iterate, [Value::Int(n), f, x]) => {
             let n = step_counts(n, "iterate", span)?;
-            let mut step = |ev: &mut Eval, fa: &Value, st: Value, _: usize, _: &[usize]| {
-                Ok((ev.apply(fa, vec![st], span)?, None))
+            let hoisted = super::hoist::prepare_invariant(ev, f)?;
+            let mut step = |ev: &mut Eval, fa: &Value, st: Value, _: usize, active: &[usize]| {
+                let next = match &hoisted {
+                    Some(h) => {
+                        let table = h.step(ev, active);
+                        ev.apply_hoisted(fa, vec![st], table, span)?
+                    }
+                    None => ev.apply(fa, vec![st], span)?,
+                };
+                Ok((next, None))
             };
             let (fin, _) = run_steps(ev, f, x, &n, &mut step)?;
             Ok(fin)

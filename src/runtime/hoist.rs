@@ -123,6 +123,31 @@ impl Prepared {
 /// Evaluate the hoisting plan of step function `f` (state first, then the
 /// element, after any arguments applied beforehand) on all elements of
 /// `xs`; `None` when there is nothing to hoist or hoisting is off.
+/// The work of `iterate`'s step function that does not depend on the
+/// state, done once before the steps: for a network's unrolled cell
+/// (`network::prepare_invariant`); `None` for a closure of the evaluator,
+/// or with hoisting off.
+pub(crate) fn prepare_invariant(ev: &mut Eval, f: &Value) -> Result<Option<Prepared>, Diagnostic> {
+    let Value::Func(func) = f else {
+        return Ok(None);
+    };
+    match &**func {
+        Func::Cell {
+            cell,
+            captured,
+            origin,
+        } if HOISTING.with(Cell::get) => {
+            let run = super::network::Run {
+                cell,
+                captured,
+                origin,
+            };
+            super::network::prepare_invariant(ev, &run)
+        }
+        _ => Ok(None),
+    }
+}
+
 pub(crate) fn prepare(
     ev: &mut Eval,
     f: &Value,

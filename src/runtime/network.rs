@@ -149,15 +149,7 @@ pub(crate) fn prepare(
 ) -> Result<Option<Prepared>, Diagnostic> {
     let examples = xs.offsets.len().saturating_sub(1);
     let cell = run.cell;
-    if cell.params.len() != 2 || run.origin.len() != examples {
-        return Ok(None);
-    }
-    // In a program that draws, a closed def runs in its place (it may
-    // draw), which the work before the loop would reorder.
-    let in_place = |n: &Node| {
-        matches!(&n.exec, Exec::Expr(e) if crate::lower::is_shared(e)) && !deferred(ev, n)
-    };
-    if ev.draws && (draws(ev.ctx.program, cell) || cell.nodes.iter().any(in_place)) {
+    if cell.params.len() != 2 || run.origin.len() != examples || !may_hoist(ev, cell) {
         return Ok(None);
     }
     let plan = crate::lower::hoist::cell_plan(ev.ctx.program, cell);
@@ -178,18 +170,7 @@ pub(crate) fn prepare(
     };
     let mut frame = Frame::new(&all);
     bind_input(&cell.params[1], xs.elems.clone(), &mut frame.inputs, span)?;
-    frame.nodes = vec![None; cell.nodes.len()];
-    let mut values = Vec::new();
-    let mut skip = Vec::new();
-    for h in &plan.values {
-        let node = &cell.nodes[h.at];
-        let v = frame.run(ev, node)?;
-        frame.nodes[h.at] = Some(v.clone());
-        match h.in_loop {
-            true => values.push((h.at, v)),
-            false => skip.push(h.at),
-        }
-    }
+    let (values, mut skip) = frame.hoisted_values(ev, &plan)?;
     let mut splits = Vec::with_capacity(plan.splits.len());
     for s in &plan.splits {
         let node = &cell.nodes[s.source];
@@ -209,6 +190,33 @@ pub(crate) fn prepare(
         }
     }
     Ok(Some(Prepared::made(values, splits, skip)))
+}
+
+/// The work of an unrolled module's cell (`iterate`) that does not depend
+/// on the state (`lower::hoist::mark_invariant`), evaluated once on all
+/// examples before the steps; each step reads its running examples' rows.
+/// `None` when there is none, or the cell draws in a program that draws.
+pub(crate) fn prepare_invariant(ev: &mut Eval, run: &Run) -> Result<Option<Prepared>, Diagnostic> {
+    let cell = run.cell;
+    if cell.params.len() != 1 || !may_hoist(ev, cell) {
+        return Ok(None);
+    }
+    let plan = crate::lower::hoist::cell_plan(ev.ctx.program, cell);
+    if plan.values.is_empty() {
+        return Ok(None);
+    }
+    let (values, skip) = Frame::new(run).hoisted_values(ev, &plan)?;
+    Ok(Some(Prepared::made(values, Vec::new(), skip)))
+}
+
+/// May work of `cell` move before its loop? Not in a program that draws
+/// when the cell draws, or runs a closed def in its place (it may draw):
+/// the work before the loop would reorder the draws.
+fn may_hoist(ev: &Eval, cell: &Cell) -> bool {
+    let in_place = |n: &Node| {
+        matches!(&n.exec, Exec::Expr(e) if crate::lower::is_shared(e)) && !deferred(ev, n)
+    };
+    !(ev.draws && (cell.draws(ev.ctx.program) || cell.nodes.iter().any(in_place)))
 }
 
 /// Is `node` a value the same for every example (a `param`, a closed def)
@@ -243,22 +251,6 @@ fn used_locals(e: &crate::ir::Expr) -> Vec<LocalId> {
         _ => None,
     };
     direct.into_iter().filter_map(local).collect()
-}
-
-/// Does running the cell draw random values (its ops, the defs they use,
-/// the cells of its modules)?
-fn draws(program: &crate::ir::Program, cell: &Cell) -> bool {
-    cell.nodes.iter().any(|n| {
-        let own = match &n.exec {
-            Exec::Expr(e) | Exec::Fused { expr: e, .. } => program.draws_in(e),
-            _ => false,
-        };
-        let inner = match &n.op {
-            Op::Module(m) => m.cells.iter().any(|(_, c)| draws(program, c)),
-            _ => false,
-        };
-        own || inner
-    })
 }
 
 /// Bind a parameter's pattern (`Bind(i, _)` names input `i`) to a value.
@@ -301,6 +293,29 @@ struct Frame<'a> {
 }
 
 impl<'a> Frame<'a> {
+    /// Run the plan's hoisted nodes in order (their operands bound or
+    /// hoisted before them): those the loop reads, and those only later
+    /// hoisted nodes read (`skip`: not read in the loop).
+    fn hoisted_values(
+        &mut self,
+        ev: &mut Eval,
+        plan: &crate::lower::hoist::HoistPlan,
+    ) -> Result<(Vec<(usize, Value)>, Vec<usize>), Diagnostic> {
+        self.nodes = vec![None; self.cell.nodes.len()];
+        let mut values = Vec::new();
+        let mut skip = Vec::new();
+        for h in &plan.values {
+            let node = &self.cell.nodes[h.at];
+            let v = self.run(ev, node)?;
+            self.nodes[h.at] = Some(v.clone());
+            match h.in_loop {
+                true => values.push((h.at, v)),
+                false => skip.push(h.at),
+            }
+        }
+        Ok((values, skip))
+    }
+
     /// A frame with the run's captured inputs bound.
     fn new(run: &Run<'a>) -> Frame<'a> {
         let mut inputs: Vec<Option<Value>> = vec![None; run.cell.inputs.len()];
