@@ -426,7 +426,7 @@ impl Graph {
 mod tests {
     use super::*;
 
-    /// Cut into pieces on the pool's threads, the passes compute exactly
+    /// Cut into pieces on other threads, the passes compute exactly
     /// what one pass computes: every kind of step, 2,000 elements (chunks
     /// and a partial one), up to 3 pieces.
     #[test]

@@ -7,7 +7,9 @@
 //! source tensors into the output. Sources are deduplicated by id, so a
 //! part repeated in a concat is one operand whose gradient sums both uses.
 //! Forward and backward are linear in the output size plus the number of
-//! runs (adjacent runs are merged), however many parts there are.
+//! runs (adjacent runs are merged; the forward sorts them by destination
+//! and appends them when they tile the output), however many parts there
+//! are.
 //! `reshape` records nothing: the result is the same dfdx tensor.
 
 use std::collections::HashMap;
