@@ -246,10 +246,27 @@ fn hoisted_network_cells_equal_their_plain_runs() {
     let points: Vec<String> = ["[0.5, -0.2]", "[1.0, 0.3]", "[-0.7, 0.9]", "[0.1, 0.0]"]
         .map(String::from)
         .to_vec();
+    // Per-example step counts: the running examples leave the steps one by
+    // one, each step reading the rows of those still running.
+    let counted = "param s : R[3, 3]\nlearn w : R[2] -> R[3]\n\
+         def loss ((k, x) : (Int, R[2])) : Float =\n\
+           let b = w x in\n\
+           sum (iterate k (\\z -> tanh (s @ z + b * 2.0) + sigmoid b) b)"
+        .to_string();
+    let counts: Vec<String> = [
+        "[2, [0.5, -0.2]]",
+        "[0, [1.0, 0.3]]",
+        "[4, [-0.7, 0.9]]",
+        "[1, [0.1, 0.0]]",
+        "[3, [0.3, 0.6]]",
+    ]
+    .map(String::from)
+    .to_vec();
     check(
         Strategy::NetworkHoisting,
         &[
             ("iterate's invariant work", &unrolled, points),
+            ("iterate with per-example counts", &counted, counts),
             (
                 "a program drawing, a param in the step",
                 &drawing,

@@ -120,9 +120,6 @@ impl Prepared {
     }
 }
 
-/// Evaluate the hoisting plan of step function `f` (state first, then the
-/// element, after any arguments applied beforehand) on all elements of
-/// `xs`; `None` when there is nothing to hoist or hoisting is off.
 /// The work of `iterate`'s step function that does not depend on the
 /// state, done once before the steps: for a network's unrolled cell
 /// (`network::prepare_invariant`); `None` for a closure of the evaluator,
@@ -148,6 +145,9 @@ pub(crate) fn prepare_invariant(ev: &mut Eval, f: &Value) -> Result<Option<Prepa
     }
 }
 
+/// Evaluate the hoisting plan of step function `f` (state first, then the
+/// element, after any arguments applied beforehand) on all elements of
+/// `xs`; `None` when there is nothing to hoist or hoisting is off.
 pub(crate) fn prepare(
     ev: &mut Eval,
     f: &Value,
