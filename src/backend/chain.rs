@@ -108,9 +108,14 @@ impl Chain {
     /// The values of the kept steps and of the result over all `n`
     /// elements (the others empty), computed chunk by chunk, on more than
     /// one thread for a large chain.
-    fn forward(&self, inputs: &[Arc<[f32]>], n: usize, parts: usize) -> Vec<Vec<f32>> {
+    fn forward(
+        &self,
+        inputs: &[Arc<[f32]>],
+        n: usize,
+        parts: usize,
+        kept: &[bool],
+    ) -> Vec<Vec<f32>> {
         let last = self.steps.len().saturating_sub(1);
-        let kept = self.kept();
         let full = |s: usize| !matches!(self.steps[s], Step::Input(_)) && (kept[s] || s == last);
         let mut vals: Vec<Vec<f32>> = (0..self.steps.len())
             .map(|s| if full(s) { vec![0.0; n] } else { Vec::new() })
@@ -178,7 +183,7 @@ impl Chain {
         let n = g.len();
         let mut out = vec![vec![0.0; n]; self.inputs()];
         let part = Part {
-            inputs: inputs.iter().map(|x| &x[..n]).chain([g]).collect(),
+            inputs: inputs.iter().map(|x| &x[..n]).collect(),
             vals: vals.iter().map(|v| &v[..]).collect(),
             len: n,
         };
@@ -187,21 +192,21 @@ impl Chain {
             vals: out.iter_mut().map(|v| &mut v[..]).collect(),
             len: n,
         };
-        in_parts((part, outs), n, parts, &|(p, o)| self.backward_part(p, o));
+        in_parts(((part, g), outs), n, parts, &|((p, g), o)| {
+            self.backward_part(p, g, o)
+        });
         out
     }
 
-    /// [`Chain::backward`] over one part of the elements (`part.inputs`
-    /// ends with the result's gradient).
-    fn backward_part(&self, part: Part<&[f32]>, outs: Part<&mut [f32]>) {
+    /// [`Chain::backward`] over one part of the elements, `g` the result's
+    /// gradient over it.
+    fn backward_part(&self, part: Part<&[f32]>, g: &[f32], outs: Part<&mut [f32]>) {
         let Part {
             inputs,
             vals,
             len: n,
         } = part;
         let mut out = outs.vals;
-        let (inputs, g) = inputs.split_at(inputs.len() - 1);
-        let g = g[0];
         let mut grads = vec![vec![0.0; CHUNK]; self.steps.len()];
         for start in (0..n).step_by(CHUNK) {
             let end = (start + CHUNK).min(n);
@@ -215,7 +220,7 @@ impl Chain {
                 // Every value the derivatives read is kept (`kept`).
                 let at = Values {
                     steps: &self.steps,
-                    inputs,
+                    inputs: &inputs,
                     vals: &vals,
                     scratch: &[],
                 };
@@ -400,12 +405,12 @@ impl Graph {
         let values: Vec<Arc<[f32]>> = inputs.iter().map(Real::values).collect();
         let n = shape.0 * shape.1;
         let parts = super::threads::elementwise_parts(n);
-        let mut vals = chain.forward(&values, n, parts);
-        let last = chain.steps.len().saturating_sub(1);
+        let kept = chain.kept();
+        let mut vals = chain.forward(&values, n, parts, &kept);
         let out = match chain.steps.last() {
             Some(Step::Input(k)) => values[*k].to_vec(),
             // The backward reads the result: a copy for the tensor.
-            Some(_) if chain.kept()[last] => vals[last].clone(),
+            Some(_) if kept.last() == Some(&true) => vals.last().cloned().unwrap_or_default(),
             _ => vals.pop().unwrap_or_default(),
         };
         if !self.is_training() {
@@ -453,10 +458,11 @@ mod tests {
         };
         let inputs = [wave(1, 0.37), wave(3, 0.11)];
         let g: Vec<f32> = wave(5, 0.07).to_vec();
-        let whole = chain.forward(&inputs, n, 1);
+        let kept = chain.kept();
+        let whole = chain.forward(&inputs, n, 1, &kept);
         let grads = chain.backward(&inputs, &whole, &g, 1);
         for parts in 2..=3 {
-            let cut = chain.forward(&inputs, n, parts);
+            let cut = chain.forward(&inputs, n, parts, &kept);
             assert_eq!(cut, whole, "{parts} parts");
             assert_eq!(chain.backward(&inputs, &cut, &g, parts), grads);
         }
