@@ -358,6 +358,24 @@ impl Graph {
             .all(|&(p, r)| p < parts.len() && r < parts[p].rows()));
         self.gather_from_impl(parts, rows)
     }
+    /// Gathers side by side: row `k` of the result is, block after block,
+    /// row `rows[k].1` of `parts[rows[k].0]` of that block (every block
+    /// picks the same number of rows; a block's parts have the same cols).
+    /// One op for what is otherwise a `gather_from` per block and a
+    /// `concat_cols` of them: a tree cell's affine input `[h_l; h_r]` read
+    /// straight from the node-state parts.
+    pub fn gather_cols(&mut self, blocks: &[(&[Real], &[(usize, usize)])]) -> Real {
+        debug_assert!(!blocks.is_empty(), "gather_cols: no blocks");
+        debug_assert!(blocks.iter().all(|(parts, rows)| {
+            !parts.is_empty()
+                && rows.len() == blocks[0].1.len()
+                && parts.iter().all(|p| p.cols() == parts[0].cols())
+                && rows
+                    .iter()
+                    .all(|&(p, r)| p < parts.len() && r < parts[p].rows())
+        }));
+        self.gather_cols_impl(blocks)
+    }
     /// Rows stacked: all parts have the same cols. An empty slice is not allowed.
     ///
     /// Cost is linear in the total size, however many parts.

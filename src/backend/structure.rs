@@ -1,4 +1,5 @@
-//! Data-movement ops: `gather_rows`, `concat_rows`, `concat_cols`,
+//! Data-movement ops: `gather_rows`, `gather_from`, `gather_cols`,
+//! `concat_rows`, `concat_cols`,
 //! `slice_cols`, `select_rows`, `reshape`.
 //!
 //! `gather_rows` is dfdx's `gather` (reads the source in place; its
@@ -143,11 +144,25 @@ impl Graph {
     /// copy plan, whatever the number of parts (backward: each picked
     /// row's gradient added to its source row).
     pub(super) fn gather_from_impl(&mut self, parts: &[Real], rows: &[(usize, usize)]) -> Real {
-        let cols = parts[0].cols();
-        let mut plan = CopyPlan::new(rows.len(), cols);
-        let slots: Vec<usize> = parts.iter().map(|p| plan.source(p)).collect();
-        for (k, &(p, r)) in rows.iter().enumerate() {
-            plan.push(slots[p], r * cols, k * cols, cols);
+        self.gather_cols_impl(&[(parts, rows)])
+    }
+
+    /// Row `k` of the result is, block after block, row `rows[k].1` of
+    /// `parts[rows[k].0]` of that block: the blocks' gathers and their
+    /// `concat_cols` as one copy plan (backward: each copied row's gradient
+    /// added to its source row; a part in several blocks is one operand).
+    pub(super) fn gather_cols_impl(&mut self, blocks: &[(&[Real], &[(usize, usize)])]) -> Real {
+        let n = blocks.first().map_or(0, |(_, rows)| rows.len());
+        let width: usize = blocks.iter().map(|(parts, _)| parts[0].cols()).sum();
+        let mut plan = CopyPlan::new(n, width);
+        let mut offset = 0;
+        for (parts, rows) in blocks {
+            let cols = parts[0].cols();
+            let slots: Vec<usize> = parts.iter().map(|p| plan.source(p)).collect();
+            for (k, &(p, r)) in rows.iter().enumerate() {
+                plan.push(slots[p], r * cols, k * width + offset, cols);
+            }
+            offset += cols;
         }
         plan.run(self)
     }

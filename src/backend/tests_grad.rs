@@ -283,6 +283,15 @@ fn gather_concat_slice_reshape() {
         let parts = [xs[0].clone(), xs[1].clone(), xs[0].clone()];
         g.gather_from(&parts, &[(1, 1), (0, 3), (2, 3), (1, 0), (0, 0)])
     });
+    // Gathers side by side: blocks of 3 and 2 cols, a part in two blocks.
+    assert_gradients(
+        &[x(), u(2, 3, -1.0, 1.0, 31), u(3, 2, -1.0, 1.0, 32)],
+        |g, xs| {
+            let (a, b) = ([xs[0].clone(), xs[1].clone()], [xs[2].clone()]);
+            let (ra, rb) = ([(1, 1), (0, 3), (0, 3)], [(0, 2), (0, 0), (0, 2)]);
+            g.gather_cols(&[(&a, &ra), (&b, &rb), (&a[..1], &[(0, 0), (0, 1), (0, 3)])])
+        },
+    );
     assert_gradients(&[x()], |g, xs| g.slice_cols(&xs[0], 1, 3));
     assert_gradients(&[x()], |g, xs| g.reshape(&xs[0], 2, 6));
 }

@@ -224,6 +224,39 @@ fn structure_values() {
     assert_close(&g.to_vec(&r), &g.to_vec(&x));
 }
 
+/// `gather_cols` is the blocks' `gather_from`s and their `concat_cols`:
+/// the same values and gradients, bit for bit.
+#[test]
+fn gather_cols_equals_gathers_and_concat() {
+    let run = |fused: bool| {
+        let mut g = Graph::training();
+        let p0 = g.from_vec(2, 2, vec![1.0, 2.0, 3.0, 4.0]);
+        let p1 = g.from_vec(1, 2, vec![5.0, 6.0]);
+        let q = g.from_vec(2, 1, vec![7.0, 8.0]);
+        let parts = [p0.clone(), p1.clone()];
+        let (ra, rb) = ([(1, 0), (0, 1), (1, 0)], [(0, 1), (0, 0), (0, 1)]);
+        let y = match fused {
+            true => g.gather_cols(&[(&parts, &ra), (&[q.clone()], &rb), (&parts, &ra)]),
+            false => {
+                let a = g.gather_from(&parts, &ra);
+                let b = g.gather_from(&[q.clone()], &rb);
+                g.concat_cols(&[a.clone(), b, a])
+            }
+        };
+        let w = g.from_vec(3, 5, (1..=15).map(|v| v as f32).collect());
+        let loss = g.binary(Binary::Mul, &y, &w);
+        let grads = g.backward(&loss);
+        let got = |x: &Real| grads.get(x).expect("a gradient");
+        (g.to_vec(&y), got(&p0), got(&p1), got(&q))
+    };
+    let fused = run(true);
+    assert_eq!(
+        fused.0,
+        [5.0, 6.0, 8.0, 5.0, 6.0, 3.0, 4.0, 7.0, 3.0, 4.0, 5.0, 6.0, 8.0, 5.0, 6.0]
+    );
+    assert_eq!(fused, run(false));
+}
+
 #[test]
 fn repeated_gather_indices_accumulate() {
     let grad = grad_of_sum(vec![1.0; 6], 3, 2, |g, x| g.gather_rows(x, &[1, 1, 1, 0]));
