@@ -3,7 +3,9 @@
 //! function's element-only work is done before the loop) and elementwise
 //! chains (`runtime/chains.rs`: several elementwise operations as one op)
 //! and deferred weight gradients (`backend/defer.rs`: a recurrence's weight
-//! gradient as one product over its steps) compute the same objective and
+//! gradient as one product over its steps) and a TreeNet's child gathers
+//! folded into its node cell's affine input (`lower::gather`) compute the
+//! same objective and
 //! the same gradients, to float rounding:
 //! 1e-5 relative on values, 1e-4 relative to each tensor's gradient scale.
 
@@ -20,6 +22,8 @@ enum Strategy {
     /// Fused groups of a def run as its network (`lower/fuse.rs`).
     NetworkChains,
     Deferral,
+    /// A TreeNet's child gathers folded into its node cell (networks only).
+    GatherFolding,
 }
 
 impl Strategy {
@@ -30,6 +34,7 @@ impl Strategy {
             Strategy::Hoisting | Strategy::NetworkHoisting => dp::runtime::set_hoisting,
             Strategy::Chains | Strategy::NetworkChains => dp::runtime::set_chains,
             Strategy::Deferral => dp::backend::set_deferral,
+            Strategy::GatherFolding => dp::runtime::set_gather_folding,
         }
     }
 
@@ -39,6 +44,7 @@ impl Strategy {
             Strategy::Hoisting | Strategy::NetworkHoisting => dp::runtime::hoisted_runs,
             Strategy::Chains | Strategy::NetworkChains => dp::runtime::chain_runs,
             Strategy::Deferral => dp::backend::deferred_runs,
+            Strategy::GatherFolding => dp::runtime::folded_gathers,
         }
     }
 }
@@ -51,7 +57,7 @@ fn problems(s: &Setup, strategy: Strategy) -> Vec<String> {
     let hoisting = chains.then(|| dp::runtime::set_hoisting(false));
     let on_network = matches!(
         strategy,
-        Strategy::NetworkHoisting | Strategy::NetworkChains
+        Strategy::NetworkHoisting | Strategy::NetworkChains | Strategy::GatherFolding
     );
     let networks = dp::runtime::set_networks(on_network);
     let before = dp::runtime::network_runs();
@@ -293,12 +299,10 @@ fn trees() -> Vec<String> {
     })
 }
 
-#[test]
-fn elementwise_chains_equal_the_plain_evaluation() {
-    let lstm = lstm();
-    // A TreeLSTM over trees: chains at the leaves and at every height, a
-    // variable used twice, unary minus, relu, exp and Float operands.
-    let treelstm = "learn leafgates : R[2] -> (R[3], R[3], R[3])\n\
+/// A TreeLSTM over trees: chains at the leaves and at every height, a
+/// variable used twice, unary minus, relu, exp and Float operands.
+fn treelstm() -> String {
+    "learn leafgates : R[2] -> (R[3], R[3], R[3])\n\
          learn nodegates : (R[3], R[3]) -> (R[3], R[3], R[3], R[3], R[3])\n\
          def leafFn (x : R[2]) : (R[3], R[3]) =\n\
            let (i, o, u) = leafgates x in\n\
@@ -311,7 +315,13 @@ fn elementwise_chains_equal_the_plain_evaluation() {
          def loss (t : Tree R[2]) : Float =\n\
            let (c, h) = cata leafFn nodeFn t in\n\
            sum (h * h - c) + sum (tanh (sum c * sum h + 1.0) * 2.0)"
-        .to_string();
+        .to_string()
+}
+
+#[test]
+fn elementwise_chains_equal_the_plain_evaluation() {
+    let lstm = lstm();
+    let treelstm = treelstm();
     // An affine map under its activation (one fused op), in a recurrence
     // and at the leaves of a tree.
     let rnn = rnn();
@@ -327,6 +337,39 @@ fn elementwise_chains_equal_the_plain_evaluation() {
     ];
     check(Strategy::Chains, &cases);
     check(Strategy::NetworkChains, &cases);
+}
+
+#[test]
+fn folded_child_gathers_equal_the_plain_gathers() {
+    let treelstm = treelstm();
+    // Under its activation (one fused op); the children's states swapped
+    // in the map's input.
+    let treenet = "learn lf : R[2] -> R[3]\nlearn comb : (R[3], R[3]) -> R[3]\n\
+         def loss (t : Tree R[2]) : Float =\n\
+           sum (cata (\\x -> lf x) (\\l r -> tanh (comb (r, l))) t)"
+        .to_string();
+    // Whole tuple states packed (a block per real), a captured value.
+    let pairs = "learn lf : R[2] -> (R[2], R[3])\n\
+         learn comb : ((R[2], R[3]), (R[2], R[3])) -> (R[2], R[3])\n\
+         def loss (t : Tree R[2]) : Float =\n\
+           let s = sum (fst (lf [0.5, -0.5])) in\n\
+           let (a, b) = cata lf (\\l r -> let (p, q) = comb (l, r) in (p * s, tanh q)) t in\n\
+           sum a + sum (b * b)"
+        .to_string();
+    // Components of both children, in another order.
+    let mixed = "learn lf : R[2] -> R[3]\nlearn comb : (R[3], R[3]) -> R[3]\n\
+         def loss (t : Tree R[2]) : Float =\n\
+           let (a, b) = cata (\\x -> (lf x, tanh (lf x)))\n\
+             (\\(a, b) (c, d) -> (a * c, tanh (comb (d, b)))) t in\n\
+           sum a + sum (b * a)"
+        .to_string();
+    let cases: [(&str, &str, Vec<String>); 4] = [
+        ("treelstm", &treelstm, trees()),
+        ("treenet", &treenet, trees()),
+        ("tuple states", &pairs, trees()),
+        ("components in another order", &mixed, trees()),
+    ];
+    check(Strategy::GatherFolding, &cases);
 }
 
 #[test]

@@ -121,24 +121,13 @@ fn is_activation(cell: &Cell, j: usize) -> bool {
 /// modules, which capture it), and by the output.
 pub(super) fn readers(cell: &Cell) -> Vec<usize> {
     let mut count = vec![0usize; cell.nodes.len()];
-    let mut add = |o: &Operand| {
-        let mut stack = vec![o];
-        while let Some(o) = stack.pop() {
-            match o {
-                Operand::Node(j) => {
-                    if let Some(c) = count.get_mut(*j) {
-                        *c += 1;
-                    }
-                }
-                Operand::Tuple(ps) => stack.extend(ps),
-                _ => {}
+    cell.each_read(|o| {
+        if let Operand::Node(j) = o {
+            if let Some(c) = count.get_mut(*j) {
+                *c += 1;
             }
         }
-    };
-    for node in &cell.nodes {
-        node.reads().for_each(&mut add);
-    }
-    add(&cell.output);
+    });
     count
 }
 

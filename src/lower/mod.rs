@@ -15,6 +15,7 @@
 
 mod build;
 mod fuse;
+pub mod gather;
 mod graph;
 pub mod hoist;
 mod print;
@@ -393,6 +394,20 @@ impl Cell {
     }
 
     /// Does input `i` stand for a value of the enclosing cell?
+    /// Calls `f` on every operand read (tuples taken apart): by the ops
+    /// (and the cells of their modules, which capture it), and by the
+    /// output. A value read twice is seen twice.
+    pub fn each_read(&self, mut f: impl FnMut(&Operand)) {
+        let mut stack: Vec<&Operand> = self.nodes.iter().flat_map(Node::reads).collect();
+        stack.push(&self.output);
+        while let Some(o) = stack.pop() {
+            match o {
+                Operand::Tuple(ps) => stack.extend(ps),
+                o => f(o),
+            }
+        }
+    }
+
     pub fn is_captured(&self, i: usize) -> bool {
         self.captured.iter().any(|(_, j)| *j == i)
     }

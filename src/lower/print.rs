@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 
+use super::gather::Packing;
 use super::{Cell, Hoisted, Network, Op, Operand};
 use crate::ir::pretty::pretty;
 use crate::ir::ty::{Type, TypeTable};
-use crate::ir::Program;
+use crate::ir::{Builtin, Program};
 
 /// Where the notes on learned pieces start.
 const NOTE_COLUMN: usize = 60;
@@ -29,7 +30,7 @@ pub fn print_network(program: &Program, net: &Network) -> String {
     };
     p.out.push_str(&header);
     p.out.push('\n');
-    p.cell(&net.body, 1);
+    p.cell(&net.body, 1, None);
     p.parameters();
     if !net.body.executable() {
         let why = "runs on the evaluator: it applies a function the lowering could not follow";
@@ -81,7 +82,9 @@ impl<'t> Printer<'t> {
         self.out.push('\n');
     }
 
-    fn cell(&mut self, cell: &Cell, depth: usize) {
+    /// The ops of `cell`; `packing`: of a TreeNet's node cell, the affine
+    /// map its children's states are gathered into (`lower::gather`).
+    fn cell(&mut self, cell: &Cell, depth: usize, packing: Option<&Packing>) {
         for (i, node) in cell.nodes.iter().enumerate() {
             node.args.iter().for_each(|a| self.pieces_passed(a));
             let args: Vec<String> = node.args.iter().map(|a| operand(cell, a)).collect();
@@ -131,7 +134,10 @@ impl<'t> Printer<'t> {
                             })
                             .collect();
                         self.line(depth + 2, &format!("{name} ({})", inputs.join(", ")), None);
-                        self.cell(c, depth + 3);
+                        let packing = (m.combinator == Some(Builtin::Cata) && name == "node")
+                            .then(|| super::gather::packed_children(c))
+                            .flatten();
+                        self.cell(c, depth + 3, packing.as_ref());
                     }
                 }
                 op => {
@@ -141,6 +147,12 @@ impl<'t> Printer<'t> {
                         (Hoisted::Whole, n) => Some(with_note(n, "before the loop")),
                         (Hoisted::Split, n) => Some(with_note(n, "element half before the loop")),
                         (Hoisted::Fused, n) => Some(with_note(n, "fused with the product")),
+                    };
+                    let note = match packing {
+                        Some(p) if p.node == i => {
+                            Some(with_note(note, "children gathered into its input"))
+                        }
+                        _ => note,
                     };
                     let note = match node.exec {
                         super::Exec::Absorbed(j) => {

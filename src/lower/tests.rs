@@ -89,7 +89,7 @@ fn modules_of_every_kind() {
                     %0 = embedding emb x0 : E [2]                       embedding 2 x 2, 4 parameters
                     = %0
                   node (l : E, r : E)
-                    %0 = affine join (l, r) : E [2]                     affine 4 -> 2, 10 parameters
+                    %0 = affine join (l, r) : E [2]                     affine 4 -> 2, 10 parameters; children gathered into its input
                     = %0
               %1 = layer (map emb) xs : List E
                   cell (x0 : V)
@@ -446,5 +446,86 @@ fn iterate_moves_invariant_work_before_the_steps() {
               = %1
               parameters: 19 (3 learned pieces)
         "#]],
+    );
+}
+
+#[test]
+fn tree_cells_gather_children_into_the_affine_input() {
+    let head = "rep E = R[2]\nlearn leaf : R[1] -> E\nlearn join : (E, E) -> E\n\
+                learn join3 : (E, E, E) -> E\nlearn one : E -> E\n";
+    let with = |node: &str| format!("{head}def m (t : Tree R[1]) : E = cata leaf ({node}) t");
+    // Packed: components of tuple states, in any order.
+    check(
+        &format!(
+            "{head}def m (t : Tree R[1]) : (E, E) =\n\
+             cata (\\x -> (leaf x, leaf x)) (\\(a, b) (c, d) -> (a * c, join (d, b))) t"
+        ),
+        "m",
+        expect![[r#"
+            m (t : Tree R[1]) : (E, E)
+              %0 = treenet (cata \) t : (E, E)
+                  leaf (x : R[1])
+                    %0 = affine leaf x : E [2]                          affine 1 -> 2, 4 parameters
+                    %1 = affine leaf x : E [2]                          affine 1 -> 2, 4 parameters
+                    = (%0, %1)
+                  node (a : E, b : E, c : E, d : E)
+                    %0 = * a c : E [2]
+                    %1 = affine join (d, b) : E [2]                     affine 4 -> 2, 10 parameters; children gathered into its input
+                    = (%0, %1)
+              = %0
+              parameters: 14 (2 learned pieces)
+        "#]],
+    );
+    // Not packed: a child read twice; a tuple holding an op; one input.
+    check(
+        &with("\\l r -> join (l, r) + l"),
+        "m",
+        expect![[r#"
+        m (t : Tree R[1]) : E [2]
+          %0 = treenet (cata leaf) t : E [2]
+              leaf (x0 : R[1])
+                %0 = affine leaf x0 : E [2]                         affine 1 -> 2, 4 parameters
+                = %0
+              node (l : E, r : E)
+                %0 = affine join (l, r) : E [2]                     affine 4 -> 2, 10 parameters
+                %1 = + %0 l : E [2]
+                = %1
+          = %0
+          parameters: 14 (2 learned pieces)
+    "#]],
+    );
+    check(
+        &with("\\l r -> join3 (l, r, one l)"),
+        "m",
+        expect![[r#"
+        m (t : Tree R[1]) : E [2]
+          %0 = treenet (cata leaf) t : E [2]
+              leaf (x0 : R[1])
+                %0 = affine leaf x0 : E [2]                         affine 1 -> 2, 4 parameters
+                = %0
+              node (l : E, r : E)
+                %0 = affine one l : E [2]                           affine 2 -> 2, 6 parameters
+                %1 = affine join3 (l, r, %0) : E [2]                affine 6 -> 2, 14 parameters
+                = %1
+          = %0
+          parameters: 24 (3 learned pieces)
+    "#]],
+    );
+    check(
+        &with("\\l r -> one l + r"),
+        "m",
+        expect![[r#"
+        m (t : Tree R[1]) : E [2]
+          %0 = treenet (cata leaf) t : E [2]
+              leaf (x0 : R[1])
+                %0 = affine leaf x0 : E [2]                         affine 1 -> 2, 4 parameters
+                = %0
+              node (l : E, r : E)
+                %0 = affine one l : E [2]                           affine 2 -> 2, 6 parameters
+                %1 = + %0 r : E [2]
+                = %1
+          = %0
+          parameters: 10 (2 learned pieces)
+    "#]],
     );
 }

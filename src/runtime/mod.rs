@@ -31,6 +31,7 @@ pub use eval::{apply, apply_watching, eval_closed, global_value, Context};
 pub use globals::{function_type, global_function};
 pub use hoist::{hoisted_runs, set_hoisting};
 pub use network::{network_runs, set_networks};
+pub use trees::{folded_gathers, set_gather_folding};
 pub use value::Value;
 pub use vocab::Vocabularies;
 pub use weights::Weights;

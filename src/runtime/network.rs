@@ -113,26 +113,41 @@ pub(crate) fn apply_cell(
     hoisted: Option<&Hoisted>,
     span: Span,
 ) -> Result<Value, Diagnostic> {
-    let cell = run.cell;
     let mut frame = Frame::new(run);
-    for (p, a) in cell.params.iter().zip(args) {
+    for (p, a) in run.cell.params.iter().zip(args) {
         bind_input(p, a, &mut frame.inputs, span)?;
     }
-    for (j, node) in cell.nodes.iter().enumerate() {
-        let v = match hoisted {
-            _ if deferred(ev, node) || matches!(node.exec, Exec::Absorbed(_)) => None,
-            Some(h) if h.skip.contains(&j) => None,
-            Some(h) if h.values.contains_key(&j) => h.values.get(&j).cloned(),
-            Some(h) if h.splits.contains_key(&j) => {
-                let s = &h.splits[&j];
-                let states = frame.state_parts(ev, cell, s.source, &s.weights, node.span)?;
-                Some(s.value(ev, states, node.span)?)
-            }
-            _ => Some(frame.run(ev, node)?),
-        };
-        frame.nodes.push(v);
+    frame.run_nodes(ev, hoisted, span)
+}
+
+/// A TreeNet node cell's inputs gathered straight into the input of its
+/// affine map (`lower::gather`): the map reads `value` for the tuple of
+/// the inputs `packing` names.
+pub(crate) struct Packed {
+    pub packing: crate::lower::gather::Packing,
+    pub value: Value,
+}
+
+/// [`apply_cell`] with the inputs of `packed` read only as its packed
+/// value (their arguments' components are placeholders, left unbound).
+pub(crate) fn apply_cell_packed(
+    ev: &mut Eval,
+    run: &Run,
+    args: Vec<Value>,
+    packed: Packed,
+    span: Span,
+) -> Result<Value, Diagnostic> {
+    let mut frame = Frame::new(run);
+    for (p, a) in run.cell.params.iter().zip(args) {
+        bind_input(p, a, &mut frame.inputs, span)?;
     }
-    frame.operand(ev, &cell.output, span)
+    for &i in &packed.packing.inputs {
+        if let Some(slot) = frame.inputs.get_mut(i) {
+            *slot = None;
+        }
+    }
+    frame.packed = Some(packed);
+    frame.run_nodes(ev, None, span)
 }
 
 /// Evaluate the hoisting plan of an RNN module's cell (`lower::hoist::
@@ -290,9 +305,37 @@ struct Frame<'a> {
     inputs: Vec<Option<Value>>,
     nodes: Vec<Option<Value>>,
     origin: &'a Origin,
+    packed: Option<Packed>,
 }
 
 impl<'a> Frame<'a> {
+    /// Run the cell's nodes in order (reading `hoisted`'s values where a
+    /// recurrence's element-only work was done before the loop), then
+    /// read its output.
+    fn run_nodes(
+        mut self,
+        ev: &mut Eval,
+        hoisted: Option<&Hoisted>,
+        span: Span,
+    ) -> Result<Value, Diagnostic> {
+        let cell = self.cell;
+        for (j, node) in cell.nodes.iter().enumerate() {
+            let v = match hoisted {
+                _ if deferred(ev, node) || matches!(node.exec, Exec::Absorbed(_)) => None,
+                Some(h) if h.skip.contains(&j) => None,
+                Some(h) if h.values.contains_key(&j) => h.values.get(&j).cloned(),
+                Some(h) if h.splits.contains_key(&j) => {
+                    let s = &h.splits[&j];
+                    let states = self.state_parts(ev, cell, s.source, &s.weights, node.span)?;
+                    Some(s.value(ev, states, node.span)?)
+                }
+                _ => Some(self.run(ev, node)?),
+            };
+            self.nodes.push(v);
+        }
+        self.operand(ev, &cell.output, span)
+    }
+
     /// Run the plan's hoisted nodes in order (their operands bound or
     /// hoisted before them): those the loop reads, and those only later
     /// hoisted nodes read (`skip`: not read in the loop).
@@ -329,6 +372,7 @@ impl<'a> Frame<'a> {
             inputs,
             nodes: Vec::with_capacity(run.cell.nodes.len()),
             origin: run.origin,
+            packed: None,
         }
     }
 
@@ -460,6 +504,11 @@ impl<'a> Frame<'a> {
     }
 
     fn operand(&self, ev: &mut Eval, o: &Operand, span: Span) -> Result<Value, Diagnostic> {
+        if let (Operand::Tuple(parts), Some(p)) = (o, &self.packed) {
+            if p.packing.is(parts) {
+                return Ok(p.value.clone());
+            }
+        }
         match o {
             Operand::Input(i) => self
                 .inputs

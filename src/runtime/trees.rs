@@ -17,11 +17,16 @@ use crate::ir::ty::Type;
 use crate::ir::Builtin;
 use crate::source::Span;
 
+use crate::backend::Real;
+use crate::ir::Pattern;
+use crate::lower::gather::Packing;
+
 use super::batch::{self, batch_size, gather, gather_multi};
 use super::builtins::Call;
 use super::combinators::apply_rows;
 use super::eval::Eval;
 use super::layout::{self, internal};
+use super::network::{apply_cell_packed, Packed, Run};
 use super::value::{offsets_of, Func, TreeNode, TreeValue, Value};
 
 pub(crate) fn call(
@@ -150,14 +155,25 @@ fn cata(ev: &mut Eval, c: &Call, f: &Value, g: &Value, t: &TreeValue) -> Result<
     let (leaf_states, slots) = leaf_states(ev, f, payload, &leaf_owner, r_ty, span)?;
     let mut levels = Levels::new(t.nodes.len());
     levels.push_rows(&leaf_ids, &slots, leaf_states);
+    let folding = Folding::of(ev, g);
     for ids in &by_height {
         if ids.is_empty() {
             continue;
         }
         let (lefts, rights, owners) = children(t, ids, &owner);
-        let left = levels.gather(ev.graph, &lefts);
-        let right = levels.gather(ev.graph, &rights);
-        let state = apply_rows(ev, g, &owners, vec![left, right], r_ty, span)?;
+        let rows = [levels.rows(&lefts), levels.rows(&rights)];
+        let folded = match &folding {
+            Some(f) => f.apply(ev, g, &levels, &rows, &owners, span)?,
+            None => None,
+        };
+        let state = match folded {
+            Some(state) => state,
+            None => {
+                let left = gather_multi(ev.graph, &levels.parts, &rows[0]);
+                let right = gather_multi(ev.graph, &levels.parts, &rows[1]);
+                apply_rows(ev, g, &owners, vec![left, right], r_ty, span)?
+            }
+        };
         levels.push(ids, state);
     }
     Ok(levels.gather(ev.graph, &t.roots))
@@ -201,8 +217,12 @@ impl Levels {
 
     /// The results of nodes `ids`, in order (none before the first push).
     pub(super) fn gather(&self, graph: &mut crate::backend::Graph, ids: &[usize]) -> Value {
-        let rows: Vec<(usize, usize)> = ids.iter().map(|&id| self.pos[id]).collect();
-        gather_multi(graph, &self.parts, &rows)
+        gather_multi(graph, &self.parts, &self.rows(ids))
+    }
+
+    /// Where the results of nodes `ids` are: (part, row) each.
+    fn rows(&self, ids: &[usize]) -> Vec<(usize, usize)> {
+        ids.iter().map(|&id| self.pos[id]).collect()
     }
 }
 
@@ -289,4 +309,175 @@ fn children(t: &TreeValue, ids: &[usize], owner: &[usize]) -> (Vec<usize>, Vec<u
         }
     }
     (lefts, rights, owners)
+}
+
+thread_local! {
+    static FOLDING: std::cell::Cell<bool> =
+        std::cell::Cell::new(std::env::var_os("DP_NO_FOLD").is_none());
+    static FOLDED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Gather the children's states of a TreeNet node cell straight into its
+/// affine map's input (`lower::gather`; the default, `DP_NO_FOLD=1` turns
+/// it off): off, the reference of tests. Returns the previous setting.
+pub fn set_gather_folding(on: bool) -> bool {
+    FOLDING.with(|f| f.replace(on))
+}
+
+/// How many heights ran with their gathers folded on this thread (tests
+/// that must know the folded path ran).
+pub fn folded_gathers() -> usize {
+    FOLDED.with(std::cell::Cell::get)
+}
+
+/// A node cell whose affine map reads children's states packed
+/// (`lower::gather::Packing`), and where each packed input is: the child
+/// (0 left, 1 right) and the path of tuple components to it in that
+/// child's state.
+struct Folding {
+    packing: Packing,
+    sources: Vec<(usize, Vec<usize>)>,
+}
+
+impl Folding {
+    /// The folding of node function `g`: a network cell of two
+    /// parameters with a packing (not while a probe watches the pieces'
+    /// inputs, which it reads as written).
+    fn of(ev: &Eval, g: &Value) -> Option<Folding> {
+        if !FOLDING.with(std::cell::Cell::get) || ev.ctx.probe.is_some() {
+            return None;
+        }
+        let Value::Func(f) = g else { return None };
+        let Func::Cell { cell, .. } = &**f else {
+            return None;
+        };
+        let [left, right] = cell.params.as_slice() else {
+            return None;
+        };
+        let packing = crate::lower::gather::packed_children(cell)?;
+        let sources = packing.inputs.iter().map(|&i| match path_to(left, i) {
+            Some(path) => Some((0, path)),
+            None => path_to(right, i).map(|path| (1, path)),
+        });
+        let sources = sources.collect::<Option<Vec<_>>>()?;
+        Some(Folding { packing, sources })
+    }
+
+    /// `g` on the children at `rows` (left, right) with the packed inputs
+    /// gathered in one op: `None` when the states do not pack (a
+    /// component that is not reals), for the plain path.
+    fn apply(
+        &self,
+        ev: &mut Eval,
+        g: &Value,
+        levels: &Levels,
+        rows: &[Vec<(usize, usize)>; 2],
+        owners: &[usize],
+        span: Span,
+    ) -> Result<Option<Value>, Diagnostic> {
+        // One block per real of each packed component, in `pack`'s order.
+        let mut blocks: Vec<(Vec<Real>, usize)> = Vec::new();
+        for (child, path) in &self.sources {
+            let reals = levels.parts.iter().map(|v| {
+                let mut out = Vec::new();
+                component(v, path)
+                    .is_some_and(|c| flatten(c, &mut out))
+                    .then_some(out)
+            });
+            let Some(reals) = reals.collect::<Option<Vec<Vec<Real>>>>() else {
+                return Ok(None);
+            };
+            let width = reals.first().map_or(0, Vec::len);
+            if width == 0 || reals.iter().any(|r| r.len() != width) {
+                return Ok(None);
+            }
+            for k in 0..width {
+                blocks.push((reals.iter().map(|r| r[k].clone()).collect(), *child));
+            }
+        }
+        let spec: Vec<(&[Real], &[(usize, usize)])> = (blocks.iter())
+            .map(|(parts, child)| (parts.as_slice(), rows[*child].as_slice()))
+            .collect();
+        let packed = Value::Real(ev.graph.gather_cols(&spec));
+        let mut args = Vec::with_capacity(2);
+        for (child, rows) in rows.iter().enumerate() {
+            let paths: Vec<&[usize]> = (self.sources.iter())
+                .filter(|(c, _)| *c == child)
+                .map(|(_, p)| p.as_slice())
+                .collect();
+            let parts: Vec<Value> = (levels.parts.iter())
+                .map(|v| paths.iter().fold(v.clone(), |v, p| placeholder(&v, p)))
+                .collect();
+            args.push(gather_multi(ev.graph, &parts, rows));
+        }
+        let fg = gather(ev.graph, g, owners);
+        let Value::Func(f) = &fg else {
+            return Err(internal(span, "a node function that is no function"));
+        };
+        let Func::Cell {
+            cell,
+            captured,
+            origin,
+        } = &**f
+        else {
+            return Err(internal(span, "a node function that is no cell"));
+        };
+        let run = Run {
+            cell,
+            captured,
+            origin,
+        };
+        let packed = Packed {
+            packing: self.packing.clone(),
+            value: packed,
+        };
+        FOLDED.with(|f| f.set(f.get() + 1));
+        apply_cell_packed(ev, &run, args, packed, span).map(Some)
+    }
+}
+
+/// The path of tuple components to input `i` in a parameter's pattern.
+fn path_to(p: &Pattern, i: usize) -> Option<Vec<usize>> {
+    match p {
+        Pattern::Bind(j, _) if *j as usize == i => Some(Vec::new()),
+        Pattern::Tuple(ps) => ps.iter().enumerate().find_map(|(k, p)| {
+            let mut path = path_to(p, i)?;
+            path.insert(0, k);
+            Some(path)
+        }),
+        _ => None,
+    }
+}
+
+/// The component of `v` at `path`.
+fn component<'v>(v: &'v Value, path: &[usize]) -> Option<&'v Value> {
+    path.iter().try_fold(v, |v, &k| match v {
+        Value::Tuple(parts) => parts.get(k),
+        _ => None,
+    })
+}
+
+/// The reals of `v` in `layout::pack`'s order; false if it is not reals.
+fn flatten(v: &Value, out: &mut Vec<Real>) -> bool {
+    match v {
+        Value::Real(r) => {
+            out.push(r.clone());
+            true
+        }
+        Value::Tuple(parts) if !parts.is_empty() => parts.iter().all(|p| flatten(p, out)),
+        _ => false,
+    }
+}
+
+/// `v` with its component at `path` a placeholder (a unit value of its
+/// rows: gathered for nothing, bound to no input).
+fn placeholder(v: &Value, path: &[usize]) -> Value {
+    match (v, path.split_first()) {
+        (Value::Tuple(parts), Some((&k, rest))) if k < parts.len() => {
+            let mut parts = parts.to_vec();
+            parts[k] = placeholder(&parts[k], rest);
+            Value::tuple(parts)
+        }
+        _ => Value::Unit(batch_size(v)),
+    }
 }
