@@ -104,7 +104,13 @@ impl Pending {
 fn multiply(dst: &mut [f32], dz: &[f32], x: &[f32], out: usize, inp: usize) {
     let rows = dz.len() / out.max(1);
     if rows > 0 {
-        gemm_acc_from(dst, Mat::new(dz, rows, out).t(), Mat::new(x, rows, inp), 8);
+        gemm_acc_from(
+            dst,
+            Mat::new(dz, rows, out).t(),
+            Mat::new(x, rows, inp),
+            8,
+            None,
+        );
     }
 }
 

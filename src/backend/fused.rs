@@ -4,7 +4,8 @@
 //! `addmm_act(c, rows, x, w, act)` is `act(c[rows] + x W^T)`: a recurrent
 //! cell's step once its input half is hoisted (`c` holds `W_e e + b` for
 //! every element, `rows` the step's). Forward: one gemm accumulating into a
-//! copy of those rows, the activation in place. Backward: `dz = g act'(y)`
+//! copy of those rows, the activation in place by the thread that
+//! computed each block of the product (`linalg::gemm_acc_then`). Backward: `dz = g act'(y)`
 //! (from the output `y`), then `dc[rows] += dz`, `dx += dz W` and `dW +=
 //! dz^T x` (two gemms; the last deferred to one product over all steps
 //! inside a loop, `defer.rs`).
@@ -12,7 +13,7 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use super::linalg::{gemm_acc, Mat};
+use super::linalg::{gemm_acc, gemm_acc_then, Mat};
 use super::vmath;
 use super::{Graph, Real, Unary};
 
@@ -35,12 +36,24 @@ impl Activation {
         }
     }
 
-    fn forward(self, z: &[f32], y: &mut [f32]) {
+    /// `z = act(z)`, through a small copy for the functions that read
+    /// and write separate slices (the same values as out of place).
+    fn in_place(self, z: &mut [f32]) {
+        const RUN: usize = 64;
+        let mut from = [0.0; RUN];
         match self {
-            Activation::Identity => y.copy_from_slice(z),
-            Activation::Tanh => vmath::tanh(z, y),
-            Activation::Sigmoid => vmath::sigmoid(z, y),
-            Activation::Relu => y.iter_mut().zip(z).for_each(|(y, &z)| *y = z.max(0.0)),
+            Activation::Identity => {}
+            Activation::Relu => z.iter_mut().for_each(|v| *v = v.max(0.0)),
+            Activation::Tanh | Activation::Sigmoid => {
+                for run in z.chunks_mut(RUN) {
+                    let from = &mut from[..run.len()];
+                    from.copy_from_slice(run);
+                    match self {
+                        Activation::Tanh => vmath::tanh(from, run),
+                        _ => vmath::sigmoid(from, run),
+                    }
+                }
+            }
         }
     }
 
@@ -89,13 +102,13 @@ impl Graph {
             }
         };
         let wt = Mat::new(&wv, out, inp).t();
-        gemm_acc(&mut z, Mat::new(&xv, r, inp), wt);
-        let mut y = vec![0.0; z.len()];
-        act.forward(&z, &mut y);
+        // The activation by the thread that computed each block, in place.
+        gemm_acc_then(&mut z, Mat::new(&xv, r, inp), wt, &|run| act.in_place(run));
+        let y: Arc<[f32]> = z.as_slice().into();
         let kept = y.clone();
         let deferred = self.deferred(w, r);
         let dz: RefCell<Option<Vec<f32>>> = RefCell::new(None);
-        self.custom(&[c, x, w], (r, out), y, move |k, g, gi| {
+        self.custom_with_host(&[c, x, w], (r, out), z, y, move |k, g, gi| {
             let mut cache = dz.borrow_mut();
             let dz = cache.get_or_insert_with(|| act.backward(g, &kept));
             let dzm = Mat::new(dz, r, out);

@@ -94,37 +94,50 @@ unsafe impl Sync for Dst {}
 
 /// `dst (m x n, row-major) += a (m x k) b (k x n)`.
 pub(super) fn gemm_acc(dst: &mut [f32], a: Mat, b: Mat) {
-    gemm_acc_from(dst, a, b, 1)
+    gemm_acc_from(dst, a, b, 1, None)
+}
+
+/// An elementwise function applied to a product's output in place, by
+/// the thread that computed each block, right after it (on row segments
+/// of the block: any cut of the output into runs gives the same result).
+pub(super) type Epilogue<'f> = &'f (dyn Fn(&mut [f32]) + Sync);
+
+/// [`gemm_acc`] with `then` applied to the output (an activation: each
+/// thread applies it to its own block while it is in cache).
+pub(super) fn gemm_acc_then(dst: &mut [f32], a: Mat, b: Mat, then: Epilogue) {
+    gemm_acc_from(dst, a, b, 1, Some(then))
 }
 
 /// [`gemm_acc`], split between threads only from `scale` times the usual
 /// work: for a product whose split costs more than it saves (a deferred
-/// weight gradient at batch 1, `defer.rs`).
-pub(super) fn gemm_acc_from(dst: &mut [f32], a: Mat, b: Mat, scale: usize) {
+/// weight gradient at batch 1, `defer.rs`); `then` as in
+/// [`gemm_acc_then`].
+pub(super) fn gemm_acc_from(dst: &mut [f32], a: Mat, b: Mat, scale: usize, then: Option<Epilogue>) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     assert!(b.rows == k && dst.len() == m * n && a.in_bounds() && b.in_bounds());
-    if m == 0 || n == 0 || k == 0 {
+    if m == 0 || n == 0 {
         return;
     }
-    let parts = super::threads::parts_for(m * n * k / scale.max(1));
+    let parts = super::threads::parts_for(m * n * k.max(1) / scale.max(1));
     let dst = Dst {
         ptr: dst.as_mut_ptr(),
         ld: n,
     };
-    split(dst, a, b, parts);
+    split(dst, a, b, parts, then);
 }
 
 /// The smallest side worth a thread of its own.
 const MIN_SIDE: usize = 16;
 
 /// Cuts the product into `parts` blocks of the output, halving its longer
-/// side, and runs the blocks on rayon's pool.
-fn split(dst: Dst, a: Mat, b: Mat, parts: usize) {
+/// side, and runs the blocks on rayon's pool; each block's thread applies
+/// `then` to it after its product.
+fn split(dst: Dst, a: Mat, b: Mat, parts: usize, then: Option<Epilogue>) {
     let (m, n) = (a.rows, b.cols);
     if parts < 2 || m.max(n) < 2 * MIN_SIDE {
         // SAFETY: `dst` addresses `m x n` elements (checked by the caller
         // for the whole, kept by every cut); the operands are in bounds.
-        unsafe { kernel(dst, a, b) };
+        unsafe { block(dst, a, b, then) };
         return;
     }
     let (first, second) = if m >= n {
@@ -146,9 +159,29 @@ fn split(dst: Dst, a: Mat, b: Mat, parts: usize) {
     };
     let half = parts / 2;
     super::threads::join(
-        move || split(first.0, first.1, first.2, half),
-        move || split(second.0, second.1, second.2, parts - half),
+        move || split(first.0, first.1, first.2, half, then),
+        move || split(second.0, second.1, second.2, parts - half, then),
     );
+}
+
+/// One block: its product (when the inner dimension is not empty), then
+/// `then` on each of its row segments.
+///
+/// # Safety
+/// As [`kernel`]'s.
+unsafe fn block(dst: Dst, a: Mat, b: Mat, then: Option<Epilogue>) {
+    if a.cols > 0 {
+        // SAFETY: the caller's contract.
+        unsafe { kernel(dst, a, b) };
+    }
+    if let Some(then) = then {
+        for i in 0..a.rows {
+            // SAFETY: row `i`'s `b.cols` elements of the block lie inside
+            // the output, and only this thread touches them.
+            let row = unsafe { std::slice::from_raw_parts_mut(dst.ptr.add(i * dst.ld), b.cols) };
+            then(row);
+        }
+    }
 }
 
 /// The largest side of a product computed by plain loops (`simd`).
@@ -460,6 +493,7 @@ mod tests {
             (64, 64, 65),
             (1, 3, 1),
             (100, 1, 33),
+            (40, 0, 3),
         ] {
             for &(ta, tb) in &[(false, false), (true, false), (false, true), (true, true)] {
                 let (av, bv) = (values(m * k, 1), values(k * n, 2));
@@ -480,9 +514,20 @@ mod tests {
                         ptr: dst.as_mut_ptr(),
                         ld: n,
                     };
-                    split(d, a, b, parts);
+                    split(d, a, b, parts, None);
                     for (x, y) in dst.iter().zip(&want) {
                         assert!((x - y).abs() < 1e-4, "{m}x{k}x{n} {ta} {tb} {parts}");
+                    }
+                    // With an epilogue: every element once, after its product.
+                    let mut then = vec![0.5; m * n];
+                    let twice = |row: &mut [f32]| row.iter_mut().for_each(|v| *v = 2.0 * *v + 1.0);
+                    let d = Dst {
+                        ptr: then.as_mut_ptr(),
+                        ld: n,
+                    };
+                    split(d, a, b, parts, Some(&twice));
+                    for (x, y) in then.iter().zip(&want) {
+                        assert!((x - (2.0 * y + 1.0)).abs() < 1e-3, "{m}x{k}x{n} then");
                     }
                 }
             }

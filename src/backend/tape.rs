@@ -160,8 +160,26 @@ impl Graph {
     where
         F: Fn(usize, &[f32], &mut [f32]) + 'static,
     {
-        debug_assert_eq!(data.len(), shape.0 * shape.1);
         let host: std::sync::Arc<[f32]> = data.as_slice().into();
+        self.custom_with_host(operands, shape, data, host, backward)
+    }
+
+    /// [`Graph::custom`] with the output's host values `host` (equal to
+    /// `data`) made by the caller, who may keep them too (a backward that
+    /// reads the output shares them instead of copying it).
+    pub(super) fn custom_with_host<F>(
+        &mut self,
+        operands: &[&Real],
+        shape: (usize, usize),
+        data: Vec<f32>,
+        host: std::sync::Arc<[f32]>,
+        backward: F,
+    ) -> Real
+    where
+        F: Fn(usize, &[f32], &mut [f32]) + 'static,
+    {
+        debug_assert_eq!(data.len(), shape.0 * shape.1);
+        debug_assert_eq!(data.len(), host.len());
         let out = self.dev.tensor_from_vec(data, shape);
         self.touch(operands);
         if let Some(tape) = self.tape.as_mut() {
