@@ -444,22 +444,38 @@ fn concat_closures(graph: &mut Graph, funcs: &[Rc<Func>]) -> Option<Func> {
 /// Its cost grows with `rows`, not with `parts` (a deep tree's level reads
 /// two of a hundred thousand parts).
 pub fn gather_multi(graph: &mut Graph, parts: &[Value], rows: &[(usize, usize)]) -> Value {
-    let mut index: HashMap<usize, usize> = HashMap::new();
-    let mut used: Vec<Value> = Vec::new();
-    let compact: Vec<(usize, usize)> = rows
-        .iter()
-        .map(|&(p, r)| {
-            let k = *index.entry(p).or_insert_with(|| {
-                used.push(parts[p].clone());
-                used.len() - 1
-            });
-            (k, r)
-        })
-        .collect();
+    let (used, mut compact) = used_parts(parts, &[rows]);
     if used.is_empty() {
         return gather(graph, &parts[0], &[]);
     }
-    gather_used(graph, &used, &compact)
+    gather_used(graph, &used, &compact.pop().unwrap_or_default())
+}
+
+/// The parts that `rows` (lists of (part, row)) read, in order of first
+/// use, and the lists with each part renumbered among them: a gather's
+/// cost must not grow with parts it does not read (a deep tree has one
+/// per height).
+pub fn used_parts(
+    parts: &[Value],
+    rows: &[&[(usize, usize)]],
+) -> (Vec<Value>, Vec<Vec<(usize, usize)>>) {
+    let mut index: HashMap<usize, usize> = HashMap::new();
+    let mut used: Vec<Value> = Vec::new();
+    let compact = rows
+        .iter()
+        .map(|rows| {
+            rows.iter()
+                .map(|&(p, r)| {
+                    let k = *index.entry(p).or_insert_with(|| {
+                        used.push(parts[p].clone());
+                        used.len() - 1
+                    });
+                    (k, r)
+                })
+                .collect()
+        })
+        .collect();
+    (used, compact)
 }
 
 /// [`gather_multi`] where every part is used.

@@ -375,10 +375,13 @@ impl Folding {
         owners: &[usize],
         span: Span,
     ) -> Result<Option<Value>, Diagnostic> {
+        // Only the parts the children are in (a deep tree has a part per
+        // height).
+        let (parts, rows) = batch::used_parts(&levels.parts, &[&rows[0], &rows[1]]);
         // One block per real of each packed component, in `pack`'s order.
         let mut blocks: Vec<(Vec<Real>, usize)> = Vec::new();
         for (child, path) in &self.sources {
-            let reals = levels.parts.iter().map(|v| {
+            let reals = parts.iter().map(|v| {
                 let mut out = Vec::new();
                 component(v, path)
                     .is_some_and(|c| flatten(c, &mut out))
@@ -405,7 +408,7 @@ impl Folding {
                 .filter(|(c, _)| *c == child)
                 .map(|(_, p)| p.as_slice())
                 .collect();
-            let parts: Vec<Value> = (levels.parts.iter())
+            let parts: Vec<Value> = (parts.iter())
                 .map(|v| paths.iter().fold(v.clone(), |v, p| placeholder(&v, p)))
                 .collect();
             args.push(gather_multi(ev.graph, &parts, rows));
