@@ -26,6 +26,7 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
+use super::tape::Values as Host;
 use super::vmath;
 use super::{Binary, Graph, Real, Unary};
 
@@ -108,13 +109,7 @@ impl Chain {
     /// The values of the kept steps and of the result over all `n`
     /// elements (the others empty), computed chunk by chunk, on more than
     /// one thread for a large chain.
-    fn forward(
-        &self,
-        inputs: &[Arc<[f32]>],
-        n: usize,
-        parts: usize,
-        kept: &[bool],
-    ) -> Vec<Vec<f32>> {
+    fn forward(&self, inputs: &[Host], n: usize, parts: usize, kept: &[bool]) -> Vec<Vec<f32>> {
         let last = self.steps.len().saturating_sub(1);
         let full = |s: usize| !matches!(self.steps[s], Step::Input(_)) && (kept[s] || s == last);
         let mut vals: Vec<Vec<f32>> = (0..self.steps.len())
@@ -175,7 +170,7 @@ impl Chain {
     /// more than one thread for a large chain.
     fn backward(
         &self,
-        inputs: &[Arc<[f32]>],
+        inputs: &[Host],
         vals: &[Vec<f32>],
         g: &[f32],
         parts: usize,
@@ -402,7 +397,7 @@ impl Graph {
     /// `chain` over `inputs` (all of one shape; `chain.inputs()` of them).
     pub(super) fn chain_impl(&mut self, chain: &Arc<Chain>, inputs: &[Real]) -> Real {
         let shape = inputs.first().map_or((0, 0), |x| (x.rows(), x.cols()));
-        let values: Vec<Arc<[f32]>> = inputs.iter().map(Real::values).collect();
+        let values: Vec<Host> = inputs.iter().map(Real::values).collect();
         let n = shape.0 * shape.1;
         let parts = super::threads::elementwise_parts(n);
         let kept = chain.kept();
@@ -453,8 +448,9 @@ mod tests {
             ],
         };
         let n = 2_000;
-        let wave = |k: usize, f: f32| -> Arc<[f32]> {
-            (0..n).map(|i| ((i * k) as f32 * f).sin() * 2.0).collect()
+        let wave = |k: usize, f: f32| -> Host {
+            let v: Vec<f32> = (0..n).map(|i| ((i * k) as f32 * f).sin() * 2.0).collect();
+            v.into()
         };
         let inputs = [wave(1, 0.37), wave(3, 0.11)];
         let g: Vec<f32> = wave(5, 0.07).to_vec();

@@ -11,7 +11,6 @@
 //! inside a loop, `defer.rs`).
 
 use std::cell::RefCell;
-use std::sync::Arc;
 
 use super::linalg::{gemm_acc, gemm_acc_then, Mat};
 use super::vmath;
@@ -88,7 +87,7 @@ impl Graph {
         debug_assert!(c.cols() == out && w.cols() == inp);
         debug_assert!(rows.map_or(c.rows() == r, |rs| rs.len() == r
             && rs.iter().all(|&i| i < c.rows())));
-        let (xv, wv): (Arc<[f32]>, Arc<[f32]>) = (x.values(), w.values());
+        let (xv, wv) = (x.values(), w.values());
         let rows: Option<Vec<usize>> = rows.map(<[usize]>::to_vec);
         let mut z = match &rows {
             None => c.host(),
@@ -104,11 +103,11 @@ impl Graph {
         let wt = Mat::new(&wv, out, inp).t();
         // The activation by the thread that computed each block, in place.
         gemm_acc_then(&mut z, Mat::new(&xv, r, inp), wt, &|run| act.in_place(run));
-        let y: Arc<[f32]> = z.as_slice().into();
+        let (t, y) = self.host_tensor(z, (r, out));
         let kept = y.clone();
         let deferred = self.deferred(w, r);
         let dz: RefCell<Option<Vec<f32>>> = RefCell::new(None);
-        self.custom_with_host(&[c, x, w], (r, out), z, y, move |k, g, gi| {
+        self.record(&[c, x, w], t, y, move |k, g, gi| {
             let mut cache = dz.borrow_mut();
             let dz = cache.get_or_insert_with(|| act.backward(g, &kept));
             let dzm = Mat::new(dz, r, out);

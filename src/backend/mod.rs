@@ -68,9 +68,10 @@ type T2<T = dfdx::tensor::NoneTape> = Tensor<(usize, usize), f32, Cpu, T>;
 pub struct Real {
     t: T2,
     id: u64,
-    /// The values on the host, copied once on first use (`Real::values`)
-    /// and shared by every clone; a value overwritten gets a fresh one.
-    host: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<[f32]>>>,
+    /// The values on the host, shared by every clone (`Real::values`):
+    /// the tensor's own buffer for a value made on the host, else copied
+    /// once on first use; a value overwritten gets a fresh one.
+    host: std::sync::Arc<std::sync::OnceLock<tape::Values>>,
 }
 
 impl Real {
@@ -215,9 +216,11 @@ impl Graph {
     /// are `data` from now on (a weight is read by the next step's ops).
     pub fn overwrite(&self, x: &mut Real, data: &[f32]) {
         if data.len() == x.rows() * x.cols() && !data.is_empty() {
+            // The old host values go first: a view of the buffer they
+            // share would make the copy below allocate a new one.
+            x.host = Default::default();
             x.t.copy_from(data);
-            let host: std::sync::Arc<[f32]> = data.into();
-            x.host = std::sync::Arc::new(host.into());
+            x.host = std::sync::Arc::new(tape::Values::from(data).into());
         }
     }
 

@@ -19,12 +19,82 @@ use dfdx::shapes::Rank0;
 use dfdx::tensor::{OwnedTape, PutTape, Tape, TensorFromVec};
 use dfdx::tensor_ops::{Backward, SumTo};
 
+use std::sync::Arc;
+
 use super::{Gradients, Graph, Real, T2};
 
 /// A new value id, never shared with an existing [`Real`].
 pub(super) fn fresh_id() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A tensor's values on the host, shared by every reader: read in place
+/// from the storage of a tensor whose data the backend made on the host
+/// (a custom op's output, a leaf), or copied out once (a dfdx kernel's
+/// output, an overwritten weight).
+#[derive(Clone)]
+pub(crate) struct Values(Arc<Held>);
+
+enum Held {
+    Copied(Box<[f32]>),
+    /// `len` values at `ptr`, the heap buffer of `_storage`'s data (held
+    /// only to keep it alive).
+    InPlace {
+        _storage: T2,
+        ptr: *const f32,
+        len: usize,
+    },
+}
+
+// SAFETY: `InPlace` reads the buffer of a tensor it holds a clone of, so
+// the buffer lives as long as the `Values`; dfdx mutates a tensor's data
+// only through `Arc::make_mut`, which copies while the data is shared (as
+// it is, by that clone), so the buffer never changes. Reading it from
+// several threads at once is reading shared memory.
+unsafe impl Send for Values {}
+// SAFETY: as for `Send`: the buffer is immutable while the value exists.
+unsafe impl Sync for Values {}
+
+impl std::ops::Deref for Values {
+    type Target = [f32];
+    fn deref(&self) -> &[f32] {
+        match &*self.0 {
+            Held::Copied(v) => v,
+            // SAFETY: `ptr` and `len` are those of `_storage`'s buffer (see
+            // `Graph::host_tensor`), kept alive and unchanged by `_storage`.
+            Held::InPlace { ptr, len, .. } => unsafe { std::slice::from_raw_parts(*ptr, *len) },
+        }
+    }
+}
+
+impl From<Vec<f32>> for Values {
+    fn from(v: Vec<f32>) -> Values {
+        Values(Arc::new(Held::Copied(v.into())))
+    }
+}
+
+impl From<&[f32]> for Values {
+    fn from(v: &[f32]) -> Values {
+        Values(Arc::new(Held::Copied(v.into())))
+    }
+}
+
+impl Graph {
+    /// A tensor of `data` (`[rows, cols]`) and its host values, read in
+    /// place from the tensor's buffer: no copy.
+    pub(super) fn host_tensor(&self, data: Vec<f32>, shape: (usize, usize)) -> (T2, Values) {
+        let (ptr, len) = (data.as_ptr(), data.len());
+        // dfdx keeps the vector as the tensor's data (moved, not copied:
+        // its heap buffer stays where it is).
+        let t = self.dev.tensor_from_vec(data, shape);
+        let values = Values(Arc::new(Held::InPlace {
+            _storage: t.clone(),
+            ptr,
+            len,
+        }));
+        (t, values)
+    }
 }
 
 impl Real {
@@ -37,20 +107,18 @@ impl Real {
         }
     }
 
-    /// The values, row-major, copied to the host once and shared after
-    /// that: for ops that read a few rows of a large tensor many times
-    /// (the gathers of a recurrence), which must not copy all of it each
-    /// time.
-    pub(super) fn values(&self) -> std::sync::Arc<[f32]> {
+    /// The values, row-major, shared: for ops that read a few rows of a
+    /// large tensor many times (the gathers of a recurrence), which must
+    /// not copy all of it each time. A tensor made on the host is read in
+    /// place; another is copied out once.
+    pub(super) fn values(&self) -> Values {
         let copy = || {
-            let mut values: std::sync::Arc<[f32]> =
-                std::iter::repeat_n(0.0, self.rows() * self.cols()).collect();
-            // Just made, so not shared. dfdx's iterators index out of bounds
-            // on empty tensors.
-            if let Some(buf) = std::sync::Arc::get_mut(&mut values).filter(|b| !b.is_empty()) {
-                self.t.copy_into(buf);
+            let mut values = vec![0.0; self.rows() * self.cols()];
+            // dfdx's iterators index out of bounds on empty tensors.
+            if !values.is_empty() {
+                self.t.copy_into(&mut values);
             }
-            values
+            Values::from(values)
         };
         self.host.get_or_init(copy).clone()
     }
@@ -68,10 +136,9 @@ impl Real {
         values
     }
 
-    /// A fresh value whose host values are `data` (`t`'s), kept from the start:
-    /// the op that computed it on the host has them, and the ops reading
-    /// it would otherwise copy them back out of the tensor.
-    pub(super) fn with_host(t: T2, data: std::sync::Arc<[f32]>) -> Real {
+    /// A fresh value whose host values are `data` (`t`'s), kept from the
+    /// start: the op that computed it on the host has them.
+    pub(super) fn with_host(t: T2, data: Values) -> Real {
         let x = Real::fresh(t);
         // A fresh cell: the set cannot fail.
         let _ = x.host.set(data);
@@ -124,7 +191,8 @@ pub(super) use on_tape;
 impl Graph {
     /// A tape-free leaf tensor (a parameter, an input, a constant).
     pub(super) fn leaf(&self, rows: usize, cols: usize, data: Vec<f32>) -> Real {
-        Real::fresh(self.dev.tensor_from_vec(data, (rows, cols)))
+        let (t, values) = self.host_tensor(data, (rows, cols));
+        Real::with_host(t, values)
     }
 
     /// Notes that `xs` are operands of an op recorded on the tape.
@@ -160,27 +228,23 @@ impl Graph {
     where
         F: Fn(usize, &[f32], &mut [f32]) + 'static,
     {
-        let host: std::sync::Arc<[f32]> = data.as_slice().into();
-        self.custom_with_host(operands, shape, data, host, backward)
+        debug_assert_eq!(data.len(), shape.0 * shape.1);
+        let (out, host) = self.host_tensor(data, shape);
+        self.record(operands, out, host, backward)
     }
 
-    /// [`Graph::custom`] with the output's host values `host` (equal to
-    /// `data`) made by the caller, who may keep them too (a backward that
-    /// reads the output shares them instead of copying it).
-    pub(super) fn custom_with_host<F>(
+    /// [`Graph::custom`] for an output tensor made by [`Graph::host_tensor`]
+    /// (a backward that reads the output keeps a clone of `host`).
+    pub(super) fn record<F>(
         &mut self,
         operands: &[&Real],
-        shape: (usize, usize),
-        data: Vec<f32>,
-        host: std::sync::Arc<[f32]>,
+        out: T2,
+        host: Values,
         backward: F,
     ) -> Real
     where
         F: Fn(usize, &[f32], &mut [f32]) + 'static,
     {
-        debug_assert_eq!(data.len(), shape.0 * shape.1);
-        debug_assert_eq!(data.len(), host.len());
-        let out = self.dev.tensor_from_vec(data, shape);
         self.touch(operands);
         if let Some(tape) = self.tape.as_mut() {
             let ghosts: Vec<_> = operands.iter().map(|x| x.t.ghost()).collect();

@@ -566,6 +566,28 @@ fn overwritten_values_are_read_fresh() {
     assert_close(&g.to_vec(&before), &[1.0, 2.0, 3.0, 4.0]);
 }
 
+/// A value made on the host is read in place (no copy of its buffer), and
+/// that view outlives its tensor and is never changed by an overwrite.
+#[test]
+fn host_values_are_read_in_place() {
+    let mut g = Graph::training();
+    let data = vec![1.0, 2.0, 3.0, 4.0];
+    let at = data.as_ptr();
+    let mut w = g.from_vec(2, 2, data);
+    let view = w.values();
+    assert_eq!(view.as_ptr(), at);
+    let x = g.from_vec(1, 2, vec![1.0, 1.0]);
+    let y = g.matmul(&x, &w);
+    assert_eq!(y.values().as_ptr(), y.values().as_ptr());
+    g.overwrite(&mut w, &[10.0, 20.0, 30.0, 40.0]);
+    assert_eq!(&view[..], &[1.0, 2.0, 3.0, 4.0]);
+    assert_eq!(&w.values()[..], &[10.0, 20.0, 30.0, 40.0]);
+    drop(w);
+    assert_eq!(&view[..], &[1.0, 2.0, 3.0, 4.0]);
+    let grads = g.backward(&y);
+    assert_close(&grads.get(&x).expect("x took part"), &[3.0, 7.0]);
+}
+
 /// Soft thresholding as one op equals its separate ops bit for bit (the
 /// signed zeros of entries that do not pass included).
 #[test]
