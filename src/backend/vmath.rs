@@ -19,14 +19,19 @@ fn exp1(x: f32) -> f32 {
     // Round to nearest without a libm call: adding 1.5 * 2^23 drops the fraction.
     const MAGIC: f32 = 12_582_912.0;
     let xc = x.clamp(-104.0, 89.0);
-    let k = (xc * LOG2E + MAGIC) - MAGIC;
+    let kf = xc * LOG2E + MAGIC;
+    let k = kf - MAGIC;
     let r = xc - k * C1 - k * C2;
     let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
         + 1.666_666_5e-1)
         * r
         + 5.000_000_1e-1;
     let e = p * r * r + r + 1.0;
-    let k = k as i32;
+    // `k` as an integer from the bits of `kf`, whose low mantissa bits
+    // hold it (|k| < 2^22; a NaN `x` gives some k, its result is replaced
+    // below): `k as i32` is a saturating conversion that does not
+    // vectorise (a scalar conversion and two compares per lane).
+    let k = (kf.to_bits() as i32).wrapping_sub(MAGIC.to_bits() as i32);
     let k1 = k >> 1;
     let k2 = k - k1;
     let two = |n: i32| f32::from_bits(((n + 127) as u32) << 23);
