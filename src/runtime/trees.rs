@@ -378,41 +378,10 @@ impl Folding {
         // Only the parts the children are in (a deep tree has a part per
         // height).
         let (parts, rows) = batch::used_parts(&levels.parts, &[&rows[0], &rows[1]]);
-        // One block per real of each packed component, in `pack`'s order.
-        let mut blocks: Vec<(Vec<Real>, usize)> = Vec::new();
-        for (child, path) in &self.sources {
-            let reals = parts.iter().map(|v| {
-                let mut out = Vec::new();
-                component(v, path)
-                    .is_some_and(|c| flatten(c, &mut out))
-                    .then_some(out)
-            });
-            let Some(reals) = reals.collect::<Option<Vec<Vec<Real>>>>() else {
-                return Ok(None);
-            };
-            let width = reals.first().map_or(0, Vec::len);
-            if width == 0 || reals.iter().any(|r| r.len() != width) {
-                return Ok(None);
-            }
-            for k in 0..width {
-                blocks.push((reals.iter().map(|r| r[k].clone()).collect(), *child));
-            }
-        }
-        let spec: Vec<(&[Real], &[(usize, usize)])> = (blocks.iter())
-            .map(|(parts, child)| (parts.as_slice(), rows[*child].as_slice()))
-            .collect();
-        let packed = Value::Real(ev.graph.gather_cols(&spec));
-        let mut args = Vec::with_capacity(2);
-        for (child, rows) in rows.iter().enumerate() {
-            let paths: Vec<&[usize]> = (self.sources.iter())
-                .filter(|(c, _)| *c == child)
-                .map(|(_, p)| p.as_slice())
-                .collect();
-            let parts: Vec<Value> = (parts.iter())
-                .map(|v| paths.iter().fold(v.clone(), |v, p| placeholder(&v, p)))
-                .collect();
-            args.push(gather_multi(ev.graph, &parts, rows));
-        }
+        let Some(packed) = self.packed_input(ev.graph, &parts, &rows) else {
+            return Ok(None);
+        };
+        let args = self.other_inputs(ev.graph, &parts, &rows);
         let fg = gather(ev.graph, g, owners);
         let Value::Func(f) = &fg else {
             return Err(internal(span, "a node function that is no function"));
@@ -432,10 +401,64 @@ impl Folding {
         };
         let packed = Packed {
             packing: self.packing.clone(),
-            value: packed,
+            value: Value::Real(packed),
         };
         FOLDED.with(|f| f.set(f.get() + 1));
         apply_cell_packed(ev, &run, args, packed, span).map(Some)
+    }
+
+    /// The affine map's input: one block per real of each packed component
+    /// (in `layout::pack`'s order), gathered from the children's `rows` of
+    /// `parts` as one op; `None` if a component is not reals.
+    fn packed_input(
+        &self,
+        graph: &mut crate::backend::Graph,
+        parts: &[Value],
+        rows: &[Vec<(usize, usize)>],
+    ) -> Option<Real> {
+        let mut blocks: Vec<(Vec<Real>, usize)> = Vec::new();
+        for (child, path) in &self.sources {
+            let reals = parts.iter().map(|v| {
+                let mut out = Vec::new();
+                component(v, path)
+                    .is_some_and(|c| flatten(c, &mut out))
+                    .then_some(out)
+            });
+            let reals = reals.collect::<Option<Vec<Vec<Real>>>>()?;
+            let width = reals.first().map_or(0, Vec::len);
+            if width == 0 || reals.iter().any(|r| r.len() != width) {
+                return None;
+            }
+            for k in 0..width {
+                blocks.push((reals.iter().map(|r| r[k].clone()).collect(), *child));
+            }
+        }
+        let spec: Vec<(&[Real], &[(usize, usize)])> = (blocks.iter())
+            .map(|(parts, child)| (parts.as_slice(), rows[*child].as_slice()))
+            .collect();
+        Some(graph.gather_cols(&spec))
+    }
+
+    /// The children's states gathered as the cell's arguments, each packed
+    /// component a placeholder (gathered for nothing, bound to no input).
+    fn other_inputs(
+        &self,
+        graph: &mut crate::backend::Graph,
+        parts: &[Value],
+        rows: &[Vec<(usize, usize)>],
+    ) -> Vec<Value> {
+        let mut args = Vec::with_capacity(rows.len());
+        for (child, rows) in rows.iter().enumerate() {
+            let paths: Vec<&[usize]> = (self.sources.iter())
+                .filter(|(c, _)| *c == child)
+                .map(|(_, p)| p.as_slice())
+                .collect();
+            let parts: Vec<Value> = (parts.iter())
+                .map(|v| paths.iter().fold(v.clone(), |v, p| placeholder(&v, p)))
+                .collect();
+            args.push(gather_multi(graph, &parts, rows));
+        }
+        args
     }
 }
 
