@@ -68,6 +68,14 @@ impl std::ops::Deref for Values {
     }
 }
 
+impl Values {
+    /// Read in place from a tensor's buffer (not a copy)?
+    #[cfg(test)]
+    pub(crate) fn is_in_place(&self) -> bool {
+        matches!(*self.0, Held::InPlace { .. })
+    }
+}
+
 impl From<Vec<f32>> for Values {
     fn from(v: Vec<f32>) -> Values {
         Values(Arc::new(Held::Copied(v.into())))

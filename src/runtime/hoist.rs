@@ -128,19 +128,8 @@ pub(crate) fn prepare_invariant(ev: &mut Eval, f: &Value) -> Result<Option<Prepa
     let Value::Func(func) = f else {
         return Ok(None);
     };
-    match &**func {
-        Func::Cell {
-            cell,
-            captured,
-            origin,
-        } if HOISTING.with(Cell::get) => {
-            let run = super::network::Run {
-                cell,
-                captured,
-                origin,
-            };
-            super::network::prepare_invariant(ev, &run)
-        }
+    match super::network::Run::of(func) {
+        Some(run) if HOISTING.with(Cell::get) => super::network::prepare_invariant(ev, &run),
         _ => Ok(None),
     }
 }
@@ -162,17 +151,7 @@ pub(crate) fn prepare(
     let Value::Func(func) = f else {
         return Ok(None);
     };
-    if let Func::Cell {
-        cell,
-        captured,
-        origin,
-    } = &**func
-    {
-        let run = super::network::Run {
-            cell,
-            captured,
-            origin,
-        };
+    if let Some(run) = super::network::Run::of(func) {
         return super::network::prepare(ev, &run, xs, span);
     }
     let (closure, applied) = match &**func {

@@ -87,18 +87,29 @@ pub fn last_axis(ctx: &Context, ty: &Type, cols: usize) -> usize {
     .max(1)
 }
 
-/// A tuple of reals (nested) as one `[B, size]` tensor, parts side by side.
+/// A tuple of reals (nested) as one `[B, size]` tensor, parts side by side
+/// (one concat of all its reals).
 pub fn pack(graph: &mut Graph, v: &Value, span: Span) -> Result<Real, Diagnostic> {
+    let mut reals = Vec::new();
+    if !reals_of(v, &mut reals) {
+        return Err(internal(span, "packing a value that is not real"));
+    }
+    match reals.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => Ok(graph.concat_cols(&reals)),
+    }
+}
+
+/// The reals of a (nested) tuple of reals, in [`pack`]'s order, appended
+/// to `out`; false if `v` is something else (or holds an empty tuple).
+pub fn reals_of(v: &Value, out: &mut Vec<Real>) -> bool {
     match v {
-        Value::Real(r) => Ok(r.clone()),
-        Value::Tuple(parts) if !parts.is_empty() => {
-            let reals = parts
-                .iter()
-                .map(|p| pack(graph, p, span))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(graph.concat_cols(&reals))
+        Value::Real(r) => {
+            out.push(r.clone());
+            true
         }
-        _ => Err(internal(span, "packing a value that is not real")),
+        Value::Tuple(parts) if !parts.is_empty() => parts.iter().all(|p| reals_of(p, out)),
+        _ => false,
     }
 }
 

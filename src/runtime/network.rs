@@ -101,6 +101,24 @@ pub(crate) struct Run<'a> {
     pub origin: &'a Origin,
 }
 
+impl<'a> Run<'a> {
+    /// The run of a function value that is a network cell.
+    pub fn of(f: &'a Func) -> Option<Run<'a>> {
+        match f {
+            Func::Cell {
+                cell,
+                captured,
+                origin,
+            } => Some(Run {
+                cell,
+                captured,
+                origin,
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// Apply a cell to one argument per parameter: bind its inputs, run its
 /// nodes in order, read its output. In a recurrence whose element-only
 /// work was done before the loop ([`prepare`]), `hoisted` holds this
@@ -113,11 +131,7 @@ pub(crate) fn apply_cell(
     hoisted: Option<&Hoisted>,
     span: Span,
 ) -> Result<Value, Diagnostic> {
-    let mut frame = Frame::new(run);
-    for (p, a) in run.cell.params.iter().zip(args) {
-        bind_input(p, a, &mut frame.inputs, span)?;
-    }
-    frame.run_nodes(ev, hoisted, span)
+    Frame::bound(run, args, span)?.run_nodes(ev, hoisted, span)
 }
 
 /// A TreeNet node cell's inputs gathered straight into the input of its
@@ -137,10 +151,7 @@ pub(crate) fn apply_cell_packed(
     packed: Packed,
     span: Span,
 ) -> Result<Value, Diagnostic> {
-    let mut frame = Frame::new(run);
-    for (p, a) in run.cell.params.iter().zip(args) {
-        bind_input(p, a, &mut frame.inputs, span)?;
-    }
+    let mut frame = Frame::bound(run, args, span)?;
     for &i in &packed.packing.inputs {
         if let Some(slot) = frame.inputs.get_mut(i) {
             *slot = None;
@@ -357,6 +368,16 @@ impl<'a> Frame<'a> {
             }
         }
         Ok((values, skip))
+    }
+
+    /// A frame with the run's captured inputs and the arguments (one per
+    /// parameter) bound.
+    fn bound(run: &Run<'a>, args: Vec<Value>, span: Span) -> Result<Frame<'a>, Diagnostic> {
+        let mut frame = Frame::new(run);
+        for (p, a) in run.cell.params.iter().zip(args) {
+            bind_input(p, a, &mut frame.inputs, span)?;
+        }
+        Ok(frame)
     }
 
     /// A frame with the run's captured inputs bound.

@@ -348,9 +348,7 @@ impl Folding {
             return None;
         }
         let Value::Func(f) = g else { return None };
-        let Func::Cell { cell, .. } = &**f else {
-            return None;
-        };
+        let cell = Run::of(f)?.cell;
         let [left, right] = cell.params.as_slice() else {
             return None;
         };
@@ -383,22 +381,11 @@ impl Folding {
         };
         let args = self.other_inputs(ev.graph, &parts, &rows);
         let fg = gather(ev.graph, g, owners);
-        let Value::Func(f) = &fg else {
-            return Err(internal(span, "a node function that is no function"));
+        let run = match &fg {
+            Value::Func(f) => Run::of(f),
+            _ => None,
         };
-        let Func::Cell {
-            cell,
-            captured,
-            origin,
-        } = &**f
-        else {
-            return Err(internal(span, "a node function that is no cell"));
-        };
-        let run = Run {
-            cell,
-            captured,
-            origin,
-        };
+        let run = run.ok_or_else(|| internal(span, "a node function that is no cell"))?;
         let packed = Packed {
             packing: self.packing.clone(),
             value: Value::Real(packed),
@@ -421,7 +408,7 @@ impl Folding {
             let reals = parts.iter().map(|v| {
                 let mut out = Vec::new();
                 component(v, path)
-                    .is_some_and(|c| flatten(c, &mut out))
+                    .is_some_and(|c| layout::reals_of(c, &mut out))
                     .then_some(out)
             });
             let reals = reals.collect::<Option<Vec<Vec<Real>>>>()?;
@@ -481,18 +468,6 @@ fn component<'v>(v: &'v Value, path: &[usize]) -> Option<&'v Value> {
         Value::Tuple(parts) => parts.get(k),
         _ => None,
     })
-}
-
-/// The reals of `v` in `layout::pack`'s order; false if it is not reals.
-fn flatten(v: &Value, out: &mut Vec<Real>) -> bool {
-    match v {
-        Value::Real(r) => {
-            out.push(r.clone());
-            true
-        }
-        Value::Tuple(parts) if !parts.is_empty() => parts.iter().all(|p| flatten(p, out)),
-        _ => false,
-    }
 }
 
 /// `v` with its component at `path` a placeholder (a unit value of its
