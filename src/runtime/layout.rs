@@ -90,6 +90,9 @@ pub fn last_axis(ctx: &Context, ty: &Type, cols: usize) -> usize {
 /// A tuple of reals (nested) as one `[B, size]` tensor, parts side by side
 /// (one concat of all its reals).
 pub fn pack(graph: &mut Graph, v: &Value, span: Span) -> Result<Real, Diagnostic> {
+    if let Value::Real(r) = v {
+        return Ok(r.clone());
+    }
     let mut reals = Vec::new();
     if !reals_of(v, &mut reals) {
         return Err(internal(span, "packing a value that is not real"));
