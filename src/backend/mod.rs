@@ -210,17 +210,16 @@ impl Graph {
     pub fn to_vec(&self, x: &Real) -> Vec<f32> {
         x.host()
     }
-    /// Write `data` (row-major, `x`'s size) over `x`'s values in place: its
-    /// buffer is reused unless another value shares it (a clone kept
-    /// elsewhere keeps the old values). `x` keeps its id; its host values
-    /// are `data` from now on (a weight is read by the next step's ops).
+    /// `x` with `data` (row-major, `x`'s size) as its values from now on
+    /// (the optimizer's step: a weight is read by the next step's ops). A
+    /// fresh tensor (and id) holding one copy of `data`, its host values
+    /// read in place; values that shared `x`'s old tensor (a clone kept
+    /// elsewhere, the backward of an op that read it) keep the old values.
+    /// Writing over the old buffer instead would copy twice (the tensor's,
+    /// then its host values) and a third time while the buffer is shared.
     pub fn overwrite(&self, x: &mut Real, data: &[f32]) {
         if data.len() == x.rows() * x.cols() && !data.is_empty() {
-            // The old host values go first: a view of the buffer they
-            // share would make the copy below allocate a new one.
-            x.host = Default::default();
-            x.t.copy_from(data);
-            x.host = std::sync::Arc::new(tape::Values::from(data).into());
+            *x = self.leaf(x.rows(), x.cols(), data.to_vec());
         }
     }
 

@@ -32,7 +32,7 @@ pub(super) fn fresh_id() -> u64 {
 /// A tensor's values on the host, shared by every reader: read in place
 /// from the storage of a tensor whose data the backend made on the host
 /// (a custom op's output, a leaf), or copied out once (a dfdx kernel's
-/// output, an overwritten weight).
+/// output).
 #[derive(Clone)]
 pub(crate) struct Values(Arc<Held>);
 

@@ -546,7 +546,7 @@ fn chain_values_equal_the_separate_ops() {
     assert_eq!((none.rows(), none.cols()), (0, 3));
 }
 
-/// A weight overwritten in place (the optimizer's step) is read with its
+/// A weight overwritten (the optimizer's step) is read with its
 /// new values by every kind of reader: the host copy, a product, a gather;
 /// a clone taken before keeps the old ones.
 #[test]

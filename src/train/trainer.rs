@@ -86,8 +86,8 @@ impl Stop {
 ///
 /// The optimizer updates host copies of the weights in place (no copy of
 /// every weight and gradient to the host and back per step: gradients are
-/// read where the backward pass left them) and each step writes them into
-/// the weights' own buffers.
+/// read where the backward pass left them) and each step gives each weight
+/// a copy of them (`Graph::overwrite`).
 pub struct Trainer<'a> {
     compiled: &'a Compiled,
     settings: Settings,
