@@ -37,7 +37,7 @@ impl Activation {
 
     /// `z = act(z)`, through a small copy for the functions that read
     /// and write separate slices (the same values as out of place).
-    fn in_place(self, z: &mut [f32]) {
+    pub(super) fn in_place(self, z: &mut [f32]) {
         const RUN: usize = 64;
         let mut from = [0.0; RUN];
         match self {
@@ -59,14 +59,19 @@ impl Activation {
     /// `g * act'(z)` from `y = act(z)`: tanh' = 1 - y^2, sigmoid' = y (1 -
     /// y), relu' = [y > 0].
     fn backward(self, g: &[f32], y: &[f32]) -> Vec<f32> {
-        let pairs = g.iter().zip(y);
+        let mut d = g.to_vec();
+        self.backward_in_place(&mut d, y);
+        d
+    }
+
+    /// [`Activation::backward`] written over `g`.
+    pub(super) fn backward_in_place(self, g: &mut [f32], y: &[f32]) {
+        let pairs = g.iter_mut().zip(y);
         match self {
-            Activation::Identity => g.to_vec(),
-            Activation::Tanh => pairs.map(|(g, y)| g * (1.0 - y * y)).collect(),
-            Activation::Sigmoid => pairs.map(|(g, y)| g * y * (1.0 - y)).collect(),
-            Activation::Relu => pairs
-                .map(|(g, &y)| if y > 0.0 { *g } else { 0.0 })
-                .collect(),
+            Activation::Identity => {}
+            Activation::Tanh => pairs.for_each(|(g, y)| *g *= 1.0 - y * y),
+            Activation::Sigmoid => pairs.for_each(|(g, y)| *g = *g * y * (1.0 - y)),
+            Activation::Relu => pairs.for_each(|(g, &y)| *g = if y > 0.0 { *g } else { 0.0 }),
         }
     }
 }

@@ -31,6 +31,7 @@ mod init;
 mod linalg;
 mod loss;
 pub mod memory;
+mod recur;
 mod reduce;
 mod structure;
 mod tape;
@@ -40,6 +41,7 @@ mod vmath;
 pub use chain::{Chain, Step};
 pub use defer::{deferred_runs, set_deferral, Deferral};
 pub use fused::Activation;
+pub use recur::Recurrence;
 
 #[cfg(test)]
 pub(crate) mod grad_check;

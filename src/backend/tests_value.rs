@@ -605,3 +605,58 @@ fn soft_threshold_equals_the_separate_ops() {
     let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
     assert_eq!(bits(g.to_vec(&one)), bits(g.to_vec(&separate)));
 }
+
+/// A whole recurrence equals its steps run one by one per example
+/// (`addmm_act` on one row at a time), values and gradients: examples of
+/// 3, 0, 5 and 5 steps, so the running set shrinks and ties keep their
+/// order.
+#[test]
+fn recurrence_equals_its_steps() {
+    use super::{Activation, Recurrence};
+    let (starts, lengths) = ([5usize, 0, 8, 0], [3usize, 0, 5, 5]);
+    let data = |rows: usize, cols: usize, seed: u64| {
+        let v: Vec<f32> = (0..rows * cols)
+            .map(|i| ((i as u64 * 7 + seed) as f32 * 0.37).sin() * 0.6)
+            .collect();
+        v
+    };
+    for act in [Activation::Tanh, Activation::Relu] {
+        let mut run = |fused: bool| {
+            let mut g = Graph::training();
+            let c = g.from_vec(13, 4, data(13, 4, 1));
+            let w = g.from_vec(4, 4, data(4, 4, 2));
+            let h0 = g.from_vec(4, 4, data(4, 4, 3));
+            let out = if fused {
+                g.recurrence(Recurrence {
+                    c: &c,
+                    w: &w,
+                    h0: &h0,
+                    starts: &starts,
+                    lengths: &lengths,
+                    act,
+                })
+            } else {
+                let finals: Vec<Real> = (0..4)
+                    .map(|b| {
+                        let mut h = g.gather_rows(&h0, &[b]);
+                        for t in 0..lengths[b] {
+                            h = g.addmm_act(&c, Some(&[starts[b] + t]), &h, &w, act);
+                        }
+                        h
+                    })
+                    .collect();
+                g.concat_rows(&finals)
+            };
+            let weights = g.from_vec(4, 4, data(4, 4, 4));
+            let loss = g.binary(Binary::Mul, &out, &weights);
+            let grads = g.backward(&loss);
+            let each = [&c, &w, &h0].map(|x| grads.get(x).expect("took part"));
+            (g.to_vec(&out), each)
+        };
+        let (fused, plain) = (run(true), run(false));
+        assert_close(&fused.0, &plain.0);
+        for (a, b) in fused.1.iter().zip(&plain.1) {
+            assert_close(a, b);
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! A whole recurrence as one op: `h_t = act(c[row_t] + h_{t-1} W^T)` at
+//! every step of every example. This is the RNN a `fold` lowers to when
+//! its step is one affine map of the state and the element followed by an
+//! activation, the element half hoisted into `c` (`W_e e + b` for every
+//! element). cuDNN runs its RNNs the same way: the loop inside one call,
+//! its buffers laid out once.
+//!
+//! The examples run longest first (a stable sort by length), so those
+//! still running at step `t` are the first `n_t`: each step reads a prefix
+//! of the previous step's states, with no gather. The buffers are planned
+//! for the whole loop instead of allocated per op: all steps' states in
+//! one buffer (forward); backward, all steps' `dz` in one buffer and the
+//! state's gradient in two buffers reused from step to step.
+//!
+//! Derivatives, from the output `h_t` (as `addmm_act`'s):
+//!
+//! - `dz_t = dh_t act'(z_t)`, where `dh_t` is the gradient of the final
+//!   state for an example whose last step is `t`, else `dz_{t+1} W`;
+//! - `dc[row_t] += dz_t`;
+//! - `dh0 = dz_0 W` (the final state's own gradient for an example with
+//!   no steps);
+//! - `dW = sum_t dz_t^T h_{t-1}`: one product of the stacked `dz` and the
+//!   stacked previous states, not one per step.
+
+use std::cell::RefCell;
+
+use super::fused::Activation;
+use super::linalg::{gemm_acc, gemm_acc_then, Mat};
+use super::{Graph, Real};
+
+/// The operands of [`Graph::recurrence`].
+pub struct Recurrence<'r> {
+    /// `[_, H]`: the element half of every element.
+    pub c: &'r Real,
+    /// `[H, H]`: the state's weight (`out x in`).
+    pub w: &'r Real,
+    /// `[n, H]`: each example's initial state.
+    pub h0: &'r Real,
+    /// Per example: the row of `c` of its first step; step `t` reads the
+    /// row `t` after it.
+    pub starts: &'r [usize],
+    /// Per example: its number of steps.
+    pub lengths: &'r [usize],
+    pub act: Activation,
+}
+
+/// The order the examples run in and how many run at each step.
+#[derive(Debug, PartialEq)]
+struct Schedule {
+    /// Position `p` runs example `order[p]`: longest first.
+    order: Vec<usize>,
+    /// Per step: how many examples run (the first of `order`).
+    running: Vec<usize>,
+    /// Per step: the first row of its states among all steps' (one more
+    /// entry: the total).
+    offsets: Vec<usize>,
+}
+
+impl Schedule {
+    fn of(lengths: &[usize]) -> Schedule {
+        let mut order: Vec<usize> = (0..lengths.len()).filter(|&b| lengths[b] > 0).collect();
+        order.sort_by(|&a, &b| lengths[b].cmp(&lengths[a]));
+        let steps = order.first().map_or(0, |&b| lengths[b]);
+        let mut running = vec![0; steps];
+        for &b in &order {
+            running[..lengths[b]].iter_mut().for_each(|n| *n += 1);
+        }
+        let mut offsets = Vec::with_capacity(steps + 1);
+        offsets.push(0);
+        for (t, &n) in running.iter().enumerate() {
+            offsets.push(offsets[t] + n);
+        }
+        Schedule {
+            order,
+            running,
+            offsets,
+        }
+    }
+
+    /// The examples running at step `t` that run at step `t + 1` too.
+    fn continuing(&self, t: usize) -> usize {
+        self.running.get(t + 1).copied().unwrap_or(0)
+    }
+}
+
+/// What the forward pass keeps for the backward: the operands' values,
+/// the states in running order, and the schedule.
+struct Loop {
+    w: super::tape::Values,
+    /// `h0`'s rows of the examples that take a step, in running order.
+    h0: Vec<f32>,
+    /// Every step's states: step `t` at rows `offsets[t]..offsets[t + 1]`.
+    states: Vec<f32>,
+    schedule: Schedule,
+    starts: Vec<usize>,
+    act: Activation,
+    h: usize,
+}
+
+impl Loop {
+    /// Runs the recurrence: every step's states.
+    fn run(r: &Recurrence) -> Loop {
+        let h = r.w.rows();
+        let schedule = Schedule::of(r.lengths);
+        let (c, w, h0v) = (r.c.values(), r.w.values(), r.h0.values());
+        let mut h0 = Vec::with_capacity(schedule.running.first().unwrap_or(&0) * h);
+        for &b in &schedule.order {
+            h0.extend_from_slice(&h0v[b * h..(b + 1) * h]);
+        }
+        let rows = schedule.offsets.last().copied().unwrap_or(0);
+        let mut states = vec![0.0; rows * h];
+        let wt = Mat::new(&w, h, h).t();
+        for (t, &n) in schedule.running.iter().enumerate() {
+            let (done, rest) = states.split_at_mut(schedule.offsets[t] * h);
+            let z = &mut rest[..n * h];
+            for (p, &b) in schedule.order[..n].iter().enumerate() {
+                let row = r.starts[b] + t;
+                z[p * h..(p + 1) * h].copy_from_slice(&c[row * h..(row + 1) * h]);
+            }
+            let prev = match t {
+                0 => &h0[..n * h],
+                _ => &done[schedule.offsets[t - 1] * h..][..n * h],
+            };
+            gemm_acc_then(z, Mat::new(prev, n, h), wt, &|run| r.act.in_place(run));
+        }
+        Loop {
+            w,
+            h0,
+            states,
+            schedule,
+            starts: r.starts.to_vec(),
+            act: r.act,
+            h,
+        }
+    }
+
+    /// Each example's final state (its initial one if it takes no step),
+    /// `[n, H]` in the examples' order.
+    fn finals(&self, h0: &[f32], lengths: &[usize]) -> Vec<f32> {
+        let (h, s) = (self.h, &self.schedule);
+        let mut out = h0[..lengths.len() * h].to_vec();
+        for (p, &b) in s.order.iter().enumerate() {
+            let last = s.offsets[lengths[b] - 1] + p;
+            out[b * h..(b + 1) * h].copy_from_slice(&self.states[last * h..(last + 1) * h]);
+        }
+        out
+    }
+
+    /// The gradients of `c`, `W` and `h0` from `g`, the final states'.
+    fn backward(&self, g: &[f32], c_rows: usize, n: usize) -> [Vec<f32>; 3] {
+        let (h, s) = (self.h, &self.schedule);
+        let rows = s.offsets.last().copied().unwrap_or(0);
+        let mut dz = vec![0.0; rows * h];
+        let first = s.running.first().copied().unwrap_or(0);
+        let (mut next, mut cur) = (vec![0.0; first * h], vec![0.0; first * h]);
+        for t in (0..s.running.len()).rev() {
+            let (n_t, on) = (s.running[t], s.continuing(t));
+            let d = &mut dz[s.offsets[t] * h..s.offsets[t + 1] * h];
+            d[..on * h].copy_from_slice(&next[..on * h]);
+            for (p, &b) in s.order.iter().enumerate().take(n_t).skip(on) {
+                d[p * h..(p + 1) * h].copy_from_slice(&g[b * h..(b + 1) * h]);
+            }
+            let y = &self.states[s.offsets[t] * h..s.offsets[t + 1] * h];
+            self.act.backward_in_place(d, y);
+            cur[..n_t * h].fill(0.0);
+            gemm_acc(
+                &mut cur[..n_t * h],
+                Mat::new(d, n_t, h),
+                Mat::new(&self.w, h, h),
+            );
+            std::mem::swap(&mut cur, &mut next);
+        }
+        let mut dh0 = g[..n * h].to_vec();
+        for (p, &b) in s.order.iter().enumerate() {
+            dh0[b * h..(b + 1) * h].copy_from_slice(&next[p * h..(p + 1) * h]);
+        }
+        [self.dc(&dz, c_rows), self.dw(&dz), dh0]
+    }
+
+    /// `dc[row_t] += dz_t` for every step's rows.
+    fn dc(&self, dz: &[f32], c_rows: usize) -> Vec<f32> {
+        let (h, s) = (self.h, &self.schedule);
+        let mut dc = vec![0.0; c_rows * h];
+        for (t, &n_t) in s.running.iter().enumerate() {
+            for (p, &b) in s.order[..n_t].iter().enumerate() {
+                let row = self.starts[b] + t;
+                let src = &dz[(s.offsets[t] + p) * h..][..h];
+                let dst = &mut dc[row * h..(row + 1) * h];
+                dst.iter_mut().zip(src).for_each(|(d, &v)| *d += v);
+            }
+        }
+        dc
+    }
+
+    /// `dW = sum_t dz_t^T h_{t-1}`: the previous states stacked like `dz`,
+    /// then one product.
+    fn dw(&self, dz: &[f32]) -> Vec<f32> {
+        let (h, s) = (self.h, &self.schedule);
+        let rows = s.offsets.last().copied().unwrap_or(0);
+        let mut prev = Vec::with_capacity(rows * h);
+        for (t, &n_t) in s.running.iter().enumerate() {
+            prev.extend_from_slice(match t {
+                0 => &self.h0[..n_t * h],
+                _ => &self.states[s.offsets[t - 1] * h..][..n_t * h],
+            });
+        }
+        let mut dw = vec![0.0; h * h];
+        gemm_acc(&mut dw, Mat::new(dz, rows, h).t(), Mat::new(&prev, rows, h));
+        dw
+    }
+}
+
+impl Graph {
+    /// Each example's final state `[n, H]` after its `lengths[b]` steps of
+    /// `h_t = act(c[starts[b] + t] + h_{t-1} W^T)` from `h0`.
+    pub fn recurrence(&mut self, r: Recurrence) -> Real {
+        let (n, h) = (r.h0.rows(), r.w.rows());
+        debug_assert!(r.w.cols() == h && r.c.cols() == h && r.h0.cols() == h);
+        debug_assert!(r.lengths.len() == n && r.starts.len() == n);
+        debug_assert!((0..n).all(|b| r.lengths[b] == 0 || r.starts[b] + r.lengths[b] <= r.c.rows()));
+        let run = Loop::run(&r);
+        let finals = run.finals(&r.h0.values(), r.lengths);
+        let (t, y) = self.host_tensor(finals, (n, h));
+        let c_rows = r.c.rows();
+        let grads: RefCell<Option<[Vec<f32>; 3]>> = RefCell::new(None);
+        self.record(&[r.c, r.w, r.h0], t, y, move |k, g, gi| {
+            let mut cache = grads.borrow_mut();
+            let grads = cache.get_or_insert_with(|| run.backward(g, c_rows, n));
+            gi.iter_mut().zip(&grads[k]).for_each(|(a, &d)| *a += d);
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Longest first (ties in the examples' order), examples with no step
+    /// left out, and each step's count and first row.
+    #[test]
+    fn schedule_runs_longest_first() {
+        let s = Schedule::of(&[2, 0, 3, 2, 1]);
+        assert_eq!(s.order, [2, 0, 3, 4]);
+        assert_eq!(s.running, [4, 3, 1]);
+        assert_eq!(s.offsets, [0, 4, 7, 8]);
+        assert_eq!(Schedule::of(&[0, 0]).running, Vec::<usize>::new());
+    }
+}
