@@ -24,6 +24,9 @@ enum Strategy {
     Deferral,
     /// A TreeNet's child gathers folded into its node cell (networks only).
     GatherFolding,
+    /// A `fold` whose hoisted loop is one affine map and activation of
+    /// its state, run as one recurrence op (networks only).
+    WholeRecurrence,
 }
 
 impl Strategy {
@@ -35,6 +38,7 @@ impl Strategy {
             Strategy::Chains | Strategy::NetworkChains => dp::runtime::set_chains,
             Strategy::Deferral => dp::backend::set_deferral,
             Strategy::GatherFolding => dp::runtime::set_gather_folding,
+            Strategy::WholeRecurrence => dp::runtime::set_whole_recurrences,
         }
     }
 
@@ -45,6 +49,7 @@ impl Strategy {
             Strategy::Chains | Strategy::NetworkChains => dp::runtime::chain_runs,
             Strategy::Deferral => dp::backend::deferred_runs,
             Strategy::GatherFolding => dp::runtime::folded_gathers,
+            Strategy::WholeRecurrence => dp::runtime::whole_runs,
         }
     }
 }
@@ -57,7 +62,10 @@ fn problems(s: &Setup, strategy: Strategy) -> Vec<String> {
     let hoisting = chains.then(|| dp::runtime::set_hoisting(false));
     let on_network = matches!(
         strategy,
-        Strategy::NetworkHoisting | Strategy::NetworkChains | Strategy::GatherFolding
+        Strategy::NetworkHoisting
+            | Strategy::NetworkChains
+            | Strategy::GatherFolding
+            | Strategy::WholeRecurrence
     );
     let networks = dp::runtime::set_networks(on_network);
     let before = dp::runtime::network_runs();
@@ -286,6 +294,35 @@ fn hoisted_network_cells_equal_their_plain_runs() {
             ("lstm step, a tuple state", &lstm, sentences()),
             ("mapAccumL with a captured value", &accum, vectors()),
             ("three-part split", &three, vectors()),
+        ],
+    );
+}
+
+/// A whole loop as one recurrence op (`backend/recur.rs`): lengths 0 to
+/// 6 (examples with no step keep their initial state; the running set
+/// shrinks), every activation and none, a split over three parts, an
+/// initial state shared by the examples (a param, its gradient summed),
+/// a tuple state (one packed real per example).
+#[test]
+fn whole_recurrences_equal_their_steps() {
+    let sigmoid = "learn cell : (R[2], R[3]) -> R[3]\nparam p : R[3]\n\
+         def loss (xs : List R[2]) : Float = sum (fold (\\h x -> sigmoid (cell (x, h))) p xs)"
+        .to_string();
+    let identity = "learn cell : (R[3], R[2]) -> R[3]\n\
+         def loss (xs : List R[2]) : Float = sum (tanh (fold (\\h x -> cell (h, x)) zeros xs))"
+        .to_string();
+    let tuple = "learn cell : ((R[2], R[1]), R[2]) -> (R[2], R[1])\n\
+         def loss (xs : List R[2]) : Float =\n\
+           let (a, b) = fold (\\s x -> cell (s, x)) (ones, zeros) xs in sum (tanh a) + sum b"
+        .to_string();
+    check(
+        Strategy::WholeRecurrence,
+        &[
+            ("tanh, an embedding", &rnn(), sentences()),
+            ("relu, three parts", &THREE.to_string(), vectors()),
+            ("sigmoid, a param as the initial state", &sigmoid, vectors()),
+            ("no activation", &identity, vectors()),
+            ("a tuple state", &tuple, vectors()),
         ],
     );
 }

@@ -513,6 +513,36 @@ pub fn cell_plan(program: &Program, cell: &Cell) -> HoistPlan {
     plan
 }
 
+/// Does an RNN module's loop, once its plan is hoisted, do nothing but
+/// `act(W_s h + (W_e e + b))` on the whole state `h`? Then the runtime runs
+/// it as one recurrence op (`Graph::recurrence`). So: the state is one
+/// parameter input; the plan has one split affine map, its one state part
+/// that input, the cell's output the map or its fused activation; every
+/// other node is done before the loop, and none is read by the loop.
+pub fn whole_recurrence(program: &Program, cell: &Cell) -> bool {
+    let (Some(Pattern::Bind(state, _)), 2) = (cell.params.first(), cell.params.len()) else {
+        return false;
+    };
+    let plan = cell_plan(program, cell);
+    let ([s], false) = (
+        plan.splits.as_slice(),
+        plan.values.iter().any(|v| v.in_loop),
+    ) else {
+        return false;
+    };
+    let Some([Operand::Tuple(parts)]) = cell.nodes.get(s.source).map(|n| n.args.as_slice()) else {
+        return false;
+    };
+    let mut state_parts = parts.iter().zip(&s.element).filter(|(_, &e)| !e);
+    let one_state = matches!(
+        (state_parts.next(), state_parts.next()),
+        (Some((Operand::Input(i), _)), None) if *i == *state as usize
+    );
+    let rest_before = (cell.nodes.iter().enumerate())
+        .all(|(j, n)| j == s.source || j == s.at || n.hoisted == Mark::Whole);
+    one_state && rest_before && cell.output == Operand::Node(s.at)
+}
+
 fn op_name(node: &Node) -> &str {
     match &node.op {
         Op::Prim(p) => p,

@@ -40,6 +40,7 @@ pub fn print_network(program: &Program, net: &Network) -> String {
 }
 
 pub(super) struct Printer<'t> {
+    program: &'t Program,
     types: &'t TypeTable,
     learned: &'t [crate::ir::LearnedPiece],
     out: String,
@@ -51,6 +52,7 @@ pub(super) struct Printer<'t> {
 impl<'t> Printer<'t> {
     pub(super) fn new(program: &'t Program) -> Printer<'t> {
         Printer {
+            program,
             types: &program.types,
             learned: &program.learned,
             out: String::new(),
@@ -116,6 +118,15 @@ impl<'t> Printer<'t> {
                             super::hoist::MAX_HOIST_BATCH
                         )
                     });
+                    // A fold whose hoisted loop is one affine map and
+                    // activation of the state runs as one op.
+                    let whole = m.combinator == Some(Builtin::Fold)
+                        && (m.cells.iter())
+                            .all(|(_, c)| super::hoist::whole_recurrence(self.program, c));
+                    let note = match whole {
+                        true => Some(with_note(note, "the loop one recurrence op")),
+                        false => note,
+                    };
                     // A module inside a recurrent cell that reads only the
                     // element runs once on all elements before the loop.
                     let note = match node.hoisted {

@@ -333,6 +333,11 @@ fn fold(
     span: Span,
 ) -> Result<Value, Diagnostic> {
     let hoisted = super::hoist::prepare(ev, f, xs, span)?;
+    if let Some(fin) = hoisted.as_ref().map(|h| h.run_whole(ev, z, xs, span)) {
+        if let Some(fin) = fin? {
+            return Ok(fin);
+        }
+    }
     let walk = Walk {
         xs,
         from_right: false,

@@ -14,7 +14,7 @@ use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use crate::backend::{Activation, Binary, Real};
+use crate::backend::{Activation, Binary, Real, Recurrence};
 use crate::diagnostic::Diagnostic;
 use crate::ir::{Expr, ExprKind, LearnedId};
 use crate::lower::hoist::{at, At, HoistPlan, MAX_HOIST_BATCH};
@@ -29,6 +29,20 @@ use super::weights::LearnedWeights;
 thread_local! {
     static HOISTING: Cell<bool> = Cell::new(std::env::var_os("DP_NO_HOIST").is_none());
     static PREPARED: Cell<usize> = const { Cell::new(0) };
+    static WHOLE: Cell<bool> = Cell::new(std::env::var_os("DP_NO_WHOLE").is_none());
+    static WHOLE_RUNS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// How many loops ran as one recurrence op on this thread so far.
+pub fn whole_runs() -> usize {
+    WHOLE_RUNS.with(Cell::get)
+}
+
+/// Turn running a whole loop as one recurrence op on or off on this thread
+/// (the reference of tests; `DP_NO_WHOLE=1` turns it off for a run);
+/// returns the previous setting.
+pub fn set_whole_recurrences(on: bool) -> bool {
+    WHOLE.with(|w| w.replace(on))
 }
 
 /// How many recurrences ran hoisted on this thread so far (for tests that
@@ -74,6 +88,9 @@ pub(crate) struct Prepared {
     pub values: Vec<(At, Value)>,
     pub splits: Vec<PreparedSplit>,
     pub skip: Vec<At>,
+    /// The loop is its one split's step and nothing else
+    /// (`lower::hoist::whole_recurrence`): it may run as one op.
+    pub whole: bool,
 }
 
 /// A split's element half for all elements, and its state weights.
@@ -235,7 +252,42 @@ impl Prepared {
             values,
             splits,
             skip,
+            whole: false,
         }
+    }
+
+    /// The final states of a `fold` whose loop is this plan's one split
+    /// step (`whole`), run as one recurrence op from the initial states
+    /// `init` over `xs`; `None` for another loop (or with that op off).
+    pub fn run_whole(
+        &self,
+        ev: &mut Eval,
+        init: &Value,
+        xs: &ListValue,
+        span: Span,
+    ) -> Result<Option<Value>, Diagnostic> {
+        let ([split], true) = (self.splits.as_slice(), self.whole && WHOLE.with(Cell::get)) else {
+            return Ok(None);
+        };
+        let mut state = split.weights.iter().flatten();
+        let (Some(w), None) = (state.next(), state.next()) else {
+            return Ok(None);
+        };
+        let n = xs.offsets.len().saturating_sub(1);
+        let every: Vec<usize> = (0..n).collect();
+        let init = gather(ev.graph, init, &every);
+        let h0 = pack(ev.graph, &init, span)?;
+        let lengths = xs.lengths();
+        let y = ev.graph.recurrence(Recurrence {
+            c: &split.pre,
+            w,
+            h0: &h0,
+            starts: &xs.offsets[..n],
+            lengths: &lengths,
+            act: split.activation.unwrap_or(Activation::Identity),
+        });
+        WHOLE_RUNS.with(|r| r.set(r.get() + 1));
+        super::learned::affine_output(ev, split.piece, y, span).map(Some)
     }
 }
 

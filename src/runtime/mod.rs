@@ -29,7 +29,7 @@ mod windows;
 pub use chains::{chain_runs, set_chains};
 pub use eval::{apply, apply_watching, eval_closed, global_value, Context};
 pub use globals::{function_type, global_function};
-pub use hoist::{hoisted_runs, set_hoisting};
+pub use hoist::{hoisted_runs, set_hoisting, set_whole_recurrences, whole_runs};
 pub use network::{network_runs, set_networks};
 pub use trees::{folded_gathers, set_gather_folding};
 pub use value::Value;

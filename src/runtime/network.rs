@@ -215,7 +215,9 @@ pub(crate) fn prepare(
             skip.push(s.source);
         }
     }
-    Ok(Some(Prepared::made(values, splits, skip)))
+    let mut prepared = Prepared::made(values, splits, skip);
+    prepared.whole = crate::lower::hoist::whole_recurrence(ev.ctx.program, cell);
+    Ok(Some(prepared))
 }
 
 /// The work of an unrolled module's cell (`iterate`) that does not depend
