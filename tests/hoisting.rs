@@ -302,7 +302,8 @@ fn hoisted_network_cells_equal_their_plain_runs() {
 /// 6 (examples with no step keep their initial state; the running set
 /// shrinks), every activation and none, a split over three parts, an
 /// initial state shared by the examples (a param, its gradient summed),
-/// a tuple state (one packed real per example).
+/// a tuple state (one packed real per example), a minibatch larger than
+/// the bound of other loops' hoisting.
 #[test]
 fn whole_recurrences_equal_their_steps() {
     let sigmoid = "learn cell : (R[2], R[3]) -> R[3]\nparam p : R[3]\n\
@@ -315,10 +316,15 @@ fn whole_recurrences_equal_their_steps() {
          def loss (xs : List R[2]) : Float =\n\
            let (a, b) = fold (\\s x -> cell (s, x)) (ones, zeros) xs in sum (tanh a) + sum b"
         .to_string();
+    // More examples than hoisting's bound for other loops: one op still.
+    let many: Vec<String> = (0..(dp::lower::hoist::MAX_HOIST_BATCH + 4) / 7 + 1)
+        .flat_map(|_| sentences())
+        .collect();
     check(
         Strategy::WholeRecurrence,
         &[
             ("tanh, an embedding", &rnn(), sentences()),
+            ("more examples than the hoisting bound", &rnn(), many),
             ("relu, three parts", &THREE.to_string(), vectors()),
             ("sigmoid, a param as the initial state", &sigmoid, vectors()),
             ("no activation", &identity, vectors()),

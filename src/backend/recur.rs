@@ -108,15 +108,15 @@ impl Loop {
             h0.extend_from_slice(&h0v[b * h..(b + 1) * h]);
         }
         let rows = schedule.offsets.last().copied().unwrap_or(0);
-        let mut states = vec![0.0; rows * h];
+        // Each step's rows start as its rows of `c` (no zero fill first).
+        let mut states = Vec::with_capacity(rows * h);
         let wt = Mat::new(&w, h, h).t();
         for (t, &n) in schedule.running.iter().enumerate() {
-            let (done, rest) = states.split_at_mut(schedule.offsets[t] * h);
-            let z = &mut rest[..n * h];
-            for (p, &b) in schedule.order[..n].iter().enumerate() {
+            for &b in &schedule.order[..n] {
                 let row = r.starts[b] + t;
-                z[p * h..(p + 1) * h].copy_from_slice(&c[row * h..(row + 1) * h]);
+                states.extend_from_slice(&c[row * h..(row + 1) * h]);
             }
+            let (done, z) = states.split_at_mut(schedule.offsets[t] * h);
             let prev = match t {
                 0 => &h0[..n * h],
                 _ => &done[schedule.offsets[t - 1] * h..][..n * h],
@@ -146,22 +146,25 @@ impl Loop {
         out
     }
 
-    /// The gradients of `c`, `W` and `h0` from `g`, the final states'.
-    fn backward(&self, g: &[f32], c_rows: usize, n: usize) -> [Vec<f32>; 3] {
+    /// The gradients from `g`, the final states': every step's `dz` (in
+    /// the order the backward runs the steps, last step first), `dW` and
+    /// `dh0`.
+    fn backward(&self, g: &[f32], n: usize) -> Grads {
         let (h, s) = (self.h, &self.schedule);
         let rows = s.offsets.last().copied().unwrap_or(0);
-        let mut dz = vec![0.0; rows * h];
+        let mut dz = Vec::with_capacity(rows * h);
         let first = s.running.first().copied().unwrap_or(0);
         let (mut next, mut cur) = (vec![0.0; first * h], vec![0.0; first * h]);
         for t in (0..s.running.len()).rev() {
             let (n_t, on) = (s.running[t], s.continuing(t));
-            let d = &mut dz[s.offsets[t] * h..s.offsets[t + 1] * h];
-            d[..on * h].copy_from_slice(&next[..on * h]);
-            for (p, &b) in s.order.iter().enumerate().take(n_t).skip(on) {
-                d[p * h..(p + 1) * h].copy_from_slice(&g[b * h..(b + 1) * h]);
+            let at = dz.len();
+            dz.extend_from_slice(&next[..on * h]);
+            for &b in &s.order[on..n_t] {
+                dz.extend_from_slice(&g[b * h..(b + 1) * h]);
             }
-            let y = &self.states[s.offsets[t] * h..s.offsets[t + 1] * h];
-            self.act.backward_in_place(d, y);
+            let d = &mut dz[at..];
+            self.act
+                .backward_in_place(d, &self.states[s.offsets[t] * h..][..n_t * h]);
             cur[..n_t * h].fill(0.0);
             gemm_acc(
                 &mut cur[..n_t * h],
@@ -174,22 +177,34 @@ impl Loop {
         for (p, &b) in s.order.iter().enumerate() {
             dh0[b * h..(b + 1) * h].copy_from_slice(&next[p * h..(p + 1) * h]);
         }
-        [self.dc(&dz, c_rows), self.dw(&dz), dh0]
+        let dw = self.dw(&dz);
+        Grads { dz, dw, dh0 }
     }
 
-    /// `dc[row_t] += dz_t` for every step's rows.
-    fn dc(&self, dz: &[f32], c_rows: usize) -> Vec<f32> {
-        let (h, s) = (self.h, &self.schedule);
-        let mut dc = vec![0.0; c_rows * h];
-        for (t, &n_t) in s.running.iter().enumerate() {
-            for (p, &b) in s.order[..n_t].iter().enumerate() {
+    /// The steps in the order the backward runs them (last first), with
+    /// their first row among all steps' `dz`.
+    fn steps_backward(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let s = &self.schedule;
+        let rows = s.offsets.last().copied().unwrap_or(0);
+        (0..s.running.len())
+            .rev()
+            .map(move |t| (t, rows - s.offsets[t + 1]))
+    }
+
+    /// `dc[row_t] += dz_t` for every step's rows, into `dc`.
+    fn add_dc(&self, dz: &[f32], dc: &mut [f32]) {
+        let h = self.h;
+        for (t, at) in self.steps_backward() {
+            for (p, &b) in self.schedule.order[..self.schedule.running[t]]
+                .iter()
+                .enumerate()
+            {
                 let row = self.starts[b] + t;
-                let src = &dz[(s.offsets[t] + p) * h..][..h];
+                let src = &dz[(at + p) * h..][..h];
                 let dst = &mut dc[row * h..(row + 1) * h];
                 dst.iter_mut().zip(src).for_each(|(d, &v)| *d += v);
             }
         }
-        dc
     }
 
     /// `dW = sum_t dz_t^T h_{t-1}`: the previous states stacked like `dz`,
@@ -198,7 +213,8 @@ impl Loop {
         let (h, s) = (self.h, &self.schedule);
         let rows = s.offsets.last().copied().unwrap_or(0);
         let mut prev = Vec::with_capacity(rows * h);
-        for (t, &n_t) in s.running.iter().enumerate() {
+        for (t, _) in self.steps_backward() {
+            let n_t = s.running[t];
             prev.extend_from_slice(match t {
                 0 => &self.h0[..n_t * h],
                 _ => &self.states[s.offsets[t - 1] * h..][..n_t * h],
@@ -208,6 +224,13 @@ impl Loop {
         gemm_acc(&mut dw, Mat::new(dz, rows, h).t(), Mat::new(&prev, rows, h));
         dw
     }
+}
+
+/// The backward pass's results, kept for the operands' calls.
+struct Grads {
+    dz: Vec<f32>,
+    dw: Vec<f32>,
+    dh0: Vec<f32>,
 }
 
 impl Graph {
@@ -221,12 +244,16 @@ impl Graph {
         let run = Loop::run(&r);
         let finals = run.finals(&r.h0.values(), r.lengths);
         let (t, y) = self.host_tensor(finals, (n, h));
-        let c_rows = r.c.rows();
-        let grads: RefCell<Option<[Vec<f32>; 3]>> = RefCell::new(None);
+        let grads: RefCell<Option<Grads>> = RefCell::new(None);
         self.record(&[r.c, r.w, r.h0], t, y, move |k, g, gi| {
             let mut cache = grads.borrow_mut();
-            let grads = cache.get_or_insert_with(|| run.backward(g, c_rows, n));
-            gi.iter_mut().zip(&grads[k]).for_each(|(a, &d)| *a += d);
+            let grads = cache.get_or_insert_with(|| run.backward(g, n));
+            let add = |gi: &mut [f32], d: &[f32]| gi.iter_mut().zip(d).for_each(|(a, &d)| *a += d);
+            match k {
+                0 => run.add_dc(&grads.dz, gi),
+                1 => add(gi, &grads.dw),
+                _ => add(gi, &grads.dh0),
+            }
         })
     }
 }

@@ -112,20 +112,19 @@ impl<'t> Printer<'t> {
                     let hoists = m.kind == super::ModuleKind::Rnn
                         && (m.cells.iter())
                             .any(|(_, c)| c.nodes.iter().any(|n| n.hoisted != Hoisted::No));
-                    let note = hoists.then(|| {
-                        format!(
-                            "hoisted over minibatches of at most {} examples",
-                            super::hoist::MAX_HOIST_BATCH
-                        )
-                    });
                     // A fold whose hoisted loop is one affine map and
-                    // activation of the state runs as one op.
+                    // activation of the state runs as one op, whatever
+                    // the batch.
                     let whole = m.combinator == Some(Builtin::Fold)
                         && (m.cells.iter())
                             .all(|(_, c)| super::hoist::whole_recurrence(self.program, c));
-                    let note = match whole {
-                        true => Some(with_note(note, "the loop one recurrence op")),
-                        false => note,
+                    let note = match (hoists, whole) {
+                        (_, true) => Some("hoisted; the loop one recurrence op".to_string()),
+                        (true, false) => Some(format!(
+                            "hoisted over minibatches of at most {} examples",
+                            super::hoist::MAX_HOIST_BATCH
+                        )),
+                        _ => None,
                     };
                     // A module inside a recurrent cell that reads only the
                     // element runs once on all elements before the loop.

@@ -393,7 +393,7 @@ fn a_module_reading_only_the_element_runs_before_the_loop() {
         expect![[r#"
             loss (xs : List R[2]) : Float
               %0 = zeros : R[3]
-              %1 = rnn (fold \) %0 xs : R[3]                            hoisted over minibatches of at most 96 examples; the loop one recurrence op
+              %1 = rnn (fold \) %0 xs : R[3]                            hoisted; the loop one recurrence op
                   cell (h : R[3], x : R[2])
                     %0 = list x x : List R[2]                           before the loop
                     %1 = layer (map \) %0 : List R[2]                   before the loop

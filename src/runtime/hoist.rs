@@ -162,14 +162,23 @@ pub(crate) fn prepare(
 ) -> Result<Option<Prepared>, Diagnostic> {
     let examples = xs.offsets.len().saturating_sub(1);
     let elements = xs.offsets.last().copied().unwrap_or(0);
-    if !HOISTING.with(Cell::get) || elements == 0 || examples > MAX_HOIST_BATCH {
+    if !HOISTING.with(Cell::get) || elements == 0 {
         return Ok(None);
     }
     let Value::Func(func) = f else {
         return Ok(None);
     };
     if let Some(run) = super::network::Run::of(func) {
+        // A loop run as one op gains from hoisting whatever the batch.
+        let whole = WHOLE.with(Cell::get)
+            && crate::lower::hoist::whole_recurrence(ev.ctx.program, run.cell);
+        if examples > MAX_HOIST_BATCH && !whole {
+            return Ok(None);
+        }
         return super::network::prepare(ev, &run, xs, span);
+    }
+    if examples > MAX_HOIST_BATCH {
+        return Ok(None);
     }
     let (closure, applied) = match &**func {
         Func::Applied { func, args } => (func.clone(), args.clone()),
