@@ -257,7 +257,8 @@ fn fused_addmm_activation() {
 
 /// A whole recurrence: examples of 2, 0, 3 and 1 steps (the one with none
 /// keeps its initial state) reading rows of `c` out of order (row 3
-/// unread), for every activation.
+/// unread), for every activation, in one lane and in two (one of them
+/// holding the example with no step).
 #[test]
 fn recurrence() {
     use super::{Activation, Recurrence};
@@ -267,22 +268,25 @@ fn recurrence() {
         Activation::Sigmoid,
         Activation::Relu,
     ] {
-        eprintln!("recurrence {act:?}");
-        let inputs = [
-            u(7, 3, -1.0, 1.0, 41),
-            u(3, 3, -0.8, 0.8, 42),
-            u(4, 3, -1.0, 1.0, 43),
-        ];
-        assert_gradients(&inputs, |g, xs| {
-            g.recurrence(Recurrence {
-                c: &xs[0],
-                w: &xs[1],
-                h0: &xs[2],
-                starts: &[4, 0, 0, 6],
-                lengths: &[2, 0, 3, 1],
-                act,
-            })
-        });
+        for lanes in [1, 2] {
+            eprintln!("recurrence {act:?}, {lanes} lanes");
+            let inputs = [
+                u(7, 3, -1.0, 1.0, 41),
+                u(3, 3, -0.8, 0.8, 42),
+                u(4, 3, -1.0, 1.0, 43),
+            ];
+            assert_gradients(&inputs, |g, xs| {
+                let r = Recurrence {
+                    c: &xs[0],
+                    w: &xs[1],
+                    h0: &xs[2],
+                    starts: &[4, 0, 0, 6],
+                    lengths: &[2, 0, 3, 1],
+                    act,
+                };
+                g.recurrence_in(r, lanes)
+            });
+        }
     }
 }
 

@@ -607,9 +607,9 @@ fn soft_threshold_equals_the_separate_ops() {
 }
 
 /// A whole recurrence equals its steps run one by one per example
-/// (`addmm_act` on one row at a time), values and gradients: examples of
-/// 3, 0, 5 and 5 steps, so the running set shrinks and ties keep their
-/// order.
+/// (`addmm_act` on one row at a time), values and gradients, in one lane
+/// and in two: examples of 3, 0, 5 and 5 steps, so the running set
+/// shrinks and ties keep their order.
 #[test]
 fn recurrence_equals_its_steps() {
     use super::{Activation, Recurrence};
@@ -621,20 +621,21 @@ fn recurrence_equals_its_steps() {
         v
     };
     for act in [Activation::Tanh, Activation::Relu] {
-        let mut run = |fused: bool| {
+        let run = |lanes: usize| {
             let mut g = Graph::training();
             let c = g.from_vec(13, 4, data(13, 4, 1));
             let w = g.from_vec(4, 4, data(4, 4, 2));
             let h0 = g.from_vec(4, 4, data(4, 4, 3));
-            let out = if fused {
-                g.recurrence(Recurrence {
+            let out = if lanes > 0 {
+                let r = Recurrence {
                     c: &c,
                     w: &w,
                     h0: &h0,
                     starts: &starts,
                     lengths: &lengths,
                     act,
-                })
+                };
+                g.recurrence_in(r, lanes)
             } else {
                 let finals: Vec<Real> = (0..4)
                     .map(|b| {
@@ -653,10 +654,13 @@ fn recurrence_equals_its_steps() {
             let each = [&c, &w, &h0].map(|x| grads.get(x).expect("took part"));
             (g.to_vec(&out), each)
         };
-        let (fused, plain) = (run(true), run(false));
-        assert_close(&fused.0, &plain.0);
-        for (a, b) in fused.1.iter().zip(&plain.1) {
-            assert_close(a, b);
+        let plain = run(0);
+        for lanes in [1, 2] {
+            let fused = run(lanes);
+            assert_close(&fused.0, &plain.0);
+            for (a, b) in fused.1.iter().zip(&plain.1) {
+                assert_close(a, b);
+            }
         }
     }
 }
