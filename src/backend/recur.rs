@@ -273,9 +273,10 @@ struct Grads {
 fn deal(lengths: &[usize], lanes: usize) -> Vec<Vec<usize>> {
     let mut order: Vec<usize> = (0..lengths.len()).collect();
     order.sort_by(|&a, &b| lengths[b].cmp(&lengths[a]));
-    let mut out = vec![Vec::new(); lanes.max(1)];
+    let lanes = lanes.max(1);
+    let mut out = vec![Vec::new(); lanes];
     for (i, b) in order.into_iter().enumerate() {
-        out[i % lanes.max(1)].push(b);
+        out[i % lanes].push(b);
     }
     out
 }

@@ -519,11 +519,11 @@ pub fn cell_plan(program: &Program, cell: &Cell) -> HoistPlan {
 /// parameter input; the plan has one split affine map, its one state part
 /// that input, the cell's output the map or its fused activation; every
 /// other node is done before the loop, and none is read by the loop.
-pub fn whole_recurrence(program: &Program, cell: &Cell) -> bool {
+/// `plan` is the cell's [`cell_plan`].
+pub fn whole_recurrence(cell: &Cell, plan: &HoistPlan) -> bool {
     let (Some(Pattern::Bind(state, _)), 2) = (cell.params.first(), cell.params.len()) else {
         return false;
     };
-    let plan = cell_plan(program, cell);
     let ([s], false) = (
         plan.splits.as_slice(),
         plan.values.iter().any(|v| v.in_loop),

@@ -116,8 +116,10 @@ impl<'t> Printer<'t> {
                     // activation of the state runs as one op, whatever
                     // the batch.
                     let whole = m.combinator == Some(Builtin::Fold)
-                        && (m.cells.iter())
-                            .all(|(_, c)| super::hoist::whole_recurrence(self.program, c));
+                        && (m.cells.iter()).all(|(_, c)| {
+                            let plan = super::hoist::cell_plan(self.program, c);
+                            super::hoist::whole_recurrence(c, &plan)
+                        });
                     let note = match (hoists, whole) {
                         (_, true) => Some("hoisted; the loop one recurrence op".to_string()),
                         (true, false) => Some(format!(

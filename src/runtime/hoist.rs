@@ -38,6 +38,11 @@ pub fn whole_runs() -> usize {
     WHOLE_RUNS.with(Cell::get)
 }
 
+/// Does a whole loop run as one recurrence op on this thread?
+pub(crate) fn whole_enabled() -> bool {
+    WHOLE.with(Cell::get)
+}
+
 /// Turn running a whole loop as one recurrence op on or off on this thread
 /// (the reference of tests; `DP_NO_WHOLE=1` turns it off for a run);
 /// returns the previous setting.
@@ -89,7 +94,8 @@ pub(crate) struct Prepared {
     pub splits: Vec<PreparedSplit>,
     pub skip: Vec<At>,
     /// The loop is its one split's step and nothing else
-    /// (`lower::hoist::whole_recurrence`): it may run as one op.
+    /// (`lower::hoist::whole_recurrence`), and that op is on: it runs as
+    /// one op.
     pub whole: bool,
 }
 
@@ -169,12 +175,7 @@ pub(crate) fn prepare(
         return Ok(None);
     };
     if let Some(run) = super::network::Run::of(func) {
-        // A loop run as one op gains from hoisting whatever the batch.
-        let whole = WHOLE.with(Cell::get)
-            && crate::lower::hoist::whole_recurrence(ev.ctx.program, run.cell);
-        if examples > MAX_HOIST_BATCH && !whole {
-            return Ok(None);
-        }
+        // The network's plan knows whether the batch bound applies.
         return super::network::prepare(ev, &run, xs, span);
     }
     if examples > MAX_HOIST_BATCH {
@@ -275,7 +276,7 @@ impl Prepared {
         xs: &ListValue,
         span: Span,
     ) -> Result<Option<Value>, Diagnostic> {
-        let ([split], true) = (self.splits.as_slice(), self.whole && WHOLE.with(Cell::get)) else {
+        let ([split], true) = (self.splits.as_slice(), self.whole) else {
             return Ok(None);
         };
         let mut state = split.weights.iter().flatten();

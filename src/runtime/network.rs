@@ -34,6 +34,7 @@ use super::eval::{Context, Env, Eval};
 use super::hoist::{prepare_split, Hoisted, Prepared};
 use super::layout::internal;
 use super::value::{Func, ListValue, Origin, Value};
+use crate::lower::hoist::MAX_HOIST_BATCH;
 
 thread_local! {
     static NETWORKS: std::cell::Cell<bool> =
@@ -179,7 +180,10 @@ pub(crate) fn prepare(
         return Ok(None);
     }
     let plan = crate::lower::hoist::cell_plan(ev.ctx.program, cell);
-    if plan.is_empty() {
+    // A loop run as one op gains from hoisting whatever the batch; another
+    // only up to the bound.
+    let whole = super::hoist::whole_enabled() && crate::lower::hoist::whole_recurrence(cell, &plan);
+    if plan.is_empty() || (examples > MAX_HOIST_BATCH && !whole) {
         return Ok(None);
     }
     let owners = xs.owners();
@@ -216,7 +220,7 @@ pub(crate) fn prepare(
         }
     }
     let mut prepared = Prepared::made(values, splits, skip);
-    prepared.whole = crate::lower::hoist::whole_recurrence(ev.ctx.program, cell);
+    prepared.whole = whole;
     Ok(Some(prepared))
 }
 
