@@ -198,7 +198,6 @@ impl Loop {
             gemm_acc_from(dst, Mat::new(d, n_t, h), w, self.scale, None);
             std::mem::swap(&mut cur, &mut next);
         }
-        next.truncate(first * h);
         let dw = self.dw(&dz);
         Grads { dz, dw, dh0: next }
     }
